@@ -1,0 +1,2 @@
+//! wirestate-blocking: work in progress.
+#![forbid(unsafe_code)]

@@ -1,0 +1,228 @@
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+
+use crate::Machine;
+
+/// Why an [`IdleTimeout`] machine stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum IdleError<E> {
+    /// The wrapped machine failed.
+    #[error(transparent)]
+    Inner(E),
+    /// No input arrived for the configured time.
+    #[error("no input for {0:?}: idle timeout")]
+    TimedOut(Duration),
+}
+
+/// Wraps any machine and closes it after a period without input, the idle
+/// timeout of classic Erlang servers (`gen_tcp:recv(Sock, 0, 120000)`).
+///
+/// Only bytes from the peer count as activity: commands and transmits do not.
+/// The timer is driven purely through [`Machine::poll_timeout`] and
+/// [`Machine::handle_timeout`]; when it fires, the next
+/// [`poll_event`](Machine::poll_event) returns [`IdleError::TimedOut`] and the
+/// machine reports [`is_closed`](Machine::is_closed).
+#[derive(Debug)]
+pub struct IdleTimeout<M> {
+    inner: M,
+    idle: Duration,
+    last_input: Instant,
+    state: IdleState,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum IdleState {
+    Running,
+    /// The timer fired; the error is still to be reported.
+    Expired,
+    /// The error was reported (or the inner machine failed).
+    Done,
+}
+
+impl<M: Machine> IdleTimeout<M> {
+    /// Wraps `inner`; the idle clock starts at `now`.
+    pub fn new(inner: M, idle: Duration, now: Instant) -> Self {
+        IdleTimeout {
+            inner,
+            idle,
+            last_input: now,
+            state: IdleState::Running,
+        }
+    }
+
+    /// The wrapped machine.
+    pub fn get_ref(&self) -> &M {
+        &self.inner
+    }
+
+    /// The wrapped machine, mutably (for its inherent API).
+    pub fn get_mut(&mut self) -> &mut M {
+        &mut self.inner
+    }
+
+    /// Unwraps the inner machine.
+    pub fn into_inner(self) -> M {
+        self.inner
+    }
+
+    fn deadline(&self) -> Instant {
+        self.last_input + self.idle
+    }
+}
+
+impl<M: Machine> Machine for IdleTimeout<M> {
+    type Event = M::Event;
+    type Command = M::Command;
+    type Error = IdleError<M::Error>;
+
+    fn input_buffer(&mut self) -> &mut BytesMut {
+        self.inner.input_buffer()
+    }
+
+    fn handle_buffered_input(&mut self, now: Instant) {
+        if self.state == IdleState::Running {
+            self.last_input = now;
+        }
+        self.inner.handle_buffered_input(now);
+    }
+
+    fn handle_eof(&mut self, now: Instant) {
+        self.inner.handle_eof(now);
+    }
+
+    fn handle_timeout(&mut self, now: Instant) {
+        if self.state == IdleState::Running && now >= self.deadline() {
+            self.state = IdleState::Expired;
+            return;
+        }
+        self.inner.handle_timeout(now);
+    }
+
+    fn handle_command(&mut self, cmd: M::Command, now: Instant) -> Result<(), Self::Error> {
+        self.inner
+            .handle_command(cmd, now)
+            .map_err(IdleError::Inner)
+    }
+
+    fn poll_event(&mut self) -> Option<Result<M::Event, Self::Error>> {
+        match self.state {
+            IdleState::Done => None,
+            IdleState::Expired => {
+                self.state = IdleState::Done;
+                Some(Err(IdleError::TimedOut(self.idle)))
+            }
+            IdleState::Running => match self.inner.poll_event()? {
+                Ok(event) => Some(Ok(event)),
+                Err(e) => {
+                    self.state = IdleState::Done;
+                    Some(Err(IdleError::Inner(e)))
+                }
+            },
+        }
+    }
+
+    fn poll_transmit(&mut self) -> Option<Bytes> {
+        self.inner.poll_transmit()
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        match self.state {
+            IdleState::Running => Some(match self.inner.poll_timeout() {
+                Some(inner) => inner.min(self.deadline()),
+                None => self.deadline(),
+            }),
+            _ => None,
+        }
+    }
+
+    fn wants_read(&self) -> bool {
+        self.state == IdleState::Running && self.inner.wants_read()
+    }
+
+    fn is_closed(&self) -> bool {
+        self.state != IdleState::Running || self.inner.is_closed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Buffers input and emits each push's length as one event.
+    #[derive(Default)]
+    struct Counter {
+        buf: BytesMut,
+        pending: Vec<usize>,
+        timeouts: usize,
+    }
+
+    impl Machine for Counter {
+        type Event = usize;
+        type Command = ();
+        type Error = std::io::Error;
+        fn input_buffer(&mut self) -> &mut BytesMut {
+            &mut self.buf
+        }
+        fn handle_buffered_input(&mut self, _now: Instant) {
+            self.pending.push(self.buf.len());
+            self.buf.clear();
+        }
+        fn handle_eof(&mut self, _now: Instant) {}
+        fn handle_timeout(&mut self, _now: Instant) {
+            self.timeouts += 1;
+        }
+        fn handle_command(&mut self, _: (), _now: Instant) -> Result<(), std::io::Error> {
+            Ok(())
+        }
+        fn poll_event(&mut self) -> Option<Result<usize, std::io::Error>> {
+            (!self.pending.is_empty()).then(|| Ok(self.pending.remove(0)))
+        }
+        fn poll_transmit(&mut self) -> Option<Bytes> {
+            None
+        }
+        fn poll_timeout(&self) -> Option<Instant> {
+            None
+        }
+        fn wants_read(&self) -> bool {
+            true
+        }
+        fn is_closed(&self) -> bool {
+            false
+        }
+    }
+
+    #[test]
+    fn input_pushes_the_deadline_back() {
+        let t0 = Instant::now();
+        let idle = Duration::from_secs(120);
+        let mut m = IdleTimeout::new(Counter::default(), idle, t0);
+        assert_eq!(m.poll_timeout(), Some(t0 + idle));
+        let t1 = t0 + Duration::from_secs(100);
+        m.handle_input(b"abc", t1);
+        assert_eq!(m.poll_event().unwrap().unwrap(), 3);
+        assert_eq!(m.poll_timeout(), Some(t1 + idle));
+        // The old deadline is now early: the wrapper passes it to the inner machine.
+        m.handle_timeout(t0 + idle);
+        assert!(!m.is_closed());
+        assert_eq!(m.get_ref().timeouts, 1);
+        assert!(m.poll_event().is_none());
+    }
+
+    #[test]
+    fn expiry_reports_once_then_stays_closed() {
+        let t0 = Instant::now();
+        let idle = Duration::from_millis(5);
+        let mut m = IdleTimeout::new(Counter::default(), idle, t0);
+        m.handle_timeout(t0 + idle);
+        assert!(m.is_closed());
+        assert!(!m.wants_read());
+        assert!(matches!(m.poll_event(), Some(Err(IdleError::TimedOut(d))) if d == idle));
+        assert!(m.poll_event().is_none());
+        assert_eq!(m.poll_timeout(), None);
+        // Input after expiry does not revive the machine.
+        m.handle_input(b"x", t0 + idle * 2);
+        assert!(m.poll_event().is_none());
+        assert!(m.is_closed());
+    }
+}

@@ -1,0 +1,117 @@
+use std::time::Instant;
+
+use bytes::{Bytes, BytesMut};
+
+/// A Sans-IO protocol state machine.
+///
+/// Push with `handle_*`, pull with `poll_*`. The machine never performs IO,
+/// never reads a clock and never draws randomness of its own: everything it
+/// knows arrives through these methods, so the same calls always give the same
+/// events and the same bytes.
+///
+/// # Driving a machine
+///
+/// A driver (or a test) runs this loop:
+///
+/// 1. Drain [`poll_transmit`](Machine::poll_transmit) until `None` and write
+///    the chunks, in order (they are ready for one vectored write).
+/// 2. Drain [`poll_event`](Machine::poll_event) and hand the events to the
+///    application. A `Some(Err(_))` is fatal: the machine is poisoned, later
+///    polls return `None` (but step 1 may still yield a goodbye, such as a
+///    WebSocket close frame).
+/// 3. If [`is_closed`](Machine::is_closed), flush transmits and close.
+/// 4. Otherwise wait for whichever comes first: readable input (only while
+///    [`wants_read`](Machine::wants_read)), the deadline of
+///    [`poll_timeout`](Machine::poll_timeout), or a command from the
+///    application; feed it in with the matching `handle_*` call; repeat.
+///
+/// # Chunk independence
+///
+/// Every implementation yields the same events and the same transmitted bytes
+/// whether its input arrives whole, one byte at a time, or cut anywhere.
+/// [`testing`](crate::testing) (feature `testing`) checks exactly that.
+pub trait Machine {
+    /// Decoded things for the application (frames, lines, messages ...).
+    type Event;
+    /// Application requests that produce wire bytes (send a frame, accept a
+    /// handshake ...). Protocol crates also offer richer inherent methods; this
+    /// type exists so generic drivers can pass requests through.
+    type Command;
+    /// Fatal errors: the peer broke a protocol rule, or the application misused
+    /// the machine.
+    type Error: std::error::Error + Send + Sync + 'static;
+
+    /// Feeds bytes received from the peer.
+    ///
+    /// The default copies `data` into [`input_buffer`](Machine::input_buffer)
+    /// and calls [`handle_buffered_input`](Machine::handle_buffered_input).
+    /// Afterwards, poll events and transmits.
+    fn handle_input(&mut self, data: &[u8], now: Instant) {
+        self.input_buffer().extend_from_slice(data);
+        self.handle_buffered_input(now);
+    }
+
+    /// The buffer that holds received, not yet decoded input.
+    ///
+    /// Drivers read from the socket straight into its spare capacity (for
+    /// example with `read_buf`), then call
+    /// [`handle_buffered_input`](Machine::handle_buffered_input). Callers must
+    /// only append to it; the bytes already in it belong to the machine.
+    /// Decoded payloads are split off this buffer, so they share its memory
+    /// instead of being copied.
+    fn input_buffer(&mut self) -> &mut BytesMut;
+
+    /// Tells the machine that bytes were appended to
+    /// [`input_buffer`](Machine::input_buffer) at time `now`.
+    ///
+    /// Decoding may happen here or lazily in [`poll_event`](Machine::poll_event);
+    /// either way, poll events and transmits next.
+    fn handle_buffered_input(&mut self, now: Instant);
+
+    /// Tells the machine that the peer closed its sending side.
+    ///
+    /// What happens to a partial unit still buffered is each machine's
+    /// documented EOF policy. Poll events next: the final ones, or an error.
+    fn handle_eof(&mut self, now: Instant);
+
+    /// Tells the machine that the deadline it announced through
+    /// [`poll_timeout`](Machine::poll_timeout) may have passed. Calls before the
+    /// deadline are no-ops, so a driver may call it whenever it wakes up.
+    fn handle_timeout(&mut self, now: Instant);
+
+    /// Executes an application request. Wire bytes it produces come out of
+    /// [`poll_transmit`](Machine::poll_transmit).
+    ///
+    /// An `Err` here is a local error (the request was invalid, or the machine
+    /// was already closed); the machine itself is unchanged by it.
+    fn handle_command(&mut self, cmd: Self::Command, now: Instant) -> Result<(), Self::Error>;
+
+    /// Returns the next decoded event, `None` when more input is needed.
+    ///
+    /// `Some(Err(_))` is fatal: it is returned once, and every later call
+    /// returns `None`. The answer changes only after a `handle_*` call.
+    fn poll_event(&mut self) -> Option<Result<Self::Event, Self::Error>>;
+
+    /// Returns the next piece of bytes to send to the peer, in order.
+    ///
+    /// Drain it completely after every `handle_*` and `poll_event` call; a
+    /// header and its payload come out as two consecutive pieces, ready for a
+    /// vectored write.
+    fn poll_transmit(&mut self) -> Option<Bytes>;
+
+    /// The next instant at which [`handle_timeout`](Machine::handle_timeout)
+    /// must be called, if any. The answer changes after any `handle_*` call.
+    fn poll_timeout(&self) -> Option<Instant>;
+
+    /// Whether the machine accepts more input now.
+    ///
+    /// `false` once the buffered input reaches the machine's high-water mark
+    /// (the application is behind on events) or after EOF and fatal errors:
+    /// a driver stops reading until it turns `true` again, the same flow
+    /// control as Erlang's `{active, once}`.
+    fn wants_read(&self) -> bool;
+
+    /// Whether the machine is finished. A driver flushes the remaining
+    /// transmits, then closes the connection.
+    fn is_closed(&self) -> bool;
+}

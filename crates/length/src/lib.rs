@@ -1,0 +1,2 @@
+//! wirestate-length: work in progress.
+#![forbid(unsafe_code)]

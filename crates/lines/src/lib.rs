@@ -1,0 +1,2 @@
+//! wirestate-lines: work in progress.
+#![forbid(unsafe_code)]

@@ -1,0 +1,2 @@
+//! wirestate-rtmp: work in progress.
+#![forbid(unsafe_code)]

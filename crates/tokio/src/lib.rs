@@ -1,0 +1,2 @@
+//! wirestate-tokio: work in progress.
+#![forbid(unsafe_code)]

@@ -1,0 +1,2 @@
+//! wirestate-websocket: work in progress.
+#![forbid(unsafe_code)]
