@@ -1,0 +1,67 @@
+//! One output sink for every inspect mode: a JSON object per line with
+//! `--json`, a human-readable line otherwise.
+
+use std::fmt::Display;
+use std::io::{self, Write};
+
+use sha2::{Digest, Sha256};
+
+/// Prints events either as JSON lines or as text lines.
+pub struct Printer {
+    out: Box<dyn Write>,
+    json: bool,
+}
+
+impl Printer {
+    /// A printer writing to `out`; `json` picks JSON lines over text.
+    pub fn new(out: Box<dyn Write>, json: bool) -> Self {
+        Printer { out, json }
+    }
+
+    /// Whether this printer writes JSON lines.
+    pub fn is_json(&self) -> bool {
+        self.json
+    }
+
+    /// Prints one event: `json` with `--json`, `text` otherwise.
+    pub fn emit(&mut self, json: serde_json::Value, text: impl Display) -> io::Result<()> {
+        if self.json {
+            writeln!(self.out, "{json}")
+        } else {
+            writeln!(self.out, "{text}")
+        }
+    }
+
+    /// Starts the output of one named input (a compiled-in sample capture).
+    pub fn section(&mut self, name: &str) -> io::Result<()> {
+        self.emit(
+            serde_json::json!({ "event": "capture", "name": name }),
+            format_args!("== {name}"),
+        )
+    }
+
+    /// Flushes the underlying writer.
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// The SHA-256 of `data` as lowercase hex, as the capture manifests give it.
+pub fn sha256_hex(data: &[u8]) -> String {
+    Sha256::digest(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// `data` as text for a one-line summary: printable ASCII as is, the rest
+/// escaped, cut after `max` bytes.
+pub fn preview(data: &[u8], max: usize) -> String {
+    let mut text: String = data[..data.len().min(max)]
+        .escape_ascii()
+        .to_string();
+    if data.len() > max {
+        text.push_str("...");
+    }
+    text
+}
