@@ -1,2 +1,4 @@
 //! wirestate-rtmp: work in progress.
 #![forbid(unsafe_code)]
+
+pub mod amf0;
