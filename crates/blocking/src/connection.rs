@@ -1,0 +1,276 @@
+use std::io::{self, IoSlice};
+use std::time::{Duration, Instant};
+
+use wirestate_core::Machine;
+
+use crate::outbox::{Outbox, MAX_SLICES};
+use crate::{Error, Transport};
+
+/// How many bytes one read asks for by default.
+pub const DEFAULT_READ_SIZE: usize = 16 * 1024;
+
+/// A machine running on a blocking [`Transport`] (a `TcpStream`).
+///
+/// [`next_event`](Connection::next_event) writes what the machine wants sent,
+/// then returns the next event, reading (with a read timeout set to the
+/// machine's next deadline) only when the machine has none ready and
+/// [`wants_read`](Machine::wants_read). [`send`](Connection::send) executes a
+/// command and writes its bytes. The connection is also an [`Iterator`] of
+/// events.
+///
+/// The driver reads the clock (`Instant::now()`) and passes it to the
+/// machine; it adds no protocol behaviour of its own.
+#[derive(Debug)]
+pub struct Connection<M, S> {
+    machine: M,
+    stream: S,
+    outbox: Outbox,
+    read_size: usize,
+    state: State,
+    /// The read timeout currently set on the stream (`None`: not known yet),
+    /// to skip redundant calls.
+    read_timeout: Option<Option<Duration>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Open,
+    /// The peer closed its side: the remaining events are drained, then the
+    /// connection ends.
+    Eof,
+    /// Ended: `next_event` returns `None` from now on.
+    Done,
+}
+
+impl<M: Machine, S: Transport> Connection<M, S> {
+    /// Runs `machine` on `stream`. Nothing is read or written until the first
+    /// [`next_event`](Connection::next_event), [`send`](Connection::send) or
+    /// [`flush`](Connection::flush).
+    pub fn new(stream: S, machine: M) -> Self {
+        Connection {
+            machine,
+            stream,
+            outbox: Outbox::default(),
+            read_size: DEFAULT_READ_SIZE,
+            state: State::Open,
+            read_timeout: None,
+        }
+    }
+
+    /// Sets how many bytes one read may append to the machine's input buffer
+    /// (default [`DEFAULT_READ_SIZE`]; at least 1).
+    pub fn with_read_size(mut self, read_size: usize) -> Self {
+        self.read_size = read_size.max(1);
+        self
+    }
+
+    /// Returns the next event, blocking until there is one.
+    ///
+    /// Before anything else the bytes the machine queued are written. Then:
+    ///
+    /// - `Some(Ok(event))`: an event; call again for the next.
+    /// - `Some(Err(Error::Machine(_)))`: the machine failed. Its goodbye (if
+    ///   any) was written and the write side shut down; the next call returns
+    ///   `None`.
+    /// - `Some(Err(Error::Io(_)))`: the transport failed; the next call
+    ///   returns `None`.
+    /// - `Some(Err(Error::Stalled))`: the machine waits for the application
+    ///   (see [`Error::Stalled`]); nothing changed.
+    /// - `None`: the connection ended, because the machine
+    ///   [`is_closed`](Machine::is_closed) or because the peer closed its side
+    ///   and every remaining event was returned. Pending transmits were written
+    ///   and the write side was shut down.
+    ///
+    /// When the machine's [`poll_timeout`](Machine::poll_timeout) deadline
+    /// passes while waiting, [`handle_timeout`](Machine::handle_timeout) is
+    /// called. After EOF the driver no longer waits for deadlines.
+    pub fn next_event(&mut self) -> Option<Result<M::Event, Error<M::Error>>> {
+        loop {
+            if self.state == State::Done {
+                return None;
+            }
+            if let Err(e) = self.write_transmits() {
+                self.state = State::Done;
+                return Some(Err(Error::Io(e)));
+            }
+            match self.machine.poll_event() {
+                Some(Ok(event)) => return Some(Ok(event)),
+                Some(Err(e)) => {
+                    // Fatal: send the goodbye, if any, then end. A write
+                    // failure now matters less than the machine's reason.
+                    let _ = self.write_transmits();
+                    let _ = self.shutdown_write();
+                    self.state = State::Done;
+                    return Some(Err(Error::Machine(e)));
+                }
+                None => {}
+            }
+            if self.machine.is_closed() || self.state == State::Eof {
+                self.state = State::Done;
+                return self.shutdown_write().err().map(|e| Err(Error::Io(e)));
+            }
+            match self.wait() {
+                Ok(()) => {}
+                Err(Error::Io(e)) => {
+                    self.state = State::Done;
+                    return Some(Err(Error::Io(e)));
+                }
+                Err(other) => return Some(Err(other)),
+            }
+        }
+    }
+
+    /// Executes `cmd` (see [`Machine::handle_command`]) and writes the bytes
+    /// it produced.
+    ///
+    /// An `Error::Machine` is a rejected request: the connection is unchanged
+    /// and still usable. An `Error::Io` ends the connection.
+    pub fn send(&mut self, cmd: M::Command) -> Result<(), Error<M::Error>> {
+        self.machine
+            .handle_command(cmd, Instant::now())
+            .map_err(Error::Machine)?;
+        self.flush()
+    }
+
+    /// Writes every byte the machine has queued, for example after a call
+    /// through [`machine_mut`](Connection::machine_mut), and flushes the
+    /// transport. An `Err` ends the connection.
+    pub fn flush(&mut self) -> Result<(), Error<M::Error>> {
+        self.write_transmits().map_err(|e| {
+            self.state = State::Done;
+            Error::Io(e)
+        })
+    }
+
+    /// Whether the connection ended: [`next_event`](Connection::next_event)
+    /// returned `None` or an error that ends it.
+    pub fn is_finished(&self) -> bool {
+        self.state == State::Done
+    }
+
+    /// The machine, to read its state.
+    pub fn machine(&self) -> &M {
+        &self.machine
+    }
+
+    /// The machine, for its inherent API (`send` methods that take more than a
+    /// `Command`, say). Call [`flush`](Connection::flush) afterwards to write
+    /// what it queued.
+    pub fn machine_mut(&mut self) -> &mut M {
+        &mut self.machine
+    }
+
+    /// The transport.
+    pub fn get_ref(&self) -> &S {
+        &self.stream
+    }
+
+    /// The transport, mutably. Reading from or writing to it directly
+    /// desynchronises the machine from the peer.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.stream
+    }
+
+    /// Takes the connection apart. Transmits taken from the machine but not
+    /// yet written are lost: call [`flush`](Connection::flush) first.
+    pub fn into_inner(self) -> (S, M) {
+        (self.stream, self.machine)
+    }
+
+    /// Waits for one thing to happen (input, EOF or the deadline) and feeds it
+    /// to the machine.
+    fn wait(&mut self) -> Result<(), Error<M::Error>> {
+        let now = Instant::now();
+        let deadline = self.machine.poll_timeout();
+        if let Some(deadline) = deadline {
+            if deadline <= now {
+                self.machine.handle_timeout(now);
+                return Ok(());
+            }
+        }
+        if !self.machine.wants_read() {
+            // Backpressure: no reading. Only the timer can change anything.
+            let deadline = deadline.ok_or(Error::Stalled)?;
+            std::thread::sleep(deadline - now);
+            self.machine.handle_timeout(Instant::now());
+            return Ok(());
+        }
+
+        let timeout = deadline.map(|deadline| deadline - now);
+        if self.read_timeout != Some(timeout) {
+            self.stream.set_read_timeout(timeout)?;
+            self.read_timeout = Some(timeout);
+        }
+        // Read straight into the machine's buffer, bounded by `read_size`.
+        let buffer = self.machine.input_buffer();
+        let start = buffer.len();
+        buffer.resize(start + self.read_size, 0);
+        let result = self.stream.read(&mut buffer[start..]);
+        buffer.truncate(start + result.as_ref().map_or(0, |&n| n));
+        match result {
+            Ok(0) => {
+                self.machine.handle_eof(Instant::now());
+                self.state = State::Eof;
+            }
+            Ok(_) => self.machine.handle_buffered_input(Instant::now()),
+            Err(e) if is_timeout(&e) && timeout.is_some() => {
+                self.machine.handle_timeout(Instant::now())
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(Error::Io(e)),
+        }
+        Ok(())
+    }
+
+    /// Moves every transmit out of the machine and writes them all, several
+    /// pieces per vectored write, resuming correctly after partial writes.
+    fn write_transmits(&mut self) -> io::Result<()> {
+        loop {
+            while let Some(piece) = self.machine.poll_transmit() {
+                self.outbox.push(piece);
+            }
+            if self.outbox.is_empty() {
+                return self.stream.flush();
+            }
+            let written = {
+                let mut slices = [IoSlice::new(&[]); MAX_SLICES];
+                let count = self.outbox.slices(&mut slices);
+                self.stream.write_vectored(&slices[..count])
+            };
+            match written {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => self.outbox.advance(n),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Flushes, then shuts down the sending side. A peer that is already gone
+    /// is not an error here.
+    fn shutdown_write(&mut self) -> io::Result<()> {
+        self.write_transmits()?;
+        match self.stream.shutdown_write() {
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(()),
+            other => other,
+        }
+    }
+}
+
+impl<M: Machine, S: Transport> Iterator for Connection<M, S> {
+    type Item = Result<M::Event, Error<M::Error>>;
+
+    /// Same as [`Connection::next_event`].
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_event()
+    }
+}
+
+/// A read that gave up because of the read timeout (Unix says `WouldBlock`,
+/// Windows `TimedOut`).
+fn is_timeout(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
+}

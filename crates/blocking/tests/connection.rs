@@ -1,0 +1,335 @@
+//! The blocking driver against a scripted transport (exact control over reads
+//! and partial writes) and against real socket pairs (timeouts).
+
+mod support;
+
+use std::collections::VecDeque;
+use std::io::{self, IoSlice, Read, Write};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use support::{frame, Tiny, TinyCommand, TinyError, TinyEvent, GOODBYE};
+use wirestate_blocking::{Connection, Error, Machine, Transport};
+
+/// One scripted answer to `read`.
+enum Step {
+    Data(Vec<u8>),
+    Eof,
+    Fail(io::ErrorKind),
+}
+
+/// A transport that answers reads from a script and accepts at most
+/// `max_write` bytes per write call.
+#[derive(Default)]
+struct Script {
+    reads: VecDeque<Step>,
+    reads_done: usize,
+    written: Vec<u8>,
+    max_write: usize,
+    /// How many slices each `write_vectored` call was offered.
+    slices_offered: Vec<usize>,
+    timeouts_set: Vec<Option<Duration>>,
+    shut_down: bool,
+}
+
+impl Script {
+    fn new(reads: Vec<Step>) -> Self {
+        Script {
+            reads: reads.into(),
+            max_write: usize::MAX,
+            ..Script::default()
+        }
+    }
+}
+
+impl Read for Script {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.reads_done += 1;
+        match self.reads.pop_front() {
+            Some(Step::Data(mut data)) => {
+                let n = data.len().min(buf.len());
+                buf[..n].copy_from_slice(&data[..n]);
+                if n < data.len() {
+                    self.reads.push_front(Step::Data(data.split_off(n)));
+                }
+                Ok(n)
+            }
+            Some(Step::Eof) => Ok(0),
+            Some(Step::Fail(kind)) => Err(kind.into()),
+            None => Err(io::Error::other("read beyond the script")),
+        }
+    }
+}
+
+impl Write for Script {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.write_vectored(&[IoSlice::new(buf)])
+    }
+
+    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        assert!(!self.shut_down, "write after shutdown");
+        self.slices_offered.push(bufs.len());
+        let mut room = self.max_write;
+        let mut n = 0;
+        for buf in bufs {
+            let take = buf.len().min(room);
+            self.written.extend_from_slice(&buf[..take]);
+            room -= take;
+            n += take;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Transport for Script {
+    fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        self.timeouts_set.push(timeout);
+        Ok(())
+    }
+
+    fn shutdown_write(&mut self) -> io::Result<()> {
+        self.shut_down = true;
+        Ok(())
+    }
+}
+
+fn frame_event(payload: &[u8]) -> TinyEvent {
+    TinyEvent::Frame(Bytes::copy_from_slice(payload))
+}
+
+#[test]
+fn frames_cut_across_reads_come_out_whole() {
+    let mut wire = frame(b"hello");
+    wire.extend(frame(b""));
+    wire.extend(frame(b"world"));
+    let reads = wire.chunks(3).map(|c| Step::Data(c.to_vec())).collect();
+    let mut conn = Connection::new(Script::new(reads), Tiny::new());
+    assert_eq!(conn.next_event().unwrap().unwrap(), frame_event(b"hello"));
+    assert_eq!(conn.next_event().unwrap().unwrap(), frame_event(b""));
+    assert_eq!(conn.next_event().unwrap().unwrap(), frame_event(b"world"));
+    // Five reads of three bytes and one of one: nothing read ahead.
+    assert_eq!(conn.get_ref().reads_done, 5);
+}
+
+#[test]
+fn read_size_bounds_each_read() {
+    let wire = frame(&[7; 100]);
+    let mut conn =
+        Connection::new(Script::new(vec![Step::Data(wire)]), Tiny::new()).with_read_size(10);
+    assert_eq!(conn.next_event().unwrap().unwrap(), frame_event(&[7; 100]));
+    assert_eq!(conn.get_ref().reads_done, 11);
+    assert_eq!(conn.machine().inputs, 11);
+}
+
+#[test]
+fn partial_writes_resume_where_they_stopped() {
+    let mut script = Script::new(vec![]);
+    script.max_write = 3;
+    let mut conn = Connection::new(script, Tiny::new());
+    let payload: Vec<u8> = (0..200).collect();
+    conn.send(TinyCommand::Send(Bytes::from(payload.clone())))
+        .unwrap();
+    conn.send(TinyCommand::Send(Bytes::from_static(b"xy")))
+        .unwrap();
+    let mut expected = frame(&payload);
+    expected.extend(frame(b"xy"));
+    assert_eq!(conn.get_ref().written, expected);
+    // Header and payload were offered together in one vectored write.
+    assert_eq!(conn.get_ref().slices_offered[0], 2);
+}
+
+#[test]
+fn queued_transmits_are_written_in_one_vectored_write() {
+    let mut conn = Connection::new(Script::new(vec![]), Tiny::new());
+    for payload in [&b"a"[..], b"bc", b"def"] {
+        conn.machine_mut()
+            .handle_command(
+                TinyCommand::Send(Bytes::copy_from_slice(payload)),
+                Instant::now(),
+            )
+            .unwrap();
+    }
+    assert!(
+        conn.get_ref().written.is_empty(),
+        "nothing written before flush"
+    );
+    conn.flush().unwrap();
+    assert_eq!(conn.get_ref().written, b"\x01a\x02bc\x03def");
+    assert_eq!(conn.get_ref().slices_offered, [6]);
+}
+
+#[test]
+fn no_read_while_the_machine_does_not_want_input() {
+    // Three bytes of a nine-byte frame reach the high-water mark of 2; the
+    // rest is available but must stay unread.
+    let reads = vec![
+        Step::Data(vec![9, 1, 2]),
+        Step::Data(vec![3, 4, 5, 6, 7, 8, 9]),
+    ];
+    let mut machine = Tiny::new();
+    machine.high_water = 2;
+    let mut conn = Connection::new(Script::new(reads), machine);
+    assert!(matches!(conn.next_event(), Some(Err(Error::Stalled))));
+    assert!(matches!(conn.next_event(), Some(Err(Error::Stalled))));
+    assert_eq!(conn.get_ref().reads_done, 1);
+    assert!(!conn.is_finished());
+
+    // The application lifts the limit: reading resumes.
+    conn.machine_mut().high_water = usize::MAX;
+    assert_eq!(
+        conn.next_event().unwrap().unwrap(),
+        frame_event(&[1, 2, 3, 4, 5, 6, 7, 8, 9])
+    );
+    assert_eq!(conn.get_ref().reads_done, 2);
+}
+
+#[test]
+fn deadline_without_reading_fires_the_timer() {
+    let mut machine = Tiny::with_deadline(Instant::now() + Duration::from_millis(20));
+    machine.high_water = 0; // never wants input
+    let mut conn = Connection::new(Script::new(vec![]), machine);
+    assert_eq!(conn.next_event().unwrap().unwrap(), TinyEvent::TimedOut);
+    assert_eq!(conn.get_ref().reads_done, 0);
+}
+
+#[test]
+fn read_timeout_is_the_time_left_until_the_deadline() {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let reads = vec![Step::Data(frame(b"a"))];
+    let mut conn = Connection::new(Script::new(reads), Tiny::with_deadline(deadline));
+    assert_eq!(conn.next_event().unwrap().unwrap(), frame_event(b"a"));
+    let set = conn.get_ref().timeouts_set.clone();
+    assert_eq!(set.len(), 1, "set once, before the first read");
+    let timeout = set[0].expect("a read timeout was set");
+    assert!(timeout <= Duration::from_secs(30) && timeout > Duration::from_secs(25));
+}
+
+#[test]
+fn timeout_fires_on_a_real_socket() {
+    let (ours, mut theirs) = std::os::unix::net::UnixStream::pair().unwrap();
+    let start = Instant::now();
+    let deadline = start + Duration::from_millis(50);
+    let mut conn = Connection::new(ours, Tiny::with_deadline(deadline));
+    assert_eq!(conn.next_event().unwrap().unwrap(), TinyEvent::TimedOut);
+    assert!(Instant::now() >= deadline, "fired before its deadline");
+    // The deadline is gone, so the socket's read timeout is cleared again.
+    theirs.write_all(&frame(b"late")).unwrap();
+    assert_eq!(conn.next_event().unwrap().unwrap(), frame_event(b"late"));
+    assert_eq!(conn.get_ref().read_timeout().unwrap(), None);
+}
+
+#[test]
+fn eof_with_a_partial_frame_reports_the_machine_error_then_ends() {
+    let mut wire = frame(b"ab");
+    wire.extend([5, b'x']);
+    let reads = vec![Step::Data(wire), Step::Eof];
+    let mut conn = Connection::new(Script::new(reads), Tiny::new());
+    assert_eq!(conn.next_event().unwrap().unwrap(), frame_event(b"ab"));
+    match conn.next_event() {
+        Some(Err(Error::Machine(TinyError::Truncated(2)))) => {}
+        other => panic!("expected the truncation error, got {other:?}"),
+    }
+    assert!(conn.next_event().is_none());
+    assert!(conn.next_event().is_none());
+    assert!(conn.get_ref().shut_down);
+    assert_eq!(conn.get_ref().reads_done, 2);
+}
+
+#[test]
+fn clean_eof_returns_the_last_events_then_ends() {
+    let mut wire = frame(b"one");
+    wire.extend(frame(b"two"));
+    let reads = vec![Step::Data(wire), Step::Eof];
+    let conn = Connection::new(Script::new(reads), Tiny::new());
+    let events: Vec<_> = conn.map(Result::unwrap).collect();
+    assert_eq!(events, [frame_event(b"one"), frame_event(b"two")]);
+}
+
+#[test]
+fn close_flushes_every_transmit_then_shuts_down() {
+    let mut script = Script::new(vec![]);
+    script.max_write = 1;
+    let mut conn = Connection::new(script, Tiny::new());
+    let now = Instant::now();
+    let machine = conn.machine_mut();
+    machine
+        .handle_command(TinyCommand::Send(Bytes::from_static(b"last")), now)
+        .unwrap();
+    machine.handle_command(TinyCommand::Close, now).unwrap();
+    assert!(conn.next_event().is_none());
+    let mut expected = frame(b"last");
+    expected.extend(GOODBYE);
+    assert_eq!(conn.get_ref().written, expected);
+    assert!(conn.get_ref().shut_down);
+    assert_eq!(conn.get_ref().reads_done, 0);
+    assert!(conn.is_finished());
+}
+
+#[test]
+fn rejected_command_is_a_machine_error_and_keeps_the_connection() {
+    let mut conn = Connection::new(Script::new(vec![]), Tiny::new());
+    let too_long = Bytes::from(vec![0; 300]);
+    assert!(matches!(
+        conn.send(TinyCommand::Send(too_long)),
+        Err(Error::Machine(TinyError::TooLong))
+    ));
+    conn.send(TinyCommand::Send(Bytes::from_static(b"ok")))
+        .unwrap();
+    assert_eq!(conn.get_ref().written, frame(b"ok"));
+    assert!(!conn.is_finished());
+}
+
+#[test]
+fn io_error_is_reported_once_then_the_connection_ends() {
+    let reads = vec![Step::Fail(io::ErrorKind::ConnectionReset)];
+    let mut conn = Connection::new(Script::new(reads), Tiny::new());
+    match conn.next_event() {
+        Some(Err(Error::Io(e))) => assert_eq!(e.kind(), io::ErrorKind::ConnectionReset),
+        other => panic!("expected an io error, got {other:?}"),
+    }
+    assert!(conn.next_event().is_none());
+    assert_eq!(conn.get_ref().reads_done, 1);
+}
+
+#[test]
+fn interrupted_reads_are_retried() {
+    let reads = vec![
+        Step::Fail(io::ErrorKind::Interrupted),
+        Step::Data(frame(b"z")),
+    ];
+    let mut conn = Connection::new(Script::new(reads), Tiny::new());
+    assert_eq!(conn.next_event().unwrap().unwrap(), frame_event(b"z"));
+}
+
+#[test]
+fn tcp_round_trip() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = std::thread::spawn(move || {
+        let (socket, _) = listener.accept().unwrap();
+        let mut conn = Connection::new(socket, Tiny::new());
+        let mut count = 0;
+        while let Some(event) = conn.next_event() {
+            let TinyEvent::Frame(payload) = event.unwrap() else {
+                panic!("no timer was set")
+            };
+            conn.send(TinyCommand::Send(payload)).unwrap();
+            count += 1;
+        }
+        count
+    });
+    let socket = std::net::TcpStream::connect(addr).unwrap();
+    let mut conn = Connection::new(socket, Tiny::new());
+    for payload in [&b""[..], b"x", &[9; 255]] {
+        conn.send(TinyCommand::Send(Bytes::copy_from_slice(payload)))
+            .unwrap();
+        assert_eq!(conn.next_event().unwrap().unwrap(), frame_event(payload));
+    }
+    conn.get_mut().shutdown(std::net::Shutdown::Write).unwrap();
+    assert!(conn.next_event().is_none());
+    assert_eq!(server.join().unwrap(), 3);
+}
