@@ -1,2 +1,61 @@
-//! wirestate-length: work in progress.
+//! Sans-IO length-prefix framing: a length field of 1, 2, 3, 4 or 8 bytes
+//! (big or little endian) or a varint, optionally after other header bytes,
+//! then that many bytes of payload. Erlang's `{packet,1|2|4}` are presets.
+//!
+//! ```
+//! use std::time::Instant;
+//! use bytes::Bytes;
+//! use wirestate_core::Machine;
+//! use wirestate_length::{Framing, LengthEvent, LengthMachine};
+//!
+//! let now = Instant::now();
+//! let mut machine = LengthMachine::new(Framing::erlang(2));
+//!
+//! // Input arrives in arbitrary pieces; frames come out whole.
+//! machine.handle_input(b"\x00\x05hel", now);
+//! assert!(machine.poll_event().is_none());
+//! machine.handle_input(b"lo\x00\x00", now);
+//! assert_eq!(machine.poll_event(), Some(Ok(LengthEvent::Frame(Bytes::from_static(b"hello")))));
+//! assert_eq!(machine.poll_event(), Some(Ok(LengthEvent::Frame(Bytes::new())))); // zero-length
+//!
+//! // Sending: the header and the untouched payload, ready for a vectored write.
+//! machine.send(Bytes::from_static(b"bye")).unwrap();
+//! assert_eq!(machine.poll_transmit().unwrap(), &b"\x00\x03"[..]);
+//! assert_eq!(machine.poll_transmit().unwrap(), &b"bye"[..]);
+//!
+//! // The peer closes between frames: a clean end.
+//! machine.handle_eof(now);
+//! assert!(machine.poll_event().is_none());
+//! assert!(machine.is_closed());
+//! ```
+//!
+//! The pieces:
+//!
+//! - [`Framing`]: the wire layout (field, endianness, offset, adjustment,
+//!   header kept or stripped, maximum length, oversize policy) and the
+//!   encoder ([`Framing::encode_header`], [`Framing::encode_into`]), usable on
+//!   its own.
+//! - [`LengthMachine`]: the [`Machine`](wirestate_core::Machine) to run under
+//!   a driver; its docs give the EOF policy and the memory bound.
+//! - `LengthCodec` (feature `tokio-util`): the same as a
+//!   `tokio_util::codec::{Decoder, Encoder}`.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+#[cfg(feature = "tokio-util")]
+mod codec;
+mod decode;
+mod error;
+mod field;
+mod framing;
+mod machine;
+#[cfg(test)]
+mod tests;
+mod varint;
+
+#[cfg(feature = "tokio-util")]
+pub use codec::{CodecError, LengthCodec};
+pub use error::LengthError;
+pub use field::LengthField;
+pub use framing::{Framing, OversizePolicy, DEFAULT_MAX_FRAME_LENGTH};
+pub use machine::{LengthCommand, LengthEvent, LengthMachine, DEFAULT_HIGH_WATER_MARK};

@@ -1,0 +1,85 @@
+//! What can go wrong while framing, and whose fault it was.
+
+/// Why a [`LengthMachine`](crate::LengthMachine), a [`Framing`](crate::Framing)
+/// encoder or the codec refused to go on.
+///
+/// Peer violations (`Oversize`, `LengthUnderflow`, `NonMinimalVarint`,
+/// `VarintOverflow`, `Truncated`) are fatal: the machine returns the error
+/// once from `poll_event` and is closed afterwards. `offset` is the stream
+/// offset (bytes since the start of the input) where the offending header
+/// begins.
+///
+/// Local errors (`PayloadTooLarge`, `PayloadTooShort`, `Closed`) come back from
+/// the call that caused them and leave the machine unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LengthError {
+    /// The peer announced a frame longer than the maximum frame length, and
+    /// the policy is [`OversizePolicy::Fail`](crate::OversizePolicy::Fail)
+    /// (Erlang's `emsgsize`).
+    #[error("frame at offset {offset} announces {len} bytes, over the limit of {max}")]
+    Oversize {
+        /// The announced length, after the length adjustment.
+        len: u64,
+        /// The maximum frame length in force.
+        max: usize,
+        /// Stream offset of the frame's header.
+        offset: u64,
+    },
+    /// The length field plus the (negative) length adjustment is below zero,
+    /// so the frame's end is unknowable.
+    #[error(
+        "frame at offset {offset}: length field {field} plus adjustment {adjustment} is negative"
+    )]
+    LengthUnderflow {
+        /// The raw value of the length field.
+        field: u64,
+        /// The configured length adjustment.
+        adjustment: i64,
+        /// Stream offset of the frame's header.
+        offset: u64,
+    },
+    /// A varint length used more bytes than needed (a trailing `0x00` group),
+    /// and non-minimal encodings are not allowed.
+    #[error("frame at offset {offset}: non-minimal varint length")]
+    NonMinimalVarint {
+        /// Stream offset of the frame's header.
+        offset: u64,
+    },
+    /// A varint length does not fit in 64 bits (more than 10 bytes, or a
+    /// tenth byte above 1).
+    #[error("frame at offset {offset}: varint length overflows 64 bits")]
+    VarintOverflow {
+        /// Stream offset of the frame's header.
+        offset: u64,
+    },
+    /// The peer closed the stream in the middle of a frame (or of a skipped
+    /// oversize frame).
+    #[error("stream ended inside a frame: at least {missing} more bytes were expected")]
+    Truncated {
+        /// How many more bytes the frame needed; for a cut header, how many
+        /// more header bytes were needed at least.
+        missing: u64,
+    },
+    /// Local: the payload is longer than the maximum frame length, or than
+    /// the length field can express. Nothing was queued or written.
+    #[error("payload of {len} bytes is over the limit of {max}")]
+    PayloadTooLarge {
+        /// The payload length.
+        len: usize,
+        /// The largest payload this framing accepts.
+        max: usize,
+    },
+    /// Local: with a positive length adjustment the length field holds
+    /// `payload length - adjustment`, which would be negative for this
+    /// payload. Nothing was queued or written.
+    #[error("payload of {len} bytes is shorter than the minimum of {min}")]
+    PayloadTooShort {
+        /// The payload length.
+        len: usize,
+        /// The smallest payload this framing can encode.
+        min: u64,
+    },
+    /// Local: the machine failed with a fatal error, so it sends nothing more.
+    #[error("the machine is closed")]
+    Closed,
+}

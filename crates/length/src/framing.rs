@@ -1,0 +1,356 @@
+//! [`Framing`]: the configuration shared by the decoder and the encoder, and
+//! the encoder itself.
+
+use bytes::{BufMut, Bytes, BytesMut};
+
+use crate::{LengthError, LengthField};
+
+/// The default maximum frame length: 8 MiB.
+pub const DEFAULT_MAX_FRAME_LENGTH: usize = 8 * 1024 * 1024;
+
+/// What the decoder does with a frame longer than the maximum frame length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum OversizePolicy {
+    /// Fatal [`LengthError::Oversize`], as Erlang's `{packet_size, N}`
+    /// (`emsgsize`). The default.
+    #[default]
+    Fail,
+    /// Emit [`LengthEvent::Oversize`](crate::LengthEvent::Oversize), discard
+    /// the frame's bytes as they arrive (without buffering them), and carry on
+    /// with the next frame.
+    Skip,
+}
+
+/// How frames are laid out on the wire: where the length field is, how wide,
+/// what its value counts, and what the decoder hands out.
+///
+/// ```text
+///  <- length_offset -> <- field -> <----- field value + length_adjustment ----->
+/// +------------------+-----------+---------------------------------------------+
+/// |  other header    |  length   |  payload                                    |
+/// +------------------+-----------+---------------------------------------------+
+///  <------------ header -------->
+/// ```
+///
+/// The decoder hands out the payload, or header and payload with
+/// [`keep_header(true)`](Framing::keep_header). The maximum frame length
+/// applies to the adjusted length: the bytes after the length field.
+///
+/// Built from [`Framing::new`] or an Erlang preset, then adjusted with the
+/// builder methods:
+///
+/// ```
+/// use wirestate_length::{Framing, LengthField, OversizePolicy};
+///
+/// // A 1-byte type, then a 3-byte little-endian length that counts itself
+/// // and the type byte; hand out whole frames, skip those over 1 KiB.
+/// let framing = Framing::new(LengthField::U24)
+///     .little_endian()
+///     .length_offset(1)
+///     .length_adjustment(-4)
+///     .keep_header(true)
+///     .max_frame_length(1024)
+///     .oversize(OversizePolicy::Skip);
+/// assert_eq!(framing.frame_length_limit(), 1024);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Framing {
+    field: LengthField,
+    big_endian: bool,
+    length_offset: usize,
+    length_adjustment: i64,
+    keep_header: bool,
+    max_frame_length: usize,
+    oversize: OversizePolicy,
+    allow_non_minimal_varint: bool,
+}
+
+impl Framing {
+    /// Erlang's `{packet, n}` for n = 1, 2 or 4: a big-endian length of `n`
+    /// bytes that counts only the payload, header stripped, oversize fatal.
+    ///
+    /// ```
+    /// use wirestate_length::{Framing, LengthField};
+    /// let framing = Framing::erlang(2);
+    /// assert_eq!(framing.field(), LengthField::U16);
+    /// assert_eq!(framing.encode_header(5).unwrap(), &b"\x00\x05"[..]);
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If `n` is not 1, 2 or 4 (Erlang has no other sizes): a programming
+    /// error, like an out-of-range index.
+    pub fn erlang(n: u8) -> Framing {
+        let field = match n {
+            1 => LengthField::U8,
+            2 => LengthField::U16,
+            4 => LengthField::U32,
+            _ => panic!("Erlang {{packet,N}} has N = 1, 2 or 4, not {n}"),
+        };
+        Framing::new(field)
+    }
+
+    /// A framing with a length field of the given kind at the very start,
+    /// big endian, counting only the payload, header stripped, a maximum frame
+    /// length of [`DEFAULT_MAX_FRAME_LENGTH`] and [`OversizePolicy::Fail`].
+    pub fn new(field: LengthField) -> Framing {
+        Framing {
+            field,
+            big_endian: true,
+            length_offset: 0,
+            length_adjustment: 0,
+            keep_header: false,
+            max_frame_length: DEFAULT_MAX_FRAME_LENGTH,
+            oversize: OversizePolicy::Fail,
+            allow_non_minimal_varint: false,
+        }
+    }
+
+    /// Fixed-width length fields are big endian (network order). The default.
+    #[must_use]
+    pub fn big_endian(mut self) -> Framing {
+        self.big_endian = true;
+        self
+    }
+
+    /// Fixed-width length fields are little endian.
+    ///
+    /// ```
+    /// use wirestate_length::{Framing, LengthField};
+    /// let framing = Framing::new(LengthField::U16).little_endian();
+    /// assert_eq!(framing.encode_header(300).unwrap(), &[0x2c, 0x01][..]);
+    /// ```
+    #[must_use]
+    pub fn little_endian(mut self) -> Framing {
+        self.big_endian = false;
+        self
+    }
+
+    /// `n` header bytes come before the length field (a type or flags
+    /// byte ...). They are part of the header: stripped unless
+    /// [`keep_header`](Framing::keep_header); the encoder writes them as
+    /// zeros.
+    ///
+    /// ```text
+    /// length_offset(2), U16:   T T 00 03 a b c   -> "abc"
+    /// ```
+    #[must_use]
+    pub fn length_offset(mut self, n: usize) -> Framing {
+        self.length_offset = n;
+        self
+    }
+
+    /// Added to the field's value to get the number of bytes after the length
+    /// field. Negative when the field also counts the header, positive when
+    /// it leaves out a trailer.
+    ///
+    /// ```text
+    /// U16 counting itself, length_adjustment(-2):   00 05 a b c   -> "abc"
+    /// ```
+    ///
+    /// ```
+    /// use wirestate_length::{Framing, LengthField};
+    /// let framing = Framing::new(LengthField::U16).length_adjustment(-2);
+    /// assert_eq!(framing.encode_header(3).unwrap(), &[0x00, 0x05][..]);
+    /// ```
+    #[must_use]
+    pub fn length_adjustment(mut self, adjustment: i64) -> Framing {
+        self.length_adjustment = adjustment;
+        self
+    }
+
+    /// Whether decoded frames include their header (offset bytes and length
+    /// field). Default `false`: frames are the payload only.
+    #[must_use]
+    pub fn keep_header(mut self, keep: bool) -> Framing {
+        self.keep_header = keep;
+        self
+    }
+
+    /// The longest frame accepted, counted after the length field and after
+    /// the adjustment; default [`DEFAULT_MAX_FRAME_LENGTH`]. The limit in force
+    /// is clamped to what the field can express, see
+    /// [`frame_length_limit`](Framing::frame_length_limit).
+    #[must_use]
+    pub fn max_frame_length(mut self, max: usize) -> Framing {
+        self.max_frame_length = max;
+        self
+    }
+
+    /// What the decoder does with frames over the limit; default
+    /// [`OversizePolicy::Fail`].
+    #[must_use]
+    pub fn oversize(mut self, policy: OversizePolicy) -> Framing {
+        self.oversize = policy;
+        self
+    }
+
+    /// Accept varints with trailing zero groups (`0x85 0x00` for 5). Default
+    /// `false`: they are a [`LengthError::NonMinimalVarint`], since a sender
+    /// never needs them and they allow one length to be spelled many ways.
+    #[must_use]
+    pub fn allow_non_minimal_varint(mut self, allow: bool) -> Framing {
+        self.allow_non_minimal_varint = allow;
+        self
+    }
+
+    /// The length field's encoding.
+    pub fn field(&self) -> LengthField {
+        self.field
+    }
+
+    /// Whether fixed-width fields are big endian.
+    pub fn is_big_endian(&self) -> bool {
+        self.big_endian
+    }
+
+    /// Header bytes before the length field.
+    pub fn offset_len(&self) -> usize {
+        self.length_offset
+    }
+
+    /// The length adjustment.
+    pub fn adjustment(&self) -> i64 {
+        self.length_adjustment
+    }
+
+    /// Whether decoded frames include their header.
+    pub fn keeps_header(&self) -> bool {
+        self.keep_header
+    }
+
+    /// The oversize policy.
+    pub fn oversize_policy(&self) -> OversizePolicy {
+        self.oversize
+    }
+
+    /// Whether non-minimal varints are accepted.
+    pub fn allows_non_minimal_varint(&self) -> bool {
+        self.allow_non_minimal_varint
+    }
+
+    /// The maximum frame length in force: the configured one, clamped to the
+    /// largest length the field can express (`max_value + adjustment`, so 255
+    /// for `{packet,1}`) and to what fits in memory next to the header.
+    ///
+    /// ```
+    /// use wirestate_length::Framing;
+    /// assert_eq!(Framing::erlang(1).frame_length_limit(), 255);
+    /// assert_eq!(Framing::erlang(4).frame_length_limit(), 8 * 1024 * 1024);
+    /// ```
+    pub fn frame_length_limit(&self) -> usize {
+        let expressible = i128::from(self.field.max_value()) + i128::from(self.length_adjustment);
+        let header_room = usize::MAX - self.length_offset.saturating_add(self.field.max_width());
+        let limit = expressible.clamp(0, header_room as i128) as usize;
+        self.max_frame_length.min(limit)
+    }
+
+    /// The field value that announces a payload of `payload_len` bytes, or
+    /// why there is none.
+    fn field_value(&self, payload_len: usize) -> Result<u64, LengthError> {
+        let max = self.frame_length_limit();
+        if payload_len > max {
+            return Err(LengthError::PayloadTooLarge {
+                len: payload_len,
+                max,
+            });
+        }
+        let value = payload_len as i128 - i128::from(self.length_adjustment);
+        if value < 0 {
+            return Err(LengthError::PayloadTooShort {
+                len: payload_len,
+                min: self.length_adjustment.unsigned_abs(),
+            });
+        }
+        if value > i128::from(self.field.max_value()) {
+            // Only when a negative adjustment exceeds what the field holds:
+            // then no payload at all can be framed.
+            return Err(LengthError::PayloadTooLarge {
+                len: payload_len,
+                max,
+            });
+        }
+        Ok(value as u64)
+    }
+
+    /// The header length for a payload of `payload_len` bytes.
+    ///
+    /// ```
+    /// use wirestate_length::{Framing, LengthField};
+    /// assert_eq!(Framing::erlang(4).header_len(10).unwrap(), 4);
+    /// assert_eq!(Framing::new(LengthField::Varint).header_len(300).unwrap(), 2);
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`encode_header`](Framing::encode_header).
+    pub fn header_len(&self, payload_len: usize) -> Result<usize, LengthError> {
+        let value = self.field_value(payload_len)?;
+        Ok(self.length_offset + self.field.encoded_len(value))
+    }
+
+    /// The header for a payload of `payload_len` bytes, as its own `Bytes`:
+    /// send it, then the payload, untouched (a vectored write).
+    ///
+    /// ```
+    /// use wirestate_length::Framing;
+    /// let header = Framing::erlang(4).encode_header(70_000).unwrap();
+    /// assert_eq!(header, &[0x00, 0x01, 0x11, 0x70][..]);
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`LengthError::PayloadTooLarge`] over the
+    /// [limit](Framing::frame_length_limit);
+    /// [`LengthError::PayloadTooShort`] when a positive adjustment makes the
+    /// field negative.
+    pub fn encode_header(&self, payload_len: usize) -> Result<Bytes, LengthError> {
+        let mut header = BytesMut::new();
+        self.encode_header_into(payload_len, &mut header)?;
+        Ok(header.freeze())
+    }
+
+    /// Appends the header for a payload of `payload_len` bytes to `dst`.
+    /// Nothing is written on error.
+    ///
+    /// # Errors
+    ///
+    /// As [`encode_header`](Framing::encode_header).
+    pub fn encode_header_into(
+        &self,
+        payload_len: usize,
+        dst: &mut BytesMut,
+    ) -> Result<(), LengthError> {
+        let value = self.field_value(payload_len)?;
+        dst.reserve(self.length_offset + self.field.encoded_len(value));
+        dst.put_bytes(0, self.length_offset);
+        self.field.write(value, self.big_endian, dst);
+        Ok(())
+    }
+
+    /// Appends header and payload to `dst` (one copy of the payload; use
+    /// [`encode_header`](Framing::encode_header) to avoid it). Nothing is
+    /// written on error.
+    ///
+    /// ```
+    /// use bytes::BytesMut;
+    /// use wirestate_length::Framing;
+    /// let mut out = BytesMut::new();
+    /// Framing::erlang(1).encode_into(b"hi", &mut out).unwrap();
+    /// assert_eq!(out, &b"\x02hi"[..]);
+    /// assert!(Framing::erlang(1).encode_into(&[0; 256], &mut out).is_err());
+    /// assert_eq!(out.len(), 3);
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`encode_header`](Framing::encode_header).
+    pub fn encode_into(&self, payload: &[u8], dst: &mut BytesMut) -> Result<(), LengthError> {
+        let value = self.field_value(payload.len())?;
+        dst.reserve(self.length_offset + self.field.encoded_len(value) + payload.len());
+        dst.put_bytes(0, self.length_offset);
+        self.field.write(value, self.big_endian, dst);
+        dst.extend_from_slice(payload);
+        Ok(())
+    }
+}

@@ -1,0 +1,280 @@
+//! [`LengthMachine`]: length-prefix framing as a [`Machine`].
+
+use std::collections::VecDeque;
+use std::time::Instant;
+
+use bytes::{Bytes, BytesMut};
+use wirestate_core::Machine;
+
+use crate::decode::FrameDecoder;
+use crate::{Framing, LengthError};
+
+/// The default input high-water mark: 64 KiB.
+pub const DEFAULT_HIGH_WATER_MARK: usize = 64 * 1024;
+
+/// What a [`LengthMachine`] decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LengthEvent {
+    /// One frame: the payload, or header and payload with
+    /// [`keep_header(true)`](Framing::keep_header). It shares memory with the
+    /// input buffer (no copy).
+    Frame(Bytes),
+    /// A frame over the limit was announced and is being discarded
+    /// ([`OversizePolicy::Skip`](crate::OversizePolicy::Skip)); `len` is its
+    /// adjusted length. Decoding goes on with the frame after it.
+    Oversize {
+        /// The announced length, after the length adjustment.
+        len: u64,
+    },
+}
+
+/// What an application can ask a [`LengthMachine`] to do, for generic drivers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LengthCommand {
+    /// Send one frame; same as [`LengthMachine::send`].
+    Send(Bytes),
+}
+
+/// Length-prefix framing as a Sans-IO [`Machine`]: bytes in, frames out;
+/// payloads in, header and payload out.
+///
+/// ```
+/// use std::time::Instant;
+/// use bytes::Bytes;
+/// use wirestate_core::Machine;
+/// use wirestate_length::{Framing, LengthEvent, LengthMachine};
+///
+/// let now = Instant::now();
+/// let mut machine = LengthMachine::new(Framing::erlang(4));
+/// machine.handle_input(b"\0\0\0\x02hi\0\0", now);
+/// assert_eq!(machine.poll_event(), Some(Ok(LengthEvent::Frame(Bytes::from_static(b"hi")))));
+/// assert_eq!(machine.poll_event(), None); // half a header: wait for more
+///
+/// machine.send(Bytes::from_static(b"yo")).unwrap();
+/// assert_eq!(machine.poll_transmit().unwrap(), &b"\0\0\0\x02"[..]);
+/// assert_eq!(machine.poll_transmit().unwrap(), &b"yo"[..]);
+/// assert_eq!(machine.poll_transmit(), None);
+/// ```
+///
+/// # Decoding, events and errors
+///
+/// Frames are decoded lazily, in [`poll_event`](Machine::poll_event), straight
+/// off the input buffer. A frame over the limit is a fatal
+/// [`LengthError::Oversize`] or an [`LengthEvent::Oversize`] event, as the
+/// [`OversizePolicy`](crate::OversizePolicy) says. Every peer error is fatal:
+/// returned once, then `poll_event` returns `None` and the machine is closed.
+///
+/// # End of stream
+///
+/// After [`handle_eof`](Machine::handle_eof), the buffered frames still come
+/// out. If the stream ended between frames the machine then reports
+/// [`is_closed`](Machine::is_closed); if it ended inside a frame (header,
+/// payload or a skipped oversize frame), the last event is
+/// [`LengthError::Truncated`]: a partial frame is never handed out.
+/// Input after EOF is ignored.
+///
+/// # Memory
+///
+/// Nothing is reserved from an announced length: the buffer only holds bytes
+/// that arrived. [`wants_read`](Machine::wants_read) turns `false` once the
+/// buffer holds the [high-water mark](LengthMachine::set_high_water_mark)
+/// (default [`DEFAULT_HIGH_WATER_MARK`]), unless the frame at its front needs
+/// more: then it stays `true` until that frame is complete. The bytes of a
+/// skipped frame are dropped as they arrive. So with a driver that reads only
+/// while `wants_read()` and drains events after each read, the buffer holds at
+/// most `max(high-water mark, header + frame_length_limit)` plus one read.
+#[derive(Debug)]
+pub struct LengthMachine {
+    decoder: FrameDecoder,
+    input: BytesMut,
+    /// `input.len()` after the last call that looked at it, to tell newly
+    /// appended bytes apart (dropped after EOF).
+    known_input: usize,
+    transmits: VecDeque<Bytes>,
+    /// Headers are written here and split off, so sending does not allocate
+    /// per frame.
+    header_scratch: BytesMut,
+    high_water: usize,
+    eof: bool,
+    failed: bool,
+}
+
+impl LengthMachine {
+    /// A machine that decodes and encodes with `framing`.
+    pub fn new(framing: Framing) -> Self {
+        LengthMachine {
+            decoder: FrameDecoder::new(framing),
+            input: BytesMut::new(),
+            known_input: 0,
+            transmits: VecDeque::new(),
+            header_scratch: BytesMut::new(),
+            high_water: DEFAULT_HIGH_WATER_MARK,
+            eof: false,
+            failed: false,
+        }
+    }
+
+    /// The framing in use (with the current maximum frame length).
+    pub fn framing(&self) -> &Framing {
+        self.decoder.framing()
+    }
+
+    /// Queues one frame: its header and then `payload` itself come out of
+    /// [`poll_transmit`](Machine::poll_transmit) as two pieces (one, the
+    /// header, for an empty payload). The payload is not copied.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use wirestate_core::Machine;
+    /// use wirestate_length::{Framing, LengthError, LengthMachine};
+    ///
+    /// let mut machine = LengthMachine::new(Framing::erlang(1));
+    /// let payload = Bytes::from(vec![7; 300]);
+    /// assert_eq!(
+    ///     machine.send(payload),
+    ///     Err(LengthError::PayloadTooLarge { len: 300, max: 255 })
+    /// );
+    /// assert_eq!(machine.poll_transmit(), None);
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// Local errors, nothing queued: [`LengthError::PayloadTooLarge`] and
+    /// [`LengthError::PayloadTooShort`] (see
+    /// [`Framing::encode_header`]), [`LengthError::Closed`] after a fatal
+    /// error. After a clean EOF sending still works: the peer closed only its
+    /// own side.
+    pub fn send(&mut self, payload: Bytes) -> Result<(), LengthError> {
+        if self.failed {
+            return Err(LengthError::Closed);
+        }
+        if self.header_scratch.capacity() < 64 {
+            self.header_scratch.reserve(1024);
+        }
+        self.decoder
+            .framing()
+            .encode_header_into(payload.len(), &mut self.header_scratch)?;
+        self.transmits
+            .push_back(self.header_scratch.split().freeze());
+        if !payload.is_empty() {
+            self.transmits.push_back(payload);
+        }
+        Ok(())
+    }
+
+    /// Changes the maximum frame length mid-stream (clamped as
+    /// [`Framing::frame_length_limit`] says). It applies to every frame not
+    /// handed out yet by [`poll_event`](Machine::poll_event), even one whose
+    /// header already arrived; an oversize frame already reported and being
+    /// skipped is skipped to its end.
+    pub fn set_max_frame_length(&mut self, max: usize) {
+        self.decoder.set_max_frame_length(max);
+    }
+
+    /// The input high-water mark, see [`set_high_water_mark`](LengthMachine::set_high_water_mark).
+    pub fn high_water_mark(&self) -> usize {
+        self.high_water
+    }
+
+    /// Sets the number of buffered bytes at which
+    /// [`wants_read`](Machine::wants_read) turns `false` (the application is
+    /// behind on events), unless the frame being received needs more.
+    pub fn set_high_water_mark(&mut self, bytes: usize) {
+        self.high_water = bytes;
+    }
+
+    /// Bytes received and not yet handed out or discarded.
+    pub fn buffered_len(&self) -> usize {
+        self.input.len()
+    }
+
+    fn fail(&mut self, error: LengthError) -> Option<Result<LengthEvent, LengthError>> {
+        self.failed = true;
+        self.input = BytesMut::new();
+        self.known_input = 0;
+        Some(Err(error))
+    }
+}
+
+impl Machine for LengthMachine {
+    type Event = LengthEvent;
+    type Command = LengthCommand;
+    type Error = LengthError;
+
+    fn input_buffer(&mut self) -> &mut BytesMut {
+        &mut self.input
+    }
+
+    fn handle_buffered_input(&mut self, _now: Instant) {
+        if self.failed || self.eof {
+            // Nothing more is decoded: drop what was appended.
+            self.input.truncate(self.known_input);
+            return;
+        }
+        self.decoder.discard_skipped(&mut self.input);
+        self.known_input = self.input.len();
+    }
+
+    fn handle_eof(&mut self, _now: Instant) {
+        self.eof = true;
+        self.known_input = self.input.len();
+    }
+
+    fn handle_timeout(&mut self, _now: Instant) {}
+
+    fn handle_command(&mut self, cmd: LengthCommand, _now: Instant) -> Result<(), LengthError> {
+        match cmd {
+            LengthCommand::Send(payload) => self.send(payload),
+        }
+    }
+
+    /// The next frame or oversize notice; `None` until more input arrives.
+    /// See the [type docs](LengthMachine) for errors and EOF.
+    #[inline]
+    fn poll_event(&mut self) -> Option<Result<LengthEvent, LengthError>> {
+        if self.failed {
+            return None;
+        }
+        match self.decoder.decode(&mut self.input) {
+            Ok(Some(event)) => {
+                self.known_input = self.input.len();
+                Some(Ok(event))
+            }
+            Ok(None) => {
+                self.known_input = self.input.len();
+                if self.eof {
+                    return self
+                        .decoder
+                        .eof_error(&self.input)
+                        .and_then(|e| self.fail(e));
+                }
+                None
+            }
+            Err(error) => self.fail(error),
+        }
+    }
+
+    fn poll_transmit(&mut self) -> Option<Bytes> {
+        self.transmits.pop_front()
+    }
+
+    /// Always `None`: framing has no timers.
+    fn poll_timeout(&self) -> Option<Instant> {
+        None
+    }
+
+    /// `false` after EOF or a fatal error, and while the buffer holds at least
+    /// the high-water mark and no incomplete frame at its front needs more.
+    fn wants_read(&self) -> bool {
+        if self.failed || self.eof {
+            return false;
+        }
+        self.input.len() < self.high_water.max(self.decoder.frame_bytes_needed())
+    }
+
+    /// `true` after a fatal error has been returned, or after EOF once every
+    /// buffered frame was handed out.
+    fn is_closed(&self) -> bool {
+        self.failed || (self.eof && self.input.is_empty() && self.decoder.is_between_frames())
+    }
+}
