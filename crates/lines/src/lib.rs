@@ -1,2 +1,63 @@
-//! wirestate-lines: work in progress.
+//! Sans-IO line protocol codec: lines ended by a configurable delimiter, with
+//! a length limit and overflow policy, plus raw N-byte blocks in between
+//! (memcached values, Redis bulk strings, "header line then body").
+//!
+//! ```
+//! use std::time::Instant;
+//! use wirestate_core::Machine;
+//! use wirestate_lines::{LineEvent, Lines, LinesConfig};
+//!
+//! let now = Instant::now();
+//! let mut client = Lines::new(LinesConfig::default().encode_delimiter("\r\n")?);
+//! client.send_line("get greeting")?;
+//! let wire: Vec<u8> = std::iter::from_fn(|| client.poll_transmit()).flatten().collect();
+//! assert_eq!(wire, b"get greeting\r\n");
+//!
+//! // The reply arrives cut anywhere; the value may contain "\r\n".
+//! client.handle_input(b"VALUE greeting 0 7\r\nhi\r\nyou", now);
+//! client.handle_input(b"\r\nEND\r\n", now);
+//! let Some(Ok(LineEvent::Line { bytes: header, .. })) = client.poll_event() else { panic!() };
+//! let len: usize = header.split(|&b| b == b' ').nth(3).map(|n| std::str::from_utf8(n).unwrap().parse().unwrap()).unwrap();
+//! client.expect_raw(len + 2)?; // the value and its own CRLF
+//! assert_eq!(client.poll_event(), Some(Ok(LineEvent::Raw("hi\r\nyou\r\n".into()))));
+//! assert_eq!(client.poll_event(), Some(Ok(LineEvent::line("END"))));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Pieces
+//!
+//! - [`Delimiter`]: `\n` with optional `\r`, strict `\r\n`, any byte, a set of
+//!   up to three bytes, or a byte sequence; kept or stripped.
+//! - [`LinesConfig`]: the maximum line length and its [`Overflow`] policy
+//!   (fail, discard, split), the [`EofPolicy`], the raw-block limit.
+//! - [`LineDecoder`] / [`LineEncoder`]: the pure codec over a `BytesMut`.
+//! - [`Lines`]: the [`Machine`](wirestate_core::Machine) for the drivers.
+//! - [`LineCodec`] (feature `tokio-util`): `tokio_util::codec::{Decoder, Encoder}`.
+//!
+//! Searching is linear in the input however it is cut: the decoder remembers
+//! how far the current line was searched and never searches a byte twice
+//! (except the few bytes a multi-byte delimiter could straddle).
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+#[cfg(feature = "tokio-util")]
+mod codec;
+mod config;
+mod decode;
+mod delimiter;
+mod encode;
+mod error;
+mod event;
+mod machine;
+
+#[cfg(feature = "tokio-util")]
+pub use codec::{LineCodec, LineCodecError};
+pub use config::{
+    EofPolicy, LinesConfig, Overflow, DEFAULT_HIGH_WATER, DEFAULT_MAX_LINE, DEFAULT_MAX_RAW,
+};
+pub use decode::LineDecoder;
+pub use delimiter::Delimiter;
+pub use encode::LineEncoder;
+pub use error::{ConfigError, InvalidUtf8, LineError};
+pub use event::{text, LineCommand, LineEvent};
+pub use machine::Lines;

@@ -1,0 +1,287 @@
+//! The line decoder: finds lines in a buffer it does not own.
+//!
+//! The decoder keeps only a little state between calls (how far the current
+//! line was already searched, and whether it is skipping an over-long line or
+//! waiting for a raw block), so it never searches a byte twice, however the
+//! input is cut. The buffer always starts at the first undecoded byte.
+
+use bytes::{Buf, BytesMut};
+
+use crate::config::{EofPolicy, LinesConfig, Overflow};
+use crate::error::LineError;
+use crate::event::LineEvent;
+
+/// Decodes lines and raw blocks from the front of a `BytesMut`.
+///
+/// This is the pure core shared by [`Lines`](crate::Lines) (which owns its
+/// buffer) and the tokio-util codec. Call [`decode`](LineDecoder::decode)
+/// after appending input until it returns `Ok(None)`; at EOF call
+/// [`decode_eof`](LineDecoder::decode_eof) until `Ok(None)`.
+///
+/// ```
+/// use bytes::BytesMut;
+/// use wirestate_lines::{LineDecoder, LineEvent, LinesConfig};
+///
+/// let mut decoder = LineDecoder::new(LinesConfig::default());
+/// let mut buf = BytesMut::from(&b"VALUE k 0 5\r\nab\r\nc\r\nEND\r\n"[..]);
+/// assert_eq!(decoder.decode(&mut buf)?, Some(LineEvent::line("VALUE k 0 5")));
+/// decoder.expect_raw(5 + 2)?; // the value and its CRLF, verbatim
+/// assert_eq!(decoder.decode(&mut buf)?, Some(LineEvent::Raw("ab\r\nc\r\n".into())));
+/// assert_eq!(decoder.decode(&mut buf)?, Some(LineEvent::line("END")));
+/// assert_eq!(decoder.decode(&mut buf)?, None);
+/// # Ok::<(), wirestate_lines::LineError>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct LineDecoder {
+    config: LinesConfig,
+    state: State,
+    /// Bytes of the current line already searched without finding a delimiter.
+    scanned: usize,
+    /// Stream offset of the first byte in the buffer.
+    offset: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    Lines,
+    /// Skipping an over-long line; `discarded` bytes of it are gone.
+    Discarding {
+        discarded: usize,
+    },
+    /// The next `len` bytes are a raw block.
+    Raw {
+        len: usize,
+    },
+    /// Failed or finished: nothing more is decoded.
+    Done,
+}
+
+impl LineDecoder {
+    /// A decoder in line mode at stream offset 0.
+    pub fn new(config: LinesConfig) -> Self {
+        LineDecoder {
+            config,
+            state: State::Lines,
+            scanned: 0,
+            offset: 0,
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &LinesConfig {
+        &self.config
+    }
+
+    /// Stream offset of the first byte not yet decoded.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// Whether the decoder stopped (after an error, or after EOF was decoded).
+    pub fn is_done(&self) -> bool {
+        self.state == State::Done
+    }
+
+    /// Makes the next `len` bytes after everything decoded so far one
+    /// [`LineEvent::Raw`] block; line mode resumes after it. Call it right
+    /// after the event that announced the block (a memcached `VALUE` line).
+    /// The block is buffered whole and split off without copying.
+    ///
+    /// # Errors
+    ///
+    /// Local errors, the decoder is unchanged: [`LineError::RawTooLarge`] over
+    /// the configured limit (checked before anything is reserved),
+    /// [`LineError::RawNotAllowed`] while a raw block is pending or an
+    /// over-long line is being discarded, [`LineError::Closed`] when done.
+    pub fn expect_raw(&mut self, len: usize) -> Result<(), LineError> {
+        match self.state {
+            State::Lines => {}
+            State::Done => return Err(LineError::Closed),
+            State::Raw { .. } | State::Discarding { .. } => return Err(LineError::RawNotAllowed),
+        }
+        if len > self.config.max_raw {
+            return Err(LineError::RawTooLarge {
+                len,
+                max: self.config.max_raw,
+            });
+        }
+        self.state = State::Raw { len };
+        self.scanned = 0;
+        Ok(())
+    }
+
+    /// Bytes the decoder needs buffered before it can make progress, when it
+    /// waits for a raw block (so a reader keeps reading past its high-water
+    /// mark); 0 otherwise.
+    pub fn raw_needed(&self) -> usize {
+        match self.state {
+            State::Raw { len } => len,
+            _ => 0,
+        }
+    }
+
+    /// Decodes the next event from the front of `buf`, splitting its bytes off
+    /// (without copying). `Ok(None)`: append more input and call again.
+    ///
+    /// # Errors
+    ///
+    /// [`LineError::LineTooLong`] with [`Overflow::Fail`]; the decoder is then
+    /// done and returns `Ok(None)` forever.
+    pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<LineEvent>, LineError> {
+        loop {
+            match self.state {
+                State::Done => return Ok(None),
+                State::Raw { len } => {
+                    if buf.len() < len {
+                        return Ok(None);
+                    }
+                    self.state = State::Lines;
+                    self.offset += len as u64;
+                    return Ok(Some(LineEvent::Raw(buf.split_to(len).freeze())));
+                }
+                State::Discarding { discarded } => match self.discard(buf, discarded) {
+                    Some(event) => return Ok(Some(event)),
+                    None => return Ok(None),
+                },
+                State::Lines => {
+                    if let Some(event) = self.next_line(buf)? {
+                        return Ok(Some(event));
+                    }
+                    if !matches!(self.state, State::Discarding { .. }) {
+                        return Ok(None);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Line mode: a line, a piece, an error, or a switch to discarding.
+    fn next_line(&mut self, buf: &mut BytesMut) -> Result<Option<LineEvent>, LineError> {
+        let delimiter = &self.config.delimiter;
+        let max = self.config.max_line;
+        // A delimiter ending past `window` starts past `max`: no need to look.
+        let window = buf.len().min(max.saturating_add(delimiter.counted_len()));
+        let from = self.scanned.saturating_sub(delimiter.overlap());
+        if let Some(found) = delimiter.find(&buf[..window], from) {
+            self.scanned = 0;
+            self.offset += found.end as u64;
+            let mut line = buf.split_to(found.end);
+            if !self.config.keep_delimiter {
+                line.truncate(found.content);
+            }
+            return Ok(Some(LineEvent::Line {
+                bytes: line.freeze(),
+                partial: false,
+            }));
+        }
+        self.scanned = window;
+        if window < max.saturating_add(delimiter.counted_len()) {
+            return Ok(None); // could still end within the limit
+        }
+        match self.config.overflow {
+            Overflow::Fail => {
+                self.state = State::Done;
+                Err(LineError::LineTooLong {
+                    max,
+                    offset: self.offset,
+                })
+            }
+            Overflow::Split => {
+                // No delimiter starts before `max`, so the piece cuts none.
+                self.scanned -= max;
+                self.offset += max as u64;
+                Ok(Some(LineEvent::Line {
+                    bytes: buf.split_to(max).freeze(),
+                    partial: true,
+                }))
+            }
+            Overflow::Discard => {
+                // Drop what was searched, except a possible delimiter start.
+                let drop = window - delimiter.overlap();
+                buf.advance(drop);
+                self.offset += drop as u64;
+                self.scanned = 0;
+                self.state = State::Discarding { discarded: drop };
+                Ok(None)
+            }
+        }
+    }
+
+    /// Discarding: drop bytes up to the next delimiter, keeping at most a
+    /// delimiter's worth, then report the skipped line.
+    fn discard(&mut self, buf: &mut BytesMut, discarded: usize) -> Option<LineEvent> {
+        let delimiter = &self.config.delimiter;
+        if let Some(found) = delimiter.find(buf, 0) {
+            buf.advance(found.end);
+            self.offset += found.end as u64;
+            self.state = State::Lines;
+            return Some(LineEvent::Oversize {
+                discarded: discarded + found.counted,
+            });
+        }
+        let drop = buf.len().saturating_sub(delimiter.overlap());
+        buf.advance(drop);
+        self.offset += drop as u64;
+        self.state = State::Discarding {
+            discarded: discarded + drop,
+        };
+        None
+    }
+
+    /// Like [`decode`](LineDecoder::decode), after the peer closed the stream:
+    /// first the remaining complete events, then the unterminated remainder
+    /// under the EOF policy, then `Ok(None)` (the decoder is done).
+    ///
+    /// # Errors
+    ///
+    /// As `decode`, plus [`LineError::PartialLineAtEof`] with
+    /// [`EofPolicy::Error`] and [`LineError::TruncatedRaw`] when a raw block
+    /// is incomplete (whatever the policy).
+    pub fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<LineEvent>, LineError> {
+        if let Some(event) = self.decode(buf)? {
+            return Ok(Some(event));
+        }
+        let state = std::mem::replace(&mut self.state, State::Done);
+        let rest = buf.len();
+        self.offset += rest as u64;
+        match state {
+            State::Done => Ok(None),
+            State::Raw { len } => Err(LineError::TruncatedRaw {
+                expected: len,
+                received: rest,
+            }),
+            State::Discarding { discarded } => {
+                buf.clear();
+                Ok(Some(LineEvent::Oversize {
+                    discarded: discarded + rest,
+                }))
+            }
+            State::Lines if rest == 0 => Ok(None),
+            State::Lines => match self.config.eof {
+                EofPolicy::Drop => {
+                    buf.clear();
+                    Ok(None)
+                }
+                EofPolicy::Error => Err(LineError::PartialLineAtEof { len: rest }),
+                EofPolicy::Emit => {
+                    let mut line = buf.split();
+                    if self.config.delimiter.strips_cr() && line.last() == Some(&b'\r') {
+                        if rest == 1 {
+                            return Ok(None);
+                        }
+                        if !self.config.keep_delimiter {
+                            line.truncate(rest - 1);
+                        }
+                    }
+                    Ok(Some(LineEvent::Line {
+                        bytes: line.freeze(),
+                        partial: false,
+                    }))
+                }
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

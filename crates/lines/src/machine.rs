@@ -1,0 +1,203 @@
+//! The line protocol as a [`Machine`]: decoder, encoder and buffers together.
+
+use std::collections::VecDeque;
+use std::time::Instant;
+
+use bytes::{Bytes, BytesMut};
+use wirestate_core::Machine;
+
+use crate::config::LinesConfig;
+use crate::decode::LineDecoder;
+use crate::encode::LineEncoder;
+use crate::error::LineError;
+use crate::event::{LineCommand, LineEvent};
+
+/// A Sans-IO line protocol endpoint (either side: lines are symmetric).
+///
+/// Input is decoded lazily, one event per [`poll_event`](Machine::poll_event),
+/// so a raw block requested with [`expect_raw`](Lines::expect_raw) right after
+/// the line that announced it starts exactly after that line, whatever else
+/// already arrived.
+///
+/// # Memory
+///
+/// An unterminated line is never held beyond `max_line` plus the delimiter
+/// length (then it fails, is discarded or is split). [`wants_read`](Machine::wants_read)
+/// turns false once [`LinesConfig::get_high_water`] bytes are buffered, except
+/// while a raw block is incomplete, which is buffered whole. So the worst-case
+/// input buffer is `max(high_water, max_raw)` plus one read of the driver.
+/// Transmits are queued until polled: they are the application's own data.
+///
+/// ```
+/// use std::time::Instant;
+/// use wirestate_core::Machine;
+/// use wirestate_lines::{LineEvent, Lines, LinesConfig};
+///
+/// let now = Instant::now();
+/// let mut lines = Lines::new(LinesConfig::default());
+/// lines.handle_input(b"PING\r\npartial", now);
+/// assert_eq!(lines.poll_event(), Some(Ok(LineEvent::line("PING"))));
+/// assert_eq!(lines.poll_event(), None); // "partial" waits for its LF
+///
+/// lines.send_line("PONG")?;
+/// assert_eq!(lines.poll_transmit().unwrap(), "PONG");
+/// assert_eq!(lines.poll_transmit().unwrap(), "\n");
+///
+/// lines.handle_eof(now); // default policy: emit the unterminated line
+/// assert_eq!(lines.poll_event(), Some(Ok(LineEvent::line("partial"))));
+/// assert_eq!(lines.poll_event(), None);
+/// assert!(lines.is_closed());
+/// # Ok::<(), wirestate_lines::LineError>(())
+/// ```
+#[derive(Debug)]
+pub struct Lines {
+    decoder: LineDecoder,
+    encoder: LineEncoder,
+    input: BytesMut,
+    transmits: VecDeque<Bytes>,
+    high_water: usize,
+    eof: bool,
+}
+
+impl Lines {
+    /// A machine in line mode with an empty buffer.
+    pub fn new(config: LinesConfig) -> Self {
+        Lines {
+            encoder: LineEncoder::new(config.delimiter.clone()),
+            high_water: config.get_high_water(),
+            decoder: LineDecoder::new(config),
+            input: BytesMut::new(),
+            transmits: VecDeque::new(),
+            eof: false,
+        }
+    }
+
+    /// Queues `line` and the delimiter as two transmits (the line is not copied).
+    ///
+    /// # Errors
+    ///
+    /// [`LineError::DelimiterInLine`] if the peer would read it as something
+    /// else; nothing is queued.
+    pub fn send_line(&mut self, line: impl Into<Bytes>) -> Result<(), LineError> {
+        let (line, delimiter) = self.encoder.encode(line.into())?;
+        if !line.is_empty() {
+            self.transmits.push_back(line);
+        }
+        self.transmits.push_back(delimiter);
+        Ok(())
+    }
+
+    /// Queues bytes to send as they are (a raw block, or pre-framed lines).
+    pub fn send_raw(&mut self, bytes: impl Into<Bytes>) {
+        let bytes = bytes.into();
+        if !bytes.is_empty() {
+            self.transmits.push_back(bytes);
+        }
+    }
+
+    /// The next `len` bytes after the last event form one
+    /// [`LineEvent::Raw`]; then line mode resumes. Call it right after the
+    /// event that announced the block. See [`LineDecoder::expect_raw`].
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use wirestate_core::Machine;
+    /// use wirestate_lines::{LineEvent, Lines, LinesConfig};
+    ///
+    /// let now = Instant::now();
+    /// let mut lines = Lines::new(LinesConfig::default());
+    /// lines.handle_input(b"$5\r\nhe\nlo\r\n+OK\r\n", now);
+    /// assert_eq!(lines.poll_event(), Some(Ok(LineEvent::line("$5"))));
+    /// lines.expect_raw(5)?;
+    /// assert_eq!(lines.poll_event(), Some(Ok(LineEvent::Raw("he\nlo".into()))));
+    /// assert_eq!(lines.poll_event(), Some(Ok(LineEvent::line(""))));
+    /// assert_eq!(lines.poll_event(), Some(Ok(LineEvent::line("+OK"))));
+    /// # Ok::<(), wirestate_lines::LineError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// Local errors, nothing changes: over the raw limit, already expecting a
+    /// block, discarding a line, or closed.
+    pub fn expect_raw(&mut self, len: usize) -> Result<(), LineError> {
+        self.decoder.expect_raw(len)
+    }
+
+    /// The decoder state (configuration, stream offset).
+    pub fn decoder(&self) -> &LineDecoder {
+        &self.decoder
+    }
+
+    /// Bytes received and not yet decoded.
+    pub fn buffered(&self) -> usize {
+        self.input.len()
+    }
+}
+
+impl Machine for Lines {
+    type Event = LineEvent;
+    type Command = LineCommand;
+    type Error = LineError;
+
+    fn input_buffer(&mut self) -> &mut BytesMut {
+        &mut self.input
+    }
+
+    /// Nothing is decoded here: decoding happens in `poll_event`.
+    fn handle_buffered_input(&mut self, _now: Instant) {
+        if self.decoder.is_done() {
+            // Input after a failure or EOF is ignored, not buffered.
+            self.input.clear();
+        }
+    }
+
+    fn handle_eof(&mut self, _now: Instant) {
+        self.eof = true;
+    }
+
+    fn handle_timeout(&mut self, _now: Instant) {}
+
+    fn handle_command(&mut self, cmd: LineCommand, _now: Instant) -> Result<(), LineError> {
+        match cmd {
+            LineCommand::Send(line) => self.send_line(line),
+            LineCommand::SendRaw(bytes) => {
+                self.send_raw(bytes);
+                Ok(())
+            }
+            LineCommand::ExpectRaw(len) => self.expect_raw(len),
+        }
+    }
+
+    fn poll_event(&mut self) -> Option<Result<LineEvent, LineError>> {
+        let result = if self.eof {
+            self.decoder.decode_eof(&mut self.input)
+        } else {
+            self.decoder.decode(&mut self.input)
+        };
+        if self.decoder.is_done() {
+            self.input = BytesMut::new();
+        }
+        result.transpose()
+    }
+
+    fn poll_transmit(&mut self) -> Option<Bytes> {
+        self.transmits.pop_front()
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        None
+    }
+
+    fn wants_read(&self) -> bool {
+        !self.eof
+            && !self.decoder.is_done()
+            && (self.input.len() < self.high_water || self.input.len() < self.decoder.raw_needed())
+    }
+
+    fn is_closed(&self) -> bool {
+        self.decoder.is_done()
+    }
+}
+
+#[cfg(test)]
+mod tests;
