@@ -1,4 +1,6 @@
-//! wirestate-rtmp: work in progress.
+//! wirestate-rtmp: Sans-IO RTMP.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod amf0;
+pub mod chunk;
