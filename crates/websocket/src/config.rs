@@ -1,0 +1,83 @@
+//! Limits and behaviour switches shared by both roles.
+
+use std::time::Duration;
+
+/// How data messages reach the application.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Delivery {
+    /// Reassembled whole messages ([`Event::Message`](crate::Event::Message)),
+    /// at most `max_message_size` bytes each.
+    #[default]
+    Whole,
+    /// Every data frame as soon as it is complete
+    /// ([`Event::Fragment`](crate::Event::Fragment)); only `max_frame_size`
+    /// bounds memory.
+    Streaming,
+}
+
+/// Keepalive pings: after `interval` without input, send a ping; if nothing
+/// arrives within `timeout` after it, fail with
+/// [`WsError::KeepaliveTimeout`](crate::WsError::KeepaliveTimeout).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Keepalive {
+    /// Quiet time before a ping is sent.
+    pub interval: Duration,
+    /// How long to wait for any input after the ping.
+    pub timeout: Duration,
+}
+
+/// Settings of a WebSocket machine. Start from `Config::default()` and
+/// override fields.
+///
+/// Worst-case buffered input is about `max_frame_size + 14` bytes for the
+/// frame in progress plus, in [`Delivery::Whole`], `max_message_size` for a
+/// fragmented message being reassembled; during the handshake,
+/// `max_handshake_size`.
+///
+/// ```
+/// use wirestate_websocket::{Config, Delivery};
+/// let config = Config { max_message_size: 1 << 20, delivery: Delivery::Streaming, ..Config::default() };
+/// assert_eq!(config.max_frame_size, 16 << 20);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Largest accepted frame payload; larger announced lengths fail with
+    /// close code 1009 before anything is buffered. Default 16 MiB.
+    pub max_frame_size: usize,
+    /// Largest accepted (reassembled) message; checked against each frame's
+    /// announced length. Default 64 MiB.
+    pub max_message_size: usize,
+    /// Largest accepted opening handshake (request or response head).
+    /// Default 16 KiB.
+    pub max_handshake_size: usize,
+    /// Most header lines accepted in the handshake. Default 64.
+    pub max_headers: usize,
+    /// Outgoing messages longer than this are sent as several frames.
+    /// Default 1 MiB.
+    pub fragment_size: usize,
+    /// Whole messages or streamed frames. Default whole.
+    pub delivery: Delivery,
+    /// Answer pings automatically with a pong echoing the payload. Default on.
+    pub auto_pong: bool,
+    /// Optional keepalive pings. Default off.
+    pub keepalive: Option<Keepalive>,
+    /// Close the connection (code 1001) after this long without input.
+    /// Default off.
+    pub idle_timeout: Option<Duration>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            max_frame_size: 16 << 20,
+            max_message_size: 64 << 20,
+            max_handshake_size: 16 << 10,
+            max_headers: 64,
+            fragment_size: 1 << 20,
+            delivery: Delivery::Whole,
+            auto_pong: true,
+            keepalive: None,
+            idle_timeout: None,
+        }
+    }
+}

@@ -1,0 +1,655 @@
+//! The post-handshake machine: frames in, messages out; messages in, frames
+//! out; the close handshake, pings and timers. [`WsServer`](crate::WsServer)
+//! and [`WsClient`](crate::WsClient) run the opening handshake and then hand
+//! everything to a [`Connection`]; it can also be used on its own when the
+//! upgrade was done elsewhere (an HTTP server that hands over the socket).
+//!
+//! # Memory
+//!
+//! Input is unmasked in place and payloads are split off the input buffer, so
+//! a single-frame message is never copied. Buffered at most: the frame in
+//! progress (`max_frame_size` + 14 header bytes), plus in
+//! [`Delivery::Whole`] the fragments of one message (`max_message_size`).
+//! Between messages the input buffer and the transmit queue are released, so
+//! an idle connection owns no heap memory besides the client's random source.
+//!
+//! # EOF policy
+//!
+//! EOF before the close handshake (including in the middle of a frame, whose
+//! bytes are dropped) ends with [`WsError::AbnormalClosure`], close code 1006,
+//! which is reported locally and never sent. EOF after the close handshake is
+//! the normal end.
+
+use std::collections::VecDeque;
+use std::time::Instant;
+
+use bytes::{BufMut, Bytes, BytesMut};
+use wirestate_core::{Machine, RandomSource};
+
+use crate::close::{encode_close_payload, parse_close_payload, CloseFrame};
+use crate::config::{Config, Delivery};
+use crate::error::{LocalError, ProtocolViolation, WsError};
+use crate::frame::{encode_header, Frame, FrameDecoder, FrameHeader, FrameRules, OpCode, Step};
+use crate::mask::apply_mask;
+use crate::message::{DataKind, Event, Fragment, Message, Utf8Bytes};
+use crate::utf8::Utf8Validator;
+use crate::Command;
+
+/// Which end of the connection this machine is: it decides the masking rules
+/// (clients mask what they send, servers must not).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Accepted the connection; expects masked frames, sends unmasked ones.
+    Server,
+    /// Opened the connection; sends masked frames, expects unmasked ones.
+    Client,
+}
+
+/// Input buffered beyond this (in complete frames the application has not
+/// pulled yet) turns `wants_read` off.
+const READ_HIGH_WATER: usize = 64 << 10;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Both directions open.
+    Open,
+    /// We sent a close frame and wait for the peer's.
+    CloseSent,
+    /// The close handshake completed (or we echoed the peer's close).
+    Closed,
+    /// A fatal error happened (reported or about to be).
+    Failed,
+}
+
+/// A data message whose frames are still arriving.
+#[derive(Debug)]
+struct Partial {
+    kind: DataKind,
+    /// Payload bytes announced so far (for the message size limit).
+    announced: u64,
+    /// Earlier fragments ([`Delivery::Whole`] only); empty until a second
+    /// fragment arrives, so single-frame messages are never copied.
+    assembled: BytesMut,
+    /// Reserved bits of the first frame: with a negotiated extension such as
+    /// permessage-deflate, RSV1 there says "transform this message".
+    first_rsv: u8,
+}
+
+/// Keepalive and idle timers, driven by the times passed to `handle_*`.
+#[derive(Debug, Default, Clone, Copy)]
+struct Timers {
+    last_input: Option<Instant>,
+    ping_sent: Option<Instant>,
+}
+
+/// The WebSocket frame, message and close machine for one role, after the
+/// opening handshake.
+///
+/// ```
+/// use std::time::Instant;
+/// use wirestate_core::Machine;
+/// use wirestate_websocket::{Config, Connection, Event, Message, Role};
+///
+/// let mut server = Connection::new(Role::Server, Config::default());
+/// // A masked text frame "Hi" from a client (mask key 01 02 03 04).
+/// server.handle_input(&[0x81, 0x82, 1, 2, 3, 4, b'H' ^ 1, b'i' ^ 2], Instant::now());
+/// match server.poll_event() {
+///     Some(Ok(Event::Message(Message::Text(text)))) => assert_eq!(text, "Hi"),
+///     other => panic!("{other:?}"),
+/// }
+/// server.send_text("Hello").unwrap();
+/// // A server's frame goes out as the header, then the payload itself.
+/// assert_eq!(&server.poll_transmit().unwrap()[..], [0x81, 5]);
+/// assert_eq!(&server.poll_transmit().unwrap()[..], b"Hello");
+/// ```
+pub struct Connection {
+    role: Role,
+    config: Config,
+    rng: Option<Box<dyn RandomSource + Send>>,
+    input: BytesMut,
+    decoder: FrameDecoder,
+    /// Whether the sequencing rules were applied to the frame in progress.
+    frame_started: bool,
+    message: Option<Partial>,
+    utf8: Utf8Validator,
+    out: VecDeque<Bytes>,
+    state: State,
+    pending_error: Option<WsError>,
+    peer_eof: bool,
+    timers: Timers,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("role", &self.role)
+            .field("state", &self.state)
+            .field("buffered", &self.input.len())
+            .field("queued_transmits", &self.out.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Connection {
+    /// A server-side connection (expects masked frames). For a client, use
+    /// [`Connection::client`], which needs a random source for masks.
+    pub fn new(role: Role, config: Config) -> Self {
+        Self::build(role, config, None)
+    }
+
+    /// A client-side connection drawing its mask keys from `rng`.
+    pub fn client(config: Config, rng: impl RandomSource + Send + 'static) -> Self {
+        Self::build(Role::Client, config, Some(Box::new(rng)))
+    }
+
+    pub(crate) fn build(
+        role: Role,
+        config: Config,
+        rng: Option<Box<dyn RandomSource + Send>>,
+    ) -> Self {
+        let rules = FrameRules {
+            require_mask: Some(role == Role::Server),
+            allowed_rsv: 0,
+            max_frame_size: config.max_frame_size as u64,
+        };
+        Connection {
+            role,
+            config,
+            rng,
+            input: BytesMut::new(),
+            decoder: FrameDecoder::new(rules),
+            frame_started: false,
+            message: None,
+            utf8: Utf8Validator::default(),
+            out: VecDeque::new(),
+            state: State::Open,
+            pending_error: None,
+            peer_eof: false,
+            timers: Timers::default(),
+        }
+    }
+
+    /// This machine's role.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Bytes of input buffered and not decoded yet (excluding reassembled
+    /// fragments).
+    pub fn buffered(&self) -> usize {
+        self.input.len()
+    }
+
+    /// Queues a text message, split into frames of at most
+    /// [`Config::fragment_size`]. Poll transmits next.
+    ///
+    /// Fails with [`LocalError::Closing`] once a close frame was sent or
+    /// received.
+    pub fn send_text(&mut self, text: impl Into<Utf8Bytes>) -> Result<(), LocalError> {
+        self.send_data(OpCode::Text, text.into().into_bytes())
+    }
+
+    /// Queues a binary message, split into frames of at most
+    /// [`Config::fragment_size`]. A server sends `data` itself, without
+    /// copying it. Poll transmits next.
+    pub fn send_binary(&mut self, data: impl Into<Bytes>) -> Result<(), LocalError> {
+        self.send_data(OpCode::Binary, data.into())
+    }
+
+    /// Queues a ping (payload at most 125 bytes).
+    pub fn ping(&mut self, payload: impl Into<Bytes>) -> Result<(), LocalError> {
+        self.send_control(OpCode::Ping, payload.into())
+    }
+
+    /// Queues an unsolicited pong (payload at most 125 bytes). Pings are
+    /// answered automatically unless [`Config::auto_pong`] is off.
+    pub fn pong(&mut self, payload: impl Into<Bytes>) -> Result<(), LocalError> {
+        self.send_control(OpCode::Pong, payload.into())
+    }
+
+    /// Starts the close handshake with `code` (1000-1003, 1007-1014,
+    /// 3000-4999) and a reason of at most 123 bytes. Afterwards nothing but
+    /// the peer's close is expected; data frames that were already in flight
+    /// are still delivered. The machine is closed once the peer's close
+    /// arrives.
+    pub fn close(&mut self, code: u16, reason: &str) -> Result<(), LocalError> {
+        self.close_with(Some(&CloseFrame {
+            code,
+            reason: Utf8Bytes::from(reason.to_string()),
+        }))
+    }
+
+    /// Starts the close handshake with an empty close frame (no code).
+    pub fn close_without_code(&mut self) -> Result<(), LocalError> {
+        self.close_with(None)
+    }
+
+    fn close_with(&mut self, close: Option<&CloseFrame>) -> Result<(), LocalError> {
+        if self.state != State::Open {
+            return Err(LocalError::Closing);
+        }
+        let payload = encode_close_payload(close)?;
+        self.write_frame(OpCode::Close, true, payload);
+        self.state = State::CloseSent;
+        Ok(())
+    }
+
+    fn send_data(&mut self, opcode: OpCode, payload: Bytes) -> Result<(), LocalError> {
+        if self.state != State::Open {
+            return Err(LocalError::Closing);
+        }
+        let size = self.config.fragment_size.max(1);
+        if payload.len() <= size {
+            self.write_frame(opcode, true, payload);
+            return Ok(());
+        }
+        let mut rest = payload;
+        let mut op = opcode;
+        while !rest.is_empty() {
+            let piece = rest.split_to(size.min(rest.len()));
+            self.write_frame(op, rest.is_empty(), piece);
+            op = OpCode::Continuation;
+        }
+        Ok(())
+    }
+
+    fn send_control(&mut self, opcode: OpCode, payload: Bytes) -> Result<(), LocalError> {
+        if self.state != State::Open {
+            return Err(LocalError::Closing);
+        }
+        if payload.len() > 125 {
+            return Err(LocalError::ControlTooLong(payload.len()));
+        }
+        self.write_frame(opcode, true, payload);
+        Ok(())
+    }
+
+    /// Queues one frame: a server queues the header and the payload as two
+    /// pieces (no copy); a client masks a copy of the payload behind the
+    /// header.
+    fn write_frame(&mut self, opcode: OpCode, fin: bool, payload: Bytes) {
+        match self.rng.as_mut().filter(|_| self.role == Role::Client) {
+            None => {
+                let mut header = BytesMut::with_capacity(10);
+                encode_header(&mut header, fin, 0, opcode, None, payload.len() as u64);
+                self.out.push_back(header.freeze());
+                if !payload.is_empty() {
+                    self.out.push_back(payload);
+                }
+            }
+            Some(rng) => {
+                let key = rng.next_u32().to_be_bytes();
+                let mut frame = BytesMut::with_capacity(14 + payload.len());
+                encode_header(&mut frame, fin, 0, opcode, Some(key), payload.len() as u64);
+                let start = frame.len();
+                frame.put_slice(&payload);
+                apply_mask(&mut frame[start..], key, 0);
+                self.out.push_back(frame.freeze());
+            }
+        }
+    }
+
+    /// Executes a [`Command`] (the generic form of the `send_*` methods).
+    pub(crate) fn command(&mut self, cmd: Command) -> Result<(), LocalError> {
+        match cmd {
+            Command::Text(t) => self.send_text(t),
+            Command::Binary(b) => self.send_binary(b),
+            Command::Ping(p) => self.ping(p),
+            Command::Pong(p) => self.pong(p),
+            Command::Close(c) => self.close_with(c.as_ref()),
+            Command::Accept(_) | Command::Reject(_) => Err(LocalError::WrongRole("connection")),
+        }
+    }
+
+    /// Records a fatal error: queues the matching close frame (unless one was
+    /// sent already or the code is never sent), drops buffered input, and
+    /// returns the error for reporting.
+    fn fail(&mut self, error: WsError) -> WsError {
+        if self.state == State::Open {
+            if let Some(code) = error.close_code().filter(|&c| c != 1006) {
+                let mut reason = error.to_string();
+                truncate_at_char_boundary(&mut reason, 123);
+                if let Ok(payload) = encode_close_payload(Some(&CloseFrame {
+                    code,
+                    reason: Utf8Bytes::from(reason),
+                })) {
+                    self.write_frame(OpCode::Close, true, payload);
+                }
+            }
+        }
+        self.state = State::Failed;
+        self.input = BytesMut::new();
+        self.message = None;
+        error
+    }
+
+    /// Applies the sequencing rules to a frame whose header just arrived.
+    fn start_frame(&mut self, header: &FrameHeader) -> Result<(), WsError> {
+        self.frame_started = true;
+        let whole = self.config.delivery == Delivery::Whole;
+        let limit = self.config.max_message_size as u64;
+        match header.opcode {
+            OpCode::Text | OpCode::Binary => {
+                if self.message.is_some() {
+                    return Err(ProtocolViolation::ExpectedContinuation.into());
+                }
+                if whole && header.payload_len > limit {
+                    return Err(WsError::MessageTooBig {
+                        len: header.payload_len,
+                        limit,
+                    });
+                }
+                self.message = Some(Partial {
+                    kind: if header.opcode == OpCode::Text {
+                        DataKind::Text
+                    } else {
+                        DataKind::Binary
+                    },
+                    announced: header.payload_len,
+                    assembled: BytesMut::new(),
+                    first_rsv: header.rsv,
+                });
+            }
+            OpCode::Continuation => {
+                let Some(message) = self.message.as_mut() else {
+                    return Err(ProtocolViolation::UnexpectedContinuation.into());
+                };
+                let total = message.announced.saturating_add(header.payload_len);
+                if whole && total > limit {
+                    return Err(WsError::MessageTooBig { len: total, limit });
+                }
+                message.announced = total;
+            }
+            OpCode::Close | OpCode::Ping | OpCode::Pong => {}
+        }
+        Ok(())
+    }
+
+    /// Validates payload bytes of a text message as soon as they are
+    /// unmasked, so invalid UTF-8 fails at once.
+    fn check_text(&mut self, header: &FrameHeader, bytes: &[u8]) -> Result<(), WsError> {
+        if header.opcode.is_control() || bytes.is_empty() {
+            return Ok(());
+        }
+        match &self.message {
+            Some(m) if m.kind == DataKind::Text => self
+                .utf8
+                .feed(bytes)
+                .map_err(|e| WsError::InvalidUtf8 { offset: e.offset }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Handles a complete frame; returns the event it produces, if any.
+    fn finish_frame(&mut self, frame: Frame) -> Result<Option<Event>, WsError> {
+        let Frame {
+            header, payload, ..
+        } = frame;
+        match header.opcode {
+            OpCode::Ping => {
+                if self.config.auto_pong && self.state == State::Open {
+                    self.write_frame(OpCode::Pong, true, payload.clone());
+                }
+                Ok(Some(Event::Ping(payload)))
+            }
+            OpCode::Pong => Ok(Some(Event::Pong(payload))),
+            OpCode::Close => {
+                let close = parse_close_payload(&payload)?;
+                if self.state == State::Open {
+                    // Echo the code and reason (already valid) back.
+                    let echo = match &close {
+                        Some(c) => encode_close_payload(Some(c)).unwrap_or_default(),
+                        None => Bytes::new(),
+                    };
+                    self.write_frame(OpCode::Close, true, echo);
+                }
+                self.state = State::Closed;
+                self.input = BytesMut::new();
+                self.message = None;
+                Ok(Some(Event::Close(close)))
+            }
+            OpCode::Text | OpCode::Binary | OpCode::Continuation => {
+                let Some(message) = self.message.as_mut() else {
+                    // start_frame guarantees a message; stay safe anyway.
+                    return Err(ProtocolViolation::UnexpectedContinuation.into());
+                };
+                let kind = message.kind;
+                if header.fin && kind == DataKind::Text {
+                    self.utf8
+                        .finish()
+                        .map_err(|e| WsError::InvalidUtf8 { offset: e.offset })?;
+                }
+                match self.config.delivery {
+                    Delivery::Streaming => {
+                        if header.fin {
+                            self.message = None;
+                        }
+                        Ok(Some(Event::Fragment(Fragment {
+                            kind,
+                            payload,
+                            fin: header.fin,
+                        })))
+                    }
+                    Delivery::Whole => {
+                        if !header.fin {
+                            message.assembled.extend_from_slice(&payload);
+                            return Ok(None);
+                        }
+                        let whole = if message.assembled.is_empty() {
+                            payload
+                        } else {
+                            message.assembled.extend_from_slice(&payload);
+                            std::mem::take(&mut message.assembled).freeze()
+                        };
+                        let _ = message.first_rsv;
+                        self.message = None;
+                        Ok(Some(Event::Message(match kind {
+                            DataKind::Text => Message::Text(Utf8Bytes::from_validated(whole)),
+                            DataKind::Binary => Message::Binary(whole),
+                        })))
+                    }
+                }
+            }
+        }
+    }
+
+    /// Decodes until one event is ready.
+    fn next_event(&mut self) -> Result<Option<Event>, WsError> {
+        loop {
+            match self.decoder.decode(&mut self.input)? {
+                Step::Frame(frame) => {
+                    if !self.frame_started {
+                        self.start_frame(&frame.header)?;
+                    }
+                    self.frame_started = false;
+                    let header = frame.header;
+                    self.check_text(&header, &frame.payload[frame.unreported_from..])?;
+                    if let Some(event) = self.finish_frame(frame)? {
+                        return Ok(Some(event));
+                    }
+                    if self.state == State::Closed {
+                        return Ok(None);
+                    }
+                }
+                Step::Partial { header, fresh } => {
+                    if !self.frame_started {
+                        self.start_frame(&header)?;
+                    }
+                    let input = std::mem::take(&mut self.input);
+                    let checked = self.check_text(&header, &input[fresh]);
+                    self.input = input;
+                    checked?;
+                }
+                Step::NeedMore => {
+                    if self.input.is_empty() && self.input.capacity() > 0 {
+                        // Idle: give the memory back.
+                        self.input = BytesMut::new();
+                    }
+                    if self.peer_eof {
+                        let buffered =
+                            self.input.len() + self.decoder.current().map_or(0, |h| h.header_len);
+                        return Err(WsError::AbnormalClosure { buffered });
+                    }
+                    return Ok(None);
+                }
+            }
+        }
+    }
+
+    fn timers_active(&self) -> bool {
+        matches!(self.state, State::Open | State::CloseSent) && self.pending_error.is_none()
+    }
+
+    pub(crate) fn note_input(&mut self, now: Instant) {
+        self.timers.last_input = Some(now);
+        self.timers.ping_sent = None;
+        if !matches!(self.state, State::Open | State::CloseSent) {
+            // Finished: whatever the peer still sends is ignored.
+            self.input = BytesMut::new();
+        }
+    }
+
+    pub(crate) fn input_mut(&mut self) -> &mut BytesMut {
+        &mut self.input
+    }
+
+    pub(crate) fn push_transmit(&mut self, bytes: Bytes) {
+        self.out.push_back(bytes);
+    }
+
+    pub(crate) fn peer_eof(&self) -> bool {
+        self.peer_eof
+    }
+
+    /// Marks the whole machine finished without an error of its own (a
+    /// rejected or failed handshake).
+    pub(crate) fn finish_silently(&mut self) {
+        self.state = State::Failed;
+        self.input = BytesMut::new();
+    }
+}
+
+fn truncate_at_char_boundary(s: &mut String, max: usize) {
+    if s.len() > max {
+        let mut at = max;
+        while !s.is_char_boundary(at) {
+            at -= 1;
+        }
+        s.truncate(at);
+    }
+}
+
+impl Machine for Connection {
+    type Event = Event;
+    type Command = Command;
+    type Error = WsError;
+
+    fn input_buffer(&mut self) -> &mut BytesMut {
+        &mut self.input
+    }
+
+    /// Records the arrival time (keepalive and idle timers); decoding happens
+    /// in `poll_event`.
+    fn handle_buffered_input(&mut self, now: Instant) {
+        self.note_input(now);
+    }
+
+    /// See the module's EOF policy.
+    fn handle_eof(&mut self, now: Instant) {
+        let _ = now;
+        self.peer_eof = true;
+    }
+
+    /// Sends a keepalive ping, or fails the connection when a pong or any
+    /// input is overdue, or on idle timeout.
+    fn handle_timeout(&mut self, now: Instant) {
+        if !self.timers_active() {
+            return;
+        }
+        let Some(last) = self.timers.last_input else {
+            return;
+        };
+        if let Some(idle) = self.config.idle_timeout {
+            if now >= last + idle {
+                let error = self.fail(WsError::IdleTimeout(idle));
+                self.pending_error = Some(error);
+                return;
+            }
+        }
+        if let (Some(keepalive), State::Open) = (self.config.keepalive, self.state) {
+            match self.timers.ping_sent {
+                Some(sent) if now >= sent + keepalive.timeout => {
+                    let error = self.fail(WsError::KeepaliveTimeout(keepalive.timeout));
+                    self.pending_error = Some(error);
+                }
+                None if now >= last + keepalive.interval => {
+                    self.write_frame(OpCode::Ping, true, Bytes::new());
+                    self.timers.ping_sent = Some(now);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn handle_command(&mut self, cmd: Command, _now: Instant) -> Result<(), WsError> {
+        self.command(cmd).map_err(WsError::Local)
+    }
+
+    fn poll_event(&mut self) -> Option<Result<Event, WsError>> {
+        if let Some(error) = self.pending_error.take() {
+            return Some(Err(error));
+        }
+        if !matches!(self.state, State::Open | State::CloseSent) {
+            return None;
+        }
+        match self.next_event() {
+            Ok(Some(event)) => Some(Ok(event)),
+            Ok(None) => None,
+            Err(error) => Some(Err(self.fail(error))),
+        }
+    }
+
+    /// Frames in order; a server's data frame is two pieces (header, payload).
+    fn poll_transmit(&mut self) -> Option<Bytes> {
+        let next = self.out.pop_front();
+        if self.out.is_empty() && self.out.capacity() > 0 {
+            self.out = VecDeque::new();
+        }
+        next
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        if !self.timers_active() {
+            return None;
+        }
+        let last = self.timers.last_input?;
+        let idle = self.config.idle_timeout.map(|d| last + d);
+        let keepalive = match (self.config.keepalive, self.state) {
+            (Some(k), State::Open) => Some(match self.timers.ping_sent {
+                Some(sent) => sent + k.timeout,
+                None => last + k.interval,
+            }),
+            _ => None,
+        };
+        match (idle, keepalive) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn wants_read(&self) -> bool {
+        let needed = self.decoder.current().map_or(0, |h| h.payload_len as usize);
+        matches!(self.state, State::Open | State::CloseSent)
+            && !self.peer_eof
+            && self.input.len() < READ_HIGH_WATER.max(needed)
+    }
+
+    fn is_closed(&self) -> bool {
+        matches!(self.state, State::Closed | State::Failed)
+    }
+}

@@ -1,0 +1,518 @@
+//! The frame layer (RFC 6455 §5.2): header parsing, validation and encoding.
+//!
+//! ```text
+//!  0               1               2               3
+//!  0 1 2 3 4 5 6 7 0 1 2 3 4 5 6 7 0 1 2 3 4 5 6 7 0 1 2 3 4 5 6 7
+//! +-+-+-+-+-------+-+-------------+-------------------------------+
+//! |F|R|R|R| opcode|M| Payload len |    Extended payload length    |
+//! |I|S|S|S|  (4)  |A|     (7)     |             (16/64)           |
+//! |N|V|V|V|       |S|             |   (if payload len==126/127)   |
+//! | |1|2|3|       |K|             |                               |
+//! +-+-+-+-+-------+-+-------------+ - - - - - - - - - - - - - - - +
+//! |     Extended payload length continued, if payload len == 127  |
+//! + - - - - - - - - - - - - - - - +-------------------------------+
+//! |                               | Masking-key, if MASK set to 1 |
+//! +-------------------------------+-------------------------------+
+//! | Masking-key (continued)       |          Payload Data         |
+//! +-------------------------------- - - - - - - - - - - - - - - - +
+//! ```
+//!
+//! A header is 2 to 14 bytes. [`FrameDecoder`] checks every rule that can be
+//! checked from the header alone (mask by role, reserved bits, opcode, control
+//! frame shape, length limit) before a single payload byte is buffered, then
+//! unmasks the payload in place as it arrives.
+
+use std::ops::Range;
+
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+
+use crate::error::{ProtocolViolation, WsError};
+use crate::mask::apply_mask;
+
+/// A frame opcode (RFC 6455 §5.2, §11.8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OpCode {
+    /// `0x0`: continues a fragmented message.
+    Continuation,
+    /// `0x1`: the first frame of a text message.
+    Text,
+    /// `0x2`: the first frame of a binary message.
+    Binary,
+    /// `0x8`: close.
+    Close,
+    /// `0x9`: ping.
+    Ping,
+    /// `0xA`: pong.
+    Pong,
+}
+
+impl OpCode {
+    /// The opcode for a wire nibble, `None` for the reserved ones.
+    pub fn from_u8(bits: u8) -> Option<OpCode> {
+        Some(match bits {
+            0x0 => OpCode::Continuation,
+            0x1 => OpCode::Text,
+            0x2 => OpCode::Binary,
+            0x8 => OpCode::Close,
+            0x9 => OpCode::Ping,
+            0xA => OpCode::Pong,
+            _ => return None,
+        })
+    }
+
+    /// The wire nibble.
+    pub fn as_u8(self) -> u8 {
+        match self {
+            OpCode::Continuation => 0x0,
+            OpCode::Text => 0x1,
+            OpCode::Binary => 0x2,
+            OpCode::Close => 0x8,
+            OpCode::Ping => 0x9,
+            OpCode::Pong => 0xA,
+        }
+    }
+
+    /// Close, ping and pong: never fragmented, at most 125 payload bytes.
+    pub fn is_control(self) -> bool {
+        self.as_u8() & 0x8 != 0
+    }
+}
+
+/// The reserved bits as they sit in the first header byte.
+pub mod rsv {
+    /// RSV1 (`0x40`), owned by permessage-deflate when negotiated.
+    pub const RSV1: u8 = 0x40;
+    /// RSV2 (`0x20`).
+    pub const RSV2: u8 = 0x20;
+    /// RSV3 (`0x10`).
+    pub const RSV3: u8 = 0x10;
+}
+
+/// A parsed frame header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameHeader {
+    /// FIN: the last frame of a message.
+    pub fin: bool,
+    /// The reserved bits, in place (`rsv::RSV1 | rsv::RSV2 | rsv::RSV3` mask).
+    pub rsv: u8,
+    /// The opcode.
+    pub opcode: OpCode,
+    /// The masking key, when the MASK bit is set.
+    pub mask: Option<[u8; 4]>,
+    /// The announced payload length.
+    pub payload_len: u64,
+    /// How many bytes the header took on the wire (2 to 14).
+    pub header_len: usize,
+}
+
+/// Which frames a [`FrameDecoder`] accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameRules {
+    /// `Some(true)`: every frame must be masked (a server reading a client);
+    /// `Some(false)`: no frame may be masked (a client reading a server);
+    /// `None`: either (inspection tools).
+    pub require_mask: Option<bool>,
+    /// Reserved bits a negotiated extension owns (see [`rsv`]); any other set
+    /// bit fails the frame.
+    pub allowed_rsv: u8,
+    /// Frames announcing more payload than this fail before anything is
+    /// buffered.
+    pub max_frame_size: u64,
+}
+
+/// A complete frame: its header and its unmasked payload, split off the input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frame {
+    /// The header as received.
+    pub header: FrameHeader,
+    /// The payload, unmasked; shares memory with the input buffer.
+    pub payload: Bytes,
+    /// Payload bytes from this offset on were not reported by an earlier
+    /// [`Step::Partial`].
+    pub unreported_from: usize,
+}
+
+/// What one [`FrameDecoder::decode`] call found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// A whole frame.
+    Frame(Frame),
+    /// A frame whose payload is still arriving; `fresh` is the range of the
+    /// input buffer that was just unmasked (payload bytes from the start of
+    /// the buffer), so a caller can check it early (UTF-8 fails fast).
+    Partial {
+        /// The header of the incomplete frame.
+        header: FrameHeader,
+        /// Newly unmasked payload bytes, as a range of the input buffer.
+        fresh: Range<usize>,
+    },
+    /// Nothing new: more input is needed.
+    NeedMore,
+}
+
+/// Splits frames off an input buffer, validating and unmasking them.
+///
+/// Feed it the same buffer again after appending bytes; it remembers the
+/// header of the frame in progress and how much of its payload is already
+/// unmasked, so no byte is looked at twice.
+///
+/// ```
+/// use bytes::BytesMut;
+/// use wirestate_websocket::frame::{FrameDecoder, FrameRules, OpCode, Step};
+///
+/// let rules = FrameRules { require_mask: Some(false), allowed_rsv: 0, max_frame_size: 1024 };
+/// let mut decoder = FrameDecoder::new(rules);
+/// let mut input = BytesMut::from(&b"\x81\x05Hel"[..]);
+/// assert!(matches!(decoder.decode(&mut input), Ok(Step::Partial { .. })));
+/// input.extend_from_slice(b"lo");
+/// let Ok(Step::Frame(frame)) = decoder.decode(&mut input) else { panic!() };
+/// assert_eq!(frame.header.opcode, OpCode::Text);
+/// assert_eq!(frame.payload, "Hello");
+/// ```
+#[derive(Debug, Clone)]
+pub struct FrameDecoder {
+    rules: FrameRules,
+    /// The frame whose header was consumed and whose payload is arriving.
+    current: Option<FrameHeader>,
+    /// Payload bytes of `current` already unmasked (at the buffer's start).
+    unmasked: usize,
+}
+
+impl FrameDecoder {
+    /// A decoder enforcing `rules`.
+    pub fn new(rules: FrameRules) -> Self {
+        FrameDecoder {
+            rules,
+            current: None,
+            unmasked: 0,
+        }
+    }
+
+    /// The rules in force.
+    pub fn rules(&self) -> &FrameRules {
+        &self.rules
+    }
+
+    /// Changes which reserved bits are allowed (after an extension was
+    /// negotiated).
+    pub fn set_allowed_rsv(&mut self, bits: u8) {
+        self.rules.allowed_rsv = bits;
+    }
+
+    /// The header of the frame whose payload is still arriving, if any.
+    pub fn current(&self) -> Option<&FrameHeader> {
+        self.current.as_ref()
+    }
+
+    /// How many more bytes the frame in progress needs, or 0 between frames.
+    pub fn payload_missing(&self, buffered: usize) -> usize {
+        match &self.current {
+            Some(h) => (h.payload_len as usize).saturating_sub(buffered),
+            None => 0,
+        }
+    }
+
+    /// Decodes from the front of `input`: consumes a header once it is
+    /// complete, unmasks payload bytes as they arrive, and splits the payload
+    /// off once it is complete. Call again until [`Step::NeedMore`].
+    ///
+    /// An `Err` is a peer violation; the decoder must not be used afterwards.
+    pub fn decode(&mut self, input: &mut BytesMut) -> Result<Step, WsError> {
+        let header = match self.current {
+            Some(h) => h,
+            None => match parse_header(input, &self.rules)? {
+                Some(h) => {
+                    input.advance(h.header_len);
+                    self.current = Some(h);
+                    self.unmasked = 0;
+                    h
+                }
+                None => return Ok(Step::NeedMore),
+            },
+        };
+        // The length was checked against max_frame_size, which is a usize.
+        let len = header.payload_len as usize;
+        let available = input.len().min(len);
+        let fresh_from = self.unmasked;
+        if available > self.unmasked {
+            if let Some(key) = header.mask {
+                apply_mask(&mut input[self.unmasked..available], key, self.unmasked);
+            }
+            self.unmasked = available;
+        }
+        if available == len {
+            self.current = None;
+            self.unmasked = 0;
+            let payload = input.split_to(len).freeze();
+            return Ok(Step::Frame(Frame {
+                header,
+                payload,
+                unreported_from: fresh_from,
+            }));
+        }
+        if available > fresh_from {
+            Ok(Step::Partial {
+                header,
+                fresh: fresh_from..available,
+            })
+        } else {
+            Ok(Step::NeedMore)
+        }
+    }
+}
+
+/// Parses and validates a header at the front of `input`; `None` if it is not
+/// complete yet. Reads at most 14 bytes, so calling it again after more input
+/// arrived costs nothing worth remembering.
+pub fn parse_header(input: &[u8], rules: &FrameRules) -> Result<Option<FrameHeader>, WsError> {
+    let [b0, b1, ..] = *input else {
+        return Ok(None);
+    };
+    let fin = b0 & 0x80 != 0;
+    let rsv_bits = b0 & 0x70;
+    let opcode = OpCode::from_u8(b0 & 0x0F).ok_or(WsError::Protocol(
+        ProtocolViolation::UnknownOpcode(b0 & 0x0F),
+    ))?;
+    if rsv_bits & !rules.allowed_rsv != 0 {
+        return Err(WsError::Protocol(ProtocolViolation::ReservedBits(
+            rsv_bits >> 4,
+        )));
+    }
+    let masked = b1 & 0x80 != 0;
+    match rules.require_mask {
+        Some(true) if !masked => return Err(WsError::Protocol(ProtocolViolation::UnmaskedFrame)),
+        Some(false) if masked => return Err(WsError::Protocol(ProtocolViolation::MaskedFrame)),
+        _ => {}
+    }
+    let short = b1 & 0x7F;
+    if opcode.is_control() {
+        if !fin {
+            return Err(WsError::Protocol(ProtocolViolation::FragmentedControl));
+        }
+        if short > 125 {
+            return Err(WsError::Protocol(ProtocolViolation::ControlTooLong));
+        }
+    }
+    let (payload_len, mut at) = match short {
+        126 => {
+            let Some(ext) = input.get(2..4) else {
+                return Ok(None);
+            };
+            (u64::from(u16::from_be_bytes([ext[0], ext[1]])), 4)
+        }
+        127 => {
+            let Some(ext) = input.get(2..10) else {
+                return Ok(None);
+            };
+            let len = u64::from_be_bytes(ext.try_into().unwrap_or([0xFF; 8]));
+            if len >> 63 != 0 {
+                return Err(WsError::Protocol(ProtocolViolation::LengthHighBitSet));
+            }
+            (len, 10)
+        }
+        n => (u64::from(n), 2),
+    };
+    if payload_len > rules.max_frame_size {
+        return Err(WsError::FrameTooBig {
+            len: payload_len,
+            limit: rules.max_frame_size,
+        });
+    }
+    let mask = if masked {
+        let Some(key) = input.get(at..at + 4) else {
+            return Ok(None);
+        };
+        at += 4;
+        Some([key[0], key[1], key[2], key[3]])
+    } else {
+        None
+    };
+    Ok(Some(FrameHeader {
+        fin,
+        rsv: rsv_bits,
+        opcode,
+        mask,
+        payload_len,
+        header_len: at,
+    }))
+}
+
+/// Writes a frame header into `out`: the shortest length encoding, and the
+/// mask key if given.
+///
+/// ```
+/// use bytes::BytesMut;
+/// use wirestate_websocket::frame::{encode_header, OpCode};
+/// let mut out = BytesMut::new();
+/// encode_header(&mut out, true, 0, OpCode::Binary, None, 300);
+/// assert_eq!(&out[..], [0x82, 126, 0x01, 0x2C]);
+/// ```
+pub fn encode_header(
+    out: &mut BytesMut,
+    fin: bool,
+    rsv: u8,
+    opcode: OpCode,
+    mask: Option<[u8; 4]>,
+    payload_len: u64,
+) {
+    let b0 = if fin { 0x80 } else { 0 } | (rsv & 0x70) | opcode.as_u8();
+    let mask_bit = if mask.is_some() { 0x80 } else { 0 };
+    out.put_u8(b0);
+    if payload_len < 126 {
+        out.put_u8(mask_bit | payload_len as u8);
+    } else if payload_len <= u64::from(u16::MAX) {
+        out.put_u8(mask_bit | 126);
+        out.put_u16(payload_len as u16);
+    } else {
+        out.put_u8(mask_bit | 127);
+        out.put_u64(payload_len);
+    }
+    if let Some(key) = mask {
+        out.put_slice(&key);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SERVER: FrameRules = FrameRules {
+        require_mask: Some(true),
+        allowed_rsv: 0,
+        max_frame_size: 1 << 20,
+    };
+    const CLIENT: FrameRules = FrameRules {
+        require_mask: Some(false),
+        allowed_rsv: 0,
+        max_frame_size: 1 << 20,
+    };
+
+    /// (bytes, rules, expected header or error text)
+    #[test]
+    fn header_table() {
+        type Case = (
+            &'static [u8],
+            FrameRules,
+            Result<Option<(bool, OpCode, u64, usize)>, &'static str>,
+        );
+        let cases: &[Case] = &[
+            (b"", CLIENT, Ok(None)),
+            (b"\x81", CLIENT, Ok(None)),
+            (b"\x81\x05", CLIENT, Ok(Some((true, OpCode::Text, 5, 2)))),
+            (
+                b"\x02\x7d",
+                CLIENT,
+                Ok(Some((false, OpCode::Binary, 125, 2))),
+            ),
+            (b"\x82\x7e\x00", CLIENT, Ok(None)),
+            (
+                b"\x82\x7e\x01\x00",
+                CLIENT,
+                Ok(Some((true, OpCode::Binary, 256, 4))),
+            ),
+            (b"\x82\x7f\x00\x00\x00\x00\x00\x01\x00", CLIENT, Ok(None)),
+            (
+                b"\x82\x7f\x00\x00\x00\x00\x00\x01\x00\x00",
+                CLIENT,
+                Ok(Some((true, OpCode::Binary, 65536, 10))),
+            ),
+            (
+                b"\x82\x7f\x80\x00\x00\x00\x00\x00\x00\x00",
+                CLIENT,
+                Err("most significant bit"),
+            ),
+            (
+                b"\x82\x7f\x00\x00\x00\x00\x01\x00\x00\x00",
+                CLIENT,
+                Err("exceeds"),
+            ),
+            (b"\x81\x85\x01\x02\x03", SERVER, Ok(None)),
+            (
+                b"\x81\x85\x01\x02\x03\x04",
+                SERVER,
+                Ok(Some((true, OpCode::Text, 5, 6))),
+            ),
+            (b"\x81\x05", SERVER, Err("unmasked")),
+            (b"\x81\x85\x01\x02\x03\x04", CLIENT, Err("masked frame")),
+            (b"\xc1\x00", CLIENT, Err("reserved bits")),
+            (b"\xa1\x00", CLIENT, Err("reserved bits")),
+            (b"\x91\x00", CLIENT, Err("reserved bits")),
+            (b"\x83\x00", CLIENT, Err("opcode 0x3")),
+            (b"\x8b\x00", CLIENT, Err("opcode 0xb")),
+            (b"\x09\x00", CLIENT, Err("fragmented control")),
+            (b"\x89\x7e\x00\x7e", CLIENT, Err("125")),
+            (b"\x88\x7d", CLIENT, Ok(Some((true, OpCode::Close, 125, 2)))),
+        ];
+        for (bytes, rules, expected) in cases {
+            let got = parse_header(bytes, rules)
+                .map(|h| h.map(|h| (h.fin, h.opcode, h.payload_len, h.header_len)))
+                .map_err(|e| e.to_string());
+            match (expected, got) {
+                (Ok(e), Ok(g)) => assert_eq!(*e, g, "{bytes:x?}"),
+                (Err(want), Err(text)) => assert!(text.contains(want), "{bytes:x?}: {text}"),
+                (e, g) => panic!("{bytes:x?}: expected {e:?}, got {g:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn rsv1_passes_when_an_extension_owns_it() {
+        let rules = FrameRules {
+            allowed_rsv: rsv::RSV1,
+            ..CLIENT
+        };
+        let h = parse_header(b"\xc1\x00", &rules).unwrap().unwrap();
+        assert_eq!(h.rsv, rsv::RSV1);
+        assert!(parse_header(b"\xe1\x00", &rules).is_err());
+    }
+
+    #[test]
+    fn encode_then_parse_round_trips_all_three_lengths() {
+        for len in [0u64, 1, 125, 126, 65535, 65536, 1 << 20] {
+            for mask in [None, Some([9, 8, 7, 6])] {
+                let mut out = BytesMut::new();
+                encode_header(&mut out, true, 0, OpCode::Binary, mask, len);
+                let rules = FrameRules {
+                    require_mask: None,
+                    allowed_rsv: 0,
+                    max_frame_size: u64::MAX >> 1,
+                };
+                let h = parse_header(&out, &rules).unwrap().unwrap();
+                assert_eq!(
+                    (h.payload_len, h.mask, h.header_len),
+                    (len, mask, out.len())
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn decoder_unmasks_in_pieces_and_reports_fresh_ranges() {
+        let key = [0x37, 0xfa, 0x21, 0x3d];
+        let mut wire = BytesMut::new();
+        encode_header(&mut wire, true, 0, OpCode::Text, Some(key), 11);
+        let mut payload = *b"hello world";
+        apply_mask(&mut payload, key, 0);
+        wire.extend_from_slice(&payload);
+
+        let mut decoder = FrameDecoder::new(SERVER);
+        let mut input = BytesMut::new();
+        let mut fresh_total = 0;
+        for (i, byte) in wire.iter().enumerate() {
+            input.extend_from_slice(&[*byte]);
+            match decoder.decode(&mut input).unwrap() {
+                Step::NeedMore => assert!(i < 6, "byte {i}"),
+                Step::Partial { fresh, .. } => {
+                    assert_eq!(fresh.len(), 1);
+                    fresh_total += fresh.len();
+                }
+                Step::Frame(frame) => {
+                    assert_eq!(i, wire.len() - 1);
+                    assert_eq!(frame.payload, "hello world");
+                    assert_eq!(frame.unreported_from, fresh_total);
+                }
+            }
+        }
+        assert!(input.is_empty());
+    }
+}

@@ -1,0 +1,320 @@
+//! Client side of the handshake: write the upgrade request (§4.1), validate
+//! the server's answer.
+
+use base64::Engine as _;
+use bytes::{BufMut, Bytes, BytesMut};
+use wirestate_core::RandomSource;
+
+use super::{
+    accept_key, has_token, is_valid_header, owned_headers, parse_extensions, parse_protocols,
+    single, Extension, HandshakeError,
+};
+use crate::error::LocalError;
+
+/// What a client asks for: where to connect and which subprotocols to offer.
+///
+/// ```
+/// use wirestate_websocket::ClientRequest;
+/// let request = ClientRequest::new("example.com", "/chat")
+///     .protocol("chat.v2")
+///     .header("Origin", "https://example.com");
+/// assert_eq!(request.protocols, ["chat.v2"]);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientRequest {
+    /// The `Host` header (`host[:port]`).
+    pub host: String,
+    /// The request target: path and optional query.
+    pub path: String,
+    /// Subprotocols to offer, in order of preference.
+    pub protocols: Vec<String>,
+    /// Extra headers (e.g. `Origin`, `Authorization`).
+    pub headers: Vec<(String, String)>,
+    /// A fixed `Sec-WebSocket-Key` (base64 of 16 bytes). Normally `None`:
+    /// the key is drawn from the machine's random source. Set it only to
+    /// replay a recorded connection or in tests.
+    pub key: Option<String>,
+}
+
+impl ClientRequest {
+    /// A request for `path` on `host`.
+    pub fn new(host: impl Into<String>, path: impl Into<String>) -> Self {
+        ClientRequest {
+            host: host.into(),
+            path: path.into(),
+            protocols: Vec::new(),
+            headers: Vec::new(),
+            key: None,
+        }
+    }
+
+    /// Adds a subprotocol to offer.
+    pub fn protocol(mut self, name: impl Into<String>) -> Self {
+        self.protocols.push(name.into());
+        self
+    }
+
+    /// Adds an extra request header.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Uses a fixed key instead of a random one (replays, tests).
+    pub fn with_key(mut self, key: impl Into<String>) -> Self {
+        self.key = Some(key.into());
+        self
+    }
+
+    /// Writes the request head; returns it with the key it carries.
+    pub(crate) fn encode(&self, rng: &mut dyn RandomSource) -> Result<(Bytes, String), LocalError> {
+        let key = match &self.key {
+            Some(k) => k.clone(),
+            None => {
+                let mut nonce = [0u8; 16];
+                rng.fill_bytes(&mut nonce);
+                base64::engine::general_purpose::STANDARD.encode(nonce)
+            }
+        };
+        let fields = [
+            ("Host", self.host.as_str()),
+            ("Sec-WebSocket-Key", key.as_str()),
+        ];
+        if let Some((name, _)) = fields
+            .iter()
+            .copied()
+            .chain(self.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())))
+            .find(|(n, v)| !is_valid_header(n, v))
+        {
+            return Err(LocalError::InvalidHeader(name.to_string()));
+        }
+        if self.path.bytes().any(|b| b <= b' ') || !self.path.starts_with('/') {
+            return Err(LocalError::InvalidHeader("request target".into()));
+        }
+        let mut out = BytesMut::with_capacity(256);
+        out.put_slice(b"GET ");
+        out.put_slice(self.path.as_bytes());
+        out.put_slice(b" HTTP/1.1\r\nHost: ");
+        out.put_slice(self.host.as_bytes());
+        out.put_slice(b"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ");
+        out.put_slice(key.as_bytes());
+        out.put_slice(b"\r\nSec-WebSocket-Version: 13\r\n");
+        if !self.protocols.is_empty() {
+            let list = self.protocols.join(", ");
+            if !is_valid_header("Sec-WebSocket-Protocol", &list) {
+                return Err(LocalError::InvalidHeader("Sec-WebSocket-Protocol".into()));
+            }
+            out.put_slice(b"Sec-WebSocket-Protocol: ");
+            out.put_slice(list.as_bytes());
+            out.put_slice(b"\r\n");
+        }
+        for (name, value) in &self.headers {
+            out.put_slice(name.as_bytes());
+            out.put_slice(b": ");
+            out.put_slice(value.as_bytes());
+            out.put_slice(b"\r\n");
+        }
+        out.put_slice(b"\r\n");
+        Ok((out.freeze(), key))
+    }
+}
+
+/// The server's accepted answer, handed over with
+/// [`Event::Connected`](crate::Event::Connected).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    /// Always 101.
+    pub status: u16,
+    /// Every header, in order.
+    pub headers: Vec<(String, Vec<u8>)>,
+    /// The subprotocol the server chose, one of those offered.
+    pub protocol: Option<String>,
+    /// Extensions the server enabled (always empty for now: none are offered).
+    pub extensions: Vec<Extension>,
+}
+
+impl Response {
+    /// The first header called `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&[u8]> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_slice())
+    }
+}
+
+/// Parses and validates a complete response head against our request.
+pub(crate) fn parse_response(
+    head: &[u8],
+    key: &str,
+    offered_protocols: &[String],
+    max_headers: usize,
+) -> Result<Response, HandshakeError> {
+    let mut storage = vec![httparse::EMPTY_HEADER; max_headers];
+    let mut res = httparse::Response::new(&mut storage);
+    match res.parse(head) {
+        Ok(httparse::Status::Complete(_)) => {}
+        Ok(httparse::Status::Partial) => {
+            return Err(HandshakeError::Malformed("incomplete head".into()))
+        }
+        Err(httparse::Error::TooManyHeaders) => {
+            return Err(HandshakeError::TooManyHeaders(max_headers))
+        }
+        Err(e) => return Err(HandshakeError::Malformed(e.to_string())),
+    }
+    let status = res.code.unwrap_or(0);
+    let headers = &*res.headers;
+    if status != 101 {
+        let owned = owned_headers(headers);
+        return Err(if (300..400).contains(&status) {
+            HandshakeError::Redirect {
+                status,
+                location: single(headers, "location")
+                    .map(|l| String::from_utf8_lossy(l).into_owned()),
+                headers: owned,
+            }
+        } else {
+            HandshakeError::Status {
+                status,
+                headers: owned,
+            }
+        });
+    }
+    if !has_token(headers, "upgrade", "websocket") {
+        return Err(HandshakeError::MissingHeader("Upgrade"));
+    }
+    if !has_token(headers, "connection", "upgrade") {
+        return Err(HandshakeError::MissingHeader("Connection"));
+    }
+    if single(headers, "sec-websocket-accept") != Some(accept_key(key.as_bytes()).as_bytes()) {
+        return Err(HandshakeError::BadAccept);
+    }
+    let chosen = parse_protocols(headers);
+    let protocol = match chosen.as_slice() {
+        [] => None,
+        [one] if offered_protocols.contains(one) => Some(one.clone()),
+        [one] => return Err(HandshakeError::ProtocolNotOffered(one.clone())),
+        many => return Err(HandshakeError::ProtocolNotOffered(many.join(", "))),
+    };
+    let extensions = parse_extensions(headers);
+    if let Some(ext) = extensions.first() {
+        // We offer no extension yet, so any agreement is a violation.
+        return Err(HandshakeError::ExtensionNotOffered(ext.name.clone()));
+    }
+    Ok(Response {
+        status,
+        headers: owned_headers(headers),
+        protocol,
+        extensions,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wirestate_core::SeededRandom;
+
+    const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
+    const GOOD: &str = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n";
+
+    #[test]
+    fn request_uses_the_random_source_for_the_key() {
+        let request = ClientRequest::new("h:80", "/p?q")
+            .protocol("a")
+            .protocol("b");
+        let (a, key_a) = request.encode(&mut SeededRandom::new(1)).unwrap();
+        let (_, key_b) = request.encode(&mut SeededRandom::new(2)).unwrap();
+        assert_ne!(key_a, key_b);
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(&key_a)
+            .unwrap();
+        assert_eq!(decoded.len(), 16);
+        let text = std::str::from_utf8(&a).unwrap();
+        assert!(
+            text.starts_with("GET /p?q HTTP/1.1\r\nHost: h:80\r\n"),
+            "{text}"
+        );
+        assert!(text.contains(&format!("Sec-WebSocket-Key: {key_a}\r\n")));
+        assert!(text.contains("Sec-WebSocket-Protocol: a, b\r\n"));
+        assert!(text.ends_with("\r\n\r\n"));
+        // Our own server accepts what our client writes.
+        assert!(super::super::server::parse_request(&a, 16).is_ok());
+    }
+
+    #[test]
+    fn request_refuses_header_injection() {
+        let bad = ClientRequest::new("h", "/").header("X", "1\r\nY: 2");
+        assert_eq!(
+            bad.encode(&mut SeededRandom::new(1)),
+            Err(LocalError::InvalidHeader("X".into()))
+        );
+        let bad_path = ClientRequest::new("h", "/a b");
+        assert!(bad_path.encode(&mut SeededRandom::new(1)).is_err());
+    }
+
+    #[test]
+    fn response_table() {
+        let offered = vec!["chat".to_string()];
+        let with = |from: &str, to: &str| GOOD.replacen(from, to, 1);
+        let cases: Vec<(String, Result<Option<&str>, HandshakeError>)> = vec![
+            (GOOD.into(), Ok(None)),
+            (
+                with("\r\n\r\n", "\r\nSec-WebSocket-Protocol: chat\r\n\r\n"),
+                Ok(Some("chat")),
+            ),
+            (
+                with("\r\n\r\n", "\r\nSec-WebSocket-Protocol: mqtt\r\n\r\n"),
+                Err(HandshakeError::ProtocolNotOffered("mqtt".into())),
+            ),
+            (
+                with(
+                    "\r\n\r\n",
+                    "\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n",
+                ),
+                Err(HandshakeError::ExtensionNotOffered(
+                    "permessage-deflate".into(),
+                )),
+            ),
+            (with("xOo=", "xOp="), Err(HandshakeError::BadAccept)),
+            (
+                with("Upgrade: websocket\r\n", ""),
+                Err(HandshakeError::MissingHeader("Upgrade")),
+            ),
+            (
+                with("Connection: Upgrade", "Connection: close"),
+                Err(HandshakeError::MissingHeader("Connection")),
+            ),
+        ];
+        for (text, expected) in cases {
+            let got = parse_response(text.as_bytes(), KEY, &offered, 16);
+            let got = got.map(|r| r.protocol);
+            assert_eq!(got, expected.map(|p| p.map(String::from)), "{text}");
+        }
+    }
+
+    #[test]
+    fn statuses_and_redirects_are_typed() {
+        let redirect = b"HTTP/1.1 302 Found\r\nLocation: ws://other/\r\n\r\n";
+        match parse_response(redirect, KEY, &[], 16) {
+            Err(HandshakeError::Redirect {
+                status: 302,
+                location: Some(l),
+                ..
+            }) => assert_eq!(l, "ws://other/"),
+            other => panic!("{other:?}"),
+        }
+        let denied = b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic\r\n\r\n";
+        match parse_response(denied, KEY, &[], 16) {
+            Err(HandshakeError::Status {
+                status: 401,
+                headers,
+            }) => {
+                assert_eq!(
+                    headers,
+                    [("WWW-Authenticate".to_string(), b"Basic".to_vec())]
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -1,0 +1,281 @@
+//! The opening handshake (RFC 6455 §4): an HTTP/1.1 upgrade request and its
+//! `101 Switching Protocols` answer, parsed with `httparse`.
+//!
+//! Both sides first collect the head (up to the blank line) with
+//! [`HeadScanner`], which remembers how far it searched, so a head arriving
+//! byte by byte is scanned once. Bytes after the head stay in the input buffer
+//! for the frame layer.
+
+pub(crate) mod client;
+pub(crate) mod server;
+
+use base64::Engine as _;
+use sha1::{Digest, Sha1};
+
+pub use client::{ClientRequest, Response};
+pub use server::{Accept, Reject, Request};
+
+/// The GUID of RFC 6455 §1.3, appended to the key before hashing.
+const WEBSOCKET_GUID: &[u8] = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+
+/// The `Sec-WebSocket-Accept` value for a `Sec-WebSocket-Key`.
+///
+/// ```
+/// // The example of RFC 6455 §1.3.
+/// assert_eq!(
+///     wirestate_websocket::accept_key(b"dGhlIHNhbXBsZSBub25jZQ=="),
+///     "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+/// );
+/// ```
+pub fn accept_key(key: &[u8]) -> String {
+    let mut sha = Sha1::new();
+    sha.update(key);
+    sha.update(WEBSOCKET_GUID);
+    base64::engine::general_purpose::STANDARD.encode(sha.finalize())
+}
+
+/// Why an opening handshake failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HandshakeError {
+    /// The head is not valid HTTP/1.x (server answers 400).
+    #[error("malformed HTTP head: {0}")]
+    Malformed(String),
+    /// The request method is not GET (server answers 400).
+    #[error("upgrade request method must be GET, got {0}")]
+    NotGet(String),
+    /// The request is not HTTP/1.1 (server answers 400).
+    #[error("upgrade request must be HTTP/1.1")]
+    NotHttp11,
+    /// A required header is missing (server answers 400).
+    #[error("missing or invalid {0} header")]
+    MissingHeader(&'static str),
+    /// `Sec-WebSocket-Key` is not the base64 of 16 bytes (server answers 400).
+    #[error("Sec-WebSocket-Key is not the base64 encoding of 16 bytes")]
+    BadKey,
+    /// `Sec-WebSocket-Version` is not 13 (server answers 426 with
+    /// `Sec-WebSocket-Version: 13`).
+    #[error("unsupported WebSocket version {0:?}, only 13 is supported")]
+    UnsupportedVersion(String),
+    /// The head grew past `max_handshake_size` (server answers 431).
+    #[error("handshake head larger than {0} bytes")]
+    TooLarge(usize),
+    /// More header lines than `max_headers` (server answers 431).
+    #[error("more than {0} header lines in the handshake")]
+    TooManyHeaders(usize),
+    /// The connection ended before the handshake completed.
+    #[error("connection closed during the opening handshake")]
+    Eof,
+    /// Client: the server redirected (3xx).
+    #[error("server redirected with status {status} to {location:?}")]
+    Redirect {
+        /// The status code.
+        status: u16,
+        /// The `Location` header, if any.
+        location: Option<String>,
+        /// Every response header.
+        headers: Vec<(String, Vec<u8>)>,
+    },
+    /// Client: the server answered with a status other than 101 or 3xx.
+    #[error("server refused the upgrade with status {status}")]
+    Status {
+        /// The status code.
+        status: u16,
+        /// Every response header.
+        headers: Vec<(String, Vec<u8>)>,
+    },
+    /// Client: `Sec-WebSocket-Accept` does not match our key.
+    #[error("Sec-WebSocket-Accept does not match the key")]
+    BadAccept,
+    /// Client: the server chose a subprotocol we did not offer.
+    #[error("server chose subprotocol {0:?}, which was not offered")]
+    ProtocolNotOffered(String),
+    /// Client: the server enabled an extension we did not offer.
+    #[error("server enabled extension {0:?}, which was not offered")]
+    ExtensionNotOffered(String),
+}
+
+impl HandshakeError {
+    /// The HTTP status a server answers this failure with.
+    pub fn status(&self) -> u16 {
+        match self {
+            HandshakeError::UnsupportedVersion(_) => 426,
+            HandshakeError::TooLarge(_) | HandshakeError::TooManyHeaders(_) => 431,
+            _ => 400,
+        }
+    }
+}
+
+/// One extension offer or agreement from `Sec-WebSocket-Extensions`, e.g.
+/// `permessage-deflate; client_max_window_bits`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Extension {
+    /// The extension token, e.g. `permessage-deflate`.
+    pub name: String,
+    /// Its parameters, values unquoted.
+    pub params: Vec<(String, Option<String>)>,
+}
+
+/// Finds the end of an HTTP head (`\r\n\r\n`) incrementally.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct HeadScanner {
+    scanned: usize,
+}
+
+impl HeadScanner {
+    /// The length of the head including the blank line, once complete.
+    /// Fails when the head is already longer than `limit` without ending.
+    pub fn scan(&mut self, buf: &[u8], limit: usize) -> Result<Option<usize>, HandshakeError> {
+        let from = self.scanned.saturating_sub(3);
+        let window = &buf[from.min(buf.len())..buf.len().min(limit.saturating_add(4))];
+        if let Some(at) = memchr::memmem::find(window, b"\r\n\r\n") {
+            let end = from + at + 4;
+            if end > limit {
+                return Err(HandshakeError::TooLarge(limit));
+            }
+            return Ok(Some(end));
+        }
+        self.scanned = buf.len();
+        if buf.len() > limit {
+            return Err(HandshakeError::TooLarge(limit));
+        }
+        Ok(None)
+    }
+}
+
+/// Comma-separated tokens of a header value, trimmed, empty ones skipped.
+pub(crate) fn tokens(value: &[u8]) -> impl Iterator<Item = &[u8]> {
+    value
+        .split(|&b| b == b',')
+        .map(|t| t.trim_ascii())
+        .filter(|t| !t.is_empty())
+}
+
+/// Whether any header called `name` lists `token` (both case-insensitive).
+pub(crate) fn has_token(headers: &[httparse::Header<'_>], name: &str, token: &str) -> bool {
+    headers
+        .iter()
+        .filter(|h| h.name.eq_ignore_ascii_case(name))
+        .any(|h| tokens(h.value).any(|t| t.eq_ignore_ascii_case(token.as_bytes())))
+}
+
+/// The single value of header `name`, trimmed; `None` if absent or repeated.
+pub(crate) fn single<'h>(headers: &'h [httparse::Header<'_>], name: &str) -> Option<&'h [u8]> {
+    let mut found = headers.iter().filter(|h| h.name.eq_ignore_ascii_case(name));
+    let first = found.next()?;
+    if found.next().is_some() {
+        return None;
+    }
+    Some(first.value.trim_ascii())
+}
+
+/// Every header as an owned (name, value) pair.
+pub(crate) fn owned_headers(headers: &[httparse::Header<'_>]) -> Vec<(String, Vec<u8>)> {
+    headers
+        .iter()
+        .map(|h| (h.name.to_string(), h.value.to_vec()))
+        .collect()
+}
+
+/// Parses every `Sec-WebSocket-Extensions` header into extension entries.
+pub(crate) fn parse_extensions(headers: &[httparse::Header<'_>]) -> Vec<Extension> {
+    let mut out = Vec::new();
+    for h in headers
+        .iter()
+        .filter(|h| h.name.eq_ignore_ascii_case("sec-websocket-extensions"))
+    {
+        let value = String::from_utf8_lossy(h.value);
+        for offer in value.split(',') {
+            let mut parts = offer.split(';').map(str::trim);
+            let Some(name) = parts.next().filter(|n| !n.is_empty()) else {
+                continue;
+            };
+            let params = parts
+                .filter(|p| !p.is_empty())
+                .map(|p| match p.split_once('=') {
+                    Some((k, v)) => (
+                        k.trim().to_string(),
+                        Some(v.trim().trim_matches('"').to_string()),
+                    ),
+                    None => (p.to_string(), None),
+                })
+                .collect();
+            out.push(Extension {
+                name: name.to_string(),
+                params,
+            });
+        }
+    }
+    out
+}
+
+/// Parses every `Sec-WebSocket-Protocol` token, in order.
+pub(crate) fn parse_protocols(headers: &[httparse::Header<'_>]) -> Vec<String> {
+    headers
+        .iter()
+        .filter(|h| h.name.eq_ignore_ascii_case("sec-websocket-protocol"))
+        .flat_map(|h| tokens(h.value))
+        .map(|t| String::from_utf8_lossy(t).into_owned())
+        .collect()
+}
+
+/// Whether `name: value` can be written into an HTTP head as is.
+pub(crate) fn is_valid_header(name: &str, value: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+        && !value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn head_scanner_finds_the_end_when_fed_byte_by_byte() {
+        let head = b"GET / HTTP/1.1\r\nHost: x\r\n\r\nrest";
+        let mut scanner = HeadScanner::default();
+        let mut found = None;
+        for n in 1..=head.len() {
+            if let Some(end) = scanner.scan(&head[..n], 1024).unwrap() {
+                found = Some((n, end));
+                break;
+            }
+        }
+        assert_eq!(found, Some((27, 27)));
+    }
+
+    #[test]
+    fn head_scanner_enforces_the_limit() {
+        let mut scanner = HeadScanner::default();
+        assert_eq!(
+            scanner.scan(&[b'a'; 20], 16),
+            Err(HandshakeError::TooLarge(16))
+        );
+        let mut scanner = HeadScanner::default();
+        assert_eq!(
+            scanner.scan(b"GET / HTTP/1.1\r\n\r\n", 10),
+            Err(HandshakeError::TooLarge(10))
+        );
+    }
+
+    #[test]
+    fn extension_offers_parse() {
+        let headers = [httparse::Header {
+            name: "Sec-WebSocket-Extensions",
+            value:
+                b"permessage-deflate; client_max_window_bits; server_max_window_bits=\"10\", x-foo",
+        }];
+        let ext = parse_extensions(&headers);
+        assert_eq!(ext.len(), 2);
+        assert_eq!(ext[0].name, "permessage-deflate");
+        assert_eq!(
+            ext[0].params,
+            [
+                ("client_max_window_bits".to_string(), None),
+                ("server_max_window_bits".to_string(), Some("10".to_string()))
+            ]
+        );
+        assert_eq!(ext[1].name, "x-foo");
+    }
+}
