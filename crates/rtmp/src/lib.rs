@@ -3,4 +3,5 @@
 #![warn(missing_docs)]
 
 pub mod amf0;
+pub mod media;
 pub mod chunk;
