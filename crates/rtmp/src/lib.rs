@@ -5,3 +5,4 @@
 pub mod amf0;
 pub mod media;
 pub mod chunk;
+pub mod message;
