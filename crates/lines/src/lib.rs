@@ -33,6 +33,7 @@
 //! - [`LineDecoder`] / [`LineEncoder`]: the pure codec over a `BytesMut`.
 //! - [`Lines`]: the [`Machine`](wirestate_core::Machine) for the drivers.
 //! - [`LineCodec`] (feature `tokio-util`): `tokio_util::codec::{Decoder, Encoder}`.
+//! - [`memcached::data_len`]: which memcached lines announce a data block.
 //!
 //! Searching is linear in the input however it is cut: the decoder remembers
 //! how far the current line was searched and never searches a byte twice
@@ -49,6 +50,7 @@ mod encode;
 mod error;
 mod event;
 mod machine;
+pub mod memcached;
 
 #[cfg(feature = "tokio-util")]
 pub use codec::{LineCodec, LineCodecError};
