@@ -11,7 +11,11 @@
 //! progress (`max_frame_size` + 14 header bytes), plus in
 //! [`Delivery::Whole`] the fragments of one message (`max_message_size`).
 //! Between messages the input buffer and the transmit queue are released, so
-//! an idle connection owns no heap memory besides the client's random source.
+//! an idle connection owns no heap memory besides the client's random source:
+//! measured on x86_64 (`tests/idle_heap.rs`, a counting allocator), an idle
+//! [`WsServer`](crate::WsServer) is its 440 inline bytes and nothing on the
+//! heap; a [`WsClient`](crate::WsClient) adds its boxed random source (32
+//! bytes for `SeededRandom`).
 //!
 //! # EOF policy
 //!
@@ -486,8 +490,10 @@ impl Connection {
                     checked?;
                 }
                 Step::NeedMore => {
-                    if self.input.is_empty() && self.input.capacity() > 0 {
-                        // Idle: give the memory back.
+                    if self.input.is_empty() {
+                        // Idle: give the memory back. Even with no spare
+                        // capacity left, an empty handle still keeps the
+                        // allocation its split-off payloads came from alive.
                         self.input = BytesMut::new();
                     }
                     if self.peer_eof {

@@ -137,9 +137,10 @@ pub struct Frame {
 pub enum Step {
     /// A whole frame.
     Frame(Frame),
-    /// A frame whose payload is still arriving; `fresh` is the range of the
-    /// input buffer that was just unmasked (payload bytes from the start of
-    /// the buffer), so a caller can check it early (UTF-8 fails fast).
+    /// A frame whose payload is still arriving: returned when its header was
+    /// just consumed and whenever more payload was unmasked. `fresh` is the
+    /// range of the input buffer that was just unmasked (possibly empty), so a
+    /// caller can check the header and the bytes early (UTF-8 fails fast).
     Partial {
         /// The header of the incomplete frame.
         header: FrameHeader,
@@ -218,14 +219,14 @@ impl FrameDecoder {
     ///
     /// An `Err` is a peer violation; the decoder must not be used afterwards.
     pub fn decode(&mut self, input: &mut BytesMut) -> Result<Step, WsError> {
-        let header = match self.current {
-            Some(h) => h,
+        let (header, new_header) = match self.current {
+            Some(h) => (h, false),
             None => match parse_header(input, &self.rules)? {
                 Some(h) => {
                     input.advance(h.header_len);
                     self.current = Some(h);
                     self.unmasked = 0;
-                    h
+                    (h, true)
                 }
                 None => return Ok(Step::NeedMore),
             },
@@ -250,7 +251,9 @@ impl FrameDecoder {
                 unreported_from: fresh_from,
             }));
         }
-        if available > fresh_from {
+        if available > fresh_from || new_header {
+            // A new header is reported even without payload bytes, so the
+            // caller can apply its rules before any payload arrives.
             Ok(Step::Partial {
                 header,
                 fresh: fresh_from..available,
@@ -501,9 +504,10 @@ mod tests {
         for (i, byte) in wire.iter().enumerate() {
             input.extend_from_slice(&[*byte]);
             match decoder.decode(&mut input).unwrap() {
-                Step::NeedMore => assert!(i < 6, "byte {i}"),
+                Step::NeedMore => assert!(i < 5, "byte {i}"),
                 Step::Partial { fresh, .. } => {
-                    assert_eq!(fresh.len(), 1);
+                    // The header alone (byte 5) reports an empty range.
+                    assert_eq!(fresh.len(), usize::from(i > 5));
                     fresh_total += fresh.len();
                 }
                 Step::Frame(frame) => {
