@@ -4,5 +4,6 @@
 
 pub mod amf0;
 pub mod media;
+pub mod handshake;
 pub mod chunk;
 pub mod message;
