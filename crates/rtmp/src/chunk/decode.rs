@@ -233,12 +233,6 @@ impl ChunkDecoder {
                     if n == 0 {
                         return Ok(None);
                     }
-                    if self.buffered + n > self.config.limits.max_buffered {
-                        return Err(ChunkError::BufferLimit {
-                            limit: self.config.limits.max_buffered,
-                            offset: self.consumed,
-                        });
-                    }
                     let state = self.stream_mut(csid);
                     let length = state.length as usize;
                     let partial = state.partial.get_or_insert_with(BytesMut::new);
@@ -392,6 +386,7 @@ impl ChunkDecoder {
             }
             // A continuation chunk: its timestamp fields repeat the message's.
             let left = (state.length - partial.len() as u32).min(chunk_size);
+            self.check_buffer(left, offset)?;
             self.progress = Progress::Payload { csid, left };
             return Ok(None);
         }
@@ -436,6 +431,8 @@ impl ChunkDecoder {
                 offset,
             });
         }
+        self.check_buffer(chunk_size, offset)?;
+        let state = self.stream_mut(csid);
         state.partial = Some(BytesMut::new());
         self.partial_messages += 1;
         self.progress = Progress::Payload {
@@ -443,6 +440,16 @@ impl ChunkDecoder {
             left: chunk_size,
         };
         Ok(None)
+    }
+
+    /// Checks, at a chunk header, that its `left` payload bytes still fit
+    /// the reassembly limit.
+    fn check_buffer(&self, left: u32, offset: u64) -> Result<(), ChunkError> {
+        let limit = self.config.limits.max_buffered;
+        if self.buffered + left as usize > limit {
+            return Err(ChunkError::BufferLimit { limit, offset });
+        }
+        Ok(())
     }
 
     /// Applies SetChunkSize and Abort before handing the message out.

@@ -61,7 +61,7 @@ pub enum ChunkError {
     BufferLimit {
         /// The configured limit.
         limit: usize,
-        /// Where the chunk payload started.
+        /// Where the chunk header started.
         offset: u64,
     },
     /// A chunk of format 0, 1 or 2 arrived on a chunk stream whose previous
