@@ -1,0 +1,434 @@
+//! Replays the recorded WebSocket captures (tests/captures/websocket/)
+//! through our machines and compares with the manifests' ground truth.
+//!
+//! - `ws_py_nodeflate`, `ws_py_server_close_1009`: c2s through our server role
+//!   and s2c through our client role (built with the recorded key); every
+//!   message type, length, sha256, text, close code and reason must match,
+//!   fed whole, byte by byte, in the recorded TCP segment sizes and at
+//!   proptest-chosen cuts.
+//! - The deflate captures, at frame level (count, opcodes, FIN, RSV1, masks,
+//!   lengths), since permessage-deflate is not implemented yet.
+#![cfg(feature = "websocket")]
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use bytes::BytesMut;
+use proptest::prelude::*;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use wirestate::websocket::frame::{rsv, FrameDecoder, FrameRules, Step};
+use wirestate::websocket::{ClientRequest, Config, Event, Message, WsClient, WsServer};
+use wirestate_core::testing::{assert_transcripts_equal, feed_cut, feed_sizes, Transcript};
+use wirestate_core::SeededRandom;
+
+struct Capture {
+    manifest: Value,
+    c2s: Vec<u8>,
+    s2c: Vec<u8>,
+}
+
+fn load(name: &str) -> Capture {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/captures/websocket");
+    let read = |ext: &str| std::fs::read(dir.join(format!("{name}.{ext}"))).unwrap();
+    let capture = Capture {
+        manifest: serde_json::from_slice(&read("manifest.json")).unwrap(),
+        c2s: read("c2s.bin"),
+        s2c: read("s2c.bin"),
+    };
+    assert_eq!(capture.manifest["c2s_bytes"], capture.c2s.len());
+    assert_eq!(capture.manifest["s2c_bytes"], capture.s2c.len());
+    capture
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// One message in the manifest's terms, for comparison.
+#[derive(Debug, PartialEq)]
+enum Seen {
+    Data {
+        kind: &'static str,
+        len: usize,
+        sha256: String,
+        text: Option<String>,
+    },
+    Control {
+        kind: &'static str,
+        payload_hex: String,
+    },
+    Close {
+        code: Option<u64>,
+        reason: String,
+    },
+}
+
+fn from_event(event: &Event) -> Option<Seen> {
+    Some(match event {
+        Event::Message(m) => {
+            let (kind, text) = match m {
+                Message::Text(t) => ("text", Some(t.as_str().to_string())),
+                Message::Binary(_) => ("binary", None),
+            };
+            Seen::Data {
+                kind,
+                len: m.payload().len(),
+                sha256: hex(&Sha256::digest(m.payload())),
+                text,
+            }
+        }
+        Event::Ping(p) => Seen::Control {
+            kind: "ping",
+            payload_hex: hex(p),
+        },
+        Event::Pong(p) => Seen::Control {
+            kind: "pong",
+            payload_hex: hex(p),
+        },
+        Event::Close(c) => Seen::Close {
+            code: c.as_ref().map(|c| u64::from(c.code)),
+            reason: c.as_ref().map(|c| c.reason.to_string()).unwrap_or_default(),
+        },
+        Event::Request(_) | Event::Connected(_) | Event::Fragment(_) => return None,
+    })
+}
+
+fn from_manifest(message: &Value) -> Seen {
+    let kind = message["type"].as_str().unwrap();
+    match kind {
+        "text" | "binary" => Seen::Data {
+            kind: if kind == "text" { "text" } else { "binary" },
+            len: message["len"].as_u64().unwrap() as usize,
+            sha256: message["sha256"].as_str().unwrap().to_string(),
+            // The manifest keeps the text only when it is short; compare it
+            // when it is there, and check it against the sha256 otherwise.
+            text: message["text"].as_str().map(String::from),
+        },
+        "ping" | "pong" => Seen::Control {
+            kind: if kind == "ping" { "ping" } else { "pong" },
+            payload_hex: message["payload_hex"].as_str().unwrap().to_string(),
+        },
+        "close" => Seen::Close {
+            code: message["close_code"].as_u64(),
+            reason: message["close_reason"].as_str().unwrap_or("").to_string(),
+        },
+        other => panic!("unknown manifest message type {other}"),
+    }
+}
+
+/// Compares what a machine produced with the manifest's message list.
+fn check_messages(t: &Transcript<Event>, expected: &Value, first: fn(&Event) -> bool) {
+    assert_eq!(t.error, None, "no error");
+    assert!(
+        first(&t.events[0]),
+        "handshake event first: {:?}",
+        t.events[0]
+    );
+    let mut seen: Vec<Seen> = t.events[1..].iter().filter_map(from_event).collect();
+    let expected: Vec<Seen> = expected
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(from_manifest)
+        .collect();
+    // Long texts are not in the manifest: drop ours there (sha256 covers them).
+    for (ours, theirs) in seen.iter_mut().zip(&expected) {
+        if let (Seen::Data { text, .. }, Seen::Data { text: None, .. }) = (ours, theirs) {
+            *text = None;
+        }
+    }
+    assert_eq!(seen.len(), expected.len(), "message count");
+    for (i, (ours, theirs)) in seen.iter().zip(&expected).enumerate() {
+        assert_eq!(ours, theirs, "message {i}");
+    }
+    assert!(t.closed, "the close handshake ends the machine");
+}
+
+fn key_and_target(capture: &Capture) -> (String, String, String) {
+    let header = |name: &str| {
+        capture.manifest["request_headers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h[0].as_str().unwrap().eq_ignore_ascii_case(name))
+            .map(|h| h[1].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    let line = capture.manifest["request_line"].as_str().unwrap();
+    let path = line.split(' ').nth(1).unwrap().to_string();
+    (header("Sec-WebSocket-Key"), header("Host"), path)
+}
+
+fn server() -> WsServer {
+    WsServer::auto_accept(Config::default())
+}
+
+fn client_for(capture: &Capture) -> impl Fn() -> WsClient + '_ {
+    move || {
+        let (key, host, path) = key_and_target(capture);
+        let request = ClientRequest::new(host, path).with_key(key);
+        WsClient::new(request, Config::default(), SeededRandom::new(3)).unwrap()
+    }
+}
+
+fn is_request(e: &Event) -> bool {
+    matches!(e, Event::Request(_))
+}
+
+fn is_connected(e: &Event) -> bool {
+    matches!(e, Event::Connected(_))
+}
+
+fn sizes(capture: &Capture, direction: &str) -> Vec<usize> {
+    capture.manifest[format!("{direction}_tcp_segment_lengths")]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap() as usize)
+        .collect()
+}
+
+/// Whole, byte by byte and in the recorded segments: all equal, all right.
+fn replay(name: &str) {
+    let capture = load(name);
+    let now = Instant::now();
+    let all_bytes = |n: usize| (1..n).collect::<Vec<_>>();
+
+    let whole = feed_cut(&mut server(), &capture.c2s, &[], true, now);
+    check_messages(&whole, &capture.manifest["c2s_messages"], is_request);
+    let segments = feed_sizes(
+        &mut server(),
+        &capture.c2s,
+        &sizes(&capture, "c2s"),
+        true,
+        now,
+    );
+    assert_transcripts_equal(&whole, &segments, "c2s in recorded segments");
+    let bytewise = feed_cut(
+        &mut server(),
+        &capture.c2s,
+        &all_bytes(capture.c2s.len()),
+        true,
+        now,
+    );
+    assert_transcripts_equal(&whole, &bytewise, "c2s byte by byte");
+
+    let client = client_for(&capture);
+    let whole = feed_cut(&mut client(), &capture.s2c, &[], true, now);
+    check_messages(&whole, &capture.manifest["s2c_messages"], is_connected);
+    let segments = feed_sizes(
+        &mut client(),
+        &capture.s2c,
+        &sizes(&capture, "s2c"),
+        true,
+        now,
+    );
+    assert_transcripts_equal(&whole, &segments, "s2c in recorded segments");
+    let bytewise = feed_cut(
+        &mut client(),
+        &capture.s2c,
+        &all_bytes(capture.s2c.len()),
+        true,
+        now,
+    );
+    assert_transcripts_equal(&whole, &bytewise, "s2c byte by byte");
+}
+
+#[test]
+fn ws_py_nodeflate_matches_its_manifest() {
+    replay("ws_py_nodeflate");
+}
+
+#[test]
+fn ws_py_server_close_1009_matches_its_manifest() {
+    replay("ws_py_server_close_1009");
+}
+
+/// With the recorded server's limit (4096), our server refuses the same
+/// 5000-byte message with the same close code, right after "hi".
+#[test]
+fn ws_py_server_close_1009_with_the_same_limit_closes_like_the_peer() {
+    let capture = load("ws_py_server_close_1009");
+    let config = Config {
+        max_message_size: 4096,
+        ..Config::default()
+    };
+    let t = feed_cut(
+        &mut WsServer::auto_accept(config),
+        &capture.c2s,
+        &[],
+        true,
+        Instant::now(),
+    );
+    let seen: Vec<Seen> = t.events[1..].iter().filter_map(from_event).collect();
+    assert_eq!(seen, [from_manifest(&capture.manifest["c2s_messages"][0])]);
+    let error = t.error.expect("message too big");
+    assert!(error.contains("exceeds the limit of 4096"), "{error}");
+    // Our goodbye: 101 response, then a close frame with 1009.
+    let head_end = t
+        .transmitted
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap()
+        + 4;
+    let close = &t.transmitted[head_end..];
+    assert_eq!(close[0], 0x88);
+    assert_eq!(&close[2..4], 1009u16.to_be_bytes());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+
+    #[test]
+    fn ws_py_nodeflate_at_any_cuts(
+        c2s_cuts in wirestate_core::testing::arb_cuts(2_098_234),
+        s2c_cuts in wirestate_core::testing::arb_cuts(2_097_880),
+    ) {
+        let capture = load("ws_py_nodeflate");
+        let now = Instant::now();
+        let whole = feed_cut(&mut server(), &capture.c2s, &[], true, now);
+        let cut = feed_cut(&mut server(), &capture.c2s, &c2s_cuts, true, now);
+        assert_transcripts_equal(&whole, &cut, "c2s at proptest cuts");
+        let client = client_for(&capture);
+        let whole = feed_cut(&mut client(), &capture.s2c, &[], true, now);
+        let cut = feed_cut(&mut client(), &capture.s2c, &s2c_cuts, true, now);
+        assert_transcripts_equal(&whole, &cut, "s2c at proptest cuts");
+    }
+
+    #[test]
+    fn ws_py_server_close_1009_at_any_cuts(
+        c2s_cuts in wirestate_core::testing::arb_cuts(5268),
+        s2c_cuts in wirestate_core::testing::arb_cuts(260),
+    ) {
+        let capture = load("ws_py_server_close_1009");
+        let now = Instant::now();
+        let whole = feed_cut(&mut server(), &capture.c2s, &[], true, now);
+        let cut = feed_cut(&mut server(), &capture.c2s, &c2s_cuts, true, now);
+        assert_transcripts_equal(&whole, &cut, "c2s at proptest cuts");
+        let client = client_for(&capture);
+        let whole = feed_cut(&mut client(), &capture.s2c, &[], true, now);
+        let cut = feed_cut(&mut client(), &capture.s2c, &s2c_cuts, true, now);
+        assert_transcripts_equal(&whole, &cut, "s2c at proptest cuts");
+    }
+}
+
+/// Frames as the manifest lists them: (fin, rsv1, opcode, masked, mask, len).
+type FrameRow = (bool, bool, u8, bool, Option<String>, u64);
+
+fn frames_at_frame_level(data: &[u8], from_client: bool, sizes: &[usize]) -> Vec<FrameRow> {
+    let mut decoder = FrameDecoder::new(FrameRules {
+        require_mask: Some(from_client),
+        allowed_rsv: rsv::RSV1,
+        max_frame_size: 1 << 30,
+    });
+    let mut input = BytesMut::new();
+    let mut rows = Vec::new();
+    let mut at = 0usize;
+    for &size in sizes.iter().chain(std::iter::once(&usize::MAX)) {
+        let end = at.saturating_add(size).min(data.len());
+        input.extend_from_slice(&data[at..end]);
+        at = end;
+        loop {
+            match decoder.decode(&mut input).expect("valid frame") {
+                Step::Frame(f) => {
+                    let h = f.header;
+                    rows.push((
+                        h.fin,
+                        h.rsv & rsv::RSV1 != 0,
+                        h.opcode.as_u8(),
+                        h.mask.is_some(),
+                        h.mask.map(|m| hex(&m)),
+                        h.payload_len,
+                    ));
+                }
+                Step::Partial { .. } => {}
+                Step::NeedMore => break,
+            }
+        }
+        if at == data.len() {
+            break;
+        }
+    }
+    assert!(
+        input.is_empty() && decoder.current().is_none(),
+        "no partial frame left"
+    );
+    rows
+}
+
+fn manifest_frames(frames: &Value) -> Vec<FrameRow> {
+    frames
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["fin"] == 1,
+                f["rsv1"] == 1,
+                f["opcode"].as_u64().unwrap() as u8,
+                f["masked"] == 1,
+                f["mask_key"].as_str().map(String::from),
+                f["payload_len"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn every_capture_parses_at_frame_level() {
+    for name in [
+        "ws_py_deflate",
+        "ws_node_client_py_server",
+        "ws_chromium_py_deflate",
+        "ws_py_nodeflate",
+        "ws_py_server_close_1009",
+    ] {
+        let capture = load(name);
+        for (direction, data, from_client) in
+            [("c2s", &capture.c2s, true), ("s2c", &capture.s2c, false)]
+        {
+            let offset = capture.manifest[format!("{direction}_ws_offset")]
+                .as_u64()
+                .unwrap() as usize;
+            let expected = manifest_frames(&capture.manifest[format!("{direction}_frames")]);
+            let whole = frames_at_frame_level(&data[offset..], from_client, &[]);
+            assert_eq!(whole, expected, "{name} {direction}");
+            // In the recorded segments (minus the handshake's bytes) too.
+            let mut segs = sizes(&capture, direction);
+            let mut skip = offset;
+            segs.retain_mut(|s| {
+                let take = skip.min(*s);
+                skip -= take;
+                *s -= take;
+                *s > 0
+            });
+            let segmented = frames_at_frame_level(&data[offset..], from_client, &segs);
+            assert_eq!(segmented, expected, "{name} {direction} in segments");
+        }
+    }
+}
+
+/// Without a negotiated extension, a compressed (RSV1) frame is a protocol
+/// error: accepting the handshake without permessage-deflate and then
+/// receiving deflate frames fails with 1002.
+#[test]
+fn deflate_frames_without_negotiation_fail_with_1002() {
+    let capture = load("ws_py_deflate");
+    let t = feed_cut(&mut server(), &capture.c2s, &[], true, Instant::now());
+    assert!(
+        matches!(&t.events[..], [Event::Request(r)] if r.extensions[0].name == "permessage-deflate")
+    );
+    let error = t.error.expect("RSV1 refused");
+    assert!(error.contains("reserved bits"), "{error}");
+    let head_end = t
+        .transmitted
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap()
+        + 4;
+    assert_eq!(
+        &t.transmitted[head_end + 2..head_end + 4],
+        1002u16.to_be_bytes()
+    );
+}
