@@ -3,9 +3,20 @@
 //! absolute timestamp and length, in order.
 #![cfg(feature = "rtmp")]
 
+use std::time::Instant;
+
 use bytes::BytesMut;
 use proptest::prelude::*;
+use wirestate::core::testing::{
+    arb_cuts, assert_chunk_independent, assert_transcripts_equal, feed_cut, Transcript,
+};
+use wirestate::core::SeededRandom;
+use wirestate::rtmp::amf0::Value;
 use wirestate::rtmp::chunk::{ChunkDecoder, RawMessage};
+use wirestate::rtmp::handshake::HandshakeKind;
+use wirestate::rtmp::media::{FourCc, VideoTagHeader};
+use wirestate::rtmp::message::{Command, Message, UserControl};
+use wirestate::rtmp::{Event, MessageEvent, Role, RtmpConnection};
 
 /// C0 + C1 + C2 (or S0 + S1 + S2): every capture's dissect file reports
 /// 1536-byte handshake packets and no bytes left undecoded after the messages.
@@ -117,5 +128,395 @@ proptest! {
         let bytes = load(name, dir);
         let stream = &bytes[HANDSHAKE_LEN..];
         prop_assert_eq!(decode_cut(stream, &cuts), decode_cut(stream, &[]));
+    }
+}
+
+// ---- The whole machine: handshake, chunk stream, typed messages ----
+
+/// c2s is what a server receives, s2c what a client receives.
+fn machine_for(dir: &str) -> RtmpConnection {
+    let role = if dir == "c2s" {
+        Role::Server
+    } else {
+        Role::Client
+    };
+    RtmpConnection::new(role, Default::default(), SeededRandom::new(7))
+}
+
+fn replay(name: &str, dir: &str, cuts: &[usize]) -> Transcript<Event> {
+    feed_cut(
+        &mut machine_for(dir),
+        &load(name, dir),
+        cuts,
+        true,
+        Instant::now(),
+    )
+}
+
+fn messages(transcript: &Transcript<Event>) -> Vec<&MessageEvent> {
+    transcript
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Message(m) => Some(m),
+            Event::InvalidMessage { raw, error } => panic!("invalid message {raw:?}: {error}"),
+            Event::HandshakeComplete => None,
+        })
+        .collect()
+}
+
+#[test]
+fn machine_reproduces_every_capture_whole_and_byte_by_byte() {
+    for name in CAPTURES {
+        for dir in ["c2s", "s2c"] {
+            let input = load(name, dir);
+            let whole = assert_chunk_independent(|| machine_for(dir), &input, true, Instant::now());
+            assert_eq!(
+                whole.events.first(),
+                Some(&Event::HandshakeComplete),
+                "{name}.{dir}"
+            );
+            // Every payload re-encodes to its original length (AMF0 is byte-exact).
+            let got: Vec<Row> = messages(&whole)
+                .iter()
+                .map(|m| {
+                    (
+                        m.message.type_id(),
+                        m.stream_id,
+                        m.timestamp,
+                        m.message.encode_payload().len(),
+                    )
+                })
+                .collect();
+            assert_eq!(got, expected(name, dir), "{name}.{dir}");
+            if ends_mid_message(name, dir) {
+                assert_eq!(
+                    whole.error.as_deref(),
+                    Some("connection closed inside a message (0 buffered payload byte(s) dropped)")
+                );
+            } else {
+                assert_eq!(whole.error, None, "{name}.{dir}");
+                assert!(whole.closed, "{name}.{dir}: clean EOF closes");
+            }
+        }
+    }
+}
+
+#[test]
+fn handshake_kinds_match_the_dissection() {
+    // (capture, direction, digest offset or None for the simple handshake)
+    let cases: &[(&str, &str, Option<usize>)] = &[
+        ("rtmp_ffmpeg_publish_nginx", "c2s", Some(494)),
+        ("rtmp_ffmpeg_publish_nginx", "s2c", Some(454)),
+        ("rtmp_ffmpeg_play_nginx", "s2c", Some(411)),
+        ("rtmp_rtmpdump_play_nginx", "c2s", None),
+        ("rtmp_rtmpdump_play_nginx", "s2c", None),
+        ("rtmp_ffmpeg_publish_nginx_extts_chunk128", "s2c", Some(679)),
+        ("rtmp_ffmpeg_publish_ffmpeglisten", "c2s", Some(494)),
+        ("rtmp_ffmpeg_publish_ffmpeglisten", "s2c", None),
+        ("rtmp_ffmpeg9_publish_nginx_ertmp_hevc", "s2c", Some(527)),
+    ];
+    for &(name, dir, offset) in cases {
+        let mut machine = machine_for(dir);
+        feed_cut(&mut machine, &load(name, dir), &[], false, Instant::now());
+        let kind = machine.handshake_info().expect("handshake complete").kind;
+        match (kind, offset) {
+            (HandshakeKind::Simple, None) => {}
+            (HandshakeKind::Digest { offset: got, .. }, Some(want)) => {
+                assert_eq!(got, want, "{name}.{dir}")
+            }
+            other => panic!("{name}.{dir}: {other:?}"),
+        }
+    }
+}
+
+/// The commands of a stream, by name and transaction id.
+fn commands(transcript: &Transcript<Event>) -> Vec<(String, Option<f64>, u32)> {
+    messages(transcript)
+        .iter()
+        .filter_map(|m| match &m.message {
+            Message::Command { command, .. } => Some((
+                command.name().to_owned(),
+                command.transaction_id(),
+                m.stream_id,
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+fn find_command<'a>(transcript: &'a Transcript<Event>, name: &str) -> &'a Command {
+    messages(transcript)
+        .into_iter()
+        .find_map(|m| match &m.message {
+            Message::Command { command, .. } if command.name() == name => Some(command),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no {name}"))
+}
+
+#[test]
+fn ffmpeg_publish_commands_decode_as_dissected() {
+    let c2s = replay("rtmp_ffmpeg_publish_nginx", "c2s", &[]);
+    let names: Vec<(String, Option<f64>, u32)> = commands(&c2s);
+    let want: Vec<(String, Option<f64>, u32)> = [
+        ("connect", 1.0, 0),
+        ("releaseStream", 2.0, 0),
+        ("FCPublish", 3.0, 0),
+        ("createStream", 4.0, 0),
+        ("publish", 5.0, 1),
+        ("FCUnpublish", 6.0, 0),
+        ("deleteStream", 7.0, 0),
+    ]
+    .iter()
+    .map(|&(n, tx, s)| (n.to_owned(), Some(tx), s))
+    .collect();
+    assert_eq!(names, want);
+    let Command::Connect(connect) = find_command(&c2s, "connect") else {
+        panic!("typed connect")
+    };
+    assert_eq!(connect.app(), Some("live"));
+    assert_eq!(connect.connection_type(), Some("nonprivate"));
+    assert_eq!(
+        connect.flash_ver(),
+        Some("FMLE/3.0 (compatible; Lavf59.27.100)")
+    );
+    assert_eq!(connect.tc_url(), Some("rtmp://127.0.0.1:19350/live"));
+    assert_eq!(
+        find_command(&c2s, "publish"),
+        &Command::Publish {
+            transaction_id: 5.0,
+            name: "test".into(),
+            kind: Some("live".into())
+        }
+    );
+    assert_eq!(
+        find_command(&c2s, "releaseStream"),
+        &Command::ReleaseStream {
+            transaction_id: 2.0,
+            name: "test".into()
+        }
+    );
+    assert_eq!(
+        find_command(&c2s, "deleteStream"),
+        &Command::DeleteStream {
+            transaction_id: 7.0,
+            stream_id: 1.0
+        }
+    );
+    let data = messages(&c2s)
+        .into_iter()
+        .find_map(|m| match &m.message {
+            Message::Data(d) => Some(d.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(data.name(), Some("@setDataFrame"));
+    let meta = data.metadata().expect("onMetaData");
+    assert_eq!(meta.get("width"), Some(&Value::Number(640.0)));
+    assert_eq!(meta.get("height"), Some(&Value::Number(360.0)));
+    assert_eq!(meta.get("framerate"), Some(&Value::Number(30.0)));
+
+    let s2c = replay("rtmp_ffmpeg_publish_nginx", "s2c", &[]);
+    let Command::Result(result) = find_command(&s2c, "_result") else {
+        panic!("typed _result")
+    };
+    assert_eq!(result.code(), Some("NetConnection.Connect.Success"));
+    let statuses: Vec<&str> = messages(&s2c)
+        .iter()
+        .filter_map(|m| match &m.message {
+            Message::Command {
+                command: Command::OnStatus { info, .. },
+                ..
+            } => info.get("code")?.as_str(),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        statuses,
+        ["NetStream.Publish.Start", "NetStream.Unpublish.Success"]
+    );
+    let stream_ids: Vec<Option<f64>> = messages(&s2c)
+        .iter()
+        .filter_map(|m| match &m.message {
+            Message::Command {
+                command: Command::Result(r),
+                ..
+            } if r.transaction_id == 4.0 => Some(r.stream_id()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(stream_ids, [Some(1.0)]);
+    let control: Vec<&Message> = messages(&s2c)
+        .into_iter()
+        .map(|m| &m.message)
+        .filter(|m| m.type_id() < 8)
+        .collect();
+    assert_eq!(
+        control,
+        [
+            &Message::WindowAckSize(5_000_000),
+            &Message::SetPeerBandwidth {
+                size: 5_000_000,
+                limit: wirestate::rtmp::message::BandwidthLimit::Dynamic
+            },
+            &Message::SetChunkSize(4096),
+        ]
+    );
+}
+
+#[test]
+fn ffmpeg_listen_server_sends_on_fc_publish_without_transaction_id() {
+    let s2c = replay("rtmp_ffmpeg_publish_ffmpeglisten", "s2c", &[]);
+    let Command::Other(generic) = find_command(&s2c, "onFCPublish") else {
+        panic!("generic")
+    };
+    assert_eq!(generic.transaction_id, None);
+    assert!(generic.arguments.is_empty());
+    assert_eq!(
+        find_command(&s2c, "onBWDone"),
+        &Command::OnBwDone {
+            transaction_id: 0.0,
+            arguments: vec![Value::Number(8192.0)]
+        }
+    );
+    let c2s = replay("rtmp_ffmpeg_publish_ffmpeglisten", "c2s", &[]);
+    assert_eq!(
+        find_command(&c2s, "_checkbw"),
+        &Command::CheckBw {
+            transaction_id: 5.0
+        }
+    );
+    let begins = messages(&s2c)
+        .iter()
+        .filter(|m| {
+            m.message == Message::UserControl(UserControl::StreamBegin(0))
+                || m.message == Message::UserControl(UserControl::StreamBegin(1))
+        })
+        .count();
+    assert_eq!(begins, 2);
+}
+
+#[test]
+fn players_commands_and_user_control_decode_as_dissected() {
+    let c2s = replay("rtmp_ffmpeg_play_nginx", "c2s", &[]);
+    let Command::Play(play) = find_command(&c2s, "play") else {
+        panic!("typed play")
+    };
+    assert_eq!(
+        (play.name.as_str(), play.start, play.transaction_id),
+        ("test", Some(-2000.0), 4.0)
+    );
+    assert_eq!(
+        find_command(&c2s, "getStreamLength"),
+        &Command::GetStreamLength {
+            transaction_id: 3.0,
+            name: "test".into()
+        }
+    );
+    let Command::Connect(connect) = find_command(&c2s, "connect") else {
+        panic!("typed connect")
+    };
+    assert_eq!(connect.flash_ver(), Some("LNX 9,0,124,2"));
+    assert_eq!(
+        connect.command_object.get("audioCodecs"),
+        Some(&Value::Number(4071.0))
+    );
+
+    let c2s = replay("rtmp_rtmpdump_play_nginx", "c2s", &[]);
+    assert_eq!(
+        find_command(&c2s, "FCSubscribe"),
+        &Command::FcSubscribe {
+            transaction_id: 3.0,
+            name: "test".into()
+        }
+    );
+    let Command::Play(play) = find_command(&c2s, "play") else {
+        panic!("typed play")
+    };
+    assert_eq!(play.start, Some(-1000.0));
+    let buffer_lengths = messages(&c2s)
+        .iter()
+        .filter(|m| {
+            matches!(
+                m.message,
+                Message::UserControl(UserControl::SetBufferLength { .. })
+            )
+        })
+        .count();
+    assert_eq!(buffer_lengths, 2);
+
+    let s2c = replay("rtmp_rtmpdump_play_nginx", "s2c", &[]);
+    let events: Vec<&UserControl> = messages(&s2c)
+        .into_iter()
+        .filter_map(|m| match &m.message {
+            Message::UserControl(e) => Some(e),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        events,
+        [&UserControl::StreamBegin(1), &UserControl::StreamEof(1)]
+    );
+    let data_names: Vec<String> = messages(&s2c)
+        .iter()
+        .filter_map(|m| match &m.message {
+            Message::Data(d) => d.name().map(str::to_owned),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(data_names, ["|RtmpSampleAccess", "onMetaData"]);
+    let statuses: Vec<&str> = messages(&s2c)
+        .iter()
+        .filter_map(|m| match &m.message {
+            Message::Command {
+                command: Command::OnStatus { info, .. },
+                ..
+            } => info.get("code")?.as_str(),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(statuses, ["NetStream.Play.Start", "NetStream.Play.Stop"]);
+}
+
+#[test]
+fn enhanced_rtmp_hevc_video_headers() {
+    let c2s = replay("rtmp_ffmpeg9_publish_nginx_ertmp_hevc", "c2s", &[]);
+    let mut enhanced = 0;
+    for m in messages(&c2s) {
+        if let Message::Video(video) = &m.message {
+            match video.header.as_ref().expect("every video header parses") {
+                VideoTagHeader::Enhanced(h) => {
+                    assert_eq!(h.tracks[0].fourcc, FourCc(*b"hvc1"));
+                    enhanced += 1;
+                }
+                VideoTagHeader::Legacy(h) => panic!("legacy header {h:?}"),
+            }
+        }
+    }
+    assert_eq!(enhanced, 152);
+}
+
+#[test]
+fn client_answers_set_peer_bandwidth_with_window_ack_size() {
+    // nginx sends WindowAckSize 5000000 and SetPeerBandwidth 5000000: the
+    // client answers once with its own WindowAckSize, after its C2.
+    let t = replay("rtmp_ffmpeg_publish_nginx", "s2c", &[]);
+    let sent = &t.transmitted[1 + 1536 + 1536..];
+    assert_eq!(
+        sent,
+        b"\x02\x00\x00\x00\x00\x00\x04\x05\x00\x00\x00\x00\x00\x4c\x4b\x40"
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+    #[test]
+    fn machine_is_cut_independent(which in 0..CAPTURES.len() * 2, cuts in arb_cuts(150_000)) {
+        let name = CAPTURES[which / 2];
+        let dir = if which % 2 == 0 { "c2s" } else { "s2c" };
+        let whole = replay(name, dir, &[]);
+        let cut = replay(name, dir, &cuts);
+        assert_transcripts_equal(&whole, &cut, &format!("{name}.{dir} cut at {cuts:?}"));
     }
 }

@@ -7,3 +7,8 @@ pub mod media;
 pub mod handshake;
 pub mod chunk;
 pub mod message;
+mod connection;
+
+pub use connection::{
+    ConnectionConfig, Event, MessageEvent, Outgoing, Request, Role, RtmpConnection, RtmpError, MIN_ACK_WINDOW,
+};

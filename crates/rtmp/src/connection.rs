@@ -1,0 +1,581 @@
+//! [`RtmpConnection`]: the handshake and the chunk stream of one connection,
+//! as a [`Machine`].
+
+use std::collections::VecDeque;
+use std::time::Instant;
+
+use bytes::{Bytes, BytesMut};
+use wirestate_core::{Machine, RandomSource};
+
+use crate::amf0::Amf0Limits;
+use crate::chunk::{
+    ChunkDecoder, ChunkEncoder, ChunkError, DecoderConfig, EncodeError, RawMessage,
+};
+use crate::handshake::{Handshake, HandshakeConfig, HandshakeError, HandshakeInfo};
+use crate::message::{split_aggregate, type_id, Message, MessageError, UserControl};
+
+/// Which side of the TCP connection the machine plays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Accepted the connection: waits for C0+C1, answers S0+S1+S2.
+    Server,
+    /// Opened the connection: sends C0+C1 at once, answers S1 with C2.
+    Client,
+}
+
+/// How a connection behaves; [`Default`] suits servers and clients alike.
+#[derive(Debug, Clone)]
+pub struct ConnectionConfig {
+    /// Handshake options (epoch, digest handshake for clients ...).
+    pub handshake: HandshakeConfig,
+    /// Chunk stream limits and compatibility switches.
+    pub decoder: DecoderConfig,
+    /// Limits for AMF0 command and data bodies.
+    pub amf0: Amf0Limits,
+    /// Buffered input above which [`wants_read`](Machine::wants_read) turns
+    /// false while events are waiting to be polled (1 MiB).
+    pub input_high_water: usize,
+}
+
+impl Default for ConnectionConfig {
+    fn default() -> Self {
+        ConnectionConfig {
+            handshake: HandshakeConfig::default(),
+            decoder: DecoderConfig::default(),
+            amf0: Amf0Limits::default(),
+            input_high_water: 1 << 20,
+        }
+    }
+}
+
+/// Acknowledgement windows below this are raised to it, so a peer cannot
+/// make the machine answer every byte with a 16-byte acknowledgement.
+pub const MIN_ACK_WINDOW: u32 = 1024;
+
+/// A fatal connection error.
+#[derive(Debug, thiserror::Error)]
+pub enum RtmpError {
+    /// The peer's handshake was invalid.
+    #[error("handshake: {0}")]
+    Handshake(#[from] HandshakeError),
+    /// The peer's chunk stream was invalid or exceeded a limit.
+    #[error("chunk stream: {0}")]
+    Chunk(#[from] ChunkError),
+    /// The peer closed the connection during the handshake.
+    #[error("connection closed during the handshake")]
+    EofInHandshake,
+    /// The peer closed the connection inside a message; what was buffered
+    /// is dropped.
+    #[error("connection closed inside a message ({buffered} buffered payload byte(s) dropped)")]
+    EofInMessage {
+        /// Bytes of unfinished chunks and messages that were dropped.
+        buffered: usize,
+    },
+    /// Local misuse: a message the encoder cannot send (nothing was sent).
+    #[error("cannot send: {0}")]
+    Encode(#[from] EncodeError),
+    /// Local misuse: the connection was already closed or failed.
+    #[error("the connection is closed")]
+    Closed,
+}
+
+/// A message received, with where and when it belongs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessageEvent {
+    /// The chunk stream id it arrived on.
+    pub csid: u32,
+    /// The message stream id (0: the connection; others: `createStream`'s).
+    pub stream_id: u32,
+    /// Absolute timestamp in milliseconds (wrapping at 2^32).
+    pub timestamp: u32,
+    /// The message.
+    pub message: Message,
+}
+
+/// What an [`RtmpConnection`] reports.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// The handshake finished; [`RtmpConnection::handshake_info`] now says
+    /// which kind it was. Messages may be sent and will arrive.
+    HandshakeComplete,
+    /// A message arrived. Protocol control was already applied (chunk size,
+    /// abort, acknowledgement window, ping answered); it is reported anyway.
+    Message(MessageEvent),
+    /// A message whose payload could not be interpreted (bad AMF0, a short
+    /// control message ...). The connection goes on.
+    InvalidMessage {
+        /// The raw message.
+        raw: RawMessage,
+        /// What was wrong with it.
+        error: MessageError,
+    },
+}
+
+/// What the application asks an [`RtmpConnection`] to do (for generic
+/// drivers; the inherent [`send`](RtmpConnection::send) does the same).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Request {
+    /// Send a message.
+    Send(Outgoing),
+    /// Stop: no more input is read and nothing more is sent.
+    Close,
+}
+
+/// A message to send, with its chunk stream id, message stream id and
+/// timestamp.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outgoing {
+    /// The chunk stream id (2 to 65599); [`Outgoing::new`] picks the usual one.
+    pub csid: u32,
+    /// The message stream id.
+    pub stream_id: u32,
+    /// Absolute timestamp in milliseconds.
+    pub timestamp: u32,
+    /// The message.
+    pub message: Message,
+}
+
+impl Outgoing {
+    /// A message on the conventional chunk stream for its kind: 2 for
+    /// protocol control, 3 for commands, 4 audio, 5 data, 6 video.
+    pub fn new(stream_id: u32, timestamp: u32, message: Message) -> Outgoing {
+        let csid = match message.type_id() {
+            1..=6 => 2,
+            type_id::AUDIO => 4,
+            type_id::VIDEO => 6,
+            type_id::DATA | type_id::DATA_AMF3 => 5,
+            _ => 3,
+        };
+        Outgoing {
+            csid,
+            stream_id,
+            timestamp,
+            message,
+        }
+    }
+}
+
+/// One RTMP connection, server or client side: the handshake, then the
+/// chunk stream with protocol control handled inside.
+///
+/// - Bytes that follow the handshake in the same read go to the chunk
+///   decoder (nothing is lost).
+/// - SetChunkSize and Abort apply inside the decoder at once.
+/// - Acknowledgements are sent each time the received chunk-stream bytes
+///   (handshake excluded, as nginx-rtmp and FFmpeg count) cross a multiple
+///   of the peer's WindowAckSize; the sequence number is that multiple,
+///   wrapping at 2^32. The peer's acknowledgements are reported, never
+///   enforced.
+/// - SetPeerBandwidth is answered with WindowAckSize when its size differs
+///   from the window last announced.
+/// - PingRequest is answered with PingResponse.
+/// - Aggregate messages arrive as their sub-messages.
+///
+/// Messages are decoded when events are polled, so a slow application
+/// slows reading down ([`wants_read`](Machine::wants_read)).
+///
+/// # EOF policy
+///
+/// After EOF the complete messages already received are still delivered;
+/// then a clean end closes the machine, while EOF inside the handshake or
+/// inside a message is an error ([`RtmpError::EofInHandshake`],
+/// [`RtmpError::EofInMessage`]).
+///
+/// # Memory
+///
+/// Input: up to [`ConnectionConfig::input_high_water`] plus one read, or one
+/// chunk header plus one single-chunk message (at most
+/// [`ChunkLimits::max_message_len`](crate::chunk::ChunkLimits::max_message_len)),
+/// whichever is larger. Reassembly: at most
+/// [`ChunkLimits::max_buffered`](crate::chunk::ChunkLimits::max_buffered).
+/// Queued events: the sub-messages of one aggregate.
+#[derive(Debug)]
+pub struct RtmpConnection {
+    role: Role,
+    rng: Rng,
+    handshake: Handshake,
+    handshake_done: bool,
+    input: BytesMut,
+    decoder: ChunkDecoder,
+    encoder: ChunkEncoder,
+    amf0: Amf0Limits,
+    high_water: usize,
+    /// Bytes to send, in order.
+    out: VecDeque<Bytes>,
+    /// Chunks sent before the handshake finished, released after it.
+    held: Vec<Bytes>,
+    events: VecDeque<Event>,
+    /// A fatal error not reported yet.
+    error: Option<RtmpError>,
+    /// Set once the error (or the clean end) was reported.
+    finished: bool,
+    eof: bool,
+    closed_locally: bool,
+    /// The last decode attempt needed more input.
+    starved: bool,
+    /// The peer's WindowAckSize (0: none yet, no acknowledgements).
+    ack_window: u32,
+    /// The next chunk-stream byte count at which to acknowledge.
+    next_ack: u64,
+    /// The last acknowledged byte count.
+    last_ack: u64,
+    /// The WindowAckSize this side announced last.
+    announced_window: Option<u32>,
+}
+
+/// The injected random source (opaque in `Debug` output).
+struct Rng(Box<dyn RandomSource + Send>);
+
+impl std::fmt::Debug for Rng {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RandomSource")
+    }
+}
+
+impl RtmpConnection {
+    /// A connection in `role`. A client queues C0+C1 at once. `rng` fills
+    /// the handshake's random bytes: [`OsRandom`](wirestate_core::OsRandom)
+    /// in production, [`SeededRandom`](wirestate_core::SeededRandom) in
+    /// tests.
+    pub fn new(
+        role: Role,
+        config: ConnectionConfig,
+        rng: impl RandomSource + Send + 'static,
+    ) -> RtmpConnection {
+        let mut rng = Rng(Box::new(rng));
+        let handshake = match role {
+            Role::Server => Handshake::server(config.handshake, &mut *rng.0),
+            Role::Client => Handshake::client(config.handshake, &mut *rng.0),
+        };
+        let mut connection = RtmpConnection {
+            role,
+            rng,
+            handshake,
+            handshake_done: false,
+            input: BytesMut::new(),
+            decoder: ChunkDecoder::new(config.decoder),
+            encoder: ChunkEncoder::default(),
+            amf0: config.amf0,
+            high_water: config.input_high_water,
+            out: VecDeque::new(),
+            held: Vec::new(),
+            events: VecDeque::new(),
+            error: None,
+            finished: false,
+            eof: false,
+            closed_locally: false,
+            starved: true,
+            ack_window: 0,
+            next_ack: 0,
+            last_ack: 0,
+            announced_window: None,
+        };
+        connection.collect_handshake_output();
+        connection
+    }
+
+    /// A server-side connection with the default configuration.
+    pub fn server(rng: impl RandomSource + Send + 'static) -> RtmpConnection {
+        RtmpConnection::new(Role::Server, ConnectionConfig::default(), rng)
+    }
+
+    /// A client-side connection with the default configuration; C0+C1 are
+    /// ready in [`poll_transmit`](Machine::poll_transmit) at once.
+    pub fn client(rng: impl RandomSource + Send + 'static) -> RtmpConnection {
+        RtmpConnection::new(Role::Client, ConnectionConfig::default(), rng)
+    }
+
+    /// The role given at creation.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// What the handshake found out (kind, peer version, digest offset),
+    /// once it is complete.
+    pub fn handshake_info(&self) -> Option<&HandshakeInfo> {
+        self.handshake.info()
+    }
+
+    /// The chunk size the peer sends with.
+    pub fn peer_chunk_size(&self) -> u32 {
+        self.decoder.chunk_size()
+    }
+
+    /// The chunk size this side sends with.
+    pub fn chunk_size(&self) -> u32 {
+        self.encoder.chunk_size()
+    }
+
+    /// Chunk-stream bytes received and decoded so far (handshake excluded).
+    pub fn bytes_received(&self) -> u64 {
+        self.decoder.bytes_consumed()
+    }
+
+    /// Sends `message` on message stream `stream_id` with `timestamp`, on
+    /// the conventional chunk stream ([`Outgoing::new`]). Drain
+    /// [`poll_transmit`](Machine::poll_transmit) next.
+    ///
+    /// Sending SetChunkSize also switches this side's chunk size, right after
+    /// that message; sending WindowAckSize records the announced window.
+    /// Messages sent before the handshake completes go out after it.
+    pub fn send(
+        &mut self,
+        stream_id: u32,
+        timestamp: u32,
+        message: Message,
+    ) -> Result<(), RtmpError> {
+        self.send_outgoing(Outgoing::new(stream_id, timestamp, message))
+    }
+
+    /// Sends a message on the chunk stream it names.
+    pub fn send_outgoing(&mut self, outgoing: Outgoing) -> Result<(), RtmpError> {
+        if self.closed_locally || self.finished || self.error.is_some() {
+            return Err(RtmpError::Closed);
+        }
+        let new_chunk_size = match outgoing.message {
+            Message::SetChunkSize(size) => {
+                if size == 0 || size > crate::chunk::MAX_CHUNK_SIZE {
+                    return Err(EncodeError::InvalidChunkSize(size).into());
+                }
+                Some(size)
+            }
+            _ => None,
+        };
+        let raw = RawMessage {
+            csid: outgoing.csid,
+            timestamp: outgoing.timestamp,
+            type_id: outgoing.message.type_id(),
+            stream_id: outgoing.stream_id,
+            payload: outgoing.message.encode_payload(),
+        };
+        if self.handshake_done {
+            self.encoder.encode(&raw, &mut self.out)?;
+        } else {
+            self.encoder.encode(&raw, &mut self.held)?;
+        }
+        if let Some(size) = new_chunk_size {
+            self.encoder.set_chunk_size(size)?;
+        }
+        if let Message::WindowAckSize(size) = outgoing.message {
+            self.announced_window = Some(size);
+        }
+        Ok(())
+    }
+
+    /// Stops the connection: input is ignored, sends fail, and
+    /// [`is_closed`](Machine::is_closed) turns true. Transmits already queued
+    /// can still be drained.
+    pub fn close(&mut self) {
+        self.closed_locally = true;
+    }
+
+    fn collect_handshake_output(&mut self) {
+        while let Some(bytes) = self.handshake.poll_transmit() {
+            self.out.push_back(bytes);
+        }
+    }
+
+    fn fail(&mut self, error: RtmpError) {
+        if self.error.is_none() && !self.finished {
+            self.error = Some(error);
+        }
+    }
+
+    fn is_dead(&self) -> bool {
+        self.closed_locally || self.finished || self.error.is_some()
+    }
+
+    /// Runs the handshake over the buffered input until it completes.
+    fn advance_handshake(&mut self) {
+        if self.handshake_done || self.is_dead() {
+            return;
+        }
+        let result = self.handshake.advance(&mut self.input, &mut *self.rng.0);
+        self.collect_handshake_output();
+        match result {
+            Ok(true) => {
+                self.handshake_done = true;
+                self.out.extend(self.held.drain(..));
+                self.events.push_back(Event::HandshakeComplete);
+            }
+            Ok(false) => {}
+            Err(e) => self.fail(e.into()),
+        }
+    }
+
+    /// Queues one protocol control message on chunk stream 2.
+    fn send_control(&mut self, message: Message) {
+        // Control messages are small and valid by construction.
+        let _ = self.send_outgoing(Outgoing::new(0, 0, message));
+    }
+
+    /// Acknowledges every window boundary the decoder has passed.
+    fn acknowledge(&mut self) {
+        if self.ack_window == 0 {
+            return;
+        }
+        let consumed = self.decoder.bytes_consumed();
+        while consumed >= self.next_ack {
+            let sequence = self.next_ack;
+            self.send_control(Message::Acknowledgement(sequence as u32));
+            self.last_ack = sequence;
+            self.next_ack = sequence + u64::from(self.ack_window);
+        }
+    }
+
+    fn set_ack_window(&mut self, window: u32) {
+        self.ack_window = window.max(MIN_ACK_WINDOW);
+        let consumed = self.decoder.bytes_consumed();
+        if consumed - self.last_ack >= u64::from(self.ack_window) {
+            // Already past the new window: acknowledge what arrived, once.
+            self.send_control(Message::Acknowledgement(consumed as u32));
+            self.last_ack = consumed;
+        }
+        self.next_ack = self.last_ack + u64::from(self.ack_window);
+    }
+
+    /// Applies protocol control and turns a raw message into events.
+    fn on_message(&mut self, raw: RawMessage) -> Event {
+        if raw.type_id == type_id::AGGREGATE {
+            return match split_aggregate(&raw) {
+                Ok(parts) => {
+                    let mut parts = parts.into_iter();
+                    let Some(first) = parts.next() else {
+                        return self.message_event(raw);
+                    };
+                    for part in parts {
+                        let event = self.message_event(part);
+                        self.events.push_back(event);
+                    }
+                    self.message_event(first)
+                }
+                Err(error) => Event::InvalidMessage { raw, error },
+            };
+        }
+        self.message_event(raw)
+    }
+
+    fn message_event(&mut self, raw: RawMessage) -> Event {
+        let message = match Message::decode(raw.type_id, raw.payload.clone(), &self.amf0) {
+            Ok(message) => message,
+            Err(error) => return Event::InvalidMessage { raw, error },
+        };
+        match &message {
+            Message::WindowAckSize(window) => self.set_ack_window(*window),
+            Message::SetPeerBandwidth { size, .. } if self.announced_window != Some(*size) => {
+                self.send_control(Message::WindowAckSize(*size));
+            }
+            Message::UserControl(UserControl::PingRequest(timestamp)) => {
+                self.send_control(Message::UserControl(UserControl::PingResponse(*timestamp)));
+            }
+            _ => {}
+        }
+        Event::Message(MessageEvent {
+            csid: raw.csid,
+            stream_id: raw.stream_id,
+            timestamp: raw.timestamp,
+            message,
+        })
+    }
+
+    /// What to report once the input is exhausted after EOF.
+    fn end_of_input(&mut self) -> Option<Result<Event, RtmpError>> {
+        self.finished = true;
+        if !self.handshake_done {
+            return Some(Err(RtmpError::EofInHandshake));
+        }
+        if !self.input.is_empty() || !self.decoder.is_idle() {
+            return Some(Err(RtmpError::EofInMessage {
+                buffered: self.input.len() + self.decoder.buffered(),
+            }));
+        }
+        None
+    }
+}
+
+impl Machine for RtmpConnection {
+    type Event = Event;
+    type Command = Request;
+    type Error = RtmpError;
+
+    fn input_buffer(&mut self) -> &mut BytesMut {
+        &mut self.input
+    }
+
+    fn handle_buffered_input(&mut self, _now: Instant) {
+        if self.is_dead() || self.eof {
+            self.input.clear();
+            return;
+        }
+        self.starved = false;
+        self.advance_handshake();
+    }
+
+    fn handle_eof(&mut self, _now: Instant) {
+        self.eof = true;
+    }
+
+    fn handle_timeout(&mut self, _now: Instant) {}
+
+    fn handle_command(&mut self, cmd: Request, _now: Instant) -> Result<(), RtmpError> {
+        match cmd {
+            Request::Send(outgoing) => self.send_outgoing(outgoing),
+            Request::Close => {
+                self.close();
+                Ok(())
+            }
+        }
+    }
+
+    fn poll_event(&mut self) -> Option<Result<Event, RtmpError>> {
+        if let Some(event) = self.events.pop_front() {
+            return Some(Ok(event));
+        }
+        if self.finished || self.closed_locally {
+            return None;
+        }
+        if let Some(error) = self.error.take() {
+            self.finished = true;
+            return Some(Err(error));
+        }
+        if !self.handshake_done {
+            self.starved = true;
+            return if self.eof { self.end_of_input() } else { None };
+        }
+        match self.decoder.decode(&mut self.input) {
+            Ok(Some(raw)) => {
+                self.acknowledge();
+                Some(Ok(self.on_message(raw)))
+            }
+            Ok(None) => {
+                self.acknowledge();
+                self.starved = true;
+                if self.eof {
+                    self.end_of_input()
+                } else {
+                    None
+                }
+            }
+            Err(error) => {
+                self.finished = true;
+                Some(Err(error.into()))
+            }
+        }
+    }
+
+    fn poll_transmit(&mut self) -> Option<Bytes> {
+        self.out.pop_front()
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        None
+    }
+
+    fn wants_read(&self) -> bool {
+        !self.is_dead() && !self.eof && (self.starved || self.input.len() < self.high_water)
+    }
+
+    fn is_closed(&self) -> bool {
+        self.closed_locally || self.finished
+    }
+}
