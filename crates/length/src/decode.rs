@@ -6,7 +6,7 @@
 //! header is remembered, so a frame that arrives in many pieces has its header
 //! read once; only an incomplete varint is looked at again, at most 10 bytes.
 
-use bytes::{Buf, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 
 use crate::field::read_fixed;
 use crate::varint::{self, VarintRead};
@@ -31,6 +31,9 @@ pub(crate) struct FrameDecoder {
     framing: Framing,
     /// `framing.frame_length_limit()`, cached for the hot path.
     limit: usize,
+    /// Where a fixed-width length field ends (offset + width); `None` for a
+    /// varint. Cached for the hot path.
+    fixed_header: Option<usize>,
     state: State,
     /// Stream offset of the front of the buffer.
     consumed: u64,
@@ -40,6 +43,10 @@ impl FrameDecoder {
     pub(crate) fn new(framing: Framing) -> Self {
         FrameDecoder {
             limit: framing.frame_length_limit(),
+            fixed_header: framing
+                .field()
+                .fixed_width()
+                .map(|width| framing.offset_len() + width),
             framing,
             state: State::Header,
             consumed: 0,
@@ -57,13 +64,34 @@ impl FrameDecoder {
         self.limit = self.framing.frame_length_limit();
     }
 
+    /// The common case, kept small enough to inline into callers: a
+    /// fixed-width header and its whole frame are buffered, within the limit.
+    /// `None` when anything else is the case; then call
+    /// [`decode`](FrameDecoder::decode).
+    #[inline(always)]
+    pub(crate) fn decode_complete(&mut self, buf: &mut BytesMut) -> Option<Bytes> {
+        let header = self.fixed_header?;
+        if self.state != State::Header || buf.len() < header {
+            return None;
+        }
+        let start = self.framing.offset_len();
+        let field = read_fixed(&buf[start..header], self.framing.is_big_endian());
+        let len = field.checked_add_signed(self.framing.adjustment())?;
+        if len > self.limit as u64 || len as usize > buf.len() - header {
+            return None;
+        }
+        Some(self.cut(buf, header, len as usize))
+    }
+
     /// Cuts the next frame off the front of `buf`. `Ok(None)`: more input is
     /// needed. An `Err` is fatal; the caller must not call again.
-    #[inline]
     pub(crate) fn decode(
         &mut self,
         buf: &mut BytesMut,
     ) -> Result<Option<LengthEvent>, LengthError> {
+        if let Some(frame) = self.decode_complete(buf) {
+            return Ok(Some(LengthEvent::Frame(frame)));
+        }
         loop {
             match self.state {
                 State::Header => match self.parse_header(buf)? {
@@ -75,19 +103,15 @@ impl FrameDecoder {
                         return self.oversize(header, len).map(Some);
                     }
                     // Cannot overflow: `limit` leaves room for the header.
-                    let total = header + len as usize;
-                    if buf.len() < total {
+                    if buf.len() < header + len as usize {
                         return Ok(None);
                     }
                     self.state = State::Header;
-                    self.consumed += total as u64;
-                    let frame = if self.framing.keeps_header() {
-                        buf.split_to(total)
-                    } else {
-                        buf.advance(header);
-                        buf.split_to(len as usize)
-                    };
-                    return Ok(Some(LengthEvent::Frame(frame.freeze())));
+                    return Ok(Some(LengthEvent::Frame(self.cut(
+                        buf,
+                        header,
+                        len as usize,
+                    ))));
                 }
                 State::Skip { .. } => {
                     self.discard_skipped(buf);
@@ -97,6 +121,19 @@ impl FrameDecoder {
                 }
             }
         }
+    }
+
+    /// Splits the complete frame at the front of `buf` off, header and all,
+    /// and drops the header unless it is kept.
+    #[inline(always)]
+    fn cut(&mut self, buf: &mut BytesMut, header: usize, len: usize) -> Bytes {
+        let total = header + len;
+        self.consumed += total as u64;
+        let mut frame = buf.split_to(total).freeze();
+        if !self.framing.keeps_header() {
+            frame.advance(header);
+        }
+        frame
     }
 
     /// Drops the buffered bytes of an oversize frame being skipped, so they
@@ -173,10 +210,17 @@ impl FrameDecoder {
                 }
             }
         };
-        let adjustment = framing.adjustment();
-        let len = if adjustment >= 0 {
+        Ok(Some((header, self.adjust(field)?)))
+    }
+
+    /// The frame length announced by a length field of value `field`: the
+    /// bytes after the field.
+    #[inline]
+    fn adjust(&self, field: u64) -> Result<u64, LengthError> {
+        let adjustment = self.framing.adjustment();
+        if adjustment >= 0 {
             // Saturating: a length past u64::MAX is over any limit anyway.
-            field.saturating_add(adjustment as u64)
+            Ok(field.saturating_add(adjustment as u64))
         } else {
             field
                 .checked_sub(adjustment.unsigned_abs())
@@ -184,9 +228,14 @@ impl FrameDecoder {
                     field,
                     adjustment,
                     offset: self.consumed,
-                })?
-        };
-        Ok(Some((header, len)))
+                })
+        }
+    }
+
+    /// Stream offset of the front of the buffer: bytes handed out or
+    /// discarded so far.
+    pub(crate) fn stream_offset(&self) -> u64 {
+        self.consumed
     }
 
     /// Whether the decoder sits between frames (nothing parsed or skipped).

@@ -92,16 +92,28 @@ impl LengthField {
     }
 }
 
-/// Reads a fixed-width field from the first `bytes.len()` bytes (1 to 8).
+/// Reads a fixed-width field of `bytes.len()` bytes (1, 2, 3, 4 or 8).
 #[inline]
 pub(crate) fn read_fixed(bytes: &[u8], big_endian: bool) -> u64 {
-    let mut word = [0u8; 8];
-    if big_endian {
-        word[8 - bytes.len()..].copy_from_slice(bytes);
-        u64::from_be_bytes(word)
-    } else {
-        word[..bytes.len()].copy_from_slice(bytes);
-        u64::from_le_bytes(word)
+    // One arm per width, so each read is a single load (and byte swap).
+    match (bytes, big_endian) {
+        (&[a], _) => u64::from(a),
+        (&[a, b], true) => u64::from(u16::from_be_bytes([a, b])),
+        (&[a, b], false) => u64::from(u16::from_le_bytes([a, b])),
+        (&[a, b, c], true) => u64::from(u32::from_be_bytes([0, a, b, c])),
+        (&[a, b, c], false) => u64::from(u32::from_le_bytes([a, b, c, 0])),
+        (&[a, b, c, d], true) => u64::from(u32::from_be_bytes([a, b, c, d])),
+        (&[a, b, c, d], false) => u64::from(u32::from_le_bytes([a, b, c, d])),
+        _ => {
+            let mut word = [0u8; 8];
+            if big_endian {
+                word[8 - bytes.len()..].copy_from_slice(bytes);
+                u64::from_be_bytes(word)
+            } else {
+                word[..bytes.len()].copy_from_slice(bytes);
+                u64::from_le_bytes(word)
+            }
+        }
     }
 }
 

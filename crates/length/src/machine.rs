@@ -87,9 +87,9 @@ pub enum LengthCommand {
 pub struct LengthMachine {
     decoder: FrameDecoder,
     input: BytesMut,
-    /// `input.len()` after the last call that looked at it, to tell newly
-    /// appended bytes apart (dropped after EOF).
-    known_input: usize,
+    /// Stream offset where the input ended (set by EOF), so bytes appended
+    /// later can be told apart and dropped.
+    eof_at: u64,
     transmits: VecDeque<Bytes>,
     /// Headers are written here and split off, so sending does not allocate
     /// per frame.
@@ -105,7 +105,7 @@ impl LengthMachine {
         LengthMachine {
             decoder: FrameDecoder::new(framing),
             input: BytesMut::new(),
-            known_input: 0,
+            eof_at: 0,
             transmits: VecDeque::new(),
             header_scratch: BytesMut::new(),
             high_water: DEFAULT_HIGH_WATER_MARK,
@@ -188,10 +188,25 @@ impl LengthMachine {
         self.input.len()
     }
 
+    /// Everything but a complete frame at the front of the buffer: a header
+    /// to parse, an oversize frame, EOF, an error.
+    #[cold]
+    fn poll_event_slow(&mut self) -> Option<Result<LengthEvent, LengthError>> {
+        let result = self.decoder.decode(&mut self.input);
+        match result {
+            Ok(Some(event)) => Some(Ok(event)),
+            Ok(None) if self.eof => self
+                .decoder
+                .eof_error(&self.input)
+                .and_then(|e| self.fail(e)),
+            Ok(None) => None,
+            Err(error) => self.fail(error),
+        }
+    }
+
     fn fail(&mut self, error: LengthError) -> Option<Result<LengthEvent, LengthError>> {
         self.failed = true;
         self.input = BytesMut::new();
-        self.known_input = 0;
         Some(Err(error))
     }
 }
@@ -206,18 +221,24 @@ impl Machine for LengthMachine {
     }
 
     fn handle_buffered_input(&mut self, _now: Instant) {
-        if self.failed || self.eof {
-            // Nothing more is decoded: drop what was appended.
-            self.input.truncate(self.known_input);
+        if self.failed {
+            self.input.clear();
+            return;
+        }
+        if self.eof {
+            // Nothing after EOF is decoded: drop what was appended since.
+            let valid = self.eof_at - self.decoder.stream_offset();
+            self.input.truncate(valid as usize);
             return;
         }
         self.decoder.discard_skipped(&mut self.input);
-        self.known_input = self.input.len();
     }
 
     fn handle_eof(&mut self, _now: Instant) {
-        self.eof = true;
-        self.known_input = self.input.len();
+        if !self.eof {
+            self.eof = true;
+            self.eof_at = self.decoder.stream_offset() + self.input.len() as u64;
+        }
     }
 
     fn handle_timeout(&mut self, _now: Instant) {}
@@ -235,23 +256,10 @@ impl Machine for LengthMachine {
         if self.failed {
             return None;
         }
-        match self.decoder.decode(&mut self.input) {
-            Ok(Some(event)) => {
-                self.known_input = self.input.len();
-                Some(Ok(event))
-            }
-            Ok(None) => {
-                self.known_input = self.input.len();
-                if self.eof {
-                    return self
-                        .decoder
-                        .eof_error(&self.input)
-                        .and_then(|e| self.fail(e));
-                }
-                None
-            }
-            Err(error) => self.fail(error),
+        if let Some(frame) = self.decoder.decode_complete(&mut self.input) {
+            return Some(Ok(LengthEvent::Frame(frame)));
         }
+        self.poll_event_slow()
     }
 
     fn poll_transmit(&mut self) -> Option<Bytes> {
