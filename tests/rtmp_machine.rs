@@ -1,0 +1,378 @@
+//! RtmpConnection behaviour beyond the captures: protocol control answers,
+//! sending, local misuse, poisoning, backpressure, aggregates and Enhanced
+//! RTMP messages through the whole machine.
+#![cfg(feature = "rtmp")]
+
+use std::time::Instant;
+
+use bytes::{Bytes, BytesMut};
+use wirestate::core::testing::{assert_chunk_independent, feed_cut};
+use wirestate::core::{Machine, SeededRandom};
+use wirestate::rtmp::chunk::{ChunkDecoder, ChunkEncoder, RawMessage};
+use wirestate::rtmp::media::{ModExType, VideoTagHeader};
+use wirestate::rtmp::message::{encode_aggregate, BandwidthLimit, Message, UserControl};
+use wirestate::rtmp::{Event, MessageEvent, Outgoing, Request, Role, RtmpConnection, RtmpError};
+
+/// The server's S0+S1+S2.
+const SERVER_HANDSHAKE: usize = 1 + 1536 + 1536;
+
+/// A simple-handshake C0+C1+C2 followed by `messages` as chunks (chunk size 128).
+fn client_stream(messages: &[RawMessage]) -> Vec<u8> {
+    let mut out = vec![3u8];
+    out.extend([0u8; 1536 * 2]);
+    let mut encoder = ChunkEncoder::default();
+    let mut pieces: Vec<Bytes> = Vec::new();
+    for m in messages {
+        encoder.encode(m, &mut pieces).unwrap();
+        if m.type_id == 1 {
+            let size = u32::from_be_bytes(m.payload[..4].try_into().unwrap());
+            encoder.set_chunk_size(size).unwrap();
+        }
+    }
+    for piece in pieces {
+        out.extend_from_slice(&piece);
+    }
+    out
+}
+
+fn raw(csid: u32, timestamp: u32, message: &Message, stream_id: u32) -> RawMessage {
+    RawMessage {
+        csid,
+        timestamp,
+        type_id: message.type_id(),
+        stream_id,
+        payload: message.encode_payload(),
+    }
+}
+
+fn control(message: Message) -> RawMessage {
+    raw(2, 0, &message, 0)
+}
+
+fn server() -> RtmpConnection {
+    RtmpConnection::server(SeededRandom::new(3))
+}
+
+/// Decodes what the server sent after its handshake.
+fn sent_messages(transmitted: &[u8]) -> Vec<Message> {
+    let mut decoder = ChunkDecoder::default();
+    let mut buf = BytesMut::from(&transmitted[SERVER_HANDSHAKE..]);
+    let mut out = Vec::new();
+    while let Some(m) = decoder.decode(&mut buf).unwrap() {
+        out.push(Message::decode(m.type_id, m.payload, &Default::default()).unwrap());
+    }
+    assert!(buf.is_empty());
+    out
+}
+
+fn message_events(events: &[Event]) -> Vec<&MessageEvent> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Message(m) => Some(m),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn acknowledges_each_window_whatever_the_cuts() {
+    let video = Message::Unknown {
+        type_id: 9,
+        payload: Bytes::from(vec![0x17; 3000]),
+    };
+    let mut messages = vec![control(Message::WindowAckSize(4096))];
+    messages.extend((0..8).map(|i| raw(6, i * 40, &video, 1)));
+    let input = client_stream(&messages);
+    let transcript = assert_chunk_independent(server, &input, true, Instant::now());
+    assert_eq!(transcript.error, None);
+    let acks: Vec<Message> = sent_messages(&transcript.transmitted);
+    // Every chunk-stream byte counts, the handshake's do not.
+    let total = input.len() - (1 + 1536 * 2);
+    assert_eq!(total / 4096, 5);
+    let want: Vec<Message> = (1..=total / 4096)
+        .map(|k| Message::Acknowledgement(k as u32 * 4096))
+        .collect();
+    assert_eq!(acks, want);
+}
+
+#[test]
+fn answers_pings_and_set_peer_bandwidth_once() {
+    let input = client_stream(&[
+        control(Message::UserControl(UserControl::PingRequest(1234))),
+        control(Message::SetPeerBandwidth {
+            size: 2_500_000,
+            limit: BandwidthLimit::Hard,
+        }),
+        control(Message::SetPeerBandwidth {
+            size: 2_500_000,
+            limit: BandwidthLimit::Dynamic,
+        }),
+        control(Message::SetPeerBandwidth {
+            size: 3_000_000,
+            limit: BandwidthLimit::Soft,
+        }),
+    ]);
+    let transcript = assert_chunk_independent(server, &input, true, Instant::now());
+    assert_eq!(
+        sent_messages(&transcript.transmitted),
+        [
+            Message::UserControl(UserControl::PingResponse(1234)),
+            Message::WindowAckSize(2_500_000),
+            Message::WindowAckSize(3_000_000),
+        ]
+    );
+    // The events still report every control message.
+    assert_eq!(message_events(&transcript.events).len(), 4);
+}
+
+#[test]
+fn aggregates_arrive_as_their_sub_messages() {
+    let parts = [
+        (8u8, 1000u32, Bytes::from_static(b"\xaf\x01aac")),
+        (9, 1033, Bytes::from_static(b"\x27\x01\x00\x00\x00nal")),
+    ];
+    let aggregate = Message::Aggregate(encode_aggregate(&parts).unwrap());
+    let input = client_stream(&[raw(4, 5000, &aggregate, 1)]);
+    let transcript = assert_chunk_independent(server, &input, true, Instant::now());
+    let got: Vec<(u8, u32, u32)> = message_events(&transcript.events)
+        .iter()
+        .map(|m| (m.message.type_id(), m.timestamp, m.stream_id))
+        .collect();
+    assert_eq!(got, [(8, 5000, 1), (9, 5033, 1)]);
+}
+
+#[test]
+fn enhanced_rtmp_multitrack_and_mod_ex_through_the_machine() {
+    // Two HEVC tracks in one message; then a ModEx nanosecond offset before avc1 coded frames.
+    let multitrack = Bytes::from_static(
+        b"\x96\x11hvc1\x00\x00\x00\x05\x00\x00\x01\xaa\xbb\x01\x00\x00\x04\x00\x00\x02\xcc",
+    );
+    let mod_ex = Bytes::from_static(b"\x97\x02\x0f\x42\x3f\x01avc1\x00\x00\x05\xee");
+    let input = client_stream(&[
+        raw(
+            6,
+            0,
+            &Message::Unknown {
+                type_id: 9,
+                payload: multitrack,
+            },
+            1,
+        ),
+        raw(
+            6,
+            33,
+            &Message::Unknown {
+                type_id: 9,
+                payload: mod_ex,
+            },
+            1,
+        ),
+    ]);
+    let transcript = assert_chunk_independent(server, &input, true, Instant::now());
+    let videos: Vec<_> = message_events(&transcript.events)
+        .into_iter()
+        .filter_map(|m| match &m.message {
+            Message::Video(v) => Some(v.clone()),
+            _ => None,
+        })
+        .collect();
+    let Ok(VideoTagHeader::Enhanced(first)) = &videos[0].header else {
+        panic!("{:?}", videos[0].header)
+    };
+    assert_eq!(
+        first.tracks.iter().map(|t| t.track_id).collect::<Vec<_>>(),
+        [0, 1]
+    );
+    assert_eq!(&videos[0].payload[first.tracks[1].data.clone()], b"\xcc");
+    let Ok(VideoTagHeader::Enhanced(second)) = &videos[1].header else {
+        panic!("{:?}", videos[1].header)
+    };
+    assert_eq!(second.mod_ex[0].mod_ex_type, ModExType::TimestampOffsetNano);
+    assert_eq!(second.timestamp_offset_nanos, Some(999_999));
+    assert_eq!(&videos[1].data()[..], b"\xee");
+}
+
+#[test]
+fn a_bad_command_body_is_an_event_not_an_error() {
+    let bad = Message::Unknown {
+        type_id: 20,
+        payload: Bytes::from_static(b"\x02\x00\x10short"),
+    };
+    let ok = Message::Unknown {
+        type_id: 8,
+        payload: Bytes::from_static(b"\xaf\x01x"),
+    };
+    let input = client_stream(&[raw(3, 0, &bad, 0), raw(4, 0, &ok, 1)]);
+    let transcript = assert_chunk_independent(server, &input, true, Instant::now());
+    assert!(matches!(transcript.events[1], Event::InvalidMessage { .. }));
+    assert!(matches!(&transcript.events[2], Event::Message(m) if m.message.type_id() == 8));
+    assert_eq!(transcript.error, None);
+}
+
+#[test]
+fn a_fatal_error_is_reported_once_then_the_machine_is_poisoned() {
+    let mut input = client_stream(&[control(Message::SetChunkSize(0x10))]);
+    // Patch the chunk size to 0: the decoder refuses it.
+    let at = input.len() - 4;
+    input[at..].copy_from_slice(&[0, 0, 0, 0]);
+    let now = Instant::now();
+    let mut machine = server();
+    machine.handle_input(&input, now);
+    assert_eq!(
+        machine.poll_event().unwrap().unwrap(),
+        Event::HandshakeComplete
+    );
+    assert!(matches!(
+        machine.poll_event(),
+        Some(Err(RtmpError::Chunk(_)))
+    ));
+    assert!(machine.poll_event().is_none());
+    assert!(machine.is_closed());
+    assert!(!machine.wants_read());
+    machine.handle_input(b"\x02more", now);
+    assert!(machine.poll_event().is_none());
+    assert!(matches!(
+        machine.send(0, 0, Message::Acknowledgement(1)),
+        Err(RtmpError::Closed)
+    ));
+}
+
+#[test]
+fn eof_policies() {
+    let now = Instant::now();
+    let t = feed_cut(&mut server(), &[3u8; 100], &[], true, now);
+    assert_eq!(
+        t.error.as_deref(),
+        Some("connection closed during the handshake")
+    );
+    let mut input = client_stream(&[]);
+    input.extend_from_slice(b"\x03\x00\x00\x00\x00\x00\x05\x14\x00\x00\x00\x00ab"); // 2 of 5 bytes
+    let t = feed_cut(&mut server(), &input, &[], true, now);
+    assert_eq!(
+        t.error.as_deref(),
+        Some("connection closed inside a message (2 buffered payload byte(s) dropped)")
+    );
+    let t = feed_cut(&mut server(), &client_stream(&[]), &[], true, now);
+    assert_eq!((t.error, t.closed), (None, true));
+}
+
+#[test]
+fn sending_switches_chunk_size_after_the_message_and_refuses_misuse() {
+    let now = Instant::now();
+    let mut machine = server();
+    machine.handle_input(&client_stream(&[]), now);
+    assert_eq!(
+        machine.poll_event().unwrap().unwrap(),
+        Event::HandshakeComplete
+    );
+    while machine.poll_transmit().is_some() {}
+    machine.send(0, 0, Message::SetChunkSize(4096)).unwrap();
+    assert_eq!(machine.chunk_size(), 4096);
+    let payload = Bytes::from(vec![0x27; 1000]);
+    machine
+        .send(
+            1,
+            40,
+            Message::Unknown {
+                type_id: 9,
+                payload: payload.clone(),
+            },
+        )
+        .unwrap();
+    let pieces: Vec<Bytes> = std::iter::from_fn(|| machine.poll_transmit()).collect();
+    // SetChunkSize header + body, then the video as one chunk: header, then the payload itself.
+    assert_eq!(pieces.len(), 4);
+    assert_eq!(pieces[3].as_ptr(), payload.as_ptr());
+    let mut decoder = ChunkDecoder::default();
+    let mut buf = BytesMut::from(&pieces.concat()[..]);
+    assert_eq!(decoder.decode(&mut buf).unwrap().unwrap().type_id, 1);
+    assert_eq!(decoder.decode(&mut buf).unwrap().unwrap().payload, payload);
+
+    assert!(matches!(
+        machine.send(0, 0, Message::SetChunkSize(0)),
+        Err(RtmpError::Encode(_))
+    ));
+    let bad_csid = Outgoing {
+        csid: 1,
+        ..Outgoing::new(0, 0, Message::Acknowledgement(0))
+    };
+    assert!(matches!(
+        machine.handle_command(Request::Send(bad_csid), now),
+        Err(RtmpError::Encode(_))
+    ));
+    assert!(
+        machine.poll_transmit().is_none(),
+        "refused requests send nothing"
+    );
+    machine.handle_command(Request::Close, now).unwrap();
+    assert!(machine.is_closed());
+    assert!(matches!(
+        machine.send(0, 0, Message::Acknowledgement(1)),
+        Err(RtmpError::Closed)
+    ));
+}
+
+#[test]
+fn client_holds_messages_until_its_c2_is_out() {
+    let now = Instant::now();
+    let mut client = RtmpConnection::new(Role::Client, Default::default(), SeededRandom::new(9));
+    let c0c1 = client.poll_transmit().unwrap();
+    assert_eq!(c0c1.len(), 1 + 1536);
+    client.send(0, 0, Message::WindowAckSize(100_000)).unwrap();
+    assert!(
+        client.poll_transmit().is_none(),
+        "nothing before the handshake"
+    );
+    // A simple S0+S1+S2, then the server's first chunk in the same read.
+    let mut s = vec![3u8];
+    s.extend([0u8; 3072]);
+    s.extend_from_slice(b"\x02\x00\x00\x00\x00\x00\x04\x01\x00\x00\x00\x00\x00\x00\x10\x00");
+    client.handle_input(&s, now);
+    let c2 = client.poll_transmit().unwrap();
+    assert_eq!(c2.len(), 1536);
+    let held: Vec<u8> = std::iter::from_fn(|| client.poll_transmit())
+        .flatten()
+        .collect();
+    assert_eq!(
+        held,
+        b"\x02\x00\x00\x00\x00\x00\x04\x05\x00\x00\x00\x00\x00\x01\x86\xa0"
+    );
+    assert_eq!(
+        client.poll_event().unwrap().unwrap(),
+        Event::HandshakeComplete
+    );
+    assert!(matches!(
+        client.poll_event().unwrap().unwrap(),
+        Event::Message(MessageEvent {
+            message: Message::SetChunkSize(4096),
+            ..
+        })
+    ));
+    assert_eq!(client.peer_chunk_size(), 4096);
+}
+
+#[test]
+fn backpressure_stops_reading_until_events_are_polled() {
+    let now = Instant::now();
+    let video = Message::Unknown {
+        type_id: 9,
+        payload: Bytes::from(vec![0x27; 100]),
+    };
+    let messages: Vec<RawMessage> = (0..20_000).map(|i| raw(6, i, &video, 1)).collect();
+    let input = client_stream(&messages);
+    let mut machine = server();
+    machine.handle_input(&input, now);
+    assert!(input.len() > 1 << 20);
+    assert!(
+        !machine.wants_read(),
+        "over the high-water mark with events pending"
+    );
+    let mut count = 0;
+    while let Some(event) = machine.poll_event() {
+        event.unwrap();
+        count += 1;
+    }
+    assert_eq!(count, 20_001);
+    assert!(machine.wants_read());
+}
