@@ -34,26 +34,30 @@ fn decode(c: &mut Criterion) {
         let (input, frames) = stream(payload);
         group.throughput(Throughput::Elements(frames));
 
-        group.bench_with_input(BenchmarkId::new("wirestate", payload), &input, |b, input| {
-            let now = Instant::now();
-            b.iter(|| {
-                let mut machine = LengthMachine::new(Framing::erlang(4));
-                let mut count = 0u64;
-                for piece in input.chunks(PIECE) {
-                    machine.handle_input(piece, now);
-                    while let Some(event) = machine.poll_event() {
-                        match event {
-                            Ok(LengthEvent::Frame(frame)) => {
-                                black_box(frame);
-                                count += 1;
+        group.bench_with_input(
+            BenchmarkId::new("wirestate", payload),
+            &input,
+            |b, input| {
+                let now = Instant::now();
+                b.iter(|| {
+                    let mut machine = LengthMachine::new(Framing::erlang(4));
+                    let mut count = 0u64;
+                    for piece in input.chunks(PIECE) {
+                        machine.handle_input(piece, now);
+                        while let Some(event) = machine.poll_event() {
+                            match event {
+                                Ok(LengthEvent::Frame(frame)) => {
+                                    black_box(frame);
+                                    count += 1;
+                                }
+                                other => panic!("unexpected {other:?}"),
                             }
-                            other => panic!("unexpected {other:?}"),
                         }
                     }
-                }
-                assert_eq!(count, frames);
-            });
-        });
+                    assert_eq!(count, frames);
+                });
+            },
+        );
 
         group.bench_with_input(
             BenchmarkId::new("tokio_util", payload),
