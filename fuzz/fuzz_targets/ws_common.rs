@@ -1,0 +1,78 @@
+//! Shared by the ws_* fuzz targets: feed a machine at given cuts and record
+//! everything it did, so different cuts can be compared.
+
+use std::time::Instant;
+
+use wirestate_core::Machine;
+
+/// Events (as Debug text), the error, the transmitted bytes and is_closed.
+pub type Outcome = (Vec<String>, Option<String>, Vec<u8>, bool);
+
+pub fn feed<M: Machine>(machine: &mut M, data: &[u8], cuts: &[usize], eof: bool) -> Outcome
+where
+    M::Event: std::fmt::Debug,
+{
+    let now = Instant::now();
+    let mut out: Outcome = (Vec::new(), None, Vec::new(), false);
+    let mut start = 0;
+    let ends = cuts
+        .iter()
+        .copied()
+        .filter(|&c| c > 0 && c < data.len())
+        .chain(std::iter::once(data.len()));
+    let mut done = false;
+    for end in ends {
+        if done || end <= start {
+            continue;
+        }
+        machine.handle_input(&data[start..end], now);
+        start = end;
+        done = drain(machine, &mut out);
+    }
+    if eof && !done {
+        machine.handle_eof(now);
+        drain(machine, &mut out);
+    }
+    // A poisoned or finished machine stays quiet.
+    assert!(out.1.is_none() || machine.poll_event().is_none());
+    out.3 = machine.is_closed();
+    out
+}
+
+/// Drains events and transmits; true once the machine failed or closed.
+fn drain<M: Machine>(machine: &mut M, out: &mut Outcome) -> bool
+where
+    M::Event: std::fmt::Debug,
+{
+    loop {
+        while let Some(bytes) = machine.poll_transmit() {
+            out.2.extend_from_slice(&bytes);
+        }
+        match machine.poll_event() {
+            Some(Ok(event)) => out.0.push(format!("{event:?}")),
+            Some(Err(error)) => {
+                out.1 = Some(error.to_string());
+                while let Some(bytes) = machine.poll_transmit() {
+                    out.2.extend_from_slice(&bytes);
+                }
+                return true;
+            }
+            None => return machine.is_closed(),
+        }
+    }
+}
+
+/// Feeds whole, at one fuzzer-chosen cut, and byte by byte; asserts the
+/// outcomes are equal.
+pub fn check<M: Machine>(make: impl Fn() -> M, data: &[u8], cut_seed: u8, eof: bool)
+where
+    M::Event: std::fmt::Debug,
+{
+    let whole = feed(&mut make(), data, &[], eof);
+    let cut = usize::from(cut_seed) * data.len() / 256;
+    let split = feed(&mut make(), data, &[cut], eof);
+    assert_eq!(whole, split, "cut at {cut}");
+    let every: Vec<usize> = (1..data.len()).collect();
+    let bytewise = feed(&mut make(), data, &every, eof);
+    assert_eq!(whole, bytewise, "byte by byte");
+}
