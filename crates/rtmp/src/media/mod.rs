@@ -28,7 +28,7 @@ mod fourcc;
 mod video;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use audio::{
     AacPacketType, AudioChannelOrder, AudioPacketType, AudioTagHeader, AudioTrack,

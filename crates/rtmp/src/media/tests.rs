@@ -859,16 +859,16 @@ proptest! {
 }
 
 /// Real traffic: every audio and video message of recorded FFmpeg streams.
-mod captures {
+pub(crate) mod captures {
     use super::*;
 
     /// The messages of one direction of a capture: (type id, payload).
     ///
     /// A deliberately small chunk reader for these test streams only (the
     /// real one is the `chunk` module): it skips the 3073 handshake bytes and
-    /// follows the sender's SetChunkSize. These captures have no extended
-    /// timestamps, which it asserts.
-    fn messages(name: &str) -> Vec<(u8, Vec<u8>)> {
+    /// follows the sender's SetChunkSize and extended timestamps. A message
+    /// cut off at the end is dropped.
+    pub(crate) fn messages(name: &str) -> Vec<(u8, Vec<u8>)> {
         let path = format!(
             "{}/../../tests/captures/rtmp/{name}",
             env!("CARGO_MANIFEST_DIR")
@@ -876,8 +876,9 @@ mod captures {
         let data = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
         let mut at = 1 + 2 * 1536;
         let mut chunk_size = 128;
-        // Per chunk stream: (length, type id, payload so far).
-        let mut streams: std::collections::HashMap<u32, (usize, u8, Vec<u8>)> = Default::default();
+        // Per chunk stream: (length, type id, payload so far, extended timestamp).
+        let mut streams: std::collections::HashMap<u32, (usize, u8, Vec<u8>, bool)> =
+            Default::default();
         let mut out = Vec::new();
         while at < data.len() {
             let fmt = data[at] >> 6;
@@ -890,11 +891,11 @@ mod captures {
                 csid = 64 + u32::from(data[at]) + 256 * u32::from(data[at + 1]);
                 at += 2;
             }
-            let state = streams.entry(csid).or_insert((0, 0, Vec::new()));
+            let state = streams.entry(csid).or_insert((0, 0, Vec::new(), false));
             let header_len = [11, 7, 3, 0][usize::from(fmt)];
             let header = &data[at..at + header_len];
             if fmt < 3 {
-                assert_ne!(&header[..3], b"\xff\xff\xff", "extended timestamp");
+                state.3 = header[..3] == [0xff; 3];
             }
             if fmt < 2 {
                 state.0 = usize::from(header[3]) << 16
@@ -903,7 +904,15 @@ mod captures {
                 state.1 = header[6];
             }
             at += header_len;
+            if state.3 {
+                // The extended timestamp, repeated on type-3 chunks as FFmpeg does.
+                at += 4;
+            }
             let take = (state.0 - state.2.len()).min(chunk_size);
+            if at + take > data.len() {
+                // ffmpeg -listen's last message is cut off by the close.
+                break;
+            }
             state.2.extend_from_slice(&data[at..at + take]);
             at += take;
             if state.2.len() == state.0 {
