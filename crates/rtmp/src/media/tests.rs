@@ -1019,15 +1019,33 @@ pub(crate) mod captures {
     }
 
     #[test]
-    fn ffmpeg_legacy_avc_headers() {
-        for name in [
-            "rtmp_ffmpeg_publish_nginx.c2s.bin",
-            "rtmp_ffmpeg_play_nginx.s2c.bin",
-        ] {
+    fn legacy_avc_and_aac_headers_of_every_other_capture() {
+        // (stream, video messages, audio messages) as the messages.csv files count them.
+        let streams = [
+            ("rtmp_ffmpeg_publish_nginx.c2s.bin", 152, 218),
+            ("rtmp_ffmpeg_play_nginx.s2c.bin", 124, 175),
+            ("rtmp_rtmpdump_play_nginx.s2c.bin", 152, 218),
+            ("rtmp_ffmpeg_publish_nginx_extts_chunk128.c2s.bin", 152, 218),
+            ("rtmp_ffmpeg_publish_ffmpeglisten.c2s.bin", 152, 218),
+        ];
+        for (name, video_count, audio_count) in streams {
             let messages = messages(name);
-            let mut video_count = 0;
-            for (i, (_, payload)) in messages.iter().filter(|(t, _)| *t == 9).enumerate() {
-                video_count += 1;
+            let videos: Vec<_> = messages
+                .iter()
+                .filter(|(t, _)| *t == 9)
+                .map(|(_, p)| p)
+                .collect();
+            let audios: Vec<_> = messages
+                .iter()
+                .filter(|(t, _)| *t == 8)
+                .map(|(_, p)| p)
+                .collect();
+            assert_eq!(
+                (videos.len(), audios.len()),
+                (video_count, audio_count),
+                "{name}"
+            );
+            for (i, payload) in videos.iter().enumerate() {
                 let (VideoTagHeader::Legacy(h), len) = video(payload) else {
                     panic!("{name} video {i} is not legacy")
                 };
@@ -1049,8 +1067,17 @@ pub(crate) mod captures {
                     other => panic!("{name} video {i}: {other:?}"),
                 }
             }
-            let expected = if name.contains("publish") { 152 } else { 124 };
-            assert_eq!(video_count, expected, "{name}");
+            for (i, payload) in audios.iter().enumerate() {
+                let (AudioTagHeader::Legacy(h), 2) = audio(payload) else {
+                    panic!("{name} audio {i} is not 2-byte legacy")
+                };
+                assert_eq!(h.sound_format, SoundFormat::Aac, "{name} audio {i}");
+                assert_eq!(
+                    h.aac_packet_type == Some(AacPacketType::SequenceHeader),
+                    i == 0,
+                    "{name} audio {i}: only the first is the AudioSpecificConfig"
+                );
+            }
         }
     }
 }
