@@ -128,35 +128,44 @@ impl LineDecoder {
     /// [`LineError::LineTooLong`] with [`Overflow::Fail`]; the decoder is then
     /// done and returns `Ok(None)` forever.
     pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<LineEvent>, LineError> {
+        self.next_event(buf).transpose()
+    }
+
+    /// `decode` in the shape `Machine::poll_event` returns, inlined there:
+    /// returning it directly avoids copying the event between two layouts
+    /// on the hot path.
+    #[inline]
+    pub(crate) fn next_event(
+        &mut self,
+        buf: &mut BytesMut,
+    ) -> Option<Result<LineEvent, LineError>> {
         loop {
             match self.state {
-                State::Done => return Ok(None),
+                State::Lines => {
+                    if let Some(event) = self.next_line(buf) {
+                        return Some(event);
+                    }
+                    if !matches!(self.state, State::Discarding { .. }) {
+                        return None;
+                    }
+                }
                 State::Raw { len } => {
                     if buf.len() < len {
-                        return Ok(None);
+                        return None;
                     }
                     self.state = State::Lines;
                     self.offset += len as u64;
-                    return Ok(Some(LineEvent::Raw(buf.split_to(len).freeze())));
+                    return Some(Ok(LineEvent::Raw(buf.split_to(len).freeze())));
                 }
-                State::Discarding { discarded } => match self.discard(buf, discarded) {
-                    Some(event) => return Ok(Some(event)),
-                    None => return Ok(None),
-                },
-                State::Lines => {
-                    if let Some(event) = self.next_line(buf)? {
-                        return Ok(Some(event));
-                    }
-                    if !matches!(self.state, State::Discarding { .. }) {
-                        return Ok(None);
-                    }
-                }
+                State::Discarding { discarded } => return self.discard(buf, discarded).map(Ok),
+                State::Done => return None,
             }
         }
     }
 
     /// Line mode: a line, a piece, an error, or a switch to discarding.
-    fn next_line(&mut self, buf: &mut BytesMut) -> Result<Option<LineEvent>, LineError> {
+    #[inline]
+    fn next_line(&mut self, buf: &mut BytesMut) -> Option<Result<LineEvent, LineError>> {
         let delimiter = &self.config.delimiter;
         let max = self.config.max_line;
         // A delimiter ending past `window` starts past `max`: no need to look.
@@ -169,28 +178,28 @@ impl LineDecoder {
             if !self.config.keep_delimiter {
                 line.truncate(found.content);
             }
-            return Ok(Some(LineEvent::Line {
+            return Some(Ok(LineEvent::Line {
                 bytes: line.freeze(),
                 partial: false,
             }));
         }
         self.scanned = window;
         if window < max.saturating_add(delimiter.counted_len()) {
-            return Ok(None); // could still end within the limit
+            return None; // could still end within the limit
         }
         match self.config.overflow {
             Overflow::Fail => {
                 self.state = State::Done;
-                Err(LineError::LineTooLong {
+                Some(Err(LineError::LineTooLong {
                     max,
                     offset: self.offset,
-                })
+                }))
             }
             Overflow::Split => {
                 // No delimiter starts before `max`, so the piece cuts none.
                 self.scanned -= max;
                 self.offset += max as u64;
-                Ok(Some(LineEvent::Line {
+                Some(Ok(LineEvent::Line {
                     bytes: buf.split_to(max).freeze(),
                     partial: true,
                 }))
@@ -202,7 +211,7 @@ impl LineDecoder {
                 self.offset += drop as u64;
                 self.scanned = 0;
                 self.state = State::Discarding { discarded: drop };
-                Ok(None)
+                None
             }
         }
     }
@@ -238,8 +247,8 @@ impl LineDecoder {
     /// [`EofPolicy::Error`] and [`LineError::TruncatedRaw`] when a raw block
     /// is incomplete (whatever the policy).
     pub fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<LineEvent>, LineError> {
-        if let Some(event) = self.decode(buf)? {
-            return Ok(Some(event));
+        if let Some(event) = self.next_event(buf) {
+            return event.map(Some);
         }
         let state = std::mem::replace(&mut self.state, State::Done);
         let rest = buf.len();

@@ -154,6 +154,7 @@ impl Delimiter {
 
     /// The longest delimiter, in bytes counted by the length limit: a line is
     /// known to be too long once `max + counted_len` bytes hold no delimiter.
+    #[inline]
     pub(crate) fn counted_len(&self) -> usize {
         match &self.finder {
             Finder::Lf | Finder::One(_) | Finder::Two(..) | Finder::Three(..) => 1,
@@ -165,6 +166,7 @@ impl Delimiter {
     /// How many bytes at the end of a searched region may be the start of a
     /// delimiter completed by later bytes, so must be searched again (or kept
     /// while discarding).
+    #[inline]
     pub(crate) fn overlap(&self) -> usize {
         match &self.finder {
             // The search looks for the LF and looks back for the CR.
@@ -181,6 +183,7 @@ impl Delimiter {
 
     /// The first delimiter in `hay` that ends at or after `from` (no delimiter
     /// ends before `from`: the caller searched there already).
+    #[inline]
     pub(crate) fn find(&self, hay: &[u8], from: usize) -> Option<Match> {
         let simple = |i: Option<usize>| {
             let at = from + i?;
@@ -193,7 +196,7 @@ impl Delimiter {
         let rest = hay.get(from..)?;
         match &self.finder {
             Finder::Lf => {
-                let at = from + memchr::memchr(b'\n', rest)?;
+                let at = from + find_lf(rest)?;
                 let content = if at > 0 && hay[at - 1] == b'\r' {
                     at - 1
                 } else {
@@ -209,7 +212,7 @@ impl Delimiter {
                 // Every LF is looked at once; a bare LF is data.
                 let mut start = from.max(1);
                 loop {
-                    let at = start + memchr::memchr(b'\n', hay.get(start..)?)?;
+                    let at = start + find_lf(hay.get(start..)?)?;
                     if hay[at - 1] == b'\r' {
                         return Some(Match {
                             content: at - 1,
@@ -233,6 +236,22 @@ impl Delimiter {
             }
         }
     }
+}
+
+/// `memchr(b'\n', hay)` without the per-call CPU feature dispatch on x86_64
+/// (it matters for short lines, where the call is most of the search).
+#[inline]
+fn find_lf(hay: &[u8]) -> Option<usize> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        static AVX2: std::sync::OnceLock<Option<memchr::arch::x86_64::avx2::memchr::One>> =
+            std::sync::OnceLock::new();
+        if let Some(one) = AVX2.get_or_init(|| memchr::arch::x86_64::avx2::memchr::One::new(b'\n'))
+        {
+            return one.find(hay);
+        }
+    }
+    memchr::memchr(b'\n', hay)
 }
 
 impl Default for Delimiter {

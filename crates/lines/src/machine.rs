@@ -169,15 +169,15 @@ impl Machine for Lines {
     }
 
     fn poll_event(&mut self) -> Option<Result<LineEvent, LineError>> {
-        let result = if self.eof {
-            self.decoder.decode_eof(&mut self.input)
+        let event = if self.eof {
+            self.decoder.decode_eof(&mut self.input).transpose()
         } else {
-            self.decoder.decode(&mut self.input)
+            self.decoder.next_event(&mut self.input)
         };
         if self.decoder.is_done() {
             self.input = BytesMut::new();
         }
-        result.transpose()
+        event
     }
 
     fn poll_transmit(&mut self) -> Option<Bytes> {
