@@ -1,0 +1,219 @@
+//! Server-side decoding of masked client frames (16 B, 1 KiB, 64 KiB, 1 MiB
+//! binary frames, about 4 MiB of them per iteration, fed in 64 KiB pieces)
+//! through wirestate's `Connection`, tungstenite's `WebSocket` (its frame
+//! parser and its own unmasking) and fastwebsockets' `WebSocket::read_frame`
+//! on the same bytes, plus the unmask throughput of `apply_mask` on in-cache
+//! data.
+//!
+//! Run: `cargo bench -p wirestate --no-default-features --features websocket
+//! --bench websocket` (add `-- --quick` while developing).
+
+use std::io::{Read, Write};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use wirestate::websocket::{apply_mask, Config, Connection, Event, Role};
+use wirestate::Machine;
+
+/// Read size: every decoder gets at most this many bytes per read.
+const PIECE: usize = 64 << 10;
+/// Bytes of frames per iteration (roughly).
+const TOTAL: usize = 4 << 20;
+
+/// `count` masked binary frames of `size` bytes, as a client sends them.
+fn client_frames(size: usize) -> (Bytes, usize) {
+    let count = (TOTAL / size).max(4);
+    let mut out = Vec::with_capacity(count * (size + 14));
+    for i in 0..count {
+        out.push(0x82);
+        if size < 126 {
+            out.push(0x80 | size as u8);
+        } else if size <= 0xFFFF {
+            out.push(0x80 | 126);
+            out.extend_from_slice(&(size as u16).to_be_bytes());
+        } else {
+            out.push(0x80 | 127);
+            out.extend_from_slice(&(size as u64).to_be_bytes());
+        }
+        let key = (i as u32).wrapping_mul(0x9E37_79B9).to_be_bytes();
+        out.extend_from_slice(&key);
+        let start = out.len();
+        out.extend((0..size).map(|j| (j * 31 + i) as u8));
+        apply_mask(&mut out[start..], key, 0);
+    }
+    (Bytes::from(out), count)
+}
+
+fn wirestate_decode(input: &[u8], now: Instant) -> usize {
+    let mut conn = Connection::new(Role::Server, Config::default());
+    let mut frames = 0;
+    for piece in input.chunks(PIECE) {
+        conn.handle_input(piece, now);
+        while let Some(event) = conn.poll_event() {
+            if let Ok(Event::Message(m)) = event {
+                black_box(m.payload());
+                frames += 1;
+            }
+        }
+    }
+    frames
+}
+
+/// A blocking stream that yields the input in 64 KiB reads and swallows
+/// writes (tungstenite).
+struct Pieces<'a>(&'a [u8]);
+
+impl Read for Pieces<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(PIECE).min(self.0.len());
+        buf[..n].copy_from_slice(&self.0[..n]);
+        self.0 = &self.0[n..];
+        Ok(n)
+    }
+}
+
+impl Write for Pieces<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn tungstenite_decode(input: &[u8], count: usize) -> usize {
+    let config = tungstenite::protocol::WebSocketConfig::default()
+        .max_message_size(Some(64 << 20))
+        .max_frame_size(Some(16 << 20));
+    let mut ws = tungstenite::WebSocket::from_raw_socket(
+        Pieces(input),
+        tungstenite::protocol::Role::Server,
+        Some(config),
+    );
+    for _ in 0..count {
+        let message = ws.read().expect("valid frames");
+        black_box(message.len());
+    }
+    count
+}
+
+/// The same for tokio: always ready, 64 KiB per read (fastwebsockets).
+struct AsyncPieces {
+    data: Bytes,
+}
+
+impl tokio::io::AsyncRead for AsyncPieces {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let n = buf.remaining().min(PIECE).min(self.data.len());
+        let piece = self.data.split_to(n);
+        buf.put_slice(&piece);
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl tokio::io::AsyncWrite for AsyncPieces {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Poll::Ready(Ok(buf.len()))
+    }
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+fn fastwebsockets_decode(rt: &tokio::runtime::Runtime, input: &Bytes, count: usize) -> usize {
+    rt.block_on(async {
+        let stream = AsyncPieces {
+            data: input.clone(),
+        };
+        let mut ws =
+            fastwebsockets::WebSocket::after_handshake(stream, fastwebsockets::Role::Server);
+        ws.set_auto_close(false);
+        ws.set_auto_pong(false);
+        ws.set_max_message_size(64 << 20);
+        for _ in 0..count {
+            let frame = ws.read_frame().await.expect("valid frames");
+            black_box(frame.payload.len());
+        }
+        count
+    })
+}
+
+fn decode(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let now = Instant::now();
+    let mut group = c.benchmark_group("ws_server_decode");
+    group
+        .sample_size(20)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3));
+    for (label, size) in [
+        ("16B", 16),
+        ("1KiB", 1 << 10),
+        ("64KiB", 64 << 10),
+        ("1MiB", 1 << 20),
+    ] {
+        let (input, count) = client_frames(size);
+        // All three must see every frame.
+        assert_eq!(wirestate_decode(&input, now), count);
+        assert_eq!(tungstenite_decode(&input, count), count);
+        assert_eq!(fastwebsockets_decode(&rt, &input, count), count);
+        group.throughput(Throughput::Elements(count as u64));
+        group.bench_with_input(BenchmarkId::new("wirestate", label), &input, |b, input| {
+            b.iter(|| wirestate_decode(input, now))
+        });
+        group.bench_with_input(
+            BenchmarkId::new("tungstenite", label),
+            &input,
+            |b, input| b.iter(|| tungstenite_decode(input, count)),
+        );
+        group.bench_with_input(
+            BenchmarkId::new("fastwebsockets", label),
+            &input,
+            |b, input| b.iter(|| fastwebsockets_decode(&rt, input, count)),
+        );
+    }
+    group.finish();
+}
+
+fn unmask(c: &mut Criterion) {
+    let mut group = c.benchmark_group("ws_unmask");
+    group
+        .sample_size(30)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
+    let mut data = vec![0x5Au8; 64 << 10];
+    group.throughput(Throughput::Bytes(data.len() as u64));
+    let key = [0x37, 0xfa, 0x21, 0x3d];
+    for offset in [0usize, 3] {
+        group.bench_function(BenchmarkId::new("apply_mask_64KiB", offset), |b| {
+            b.iter(|| apply_mask(black_box(&mut data), key, offset))
+        });
+    }
+    group.bench_function("bytewise_64KiB", |b| {
+        b.iter(|| {
+            for (i, byte) in black_box(&mut data).iter_mut().enumerate() {
+                *byte ^= key[i % 4];
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, decode, unmask);
+criterion_main!(benches);
