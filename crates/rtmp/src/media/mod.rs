@@ -7,6 +7,11 @@
 //! Unknown FourCCs are kept; unknown packet types are errors because the
 //! layout after them is unknown.
 //!
+//! Nothing is buffered. A parse allocates only its lists of tracks and ModEx
+//! packets, each entry backed by at least 2 bytes of the payload, and a
+//! custom channel mapping of at most 255 bytes; every announced size is
+//! checked against the bytes present.
+//!
 //! ```
 //! use wirestate_rtmp::media::{FourCc, VideoPacketType, VideoTagHeader};
 //!
