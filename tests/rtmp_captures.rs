@@ -176,18 +176,19 @@ fn machine_reproduces_every_capture_whole_and_byte_by_byte() {
                 Some(&Event::HandshakeComplete),
                 "{name}.{dir}"
             );
-            // Every payload re-encodes to its original length (AMF0 is byte-exact).
             let got: Vec<Row> = messages(&whole)
                 .iter()
-                .map(|m| {
-                    (
-                        m.message.type_id(),
-                        m.stream_id,
-                        m.timestamp,
-                        m.message.encode_payload().len(),
-                    )
-                })
+                .map(|m| (m.message.type_id(), m.stream_id, m.timestamp, m.len))
                 .collect();
+            // Every payload re-encodes to its original length (AMF0 is byte-exact).
+            for m in messages(&whole) {
+                assert_eq!(
+                    m.message.encode_payload().len(),
+                    m.len,
+                    "{name}.{dir}: {:?}",
+                    m.message
+                );
+            }
             assert_eq!(got, expected(name, dir), "{name}.{dir}");
             if ends_mid_message(name, dir) {
                 assert_eq!(

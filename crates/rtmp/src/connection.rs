@@ -88,6 +88,8 @@ pub struct MessageEvent {
     pub stream_id: u32,
     /// Absolute timestamp in milliseconds (wrapping at 2^32).
     pub timestamp: u32,
+    /// The payload length on the wire.
+    pub len: usize,
     /// The message.
     pub message: Message,
 }
@@ -474,6 +476,7 @@ impl RtmpConnection {
             csid: raw.csid,
             stream_id: raw.stream_id,
             timestamp: raw.timestamp,
+            len: raw.payload.len(),
             message,
         })
     }
