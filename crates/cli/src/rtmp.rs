@@ -1,0 +1,312 @@
+//! `inspect --protocol rtmp`: one direction of an RTMP connection, decoded.
+
+use std::io;
+use std::time::Instant;
+
+use wirestate_core::{Machine, SeededRandom};
+use wirestate_rtmp::amf0::Value;
+use wirestate_rtmp::handshake::{HandshakeInfo, HandshakeKind};
+use wirestate_rtmp::media::{AudioTagHeader, VideoTagHeader};
+use wirestate_rtmp::message::{Command, Message, UserControl};
+use wirestate_rtmp::{Event, MessageEvent, Role, RtmpConnection, RtmpError};
+
+use crate::output::{preview, Printer};
+
+/// What one decoding pass produced.
+struct Pass {
+    role: Role,
+    events: Vec<Event>,
+    error: Option<RtmpError>,
+    info: Option<HandshakeInfo>,
+}
+
+/// Decodes `input` as what a peer in `role` receives.
+fn decode(input: &[u8], role: Role) -> Pass {
+    let now = Instant::now();
+    // The machine's own answers are discarded, so any seed does.
+    let mut machine = RtmpConnection::new(role, Default::default(), SeededRandom::new(0));
+    machine.handle_input(input, now);
+    machine.handle_eof(now);
+    let mut events = Vec::new();
+    let mut error = None;
+    while let Some(event) = machine.poll_event() {
+        match event {
+            Ok(event) => events.push(event),
+            Err(e) => error = Some(e),
+        }
+    }
+    Pass {
+        role,
+        events,
+        error,
+        info: machine.handshake_info().cloned(),
+    }
+}
+
+/// Decodes `input`, one direction of an RTMP connection starting with its
+/// handshake (C0+C1+C2 or S0+S1+S2), and prints the handshake, then a line
+/// per message, then the error that ended the stream, if any.
+///
+/// The direction is guessed: the stream is read as a server reads a client
+/// (looking for a client digest in C1); if that finds no digest, as a client
+/// reads a server. Simple handshakes look the same both ways, and then the
+/// direction does not matter for decoding.
+pub fn inspect(input: &[u8], out: &mut Printer) -> io::Result<()> {
+    let as_server = decode(input, Role::Server);
+    let pass = match as_server.info.as_ref().map(|i| i.kind) {
+        Some(HandshakeKind::Digest { .. }) => as_server,
+        _ => {
+            let as_client = decode(input, Role::Client);
+            match as_client.info.as_ref().map(|i| i.kind) {
+                Some(HandshakeKind::Digest { .. }) => as_client,
+                _ => as_server,
+            }
+        }
+    };
+    print_handshake(&pass, out)?;
+    for event in &pass.events {
+        match event {
+            Event::HandshakeComplete => {}
+            Event::Message(m) => print_message(m, out)?,
+            Event::InvalidMessage { raw, error } => out.emit(
+                serde_json::json!({
+                    "event": "invalid_message",
+                    "type_id": raw.type_id,
+                    "stream_id": raw.stream_id,
+                    "timestamp": raw.timestamp,
+                    "len": raw.payload.len(),
+                    "error": error.to_string(),
+                    "head": preview(&raw.payload, 32),
+                }),
+                format_args!(
+                    "{:>9} msid={} type={} len={} INVALID: {error}",
+                    raw.timestamp,
+                    raw.stream_id,
+                    raw.type_id,
+                    raw.payload.len()
+                ),
+            )?,
+        }
+    }
+    if let Some(error) = &pass.error {
+        out.emit(
+            serde_json::json!({ "event": "error", "error": error.to_string() }),
+            format_args!("error: {error}"),
+        )?;
+    }
+    Ok(())
+}
+
+fn print_handshake(pass: &Pass, out: &mut Printer) -> io::Result<()> {
+    let Some(info) = &pass.info else {
+        return Ok(());
+    };
+    let direction = match (info.kind, pass.role) {
+        (HandshakeKind::Simple, _) => "unknown",
+        (_, Role::Server) => "client-to-server",
+        (_, Role::Client) => "server-to-client",
+    };
+    let version = info.peer_version.map(|b| b.to_string()).join(".");
+    let (kind, scheme, offset) = match info.kind {
+        HandshakeKind::Simple => ("simple", None, None),
+        HandshakeKind::Digest { scheme, offset } => {
+            ("digest", Some(format!("{scheme:?}")), Some(offset))
+        }
+    };
+    out.emit(
+        serde_json::json!({
+            "event": "handshake",
+            "direction": direction,
+            "kind": kind,
+            "scheme": scheme,
+            "digest_offset": offset,
+            "peer_version": version,
+            "peer_epoch": info.peer_epoch,
+        }),
+        format_args!(
+            "handshake {}, peer version {version}, epoch {} ({direction})",
+            match (&scheme, offset) {
+                (Some(scheme), Some(offset)) => format!("digest {scheme} at offset {offset}"),
+                _ => "simple".into(),
+            },
+            info.peer_epoch
+        ),
+    )
+}
+
+/// An AMF0 value as JSON (objects and ECMA arrays become JSON objects).
+fn value_json(value: &Value) -> serde_json::Value {
+    use serde_json::Value as J;
+    match value {
+        Value::Number(n) => {
+            serde_json::Number::from_f64(*n).map_or(J::String(n.to_string()), J::Number)
+        }
+        Value::Boolean(b) => J::Bool(*b),
+        Value::String(s) | Value::LongString(s) | Value::XmlDocument(s) => J::String(s.clone()),
+        Value::Null => J::Null,
+        Value::Undefined => J::String("undefined".into()),
+        Value::StrictArray(items) => J::Array(items.iter().map(value_json).collect()),
+        Value::Date { millis, .. } => serde_json::json!({ "date": millis }),
+        other => match other.properties() {
+            Some(properties) => J::Object(
+                properties
+                    .iter()
+                    .map(|(k, v)| (k.clone(), value_json(v)))
+                    .collect(),
+            ),
+            None => J::String(format!("{other:?}")),
+        },
+    }
+}
+
+/// The JSON fields and a text summary for one message.
+fn describe(message: &Message) -> (serde_json::Value, String) {
+    use serde_json::json;
+    match message {
+        Message::SetChunkSize(v) => (
+            json!({"kind": "set_chunk_size", "size": v}),
+            format!("SetChunkSize {v}"),
+        ),
+        Message::Abort(v) => (
+            json!({"kind": "abort", "csid": v}),
+            format!("Abort csid {v}"),
+        ),
+        Message::Acknowledgement(v) => (
+            json!({"kind": "ack", "sequence": v}),
+            format!("Acknowledgement {v}"),
+        ),
+        Message::WindowAckSize(v) => (
+            json!({"kind": "window_ack_size", "size": v}),
+            format!("WindowAckSize {v}"),
+        ),
+        Message::SetPeerBandwidth { size, limit } => (
+            json!({"kind": "set_peer_bandwidth", "size": size, "limit": limit.to_byte()}),
+            format!("SetPeerBandwidth {size} {limit:?}"),
+        ),
+        Message::UserControl(event) => {
+            let (name, value) = match event {
+                UserControl::StreamBegin(v) => ("StreamBegin", json!(v)),
+                UserControl::StreamEof(v) => ("StreamEOF", json!(v)),
+                UserControl::StreamDry(v) => ("StreamDry", json!(v)),
+                UserControl::SetBufferLength { stream_id, millis } => (
+                    "SetBufferLength",
+                    json!({"stream_id": stream_id, "millis": millis}),
+                ),
+                UserControl::StreamIsRecorded(v) => ("StreamIsRecorded", json!(v)),
+                UserControl::PingRequest(v) => ("PingRequest", json!(v)),
+                UserControl::PingResponse(v) => ("PingResponse", json!(v)),
+                UserControl::Unknown { event_type, data } => {
+                    ("Unknown", json!({"type": event_type, "len": data.len()}))
+                }
+            };
+            (
+                json!({"kind": "user_control", "user_event": name, "value": value}),
+                format!("UserControl {name} {value}"),
+            )
+        }
+        Message::Audio(audio) => {
+            let codec = match &audio.header {
+                Ok(AudioTagHeader::Legacy(h)) => format!("{:?}", h.sound_format),
+                Ok(AudioTagHeader::Enhanced(h)) => h
+                    .tracks
+                    .first()
+                    .map(|t| t.fourcc.to_string())
+                    .unwrap_or_default(),
+                Ok(AudioTagHeader::Silence) => "silence".into(),
+                Err(e) => format!("bad header: {e}"),
+            };
+            (
+                json!({"kind": "audio", "codec": codec}),
+                format!("Audio {codec}"),
+            )
+        }
+        Message::Video(video) => {
+            let (codec, keyframe) = match &video.header {
+                Ok(h @ VideoTagHeader::Legacy(l)) => (format!("{:?}", l.codec_id), h.is_keyframe()),
+                Ok(h @ VideoTagHeader::Enhanced(e)) => (
+                    e.tracks
+                        .first()
+                        .map(|t| t.fourcc.to_string())
+                        .unwrap_or_default(),
+                    h.is_keyframe(),
+                ),
+                Err(e) => (format!("bad header: {e}"), false),
+            };
+            (
+                json!({"kind": "video", "codec": codec, "keyframe": keyframe}),
+                format!("Video {codec}{}", if keyframe { " keyframe" } else { "" }),
+            )
+        }
+        Message::Data(data) => {
+            let values: Vec<serde_json::Value> = data.values.iter().map(value_json).collect();
+            let text = format!("Data {}", serde_json::Value::Array(values.clone()));
+            (
+                json!({"kind": "data", "amf3": data.amf3, "values": values}),
+                text,
+            )
+        }
+        Message::Command { amf3, command } => {
+            let generic = command.to_generic();
+            let object = generic.command_object.as_ref().map(value_json);
+            let arguments: Vec<serde_json::Value> =
+                generic.arguments.iter().map(value_json).collect();
+            let text = format!(
+                "{}(tx={}) {} {}",
+                generic.name,
+                generic
+                    .transaction_id
+                    .map(|t| t.to_string())
+                    .unwrap_or_else(|| "none".into()),
+                object.clone().unwrap_or(serde_json::Value::Null),
+                serde_json::Value::Array(arguments.clone())
+            );
+            let typed = !matches!(command, Command::Other(_));
+            (
+                json!({
+                    "kind": "command",
+                    "amf3": amf3,
+                    "command": generic.name,
+                    "typed": typed,
+                    "transaction_id": generic.transaction_id,
+                    "command_object": object,
+                    "arguments": arguments,
+                }),
+                text,
+            )
+        }
+        Message::SharedObject { amf3, payload } => (
+            json!({"kind": "shared_object", "amf3": amf3}),
+            format!("SharedObject {}", preview(payload, 32)),
+        ),
+        Message::Aggregate(_) => (json!({"kind": "aggregate"}), "Aggregate".into()),
+        Message::Unknown { payload, .. } => (
+            json!({"kind": "unknown"}),
+            format!("Unknown {}", preview(payload, 32)),
+        ),
+    }
+}
+
+fn print_message(m: &MessageEvent, out: &mut Printer) -> io::Result<()> {
+    let (fields, text) = describe(&m.message);
+    let mut json = serde_json::json!({
+        "event": "message",
+        "type_id": m.message.type_id(),
+        "stream_id": m.stream_id,
+        "timestamp": m.timestamp,
+        "len": m.len,
+        "csid": m.csid,
+    });
+    if let (Some(json), serde_json::Value::Object(fields)) = (json.as_object_mut(), fields) {
+        json.extend(fields);
+    }
+    out.emit(
+        json,
+        format_args!(
+            "{:>9} msid={} type={} len={} {text}",
+            m.timestamp,
+            m.stream_id,
+            m.message.type_id(),
+            m.len
+        ),
+    )
+}
