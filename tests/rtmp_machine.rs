@@ -376,3 +376,78 @@ fn backpressure_stops_reading_until_events_are_polled() {
     assert_eq!(count, 20_001);
     assert!(machine.wants_read());
 }
+
+#[test]
+fn enhanced_rtmp_connect_capabilities_are_typed() {
+    use wirestate::rtmp::amf0::Value;
+    use wirestate::rtmp::message::{Command, Connect};
+    let connect = Connect::new(1.0, "live", "rtmp://127.0.0.1/live")
+        .with(
+            "fourCcList",
+            Value::StrictArray(vec!["av01".into(), "hvc1".into(), "Opus".into()]),
+        )
+        .with(
+            "videoFourCcInfoMap",
+            Value::Object(vec![("*".into(), Value::Number(4.0))]),
+        )
+        .with(
+            "audioFourCcInfoMap",
+            Value::Object(vec![("Opus".into(), Value::Number(1.0))]),
+        )
+        .with("capsEx", Value::Number(2.0));
+    let message = Message::Command {
+        amf3: false,
+        command: Command::Connect(connect),
+    };
+    let input = client_stream(&[raw(3, 0, &message, 0)]);
+    let transcript = assert_chunk_independent(server, &input, true, Instant::now());
+    let Event::Message(MessageEvent {
+        message:
+            Message::Command {
+                command: Command::Connect(got),
+                ..
+            },
+        ..
+    }) = &transcript.events[1]
+    else {
+        panic!("{:?}", transcript.events)
+    };
+    assert_eq!(got.four_cc_list(), Some(vec!["av01", "hvc1", "Opus"]));
+    assert_eq!(
+        got.video_four_cc_info_map(),
+        Some(&[("*".to_owned(), Value::Number(4.0))][..])
+    );
+    assert_eq!(got.audio_four_cc_info_map().map(|m| m.len()), Some(1));
+    assert_eq!(got.caps_ex(), Some(2.0));
+    assert_eq!(got.app(), Some("live"));
+}
+
+#[test]
+fn amf3_command_skips_the_format_byte_and_types_the_switch() {
+    use wirestate::rtmp::amf0::Value;
+    use wirestate::rtmp::message::Command;
+    // Type 17: format byte 0, "play", tx 0, null, then an AVM+ switch and AMF3 bytes.
+    let body: &[u8] =
+        b"\x00\x02\x00\x04play\x00\x00\x00\x00\x00\x00\x00\x00\x00\x05\x11\x06\x09abcd";
+    let message = Message::Unknown {
+        type_id: 17,
+        payload: Bytes::from_static(body),
+    };
+    let input = client_stream(&[raw(3, 0, &message, 1)]);
+    let transcript = assert_chunk_independent(server, &input, true, Instant::now());
+    let Event::Message(MessageEvent {
+        message: Message::Command { amf3, command },
+        len,
+        ..
+    }) = &transcript.events[1]
+    else {
+        panic!("{:?}", transcript.events)
+    };
+    assert!(*amf3);
+    assert_eq!(*len, 25);
+    let Command::Other(generic) = command else {
+        panic!("{command:?}")
+    };
+    assert_eq!(generic.name, "play");
+    assert_eq!(generic.arguments, [Value::AvmPlusSwitch]);
+}
