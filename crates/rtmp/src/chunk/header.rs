@@ -1,6 +1,6 @@
 //! Chunk basic headers and message headers: sizes and the encoder's writer.
 //!
-//! The decoder reads headers in [`decode`](super::decode); both sides share
+//! The decoder reads headers in [`ChunkDecoder`](super::ChunkDecoder); both sides share
 //! the size rules here.
 
 use bytes::{BufMut, BytesMut};

@@ -277,7 +277,7 @@ pub enum Command {
         /// The command object (`null`).
         command_object: Value,
     },
-    /// `publish` name [type: `live`, `record`, `append`].
+    /// `publish` name, then optionally the type (`live`, `record`, `append`).
     Publish {
         /// The transaction id.
         transaction_id: f64,
@@ -335,7 +335,7 @@ pub enum Command {
         /// The stream name.
         name: String,
     },
-    /// `onBWDone` [arguments].
+    /// `onBWDone` followed by optional arguments.
     OnBwDone {
         /// The transaction id.
         transaction_id: f64,
