@@ -111,3 +111,117 @@ impl Encoder<&[u8]> for LengthCodec {
         Ok(self.decoder.framing().encode_into(payload, dst)?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{LengthField, OversizePolicy};
+
+    fn frame(bytes: &'static [u8]) -> Option<LengthEvent> {
+        Some(LengthEvent::Frame(Bytes::from_static(bytes)))
+    }
+
+    #[test]
+    fn underrun_waits_without_consuming() {
+        let mut codec = LengthCodec::new(Framing::erlang(4));
+        let mut src = BytesMut::new();
+        for piece in [&b"\0\0"[..], b"\0\x05", b"hel"] {
+            src.extend_from_slice(piece);
+            let before = src.len();
+            assert_eq!(codec.decode(&mut src).unwrap(), None);
+            assert_eq!(src.len(), before);
+        }
+        src.extend_from_slice(b"lo");
+        assert_eq!(codec.decode(&mut src).unwrap(), frame(b"hello"));
+        assert!(src.is_empty());
+        assert_eq!(codec.decode_eof(&mut src).unwrap(), None);
+    }
+
+    #[test]
+    fn burst_of_frames_in_one_read() {
+        let mut codec = LengthCodec::new(Framing::new(LengthField::U16).little_endian());
+        let mut src = BytesMut::from(&b"\x01\0a\0\0\x02\0bc\x03\0de"[..]);
+        assert_eq!(codec.decode(&mut src).unwrap(), frame(b"a"));
+        assert_eq!(codec.decode(&mut src).unwrap(), frame(b""));
+        assert_eq!(codec.decode(&mut src).unwrap(), frame(b"bc"));
+        assert_eq!(codec.decode(&mut src).unwrap(), None);
+        assert!(matches!(
+            codec.decode_eof(&mut src),
+            Err(CodecError::Length(LengthError::Truncated { missing: 1 }))
+        ));
+    }
+
+    #[test]
+    fn max_length_is_fatal_and_poisons() {
+        let mut codec = LengthCodec::new(Framing::erlang(2).max_frame_length(4));
+        let mut src = BytesMut::from(&b"\0\x04abcd\0\x05abcde\0\x01z"[..]);
+        assert_eq!(codec.decode(&mut src).unwrap(), frame(b"abcd"));
+        assert!(matches!(
+            codec.decode(&mut src),
+            Err(CodecError::Length(LengthError::Oversize {
+                len: 5,
+                max: 4,
+                offset: 6
+            }))
+        ));
+        src.extend_from_slice(b"\0\x01y");
+        assert_eq!(codec.decode(&mut src).unwrap(), None);
+        assert_eq!(codec.decode_eof(&mut src).unwrap(), None);
+        assert!(src.is_empty());
+    }
+
+    #[test]
+    fn max_length_changed_between_frames() {
+        let mut codec = LengthCodec::new(Framing::erlang(2));
+        let mut src = BytesMut::from(&b"\0\x03abc\0\x03def"[..]);
+        assert_eq!(codec.decode(&mut src).unwrap(), frame(b"abc"));
+        codec.set_max_frame_length(2);
+        assert_eq!(codec.framing().frame_length_limit(), 2);
+        assert!(codec.decode(&mut src).is_err());
+    }
+
+    #[test]
+    fn skip_policy_recovers_after_an_oversize_frame() {
+        let framing = Framing::erlang(2)
+            .max_frame_length(2)
+            .oversize(OversizePolicy::Skip);
+        let mut codec = LengthCodec::new(framing);
+        let mut src = BytesMut::from(&b"\0\x05ab"[..]);
+        assert_eq!(
+            codec.decode(&mut src).unwrap(),
+            Some(LengthEvent::Oversize { len: 5 })
+        );
+        assert_eq!(codec.decode(&mut src).unwrap(), None);
+        assert!(src.is_empty(), "skipped bytes are dropped as they come");
+        src.extend_from_slice(b"cde\0\x02ok");
+        assert_eq!(codec.decode(&mut src).unwrap(), frame(b"ok"));
+        assert_eq!(codec.decode_eof(&mut src).unwrap(), None);
+    }
+
+    #[test]
+    fn encoder_refuses_without_writing_then_recovers() {
+        let mut codec = LengthCodec::new(Framing::erlang(1));
+        let mut dst = BytesMut::new();
+        let too_big = Bytes::from(vec![0; 256]);
+        assert!(matches!(
+            codec.encode(too_big, &mut dst),
+            Err(CodecError::Length(LengthError::PayloadTooLarge {
+                len: 256,
+                max: 255
+            }))
+        ));
+        assert!(dst.is_empty());
+        codec.encode(&b"ok"[..], &mut dst).unwrap();
+        codec.encode(Bytes::new(), &mut dst).unwrap();
+        assert_eq!(dst, &b"\x02ok\x00"[..]);
+        assert_eq!(codec.decode(&mut dst).unwrap(), frame(b"ok"));
+        assert_eq!(codec.decode(&mut dst).unwrap(), frame(b""));
+    }
+
+    #[test]
+    fn io_errors_convert() {
+        let error: CodecError = std::io::Error::other("reset").into();
+        assert!(matches!(error, CodecError::Io(_)));
+        assert_eq!(error.to_string(), "reset");
+    }
+}
