@@ -1,0 +1,310 @@
+//! `inspect --protocol lines` and `serve lines`.
+//!
+//! Wiring (for `main.rs`): `mod lines;`, and the `wirestate-lines`
+//! dependency in this crate's Cargo.toml.
+
+use std::io;
+use std::time::Instant;
+
+use wirestate_core::Machine;
+use wirestate_lines::{
+    memcached, Delimiter, EofPolicy, LineCommand, LineEvent, Lines, LinesConfig, Overflow,
+};
+
+use crate::output::{preview, sha256_hex, Printer};
+
+/// How `inspect` decodes a line stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinesInspectOptions {
+    /// `lf` (a `\n`, with an optional `\r` before it), `crlf` (strictly
+    /// `\r\n`), or one byte: a single character (`;`), a number (`0`, `0x1e`)
+    /// or an escape (`\0`, `\t`, `\r`, `\n`).
+    pub delimiter: String,
+    /// The maximum line length; longer lines are skipped and reported as
+    /// `oversize`. `None`: no limit.
+    pub max: Option<usize>,
+    /// After a memcached `VALUE` or storage-command line, read the announced
+    /// data block (`<bytes>` + 2 for its `\r\n`) as one raw block.
+    pub memcached: bool,
+}
+
+impl Default for LinesInspectOptions {
+    /// LF lines, no limit, no memcached blocks.
+    fn default() -> Self {
+        LinesInspectOptions {
+            delimiter: "lf".into(),
+            max: None,
+            memcached: false,
+        }
+    }
+}
+
+/// Parses the `--delimiter` value (see [`LinesInspectOptions::delimiter`]).
+pub fn delimiter_from_name(name: &str) -> Result<Delimiter, String> {
+    let byte = match name {
+        "lf" => return Ok(Delimiter::lf()),
+        "crlf" => return Ok(Delimiter::crlf()),
+        "\\0" => 0,
+        "\\t" => b'\t',
+        "\\r" => b'\r',
+        "\\n" => b'\n',
+        _ if name.len() == 1 => name.as_bytes()[0],
+        _ => {
+            let number = match name.strip_prefix("0x") {
+                Some(hex) => u8::from_str_radix(hex, 16),
+                None => name.parse::<u8>(),
+            };
+            number.map_err(|_| {
+                format!(
+                    "unknown delimiter {name:?}; expected lf, crlf, one character or a byte value"
+                )
+            })?
+        }
+    };
+    Ok(Delimiter::byte(byte))
+}
+
+/// Decodes `input` as one byte stream of lines and prints one line per event:
+/// `line` (with its text, lossy UTF-8), `raw` (with `--memcached`: length and
+/// SHA-256), `oversize` (a skipped over-long line), and the `error` that ends
+/// the stream, if any (a line without delimiter at the end is one).
+pub fn inspect(input: &[u8], opts: &LinesInspectOptions, out: &mut Printer) -> io::Result<()> {
+    let delimiter = delimiter_from_name(&opts.delimiter)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    // The whole input is in memory already: without --max, a line may be all of it.
+    let max = opts.max.unwrap_or(input.len()).max(1);
+    let config = LinesConfig::new(delimiter)
+        .max_line(max)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?
+        .overflow(Overflow::Discard)
+        .eof(EofPolicy::Error)
+        .max_raw(input.len().saturating_add(2));
+    let now = Instant::now();
+    let mut machine = Lines::new(config);
+    machine.handle_input(input, now);
+    machine.handle_eof(now);
+    while let Some(event) = machine.poll_event() {
+        match event {
+            Ok(LineEvent::Line { bytes, partial }) => {
+                out.emit(
+                    serde_json::json!({
+                        "event": "line",
+                        "len": bytes.len(),
+                        "text": String::from_utf8_lossy(&bytes),
+                        "partial": partial,
+                    }),
+                    format_args!("line len={} {}", bytes.len(), preview(&bytes, 80)),
+                )?;
+                if !opts.memcached {
+                    continue;
+                }
+                if let Some(block) = memcached::data_len(&bytes) {
+                    if let Err(error) = machine.expect_raw(block) {
+                        emit_error(out, &error)?;
+                    }
+                }
+            }
+            Ok(LineEvent::Raw(block)) => out.emit(
+                serde_json::json!({
+                    "event": "raw",
+                    "len": block.len(),
+                    "sha256": sha256_hex(&block),
+                }),
+                format_args!("raw len={} {}", block.len(), preview(&block, 48)),
+            )?,
+            Ok(LineEvent::Oversize { discarded }) => out.emit(
+                serde_json::json!({ "event": "oversize", "discarded": discarded, "max": max }),
+                format_args!("oversize: skipped a line of {discarded} bytes (max {max})"),
+            )?,
+            Err(error) => emit_error(out, &error)?,
+        }
+    }
+    Ok(())
+}
+
+fn emit_error(out: &mut Printer, error: &dyn std::error::Error) -> io::Result<()> {
+    out.emit(
+        serde_json::json!({ "event": "error", "error": error.to_string() }),
+        format_args!("error: {error}"),
+    )
+}
+
+/// A capture compiled into the binary, decoded when `inspect` gets no file.
+pub struct Sample {
+    /// The capture's file name.
+    pub name: &'static str,
+    /// Its bytes.
+    pub bytes: &'static [u8],
+    /// How to decode it.
+    pub options: fn() -> LinesInspectOptions,
+}
+
+macro_rules! capture {
+    ($file:literal) => {
+        include_bytes!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/captures/lines/",
+            $file
+        ))
+    };
+}
+
+fn memcached_options() -> LinesInspectOptions {
+    LinesInspectOptions {
+        memcached: true,
+        ..LinesInspectOptions::default()
+    }
+}
+
+/// The recorded line captures: Erlang `{packet,line}` input, and both sides
+/// of a memcached text-protocol session.
+pub const SAMPLES: &[Sample] = &[
+    Sample {
+        // Ends with a 37-byte line without LF: reported as the final error.
+        name: "lines/erl_line_basic.c2s.bin",
+        bytes: capture!("erl_line_basic.c2s.bin"),
+        options: LinesInspectOptions::default,
+    },
+    Sample {
+        name: "lines/memcached_text.c2s.bin",
+        bytes: capture!("memcached_text.c2s.bin"),
+        options: memcached_options,
+    },
+    Sample {
+        name: "lines/memcached_text.s2c.bin",
+        bytes: capture!("memcached_text.s2c.bin"),
+        options: memcached_options,
+    },
+];
+
+/// A line echo server: every line (LF or CRLF, up to 64 KiB; longer ones are
+/// skipped) comes back with a `\n`; a connection with no input for
+/// [`IDLE_TIMEOUT`](crate::IDLE_TIMEOUT) is closed. Prints `LISTENING <port>`
+/// once bound.
+pub async fn serve(listen: std::net::SocketAddr) -> io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    crate::announce(&listener)?;
+    loop {
+        let (stream, peer) = listener.accept().await?;
+        let config = LinesConfig::default().overflow(Overflow::Discard);
+        let machine = wirestate_core::IdleTimeout::new(
+            Lines::new(config),
+            crate::IDLE_TIMEOUT,
+            wirestate_tokio::now(),
+        );
+        tokio::spawn(async move {
+            tracing::info!(%peer, "connected");
+            let mut conn = wirestate_tokio::Connection::new(stream, machine);
+            while let Some(event) = conn.next_event().await {
+                match event {
+                    Ok(LineEvent::Line { bytes, .. }) => {
+                        if let Err(error) = conn.send(LineCommand::Send(bytes)).await {
+                            tracing::warn!(%peer, %error, "cannot echo");
+                            break;
+                        }
+                    }
+                    Ok(LineEvent::Oversize { discarded }) => {
+                        tracing::warn!(%peer, discarded, "skipped an over-long line")
+                    }
+                    Ok(LineEvent::Raw(_)) => {} // never requested
+                    Err(error) => {
+                        tracing::info!(%peer, %error, "connection ended");
+                        break;
+                    }
+                }
+            }
+            if let Err(error) = conn.flush().await {
+                tracing::debug!(%peer, %error, "flush on close failed");
+            }
+            tracing::info!(%peer, "closed");
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(input: &[u8], opts: &LinesInspectOptions) -> Vec<serde_json::Value> {
+        let buffer = SharedBuffer::default();
+        let mut printer = Printer::new(Box::new(buffer.clone()), true);
+        inspect(input, opts, &mut printer).unwrap();
+        printer.flush().unwrap();
+        let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+        text.lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    #[derive(Clone, Default)]
+    struct SharedBuffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl io::Write for SharedBuffer {
+        fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(data);
+            Ok(data.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn count(events: &[serde_json::Value], kind: &str) -> usize {
+        events.iter().filter(|e| e["event"] == kind).count()
+    }
+
+    #[test]
+    fn the_memcached_capture_decodes_fully() {
+        let s2c = run(SAMPLES[2].bytes, &(SAMPLES[2].options)());
+        assert_eq!(
+            (
+                count(&s2c, "line"),
+                count(&s2c, "raw"),
+                count(&s2c, "error")
+            ),
+            (60, 18, 0)
+        );
+        let c2s = run(SAMPLES[1].bytes, &(SAMPLES[1].options)());
+        assert_eq!(count(&c2s, "error"), 0);
+        assert!(c2s
+            .iter()
+            .any(|e| e["event"] == "raw" && e["len"] == 70_002));
+        assert_eq!(c2s.last().unwrap()["text"], "quit");
+    }
+
+    #[test]
+    fn lines_oversize_and_the_unterminated_end() {
+        let opts = LinesInspectOptions {
+            max: Some(4),
+            ..LinesInspectOptions::default()
+        };
+        let events = run(b"ok\r\ntoo long\nbye\nend", &opts);
+        assert_eq!(events[0]["text"], "ok");
+        assert_eq!(events[1]["event"], "oversize");
+        assert_eq!(events[1]["discarded"], 8);
+        assert_eq!(events[2]["text"], "bye");
+        assert_eq!(events[3]["event"], "error");
+        assert_eq!(events.len(), 4);
+    }
+
+    #[test]
+    fn delimiter_names() {
+        assert!(delimiter_from_name("lf").is_ok());
+        assert!(delimiter_from_name("crlf").is_ok());
+        for name in [";", "0", "0x1e", "\\0", "255"] {
+            assert!(delimiter_from_name(name).is_ok(), "{name}");
+        }
+        for name in ["", "256", "0xzz", "semicolon"] {
+            assert!(delimiter_from_name(name).is_err(), "{name}");
+        }
+        let events = run(
+            b"a;b;",
+            &LinesInspectOptions {
+                delimiter: ";".into(),
+                ..Default::default()
+            },
+        );
+        assert_eq!(events.len(), 2);
+        assert_eq!(events[1]["text"], "b");
+    }
+}
