@@ -227,7 +227,7 @@ impl Machine for LengthMachine {
         }
         if self.eof {
             // Nothing after EOF is decoded: drop what was appended since.
-            let valid = self.eof_at - self.decoder.stream_offset();
+            let valid = self.eof_at.saturating_sub(self.decoder.stream_offset());
             self.input.truncate(valid as usize);
             return;
         }
