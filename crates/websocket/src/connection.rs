@@ -53,6 +53,9 @@ pub enum Role {
 /// pulled yet) turns `wants_read` off.
 const READ_HIGH_WATER: usize = 64 << 10;
 
+/// Frames of this size or more get an unshared input buffer while they arrive.
+const LARGE_FRAME: usize = 4 << 10;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     /// Both directions open.
@@ -483,6 +486,9 @@ impl Connection {
                 Step::Partial { header, fresh } => {
                     if !self.frame_started {
                         self.start_frame(&header)?;
+                        if header.payload_len >= LARGE_FRAME as u64 {
+                            self.own_input_buffer(header.payload_len as usize);
+                        }
                     }
                     let input = std::mem::take(&mut self.input);
                     let checked = self.check_text(&header, &input[fresh]);
@@ -505,6 +511,22 @@ impl Connection {
                 }
             }
         }
+    }
+
+    /// A large frame is arriving: give its bytes a buffer of their own.
+    ///
+    /// After payloads were split off, the input buffer shares its allocation
+    /// with them, and growing a shared buffer copies everything buffered so
+    /// far on every step. A fresh, unshared buffer sized for the frame grows
+    /// no more. Its size follows what arrived, not what was announced: at most
+    /// twice the bytes already buffered, or [`READ_HIGH_WATER`] (one ordinary
+    /// read buffer), whichever is larger. Costs one copy of the frame's first
+    /// bytes.
+    fn own_input_buffer(&mut self, payload_len: usize) {
+        let room = (2 * self.input.len()).max(READ_HIGH_WATER);
+        let mut own = BytesMut::with_capacity(payload_len.saturating_add(14).min(room));
+        own.extend_from_slice(&self.input);
+        self.input = own;
     }
 
     fn timers_active(&self) -> bool {
@@ -607,8 +629,8 @@ impl Machine for Connection {
     }
 
     fn poll_event(&mut self) -> Option<Result<Event, WsError>> {
-        if let Some(error) = self.pending_error.take() {
-            return Some(Err(error));
+        if self.pending_error.is_some() {
+            return self.pending_error.take().map(Err);
         }
         if !matches!(self.state, State::Open | State::CloseSent) {
             return None;

@@ -671,6 +671,20 @@ mod limits {
     }
 
     #[test]
+    fn an_announced_length_reserves_nothing_beyond_what_arrived() {
+        for role in ROLES {
+            let mut m = machine(role, Config::default());
+            // A 10 MiB frame announced, 100 payload bytes sent.
+            let big = frame(role, true, 2, &vec![3; 10 << 20]);
+            let header = if role == Role::Server { 14 } else { 10 };
+            m.handle_input(&big[..header + 100], now());
+            assert!(m.poll_event().is_none());
+            let capacity = m.input_buffer().capacity();
+            assert!(capacity <= 64 << 10, "{role:?}: {capacity} bytes reserved");
+        }
+    }
+
+    #[test]
     fn a_large_frame_in_progress_keeps_reading() {
         for role in ROLES {
             let mut m = machine(role, Config::default());
