@@ -5,22 +5,25 @@
 //! ```
 //! use std::time::Instant;
 //! use wirestate_core::Machine;
-//! use wirestate_lines::{LineEvent, Lines, LinesConfig};
+//! use wirestate_lines::{memcached, LineEvent, Lines, LinesConfig};
 //!
 //! let now = Instant::now();
+//! // Accept "\n" or "\r\n"; send "\r\n".
 //! let mut client = Lines::new(LinesConfig::default().encode_delimiter("\r\n")?);
 //! client.send_line("get greeting")?;
 //! let wire: Vec<u8> = std::iter::from_fn(|| client.poll_transmit()).flatten().collect();
 //! assert_eq!(wire, b"get greeting\r\n");
 //!
-//! // The reply arrives cut anywhere; the value may contain "\r\n".
+//! // The reply arrives cut anywhere, and the value itself contains "\r\n".
 //! client.handle_input(b"VALUE greeting 0 7\r\nhi\r\nyou", now);
 //! client.handle_input(b"\r\nEND\r\n", now);
 //! let Some(Ok(LineEvent::Line { bytes: header, .. })) = client.poll_event() else { panic!() };
-//! let len: usize = header.split(|&b| b == b' ').nth(3).map(|n| std::str::from_utf8(n).unwrap().parse().unwrap()).unwrap();
-//! client.expect_raw(len + 2)?; // the value and its own CRLF
+//! assert_eq!(header, "VALUE greeting 0 7");
+//! // The header announces 7 bytes of data (plus its own "\r\n"): read them raw.
+//! client.expect_raw(memcached::data_len(&header).unwrap())?;
 //! assert_eq!(client.poll_event(), Some(Ok(LineEvent::Raw("hi\r\nyou\r\n".into()))));
 //! assert_eq!(client.poll_event(), Some(Ok(LineEvent::line("END"))));
+//! assert_eq!(client.poll_event(), None);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
