@@ -103,5 +103,6 @@ fuzz_target!(|data: &[u8]| {
     let cut = 1 + 2 * 1536 + split % (stream.len() + 1);
     let whole = run_machine(&input, input.len(), compat);
     let halves = run_machine(&input, cut, compat);
-    assert_eq!(whole, halves, "cut at {cut}");
+    // Compared as Debug text: AMF0 numbers may be NaN, which is never == itself.
+    assert_eq!(format!("{whole:?}"), format!("{halves:?}"), "cut at {cut}");
 });
