@@ -1,0 +1,419 @@
+//! The tokio driver against a scripted transport (exact control over reads
+//! and partial writes) and against `tokio::io::duplex` pipes, with paused time
+//! for timers.
+
+mod support;
+
+use std::collections::VecDeque;
+use std::io::{self, IoSlice};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::{SinkExt, StreamExt};
+use support::{frame, Tiny, TinyCommand, TinyError, TinyEvent, GOODBYE};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use wirestate_core::{IdleError, IdleTimeout};
+use wirestate_tokio::{now, Connection, Error, Machine};
+
+/// One scripted answer to `poll_read`.
+enum Step {
+    Data(Vec<u8>),
+    Eof,
+    Fail(io::ErrorKind),
+}
+
+/// Reads come from a script (then `Pending` forever); each write accepts at
+/// most `max_write` bytes, and every other write call is `Pending` first when
+/// `stutter` is set.
+#[derive(Default)]
+struct Script {
+    reads: VecDeque<Step>,
+    reads_done: usize,
+    written: Vec<u8>,
+    max_write: usize,
+    stutter: bool,
+    write_calls: usize,
+    slices_offered: Vec<usize>,
+    shut_down: bool,
+}
+
+impl Script {
+    fn new(reads: Vec<Step>) -> Self {
+        Script {
+            reads: reads.into(),
+            max_write: usize::MAX,
+            ..Script::default()
+        }
+    }
+}
+
+impl AsyncRead for Script {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        match this.reads.pop_front() {
+            Some(Step::Data(mut data)) => {
+                this.reads_done += 1;
+                let n = data.len().min(buf.remaining());
+                buf.put_slice(&data[..n]);
+                if n < data.len() {
+                    this.reads.push_front(Step::Data(data.split_off(n)));
+                }
+                Poll::Ready(Ok(()))
+            }
+            Some(Step::Eof) => {
+                this.reads_done += 1;
+                Poll::Ready(Ok(()))
+            }
+            Some(Step::Fail(kind)) => {
+                this.reads_done += 1;
+                Poll::Ready(Err(kind.into()))
+            }
+            None => Poll::Pending,
+        }
+    }
+}
+
+impl AsyncWrite for Script {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_write_vectored(cx, &[IoSlice::new(buf)])
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        assert!(!this.shut_down, "write after shutdown");
+        this.write_calls += 1;
+        if this.stutter && this.write_calls % 2 == 1 {
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        this.slices_offered.push(bufs.len());
+        let mut room = this.max_write;
+        let mut n = 0;
+        for buf in bufs {
+            let take = buf.len().min(room);
+            this.written.extend_from_slice(&buf[..take]);
+            room -= take;
+            n += take;
+        }
+        Poll::Ready(Ok(n))
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.get_mut().shut_down = true;
+        Poll::Ready(Ok(()))
+    }
+}
+
+fn frame_event(payload: &[u8]) -> TinyEvent {
+    TinyEvent::Frame(Bytes::copy_from_slice(payload))
+}
+
+/// Whether `next_event` stays pending for a (paused, so instant) minute.
+async fn stays_pending<M: Machine, S: AsyncRead + AsyncWrite + Unpin>(
+    conn: &mut Connection<M, S>,
+) -> bool {
+    tokio::time::timeout(Duration::from_secs(60), conn.next_event())
+        .await
+        .is_err()
+}
+
+#[tokio::test]
+async fn frames_cut_across_reads_come_out_whole() {
+    let mut wire = frame(b"hello");
+    wire.extend(frame(b""));
+    wire.extend(frame(b"world"));
+    let reads = wire.chunks(3).map(|c| Step::Data(c.to_vec())).collect();
+    let mut conn = Connection::new(Script::new(reads), Tiny::new());
+    assert_eq!(
+        conn.next_event().await.unwrap().unwrap(),
+        frame_event(b"hello")
+    );
+    assert_eq!(conn.next_event().await.unwrap().unwrap(), frame_event(b""));
+    assert_eq!(
+        conn.next_event().await.unwrap().unwrap(),
+        frame_event(b"world")
+    );
+    assert_eq!(conn.get_ref().reads_done, 5, "nothing read ahead");
+}
+
+#[tokio::test]
+async fn read_size_bounds_each_read() {
+    let reads = vec![Step::Data(frame(&[7; 100]))];
+    let mut conn = Connection::new(Script::new(reads), Tiny::new()).with_read_size(10);
+    assert_eq!(
+        conn.next_event().await.unwrap().unwrap(),
+        frame_event(&[7; 100])
+    );
+    assert_eq!(conn.get_ref().reads_done, 11);
+    assert_eq!(conn.machine().inputs, 11);
+}
+
+#[tokio::test]
+async fn partial_and_pending_writes_resume_where_they_stopped() {
+    let mut script = Script::new(vec![]);
+    script.max_write = 3;
+    script.stutter = true;
+    let mut conn = Connection::new(script, Tiny::new());
+    let payload: Vec<u8> = (0..200).collect();
+    conn.send(TinyCommand::Send(Bytes::from(payload.clone())))
+        .await
+        .unwrap();
+    conn.send(TinyCommand::Send(Bytes::from_static(b"xy")))
+        .await
+        .unwrap();
+    let mut expected = frame(&payload);
+    expected.extend(frame(b"xy"));
+    assert_eq!(conn.get_ref().written, expected);
+    // Header and payload were offered together in one vectored write.
+    assert_eq!(conn.get_ref().slices_offered[0], 2);
+}
+
+#[tokio::test]
+async fn queued_transmits_go_out_in_one_vectored_write() {
+    let mut conn = Connection::new(Script::new(vec![]), Tiny::new());
+    for payload in [&b"a"[..], b"bc", b"def"] {
+        conn.machine_mut()
+            .handle_command(TinyCommand::Send(Bytes::copy_from_slice(payload)), now())
+            .unwrap();
+    }
+    assert!(
+        conn.get_ref().written.is_empty(),
+        "nothing written before flush"
+    );
+    conn.flush().await.unwrap();
+    assert_eq!(conn.get_ref().written, b"\x01a\x02bc\x03def");
+    assert_eq!(conn.get_ref().slices_offered, [6]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn no_read_while_the_machine_does_not_want_input() {
+    // Three bytes of a nine-byte frame reach the high-water mark of 2; the
+    // rest is available but must stay unread.
+    let reads = vec![
+        Step::Data(vec![9, 1, 2]),
+        Step::Data(vec![3, 4, 5, 6, 7, 8, 9]),
+    ];
+    let mut machine = Tiny::new();
+    machine.high_water = 2;
+    let mut conn = Connection::new(Script::new(reads), machine);
+    assert!(stays_pending(&mut conn).await);
+    assert_eq!(conn.get_ref().reads_done, 1);
+
+    // The application lifts the limit: reading resumes.
+    conn.machine_mut().high_water = usize::MAX;
+    assert_eq!(
+        conn.next_event().await.unwrap().unwrap(),
+        frame_event(&[1, 2, 3, 4, 5, 6, 7, 8, 9])
+    );
+    assert_eq!(conn.get_ref().reads_done, 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn no_read_while_the_peer_does_not_take_our_bytes() {
+    let (ours, mut theirs) = tokio::io::duplex(16);
+    let mut conn = Connection::new(ours, Tiny::new()).with_write_high_water(8);
+    // 101 bytes queued; the pipe takes 16 of them.
+    conn.machine_mut()
+        .handle_command(TinyCommand::Send(Bytes::from(vec![1; 100])), now())
+        .unwrap();
+    theirs.write_all(&frame(b"in")).await.unwrap();
+    assert!(stays_pending(&mut conn).await);
+    assert_eq!(conn.machine().inputs, 0, "read while the writes were stuck");
+
+    // The peer reads: once fewer than 8 bytes wait, our input is read again.
+    // (The rest goes out when the connection is next polled, here by flush.)
+    let mut echo = vec![0; 101];
+    let ours = async {
+        let event = conn.next_event().await;
+        conn.flush().await.unwrap();
+        event
+    };
+    let (event, read) = tokio::join!(ours, theirs.read_exact(&mut echo));
+    read.unwrap();
+    assert_eq!(event.unwrap().unwrap(), frame_event(b"in"));
+    assert_eq!(echo, frame(&[1; 100]));
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_deadline_fires_the_timer() {
+    let start = tokio::time::Instant::now();
+    let deadline = now() + Duration::from_secs(30);
+    let (ours, _theirs) = tokio::io::duplex(64);
+    let mut conn = Connection::new(ours, Tiny::with_deadline(deadline));
+    assert_eq!(
+        conn.next_event().await.unwrap().unwrap(),
+        TinyEvent::TimedOut
+    );
+    assert!(now() >= deadline, "fired early");
+    assert!(start.elapsed() < Duration::from_secs(31), "fired late");
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_deadline_fires_while_not_reading() {
+    let deadline = now() + Duration::from_secs(5);
+    let mut machine = Tiny::with_deadline(deadline);
+    machine.high_water = 0; // never wants input
+    let mut conn = Connection::new(Script::new(vec![Step::Data(frame(b"x"))]), machine);
+    assert_eq!(
+        conn.next_event().await.unwrap().unwrap(),
+        TinyEvent::TimedOut
+    );
+    assert_eq!(conn.get_ref().reads_done, 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn idle_timeout_ends_the_connection_and_closes_our_side() {
+    let (ours, mut theirs) = tokio::io::duplex(64);
+    let idle = Duration::from_secs(120);
+    let machine = IdleTimeout::new(Tiny::new(), idle, now());
+    let mut conn = Connection::new(ours, machine);
+
+    // Input a minute in pushes the deadline back.
+    tokio::time::advance(Duration::from_secs(60)).await;
+    theirs.write_all(&frame(b"ping")).await.unwrap();
+    assert_eq!(
+        conn.next_event().await.unwrap().unwrap(),
+        frame_event(b"ping")
+    );
+    let input_at = tokio::time::Instant::now();
+
+    match conn.next_event().await {
+        Some(Err(Error::Machine(IdleError::TimedOut(d)))) => assert_eq!(d, idle),
+        other => panic!("expected the idle timeout, got {other:?}"),
+    }
+    assert!(input_at.elapsed() >= idle);
+    assert!(conn.next_event().await.is_none());
+    // The write side was shut down: the peer reads EOF.
+    let mut rest = Vec::new();
+    theirs.read_to_end(&mut rest).await.unwrap();
+    assert!(rest.is_empty());
+}
+
+#[tokio::test]
+async fn eof_with_a_partial_frame_reports_the_machine_error_then_ends() {
+    let (ours, mut theirs) = tokio::io::duplex(64);
+    let mut wire = frame(b"ab");
+    wire.extend([5, b'x']);
+    theirs.write_all(&wire).await.unwrap();
+    theirs.shutdown().await.unwrap();
+    let mut conn = Connection::new(ours, Tiny::new());
+    assert_eq!(
+        conn.next_event().await.unwrap().unwrap(),
+        frame_event(b"ab")
+    );
+    match conn.next_event().await {
+        Some(Err(Error::Machine(TinyError::Truncated(2)))) => {}
+        other => panic!("expected the truncation error, got {other:?}"),
+    }
+    assert!(conn.next_event().await.is_none());
+    assert!(conn.next_event().await.is_none());
+}
+
+#[tokio::test]
+async fn clean_eof_returns_the_last_events_then_ends() {
+    let mut wire = frame(b"one");
+    wire.extend(frame(b"two"));
+    let reads = vec![Step::Data(wire), Step::Eof];
+    let conn = Connection::new(Script::new(reads), Tiny::new());
+    let events: Vec<_> = conn.map(Result::unwrap).collect().await;
+    assert_eq!(events, [frame_event(b"one"), frame_event(b"two")]);
+}
+
+#[tokio::test]
+async fn close_flushes_every_transmit_then_shuts_down() {
+    // A four-byte pipe: the goodbye only fits once the peer has read.
+    let (ours, mut theirs) = tokio::io::duplex(4);
+    let mut conn = Connection::new(ours, Tiny::new());
+    let machine = conn.machine_mut();
+    machine
+        .handle_command(TinyCommand::Send(Bytes::from_static(b"last words")), now())
+        .unwrap();
+    machine.handle_command(TinyCommand::Close, now()).unwrap();
+    let mut received = Vec::new();
+    let (end, read) = tokio::join!(conn.next_event(), theirs.read_to_end(&mut received));
+    assert!(end.is_none());
+    read.unwrap();
+    let mut expected = frame(b"last words");
+    expected.extend(GOODBYE);
+    assert_eq!(received, expected);
+    assert!(conn.is_finished());
+}
+
+#[tokio::test]
+async fn rejected_command_is_a_machine_error_and_keeps_the_connection() {
+    let mut conn = Connection::new(Script::new(vec![]), Tiny::new());
+    let too_long = Bytes::from(vec![0; 300]);
+    assert!(matches!(
+        conn.send(TinyCommand::Send(too_long)).await,
+        Err(Error::Machine(TinyError::TooLong))
+    ));
+    conn.send(TinyCommand::Send(Bytes::from_static(b"ok")))
+        .await
+        .unwrap();
+    assert_eq!(conn.get_ref().written, frame(b"ok"));
+    assert!(!conn.is_finished());
+}
+
+#[tokio::test]
+async fn io_error_is_reported_once_then_the_stream_ends() {
+    let reads = vec![Step::Fail(io::ErrorKind::ConnectionReset)];
+    let mut conn = Connection::new(Script::new(reads), Tiny::new());
+    match conn.next_event().await {
+        Some(Err(Error::Io(e))) => assert_eq!(e.kind(), io::ErrorKind::ConnectionReset),
+        other => panic!("expected an io error, got {other:?}"),
+    }
+    assert!(conn.next_event().await.is_none());
+    assert_eq!(conn.get_ref().reads_done, 1);
+}
+
+#[tokio::test]
+async fn stream_and_sink_echo_over_a_pipe() {
+    let (client_io, server_io) = tokio::io::duplex(1024);
+    let server = tokio::spawn(async move {
+        let mut conn = Connection::new(server_io, Tiny::new());
+        let mut count = 0;
+        while let Some(event) = conn.next().await {
+            let TinyEvent::Frame(payload) = event.unwrap() else {
+                panic!("no timer was set")
+            };
+            conn.send(TinyCommand::Send(payload)).await.unwrap();
+            count += 1;
+        }
+        count
+    });
+    let mut client = Connection::new(client_io, Tiny::new());
+    for payload in [&b""[..], b"x", &[9; 255]] {
+        SinkExt::send(
+            &mut client,
+            TinyCommand::Send(Bytes::copy_from_slice(payload)),
+        )
+        .await
+        .unwrap();
+        assert_eq!(client.next().await.unwrap().unwrap(), frame_event(payload));
+    }
+    SinkExt::close(&mut client).await.unwrap();
+    assert!(client.next().await.is_none());
+    assert_eq!(server.await.unwrap(), 3);
+}

@@ -1,0 +1,159 @@
+//! A tiny machine for driver tests: frames with a one-byte length prefix.
+#![allow(dead_code)]
+
+use std::collections::VecDeque;
+use std::time::Instant;
+
+use bytes::{Bytes, BytesMut};
+use wirestate_core::Machine;
+
+/// `[len][len bytes]` frames, a deadline that turns into an event, a
+/// high-water mark for backpressure, and a close command with a goodbye.
+#[derive(Debug, Default)]
+pub struct Tiny {
+    buf: BytesMut,
+    out: VecDeque<Bytes>,
+    /// `wants_read` is false while this many bytes or more are buffered.
+    pub high_water: usize,
+    /// When set, `handle_timeout` at or after it yields `TinyEvent::TimedOut`.
+    pub deadline: Option<Instant>,
+    timed_out: bool,
+    eof: bool,
+    closed: bool,
+    failed: bool,
+    /// How many times bytes were handed over with `handle_buffered_input`.
+    pub inputs: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TinyEvent {
+    Frame(Bytes),
+    TimedOut,
+}
+
+#[derive(Debug, Clone)]
+pub enum TinyCommand {
+    /// Send a frame: header and payload as two transmits.
+    Send(Bytes),
+    /// Queue the goodbye (an empty frame) and close.
+    Close,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TinyError {
+    #[error("eof inside a frame: {0} bytes buffered")]
+    Truncated(usize),
+    #[error("the machine is closed")]
+    Closed,
+    #[error("frame longer than 255 bytes")]
+    TooLong,
+}
+
+pub const GOODBYE: &[u8] = &[0];
+
+impl Tiny {
+    pub fn new() -> Self {
+        Tiny {
+            high_water: usize::MAX,
+            ..Tiny::default()
+        }
+    }
+
+    pub fn with_deadline(deadline: Instant) -> Self {
+        Tiny {
+            deadline: Some(deadline),
+            ..Tiny::new()
+        }
+    }
+
+    pub fn buffered(&self) -> usize {
+        self.buf.len()
+    }
+}
+
+/// The wire form of a frame.
+pub fn frame(payload: &[u8]) -> Vec<u8> {
+    let mut wire = vec![u8::try_from(payload.len()).unwrap()];
+    wire.extend_from_slice(payload);
+    wire
+}
+
+impl Machine for Tiny {
+    type Event = TinyEvent;
+    type Command = TinyCommand;
+    type Error = TinyError;
+
+    fn input_buffer(&mut self) -> &mut BytesMut {
+        &mut self.buf
+    }
+
+    fn handle_buffered_input(&mut self, _now: Instant) {
+        self.inputs += 1;
+    }
+
+    fn handle_eof(&mut self, _now: Instant) {
+        self.eof = true;
+    }
+
+    fn handle_timeout(&mut self, now: Instant) {
+        if self.deadline.is_some_and(|deadline| now >= deadline) {
+            self.deadline = None;
+            self.timed_out = true;
+        }
+    }
+
+    fn handle_command(&mut self, cmd: TinyCommand, _now: Instant) -> Result<(), TinyError> {
+        if self.closed {
+            return Err(TinyError::Closed);
+        }
+        match cmd {
+            TinyCommand::Send(payload) => {
+                let len = u8::try_from(payload.len()).map_err(|_| TinyError::TooLong)?;
+                self.out.push_back(Bytes::copy_from_slice(&[len]));
+                self.out.push_back(payload);
+            }
+            TinyCommand::Close => {
+                self.out.push_back(Bytes::from_static(GOODBYE));
+                self.closed = true;
+            }
+        }
+        Ok(())
+    }
+
+    fn poll_event(&mut self) -> Option<Result<TinyEvent, TinyError>> {
+        if self.failed {
+            return None;
+        }
+        if std::mem::take(&mut self.timed_out) {
+            return Some(Ok(TinyEvent::TimedOut));
+        }
+        if let Some(&len) = self.buf.first() {
+            let len = usize::from(len);
+            if self.buf.len() > len {
+                let mut unit = self.buf.split_to(len + 1);
+                return Some(Ok(TinyEvent::Frame(unit.split_off(1).freeze())));
+            }
+            if self.eof {
+                self.failed = true;
+                return Some(Err(TinyError::Truncated(self.buf.len())));
+            }
+        }
+        None
+    }
+
+    fn poll_transmit(&mut self) -> Option<Bytes> {
+        self.out.pop_front()
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        self.deadline
+    }
+
+    fn wants_read(&self) -> bool {
+        !self.eof && !self.closed && !self.failed && self.buf.len() < self.high_water
+    }
+
+    fn is_closed(&self) -> bool {
+        self.closed
+    }
+}
