@@ -95,6 +95,8 @@ pub struct LengthMachine {
     /// per frame.
     header_scratch: BytesMut,
     high_water: usize,
+    /// The event `poll_event_slow` produced, handed out right away.
+    slow_event: Option<Result<LengthEvent, LengthError>>,
     eof: bool,
     failed: bool,
 }
@@ -109,6 +111,7 @@ impl LengthMachine {
             transmits: VecDeque::new(),
             header_scratch: BytesMut::new(),
             high_water: DEFAULT_HIGH_WATER_MARK,
+            slow_event: None,
             eof: false,
             failed: false,
         }
@@ -189,11 +192,16 @@ impl LengthMachine {
     }
 
     /// Everything but a complete frame at the front of the buffer: a header
-    /// to parse, an oversize frame, EOF, an error.
+    /// to parse, an oversize frame, EOF, an error. Leaves the outcome in
+    /// `slow_event` and says whether there is one.
+    ///
+    /// Why not return it: merging an event returned in memory from here with
+    /// the fast path's frame makes the compiler route every frame through a
+    /// stack slot, which doubles the per-frame cost on small frames.
     #[cold]
-    fn poll_event_slow(&mut self) -> Option<Result<LengthEvent, LengthError>> {
-        let result = self.decoder.decode(&mut self.input);
-        match result {
+    #[inline(never)]
+    fn poll_event_slow(&mut self) -> bool {
+        self.slow_event = match self.decoder.decode(&mut self.input) {
             Ok(Some(event)) => Some(Ok(event)),
             Ok(None) if self.eof => self
                 .decoder
@@ -201,7 +209,8 @@ impl LengthMachine {
                 .and_then(|e| self.fail(e)),
             Ok(None) => None,
             Err(error) => self.fail(error),
-        }
+        };
+        self.slow_event.is_some()
     }
 
     fn fail(&mut self, error: LengthError) -> Option<Result<LengthEvent, LengthError>> {
@@ -259,7 +268,11 @@ impl Machine for LengthMachine {
         if let Some(frame) = self.decoder.decode_complete(&mut self.input) {
             return Some(Ok(LengthEvent::Frame(frame)));
         }
-        self.poll_event_slow()
+        if self.poll_event_slow() {
+            self.slow_event.take()
+        } else {
+            None
+        }
     }
 
     fn poll_transmit(&mut self) -> Option<Bytes> {
