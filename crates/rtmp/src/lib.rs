@@ -58,6 +58,8 @@ pub mod media;
 pub mod handshake;
 pub mod chunk;
 pub mod message;
+pub mod session;
+pub mod flv;
 mod connection;
 
 pub use connection::{

@@ -1,0 +1,80 @@
+//! RTMP sessions: the NetConnection and NetStream commands on top of an
+//! [`RtmpConnection`](crate::RtmpConnection).
+//!
+//! - [`ServerSession`]: accepts `connect`, `publish` and `play` on the
+//!   application's word, turns a publisher's messages into media events and
+//!   sends media to players.
+//! - [`ClientSession`]: connects, then publishes or plays one stream.
+//! - [`SequenceHeaders`]: what a player joining late needs first.
+//!
+//! Both sessions are [`Machine`](wirestate_core::Machine)s: feed them bytes,
+//! poll events and transmits, pass the time. Pings are answered and
+//! acknowledgements sent by the connection underneath; an optional idle
+//! timeout is the only timer.
+//!
+//! ```
+//! use std::time::Instant;
+//! use bytes::Bytes;
+//! use wirestate_core::{Machine, SeededRandom};
+//! use wirestate_rtmp::session::*;
+//!
+//! let now = Instant::now();
+//! let mut server = ServerSession::new(ServerConfig::default(), SeededRandom::new(1), now);
+//! let mut client = ClientSession::new(ClientConfig::new("live", "rtmp://127.0.0.1/live"), SeededRandom::new(2), now);
+//! client.publish("key", "live");
+//!
+//! let mut client_events = Vec::new();
+//! for _ in 0..10 {
+//!     while let Some(bytes) = client.poll_transmit() { server.handle_input(&bytes, now); }
+//!     while let Some(event) = server.poll_event() {
+//!         match event? {
+//!             ServerEvent::ConnectRequested(c) => server.accept_connect(c.request)?,
+//!             ServerEvent::PublishRequested { request, .. } => server.accept_publish(request)?,
+//!             _ => {}
+//!         }
+//!     }
+//!     while let Some(bytes) = server.poll_transmit() { client.handle_input(&bytes, now); }
+//!     while let Some(event) = client.poll_event() { client_events.push(event?); }
+//! }
+//! assert!(client_events.iter().any(|e| matches!(e, ClientEvent::PublishStarted { .. })));
+//! # Ok::<(), SessionError>(())
+//! ```
+
+mod cache;
+mod client;
+mod server;
+mod status;
+
+use std::time::Duration;
+
+pub use cache::{is_audio_config, is_keyframe, is_video_config, player_metadata, SequenceHeaders};
+pub use client::{ClientConfig, ClientEvent, ClientSession};
+pub use server::{ConnectRequest, ServerConfig, ServerEvent, ServerSession};
+pub use status::Status;
+
+use crate::RtmpError;
+
+/// Names one request (connect, publish, play) a [`ServerSession`] waits for
+/// the application to answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RequestId(pub u64);
+
+/// What went wrong in a session.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    /// The connection failed (a peer violation), or a send was refused.
+    #[error(transparent)]
+    Connection(#[from] RtmpError),
+    /// No input arrived for this long.
+    #[error("no input for {0:?}: idle timeout")]
+    IdleTimeout(Duration),
+    /// Local misuse: no request with this id is waiting for an answer.
+    #[error("no pending request {0:?}")]
+    UnknownRequest(RequestId),
+    /// Local misuse: media for a stream that is not playing.
+    #[error("message stream {0} is not playing")]
+    NotPlaying(u32),
+    /// Local misuse: media sent before publishing started.
+    #[error("not publishing")]
+    NotPublishing,
+}
