@@ -73,6 +73,9 @@ impl Decoder for LengthCodec {
             src.clear();
             return Ok(None);
         }
+        if let Some(frame) = self.decoder.decode_complete(src) {
+            return Ok(Some(LengthEvent::Frame(frame)));
+        }
         self.decoder.decode(src).map_err(|error| {
             self.failed = true;
             src.clear();
@@ -216,6 +219,68 @@ mod tests {
         assert_eq!(dst, &b"\x02ok\x00"[..]);
         assert_eq!(codec.decode(&mut dst).unwrap(), frame(b"ok"));
         assert_eq!(codec.decode(&mut dst).unwrap(), frame(b""));
+    }
+
+    proptest::proptest! {
+        /// The codec and the machine share a decoder: same frames, same
+        /// error, from the same bytes in the same pieces.
+        #[test]
+        fn same_outcome_as_the_machine(
+            width in 0usize..6,
+            offset in 0usize..3,
+            adjustment in -4i64..4,
+            keep in proptest::bool::ANY,
+            skip in proptest::bool::ANY,
+            max in 0usize..64,
+            input in proptest::collection::vec(0u8..24, 0..200),
+            cuts in wirestate_core::testing::arb_cuts(200),
+        ) {
+            let field = [
+                LengthField::U8,
+                LengthField::U16,
+                LengthField::U24,
+                LengthField::U32,
+                LengthField::U64,
+                LengthField::Varint,
+            ][width];
+            let policy = if skip { OversizePolicy::Skip } else { OversizePolicy::Fail };
+            let framing = Framing::new(field)
+                .length_offset(offset)
+                .length_adjustment(adjustment)
+                .keep_header(keep)
+                .max_frame_length(max)
+                .oversize(policy);
+            let now = std::time::Instant::now();
+            let mut machine = crate::LengthMachine::new(framing.clone());
+            let expected = wirestate_core::testing::feed_cut(&mut machine, &input, &cuts, true, now);
+
+            let mut codec = LengthCodec::new(framing);
+            let mut points: Vec<usize> = cuts.iter().copied().filter(|&c| c > 0 && c < input.len()).collect();
+            points.sort_unstable();
+            points.push(input.len());
+            let (mut src, mut start) = (BytesMut::new(), 0);
+            let (mut events, mut error) = (Vec::new(), None);
+            for end in points {
+                src.extend_from_slice(&input[start.min(end)..end]);
+                start = start.max(end);
+                loop {
+                    match codec.decode(&mut src) {
+                        Ok(Some(event)) => events.push(event),
+                        Ok(None) => break,
+                        Err(e) => { error.get_or_insert(e.to_string()); break; }
+                    }
+                }
+            }
+            loop {
+                match codec.decode_eof(&mut src) {
+                    Ok(Some(event)) => events.push(event),
+                    Ok(None) => break,
+                    Err(e) => { error.get_or_insert(e.to_string()); break; }
+                }
+            }
+            proptest::prop_assert_eq!(events, expected.events);
+            proptest::prop_assert_eq!(error, expected.error);
+        }
     }
 
     #[test]
