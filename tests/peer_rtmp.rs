@@ -95,6 +95,25 @@ impl Client {
         }
     }
 
+    /// Keeps reading and answering (pings, acknowledgements) for `time`.
+    fn until_quiet(&mut self, time: Duration) -> Vec<MessageEvent> {
+        let end = Instant::now() + time;
+        let mut seen = Vec::new();
+        let mut buf = vec![0u8; 64 << 10];
+        while Instant::now() < end {
+            self.flush();
+            while let Some(Ok(Event::Message(m))) = self.machine.poll_event() {
+                seen.push(m);
+            }
+            match self.socket.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => self.machine.handle_input(&buf[..n], Instant::now()),
+                Err(_) => {}
+            }
+        }
+        seen
+    }
+
     /// connect + createStream; returns the new message stream id.
     fn open(&mut self, port: &str) -> u32 {
         let connect = Connect::new(1.0, "live", &format!("rtmp://127.0.0.1:{port}/live"))
@@ -242,4 +261,207 @@ fn publish_through_nginx_rtmp_and_play_back() {
         .iter()
         .any(|m| matches!(&m.message, Message::Data(d) if d.metadata().is_some())));
     drop(peer);
+}
+
+/// Reads the FLV file rtmpdump wrote: `(tag type, timestamp, body)` per tag.
+fn flv_tags(flv: &[u8]) -> Vec<(u8, u32, Vec<u8>)> {
+    assert_eq!(&flv[..3], b"FLV", "an FLV file");
+    let mut at = 9 + 4;
+    let mut tags = Vec::new();
+    while at + 11 <= flv.len() {
+        let tag = &flv[at..at + 11];
+        let size = u32::from_be_bytes([0, tag[1], tag[2], tag[3]]) as usize;
+        let timestamp = u32::from_be_bytes([tag[7], tag[4], tag[5], tag[6]]);
+        let Some(body) = flv.get(at + 11..at + 11 + size) else {
+            break;
+        };
+        tags.push((tag[0], timestamp, body.to_vec()));
+        at += 11 + size + 4;
+    }
+    tags
+}
+
+/// The server side: rtmpdump (librtmp) connects to an RtmpConnection server,
+/// plays, and writes what it received to FLV. The server answers connect,
+/// createStream and play by hand (session logic is not part of the machine)
+/// and sends frames at chunk size 300 with timestamps crossing 0xFFFFFF, so
+/// librtmp reads extended timestamps on fmt 1/2 and type-3 chunks.
+#[test]
+fn rtmpdump_plays_from_a_wirestate_server() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let out = std::env::temp_dir().join(format!("wirestate-rtmpdump-{}.flv", std::process::id()));
+    let mut rtmpdump = std::process::Command::new("bash")
+        .args(["tests/peers/rtmpdump_play.sh", &port, out.to_str().unwrap()])
+        .current_dir(peers::root())
+        .spawn()
+        .expect("start rtmpdump (scripts/peers/install-rtmpdump.sh)");
+
+    listener.set_nonblocking(true).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let socket = loop {
+        match listener.accept() {
+            Ok((socket, _)) => break socket,
+            Err(e) if e.kind() == ErrorKind::WouldBlock && Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(10))
+            }
+            Err(e) => panic!("rtmpdump did not connect: {e}"),
+        }
+    };
+    socket.set_nonblocking(false).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_millis(50)))
+        .unwrap();
+    let mut server = Client {
+        socket,
+        machine: RtmpConnection::server(OsRandom),
+    };
+
+    let connect = server.until(|m| {
+        matches!(
+            &m.message,
+            Message::Command {
+                command: Command::Connect(_),
+                ..
+            }
+        )
+    });
+    let Message::Command {
+        command: Command::Connect(connect),
+        ..
+    } = &connect.last().unwrap().message
+    else {
+        unreachable!()
+    };
+    assert_eq!(connect.app(), Some("live"));
+    server.send(0, 0, Message::WindowAckSize(5_000_000));
+    server.send(0, 0, Message::SetChunkSize(300));
+    let success = Value::Object(vec![
+        ("level".into(), "status".into()),
+        ("code".into(), "NetConnection.Connect.Success".into()),
+        ("objectEncoding".into(), 0.0.into()),
+    ]);
+    let properties = Value::Object(vec![
+        ("fmsVer".into(), "FMS/3,0,1,123".into()),
+        ("capabilities".into(), 31.0.into()),
+    ]);
+    server.command(
+        0,
+        Command::Result(wirestate::rtmp::message::Response {
+            transaction_id: connect.transaction_id,
+            command_object: properties,
+            arguments: vec![success],
+        }),
+    );
+    let seen = server.until(|m| {
+        matches!(
+            &m.message,
+            Message::Command {
+                command: Command::CreateStream { .. },
+                ..
+            }
+        )
+    });
+    let Message::Command {
+        command: Command::CreateStream { transaction_id, .. },
+        ..
+    } = &seen.last().unwrap().message
+    else {
+        unreachable!()
+    };
+    server.command(
+        0,
+        Command::Result(wirestate::rtmp::message::Response {
+            transaction_id: *transaction_id,
+            command_object: Value::Null,
+            arguments: vec![1.0.into()],
+        }),
+    );
+    let seen = server.until(|m| {
+        matches!(
+            &m.message,
+            Message::Command {
+                command: Command::Play(_),
+                ..
+            }
+        )
+    });
+    let Message::Command {
+        command: Command::Play(play),
+        ..
+    } = &seen.last().unwrap().message
+    else {
+        unreachable!()
+    };
+    assert_eq!(play.name, "wirestate");
+
+    let status = |code: &str| Command::OnStatus {
+        transaction_id: 0.0,
+        info: Value::Object(vec![
+            ("level".into(), "status".into()),
+            ("code".into(), code.into()),
+        ]),
+    };
+    server.send(
+        0,
+        0,
+        Message::UserControl(wirestate::rtmp::message::UserControl::StreamBegin(1)),
+    );
+    server.command(1, status("NetStream.Play.Start"));
+    let base = 0x00FF_FF00u32;
+    let avc_config = Bytes::from_static(b"\x17\x00\x00\x00\x00\x01\x64\x00\x1f\xff\xe1\x00\x04\x67\x64\x00\x1f\x01\x00\x04\x68\xee\x3c\x80");
+    server.send(1, base, Message::Video(Video::new(avc_config)));
+    let mut sent = Vec::new();
+    for i in 0..20u32 {
+        let mut frame = vec![if i % 10 == 0 { 0x17 } else { 0x27 }, 1, 0, 0, 0];
+        frame.extend((0..1000 + i * 31).map(|b| ((b * 7) ^ i) as u8));
+        let timestamp = base + i * 40;
+        server.send(
+            1,
+            timestamp,
+            Message::Video(Video::new(Bytes::from(frame.clone()))),
+        );
+        sent.push((timestamp, frame));
+    }
+    server.send(
+        0,
+        0,
+        Message::UserControl(wirestate::rtmp::message::UserControl::StreamEof(1)),
+    );
+    server.command(1, status("NetStream.Play.Stop"));
+    server.flush();
+    // Give librtmp the stop, then close: rtmpdump finishes its file and exits.
+    let _ = server.until_quiet(Duration::from_millis(500));
+    drop(server);
+
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while rtmpdump.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = rtmpdump.kill();
+            panic!("rtmpdump did not finish");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let flv = std::fs::read(&out).expect("rtmpdump wrote an FLV file");
+    let _ = std::fs::remove_file(&out);
+    let frames: Vec<(u32, Vec<u8>)> = flv_tags(&flv)
+        .into_iter()
+        .filter(|(kind, _, body)| *kind == 9 && body.get(1) == Some(&1))
+        .map(|(_, timestamp, body)| (timestamp, body))
+        .collect();
+    let bodies: Vec<&Vec<u8>> = frames.iter().map(|f| &f.1).collect();
+    let sent_bodies: Vec<&Vec<u8>> = sent.iter().map(|f| &f.1).collect();
+    assert_eq!(
+        bodies, sent_bodies,
+        "librtmp received every frame byte for byte"
+    );
+    let steps: Vec<u32> = frames
+        .windows(2)
+        .map(|w| w[1].0.wrapping_sub(w[0].0))
+        .collect();
+    assert!(
+        steps.iter().all(|&s| s == 40),
+        "40 ms apart across 0xFFFFFF: {steps:?} ({frames:?})",
+        frames = frames.iter().map(|f| f.0).collect::<Vec<_>>()
+    );
 }

@@ -12,10 +12,10 @@ if command -v nginx >/dev/null 2>&1 && [ -e "$module" ]; then
 fi
 
 export DEBIAN_FRONTEND=noninteractive
-if ! apt-get install -y -qq nginx libnginx-mod-rtmp >/dev/null 2>&1; then
+if ! apt-get -o DPkg::Lock::Timeout=300 install -y -qq nginx libnginx-mod-rtmp >/dev/null 2>&1; then
     # The package lists may be missing or stale on a fresh machine.
-    apt-get update -qq >/dev/null
-    apt-get install -y -qq nginx libnginx-mod-rtmp >/dev/null
+    apt-get -o DPkg::Lock::Timeout=300 update -qq >/dev/null
+    apt-get -o DPkg::Lock::Timeout=300 install -y -qq nginx libnginx-mod-rtmp >/dev/null
 fi
 command -v nginx >/dev/null
 test -e "$module"
