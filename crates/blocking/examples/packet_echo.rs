@@ -28,11 +28,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let listener = TcpListener::bind(("127.0.0.1", port))?;
     println!("LISTENING {}", listener.local_addr()?.port());
     std::io::stdout().flush()?;
-    serve(listener, header)
+    serve(listener, header)?;
+    Ok(())
 }
 
 /// Accepts connections forever, each served by [`echo`] on its own thread.
-pub fn serve(listener: TcpListener, header: u8) -> Result<(), Box<dyn std::error::Error>> {
+pub fn serve(listener: TcpListener, header: u8) -> std::io::Result<()> {
     loop {
         let (socket, peer) = listener.accept()?;
         std::thread::spawn(move || match echo(socket, header) {
