@@ -25,8 +25,13 @@ pub enum Overflow {
     /// on (tokio-util's `LinesCodec` behaviour, as an event instead of an error).
     Discard,
     /// Hand the line over in pieces of exactly the maximum length flagged
-    /// `partial: true`; the last piece (at most the maximum) is not partial.
-    /// Erlang's `{packet,line}` with a small `buffer`.
+    /// `partial: true`; the last piece (at most the maximum, plus the
+    /// delimiter if kept) is not partial. Erlang's `{packet,line}` with a
+    /// small `buffer`. A piece never ends inside a delimiter.
+    ///
+    /// ```text
+    /// max 4, delimiter kept:  "abcdefghij\n"  ->  "abcd"+  "efgh"+  "ij\n"
+    /// ```
     Split,
 }
 
