@@ -3,65 +3,37 @@
 //! [`send`](Connection::send), one thread per connection.
 //!
 //! ```
-//! use std::io::{Read, Write};
-//! use std::net::{TcpListener, TcpStream};
+//! use std::net::{Shutdown, TcpListener, TcpStream};
 //! use bytes::Bytes;
 //! use wirestate_blocking::Connection;
-//! # use std::time::Instant;
-//! # use bytes::BytesMut;
-//! # use wirestate_core::Machine;
-//! # /// A toy protocol: newline-terminated lines; the command sends raw bytes.
-//! # #[derive(Default)]
-//! # struct Lines { buf: BytesMut, out: Vec<Bytes>, eof: bool }
-//! # impl Machine for Lines {
-//! #     type Event = Bytes;
-//! #     type Command = Bytes;
-//! #     type Error = std::io::Error;
-//! #     fn input_buffer(&mut self) -> &mut BytesMut { &mut self.buf }
-//! #     fn handle_buffered_input(&mut self, _: Instant) {}
-//! #     fn handle_eof(&mut self, _: Instant) { self.eof = true }
-//! #     fn handle_timeout(&mut self, _: Instant) {}
-//! #     fn handle_command(&mut self, cmd: Bytes, _: Instant) -> std::io::Result<()> {
-//! #         self.out.push(cmd);
-//! #         Ok(())
-//! #     }
-//! #     fn poll_event(&mut self) -> Option<std::io::Result<Bytes>> {
-//! #         let end = self.buf.iter().position(|&b| b == b'\n')?;
-//! #         let line = self.buf.split_to(end + 1).freeze();
-//! #         Some(Ok(line.slice(..end)))
-//! #     }
-//! #     fn poll_transmit(&mut self) -> Option<Bytes> {
-//! #         (!self.out.is_empty()).then(|| self.out.remove(0))
-//! #     }
-//! #     fn poll_timeout(&self) -> Option<Instant> { None }
-//! #     fn wants_read(&self) -> bool { !self.eof }
-//! #     fn is_closed(&self) -> bool { false }
-//! # }
+//! use wirestate_length::{Framing, LengthCommand, LengthEvent, LengthMachine};
+//! # type BoxError = Box<dyn std::error::Error + Send + Sync>;
 //!
+//! // An echo server for Erlang-style {packet,2} frames.
 //! let listener = TcpListener::bind("127.0.0.1:0")?;
 //! let addr = listener.local_addr()?;
-//! let server = std::thread::spawn(move || -> std::io::Result<()> {
+//! let server = std::thread::spawn(move || -> Result<(), BoxError> {
 //!     let (socket, _) = listener.accept()?;
-//!     // `Lines` is any Machine: Event = one line, Command = bytes to send.
-//!     let mut conn = Connection::new(socket, Lines::default());
+//!     let mut conn = Connection::new(socket, LengthMachine::new(Framing::erlang(2)));
 //!     while let Some(event) = conn.next_event() {
-//!         let line = event.map_err(std::io::Error::other)?;
-//!         let mut reply = b"you said: ".to_vec();
-//!         reply.extend_from_slice(&line);
-//!         reply.push(b'\n');
-//!         conn.send(Bytes::from(reply)).map_err(std::io::Error::other)?;
+//!         if let LengthEvent::Frame(payload) = event? {
+//!             conn.send(LengthCommand::Send(payload))?;
+//!         }
 //!     }
-//!     Ok(()) // the peer closed: every line was answered
+//!     Ok(()) // the client closed its side
 //! });
 //!
-//! let mut client = TcpStream::connect(addr)?;
-//! client.write_all(b"hello\nworld\n")?;
-//! client.shutdown(std::net::Shutdown::Write)?;
-//! let mut replies = String::new();
-//! client.read_to_string(&mut replies)?;
-//! assert_eq!(replies, "you said: hello\nyou said: world\n");
+//! // A client on the same driver.
+//! let socket = TcpStream::connect(addr)?;
+//! let mut client = Connection::new(socket, LengthMachine::new(Framing::erlang(2)));
+//! client.send(LengthCommand::Send(Bytes::from_static(b"hello")))?;
+//! let echo = client.next_event().unwrap()?;
+//! assert_eq!(echo, LengthEvent::Frame(Bytes::from_static(b"hello")));
+//!
+//! client.get_mut().shutdown(Shutdown::Write)?;
+//! assert!(client.next_event().is_none()); // the server closed too
 //! server.join().unwrap()?;
-//! # Ok::<(), std::io::Error>(())
+//! # Ok::<(), BoxError>(())
 //! ```
 //!
 //! # What the driver does
@@ -75,6 +47,10 @@
 //! straight into the machine's [`input_buffer`](Machine::input_buffer), at
 //! most [`DEFAULT_READ_SIZE`] bytes at a time (see
 //! [`Connection::with_read_size`]). It has no protocol behaviour of its own.
+//!
+//! Writes block until the peer took every byte, so the driver holds no more
+//! than one read beyond what the machine buffers, plus the transmits of one
+//! flush.
 //!
 //! The connection ends (`None`) when the machine
 //! [`is_closed`](Machine::is_closed), or after the peer's EOF once the

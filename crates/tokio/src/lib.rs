@@ -4,59 +4,38 @@
 //!
 //! ```
 //! use bytes::Bytes;
-//! use tokio::io::{AsyncReadExt, AsyncWriteExt};
+//! use wirestate_length::{Framing, LengthCommand, LengthError, LengthEvent, LengthMachine};
 //! use wirestate_tokio::Connection;
-//! # use std::time::Instant;
-//! # use bytes::BytesMut;
-//! # use wirestate_core::Machine;
-//! # /// A toy protocol: newline-terminated lines; the command sends raw bytes.
-//! # #[derive(Default)]
-//! # struct Lines { buf: BytesMut, out: Vec<Bytes>, eof: bool }
-//! # impl Machine for Lines {
-//! #     type Event = Bytes;
-//! #     type Command = Bytes;
-//! #     type Error = std::io::Error;
-//! #     fn input_buffer(&mut self) -> &mut BytesMut { &mut self.buf }
-//! #     fn handle_buffered_input(&mut self, _: Instant) {}
-//! #     fn handle_eof(&mut self, _: Instant) { self.eof = true }
-//! #     fn handle_timeout(&mut self, _: Instant) {}
-//! #     fn handle_command(&mut self, cmd: Bytes, _: Instant) -> std::io::Result<()> {
-//! #         self.out.push(cmd);
-//! #         Ok(())
-//! #     }
-//! #     fn poll_event(&mut self) -> Option<std::io::Result<Bytes>> {
-//! #         let end = self.buf.iter().position(|&b| b == b'\n')?;
-//! #         let line = self.buf.split_to(end + 1).freeze();
-//! #         Some(Ok(line.slice(..end)))
-//! #     }
-//! #     fn poll_transmit(&mut self) -> Option<Bytes> {
-//! #         (!self.out.is_empty()).then(|| self.out.remove(0))
-//! #     }
-//! #     fn poll_timeout(&self) -> Option<Instant> { None }
-//! #     fn wants_read(&self) -> bool { !self.eof }
-//! #     fn is_closed(&self) -> bool { false }
-//! # }
 //!
 //! # #[tokio::main(flavor = "current_thread")]
-//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
 //! // An in-memory pipe stands in for a TcpStream.
-//! let (ours, mut theirs) = tokio::io::duplex(64 * 1024);
+//! let (client_io, server_io) = tokio::io::duplex(64 * 1024);
+//!
+//! // An echo server for Erlang-style {packet,2} frames.
 //! let server = tokio::spawn(async move {
-//!     // `Lines` is any Machine: Event = one line, Command = bytes to send.
-//!     let mut conn = Connection::new(ours, Lines::default());
+//!     let mut conn = Connection::new(server_io, LengthMachine::new(Framing::erlang(2)));
 //!     while let Some(event) = conn.next_event().await {
-//!         let line = event?;
-//!         let reply = [b"you said: ", &line[..], b"\n"].concat();
-//!         conn.send(Bytes::from(reply)).await?;
+//!         if let LengthEvent::Frame(payload) = event? {
+//!             conn.send(LengthCommand::Send(payload)).await?;
+//!         }
 //!     }
-//!     Ok::<_, wirestate_tokio::Error<std::io::Error>>(())
+//!     Ok::<_, wirestate_tokio::Error<LengthError>>(()) // the client closed its side
 //! });
 //!
-//! theirs.write_all(b"hello\nworld\n").await?;
-//! theirs.shutdown().await?;
-//! let mut replies = String::new();
-//! theirs.read_to_string(&mut replies).await?;
-//! assert_eq!(replies, "you said: hello\nyou said: world\n");
+//! // A client on the same driver.
+//! let mut client = Connection::new(client_io, LengthMachine::new(Framing::erlang(2)));
+//! client.send(LengthCommand::Send(Bytes::from_static(b"hello"))).await?;
+//! let echo = client.next_event().await.unwrap()?;
+//! assert_eq!(echo, LengthEvent::Frame(Bytes::from_static(b"hello")));
+//!
+//! // It is also a Sink of commands and a Stream of events.
+//! use futures_util::{SinkExt, StreamExt};
+//! client.feed(LengthCommand::Send(Bytes::from_static(b"a"))).await?;
+//! client.feed(LengthCommand::Send(Bytes::from_static(b"b"))).await?;
+//! client.close().await?; // flush both frames, then shut down our side
+//! let rest: Vec<_> = client.collect().await;
+//! assert_eq!(rest.len(), 2); // both echoes, then the server closed too
 //! server.await??;
 //! # Ok(())
 //! # }
@@ -80,6 +59,19 @@
 //!
 //! To use the machine's inherent API, call it through
 //! [`Connection::machine_mut`], then [`Connection::flush`].
+//!
+//! A machine that neither wants input nor has a deadline or an event waits
+//! for the application: the event stream then stays pending until a command
+//! arrives through the `Sink` (from another task, after `split`) or the
+//! caller changes the machine and polls again.
+//!
+//! # Memory
+//!
+//! Beyond what the machine buffers, the driver holds the transmits not yet
+//! written. Reading pauses while at least the write high-water mark
+//! ([`DEFAULT_WRITE_HIGH_WATER`]) of them wait for a slow peer, and
+//! `Sink::poll_ready` waits below it, so a peer that stops reading cannot
+//! make an echoing connection grow without bound.
 //!
 //! # Time
 //!

@@ -11,7 +11,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use support::{frame, Tiny, TinyCommand, TinyError, TinyEvent, GOODBYE};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use wirestate_core::{IdleError, IdleTimeout};
@@ -416,4 +416,43 @@ async fn stream_and_sink_echo_over_a_pipe() {
     SinkExt::close(&mut client).await.unwrap();
     assert!(client.next().await.is_none());
     assert_eq!(server.await.unwrap(), 3);
+}
+
+/// Records whether it was woken.
+struct Flag(std::sync::atomic::AtomicBool);
+
+impl std::task::Wake for Flag {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn a_command_wakes_the_waiting_event_side() {
+    // The machine waits for the application: not reading, no deadline.
+    let reads = vec![
+        Step::Data(vec![9, 1, 2]),
+        Step::Data(vec![3, 4, 5, 6, 7, 8, 9]),
+    ];
+    let mut machine = Tiny::new();
+    machine.high_water = 2;
+    let mut conn = Connection::new(Script::new(reads), machine);
+    let flag = std::sync::Arc::new(Flag(false.into()));
+    let waker = std::task::Waker::from(flag.clone());
+    let mut cx = Context::from_waker(&waker);
+
+    assert!(Pin::new(&mut conn).poll_next(&mut cx).is_pending());
+    assert!(!flag.0.load(std::sync::atomic::Ordering::SeqCst));
+    // A command through the Sink (as from another task after `split`).
+    Pin::new(&mut conn).start_send(TinyCommand::Resume).unwrap();
+    assert!(
+        flag.0.load(std::sync::atomic::Ordering::SeqCst),
+        "not woken"
+    );
+    match Pin::new(&mut conn).poll_next(&mut cx) {
+        Poll::Ready(Some(Ok(event))) => {
+            assert_eq!(event, frame_event(&[1, 2, 3, 4, 5, 6, 7, 8, 9]))
+        }
+        other => panic!("expected the frame, got {other:?}"),
+    }
 }

@@ -37,6 +37,8 @@ pub enum TinyCommand {
     Send(Bytes),
     /// Queue the goodbye (an empty frame) and close.
     Close,
+    /// Lift the high-water mark: want input again.
+    Resume,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -116,6 +118,7 @@ impl Machine for Tiny {
                 self.out.push_back(Bytes::from_static(GOODBYE));
                 self.closed = true;
             }
+            TinyCommand::Resume => self.high_water = usize::MAX,
         }
         Ok(())
     }
