@@ -18,10 +18,10 @@ mod peers;
 
 // The examples' own code, so the interop tests exercise exactly what ships.
 #[allow(dead_code)]
-#[path = "../crates/blocking/examples/packet_echo.rs"]
+#[path = "../crates/blocking/examples/packet_echo_blocking.rs"]
 mod blocking_echo;
 #[allow(dead_code)]
-#[path = "../crates/tokio/examples/packet_echo.rs"]
+#[path = "../crates/tokio/examples/packet_echo_tokio.rs"]
 mod tokio_echo;
 
 use std::io;

@@ -3,7 +3,7 @@
 //! connection closed after 120 s without input (`gen_tcp:recv(S, 0, 120000)`).
 //!
 //! ```text
-//! cargo run -p wirestate-tokio --example packet_echo -- [PORT] [2|4]
+//! cargo run -p wirestate-tokio --example packet_echo_tokio -- [PORT] [2|4]
 //! ```
 //!
 //! Listens on 127.0.0.1 (port 0, the default, picks a free one), prints
