@@ -1,1 +1,251 @@
-fn main() {}
+//! `wirestate`: inspect recorded captures with the wirestate codecs, and serve
+//! demo endpoints on them.
+//!
+//! ```text
+//! wirestate inspect                                    # the sample captures compiled in
+//! wirestate inspect --protocol length --framing erlang4 --json FILE
+//! wirestate serve length --listen 127.0.0.1:4000       # a {packet,2} echo server
+//! ```
+#![forbid(unsafe_code)]
+
+mod length;
+mod lines;
+mod output;
+mod rtmp;
+mod rtmp_serve;
+mod websocket;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use output::Printer;
+
+/// How long the demo servers keep a connection without input (Erlang's
+/// classic 120 s).
+pub const IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Tells whoever started the server where it listens: one stdout line
+/// `LISTENING <port>` (the peer tests wait for it).
+pub fn announce(listener: &tokio::net::TcpListener) -> std::io::Result<()> {
+    use std::io::Write;
+    let port = listener.local_addr()?.port();
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "LISTENING {port}")?;
+    stdout.flush()
+}
+
+#[derive(Parser)]
+#[command(
+    name = "wirestate",
+    version,
+    about = "Inspect captures and serve demo endpoints with the wirestate Sans-IO codecs"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Decode a raw byte stream (a `.c2s.bin`/`.s2c.bin` capture) and print one
+    /// event per line. Without FILE, decodes the sample captures built in.
+    Inspect(InspectArgs),
+    /// Run a demo server on 127.0.0.1.
+    #[command(subcommand)]
+    Serve(ServeCommand),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Protocol {
+    Length,
+    Lines,
+    Websocket,
+    Rtmp,
+}
+
+/// Which side of a WebSocket connection wrote the capture's bytes is decoded
+/// by the opposite role.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum WsRole {
+    /// Decode what a client sent (a `.c2s.bin`), as a server does.
+    Server,
+    /// Decode what a server sent (a `.s2c.bin`), as a client does.
+    Client,
+}
+
+#[derive(clap::Args)]
+struct InspectArgs {
+    /// The protocol to decode FILE with (all of them for the built-in samples).
+    #[arg(long, value_enum)]
+    protocol: Option<Protocol>,
+    /// length: the framing (erlang1, erlang2, erlang4, u8, u16, u16le, u24,
+    /// u32, u32le, u64, varint ...).
+    #[arg(long, default_value = "erlang2")]
+    framing: String,
+    /// length: the maximum frame length, larger frames are an error; lines:
+    /// the maximum line length.
+    #[arg(long)]
+    max: Option<usize>,
+    /// lines: the delimiter (lf, crlf, or one byte such as `;` or `0x00`).
+    #[arg(long, default_value = "lf")]
+    delimiter: String,
+    /// lines: read the data blocks that follow memcached `VALUE`/`set` lines
+    /// as raw bytes.
+    #[arg(long)]
+    memcached: bool,
+    /// websocket: the role to decode with (server for client bytes).
+    #[arg(long, value_enum, default_value = "server")]
+    role: WsRole,
+    /// Print JSON lines instead of text.
+    #[arg(long)]
+    json: bool,
+    /// The capture to decode.
+    file: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum ServeCommand {
+    /// An Erlang-style `{packet,2}` echo server with a 120 s idle timeout.
+    Length {
+        /// Where to listen (loopback only in tests).
+        #[arg(long, default_value = "127.0.0.1:4000")]
+        listen: SocketAddr,
+        /// The framing, as for `inspect --framing`.
+        #[arg(long, default_value = "erlang2")]
+        framing: String,
+    },
+    /// A line echo server.
+    Lines {
+        /// Where to listen.
+        #[arg(long, default_value = "127.0.0.1:4001")]
+        listen: SocketAddr,
+    },
+    /// A WebSocket echo server.
+    Websocket {
+        /// Where to listen.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+    },
+    /// An RTMP ingest and relay server: publishers are recorded and relayed
+    /// live to players.
+    Rtmp {
+        /// Where to listen.
+        #[arg(long, default_value = "127.0.0.1:1935")]
+        listen: SocketAddr,
+        /// Record each published stream to an FLV file in this directory.
+        #[arg(long)]
+        record: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Inspect(args) => inspect(args),
+        Command::Serve(cmd) => serve(cmd),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("wirestate: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn inspect(args: InspectArgs) -> Result<(), String> {
+    let stdout = Box::new(std::io::BufWriter::new(std::io::stdout().lock()));
+    let mut out = Printer::new(stdout, args.json);
+    let io_err = |e: std::io::Error| e.to_string();
+    match args.file {
+        None => {
+            let all = args.protocol.is_none();
+            if all || args.protocol == Some(Protocol::Length) {
+                for sample in length::SAMPLES {
+                    out.section(sample.name).map_err(io_err)?;
+                    length::inspect(sample.bytes, (sample.framing)(), &mut out).map_err(io_err)?;
+                }
+            }
+            if all || args.protocol == Some(Protocol::Lines) {
+                for sample in lines::SAMPLES {
+                    out.section(sample.name).map_err(io_err)?;
+                    lines::inspect(sample.bytes, &(sample.options)(), &mut out).map_err(io_err)?;
+                }
+            }
+            if all || args.protocol == Some(Protocol::Websocket) {
+                for sample in websocket::SAMPLES {
+                    out.section(sample.name).map_err(io_err)?;
+                    websocket::inspect(sample.bytes, sample.role, &mut out).map_err(io_err)?;
+                }
+            }
+            if all || args.protocol == Some(Protocol::Rtmp) {
+                for sample in rtmp::SAMPLES {
+                    out.section(sample.name).map_err(io_err)?;
+                    rtmp::inspect(sample.bytes, &mut out).map_err(io_err)?;
+                }
+            }
+        }
+        Some(path) => {
+            let input =
+                std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            match args.protocol {
+                None => return Err("inspecting a file needs --protocol".into()),
+                Some(Protocol::Length) => {
+                    let mut framing = length::framing_from_name(&args.framing)?;
+                    if let Some(max) = args.max {
+                        framing = framing.max_frame_length(max);
+                    }
+                    length::inspect(&input, framing, &mut out).map_err(io_err)?;
+                }
+                Some(Protocol::Lines) => {
+                    let opts = lines::LinesInspectOptions {
+                        delimiter: args.delimiter,
+                        max: args.max,
+                        memcached: args.memcached,
+                    };
+                    lines::inspect(&input, &opts, &mut out).map_err(io_err)?;
+                }
+                Some(Protocol::Websocket) => {
+                    let role = match args.role {
+                        WsRole::Server => wirestate_websocket::Role::Server,
+                        WsRole::Client => wirestate_websocket::Role::Client,
+                    };
+                    websocket::inspect(&input, role, &mut out).map_err(io_err)?;
+                }
+                Some(Protocol::Rtmp) => rtmp::inspect(&input, &mut out).map_err(io_err)?,
+            }
+        }
+    }
+    out.flush().map_err(io_err)
+}
+
+fn serve(cmd: ServeCommand) -> Result<(), String> {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+    match cmd {
+        ServeCommand::Length { listen, framing } => {
+            let framing = length::framing_from_name(&framing)?;
+            runtime
+                .block_on(length::serve(listen, framing))
+                .map_err(|e| e.to_string())
+        }
+        ServeCommand::Lines { listen } => runtime
+            .block_on(lines::serve(listen))
+            .map_err(|e| e.to_string()),
+        ServeCommand::Websocket { listen } => runtime
+            .block_on(websocket::serve(listen))
+            .map_err(|e| e.to_string()),
+        ServeCommand::Rtmp { listen, record } => runtime
+            .block_on(rtmp_serve::serve(listen, record))
+            .map_err(|e| e.to_string()),
+    }
+}

@@ -18,11 +18,6 @@ impl Printer {
         Printer { out, json }
     }
 
-    /// Whether this printer writes JSON lines.
-    pub fn is_json(&self) -> bool {
-        self.json
-    }
-
     /// Prints one event: `json` with `--json`, `text` otherwise.
     pub fn emit(&mut self, json: serde_json::Value, text: impl Display) -> io::Result<()> {
         if self.json {
@@ -54,14 +49,10 @@ pub fn sha256_hex(data: &[u8]) -> String {
         .collect()
 }
 
-/// `data` as text for a one-line summary: printable ASCII as is, the rest
+/// `data` as a quoted one-line summary: printable ASCII as is, the rest
 /// escaped, cut after `max` bytes.
 pub fn preview(data: &[u8], max: usize) -> String {
-    let mut text: String = data[..data.len().min(max)]
-        .escape_ascii()
-        .to_string();
-    if data.len() > max {
-        text.push_str("...");
-    }
-    text
+    let shown = &data[..data.len().min(max)];
+    let ellipsis = if data.len() > max { "..." } else { "" };
+    format!("\"{}\"{ellipsis}", shown.escape_ascii())
 }

@@ -299,3 +299,34 @@ pub async fn serve(listen: std::net::SocketAddr) -> io::Result<()> {
         });
     }
 }
+
+/// A capture compiled into the binary, decoded when `inspect` gets no file.
+pub struct Sample {
+    /// The capture's file name.
+    pub name: &'static str,
+    /// Its bytes.
+    pub bytes: &'static [u8],
+    /// The role that reads these bytes.
+    pub role: Role,
+}
+
+/// Both sides of a recorded connection in which the Python `websockets`
+/// server closes with 1009 (message too big).
+pub const SAMPLES: &[Sample] = &[
+    Sample {
+        name: "websocket/ws_py_server_close_1009.c2s.bin",
+        bytes: include_bytes!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/captures/websocket/ws_py_server_close_1009.c2s.bin"
+        )),
+        role: Role::Server,
+    },
+    Sample {
+        name: "websocket/ws_py_server_close_1009.s2c.bin",
+        bytes: include_bytes!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/captures/websocket/ws_py_server_close_1009.s2c.bin"
+        )),
+        role: Role::Client,
+    },
+];

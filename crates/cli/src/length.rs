@@ -1,0 +1,157 @@
+//! `inspect --protocol length` and `serve length`.
+
+use std::io;
+use std::time::Instant;
+
+use wirestate_core::Machine;
+use wirestate_length::{Framing, LengthEvent, LengthField, LengthMachine};
+
+use crate::output::{preview, sha256_hex, Printer};
+
+/// The framings `--framing` accepts, by name.
+pub const FRAMING_NAMES: &[&str] = &[
+    "erlang1", "erlang2", "erlang4", "u8", "u16", "u16le", "u24", "u24le", "u32", "u32le", "u64",
+    "u64le", "varint",
+];
+
+/// Parses a `--framing` name: `erlangN` is Erlang's `{packet,N}`; `uN` is an
+/// N-bit big-endian length field (`le` suffix: little endian); `varint` is
+/// unsigned LEB128. The header is stripped in every case.
+pub fn framing_from_name(name: &str) -> Result<Framing, String> {
+    let little = name.ends_with("le");
+    let field = match name.trim_end_matches("le") {
+        "erlang1" => return Ok(Framing::erlang(1)),
+        "erlang2" => return Ok(Framing::erlang(2)),
+        "erlang4" => return Ok(Framing::erlang(4)),
+        "u8" => LengthField::U8,
+        "u16" => LengthField::U16,
+        "u24" => LengthField::U24,
+        "u32" => LengthField::U32,
+        "u64" => LengthField::U64,
+        "varint" if !little => LengthField::Varint,
+        _ => {
+            return Err(format!(
+                "unknown framing {name:?}; expected one of {}",
+                FRAMING_NAMES.join(", ")
+            ))
+        }
+    };
+    let framing = Framing::new(field);
+    Ok(if little {
+        framing.little_endian()
+    } else {
+        framing
+    })
+}
+
+/// Decodes `input` as one byte stream of length-prefixed frames and prints a
+/// line per frame, per skipped oversize frame, and for the error that ends the
+/// stream, if any (EOF inside a frame is one).
+pub fn inspect(input: &[u8], framing: Framing, out: &mut Printer) -> io::Result<()> {
+    let now = Instant::now();
+    let mut machine = LengthMachine::new(framing);
+    machine.handle_input(input, now);
+    machine.handle_eof(now);
+    while let Some(event) = machine.poll_event() {
+        match event {
+            Ok(LengthEvent::Frame(frame)) => out.emit(
+                serde_json::json!({
+                    "event": "frame",
+                    "len": frame.len(),
+                    "sha256": sha256_hex(&frame),
+                }),
+                format_args!("frame len={} {}", frame.len(), preview(&frame, 48)),
+            )?,
+            Ok(LengthEvent::Oversize { len }) => out.emit(
+                serde_json::json!({ "event": "oversize", "len": len }),
+                format_args!("oversize len={len} (skipped)"),
+            )?,
+            Err(error) => out.emit(
+                serde_json::json!({ "event": "error", "error": error.to_string() }),
+                format_args!("error: {error}"),
+            )?,
+        }
+    }
+    Ok(())
+}
+
+/// A capture compiled into the binary, decoded when `inspect` gets no file.
+pub struct Sample {
+    /// The capture's file name.
+    pub name: &'static str,
+    /// Its bytes.
+    pub bytes: &'static [u8],
+    /// How the peer framed it.
+    pub framing: fn() -> Framing,
+}
+
+macro_rules! capture {
+    ($file:literal) => {
+        include_bytes!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/captures/length/",
+            $file
+        ))
+    };
+}
+
+/// The recorded Erlang `gen_tcp` captures, with the framing each was made with.
+pub const SAMPLES: &[Sample] = &[
+    Sample {
+        name: "length/erl_packet2_basic.c2s.bin",
+        bytes: capture!("erl_packet2_basic.c2s.bin"),
+        framing: || Framing::erlang(2),
+    },
+    Sample {
+        name: "length/erl_packet4_basic.c2s.bin",
+        bytes: capture!("erl_packet4_basic.c2s.bin"),
+        framing: || Framing::erlang(4),
+    },
+    Sample {
+        // Recorded with {packet_size, 1024}: the 2000-byte frame is fatal.
+        name: "length/erl_packet2_oversize.c2s.bin",
+        bytes: capture!("erl_packet2_oversize.c2s.bin"),
+        framing: || Framing::erlang(2).max_frame_length(1024),
+    },
+];
+
+/// The `{packet,N}` echo server of the classic OTP tutorial: every frame comes
+/// back with the same framing; a connection with no input for 120 s is closed.
+/// Prints `LISTENING <port>` once bound.
+pub async fn serve(listen: std::net::SocketAddr, framing: Framing) -> io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    crate::announce(&listener)?;
+    loop {
+        let (stream, peer) = listener.accept().await?;
+        let machine = wirestate_core::IdleTimeout::new(
+            LengthMachine::new(framing.clone()),
+            crate::IDLE_TIMEOUT,
+            wirestate_tokio::now(),
+        );
+        tokio::spawn(async move {
+            tracing::info!(%peer, "connected");
+            let mut conn = wirestate_tokio::Connection::new(stream, machine);
+            while let Some(event) = conn.next_event().await {
+                match event {
+                    Ok(LengthEvent::Frame(frame)) => {
+                        if let Err(error) = conn.machine_mut().get_mut().send(frame) {
+                            tracing::warn!(%peer, %error, "cannot echo");
+                            break;
+                        }
+                    }
+                    Ok(LengthEvent::Oversize { len }) => {
+                        tracing::warn!(%peer, len, "skipped an oversize frame")
+                    }
+                    Err(error) => {
+                        tracing::info!(%peer, %error, "connection ended");
+                        break;
+                    }
+                }
+            }
+            if let Err(error) = conn.flush().await {
+                tracing::debug!(%peer, %error, "flush on close failed");
+            }
+            tracing::info!(%peer, "closed");
+        });
+    }
+}
