@@ -1,0 +1,48 @@
+//! A WebSocket echo server on the tokio driver: every text and binary message
+//! comes back unchanged, pings are answered, closes are echoed. This is the
+//! server scripts/autobahn.sh runs the Autobahn fuzzing client against.
+//!
+//! ```text
+//! cargo run -p wirestate-websocket --example echo_server -- 127.0.0.1:9001
+//! ```
+//!
+//! Prints `LISTENING <port>` once bound (port 0 picks a free one).
+
+use std::net::SocketAddr;
+
+use wirestate_websocket::{Config, Event, Message, WsServer};
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> std::io::Result<()> {
+    let addr: SocketAddr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:9001".into())
+        .parse()
+        .map_err(std::io::Error::other)?;
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    println!("LISTENING {}", listener.local_addr()?.port());
+    loop {
+        let (stream, _) = listener.accept().await?;
+        stream.set_nodelay(true)?;
+        tokio::spawn(async move {
+            let mut conn =
+                wirestate_tokio::Connection::new(stream, WsServer::auto_accept(Config::default()));
+            while let Some(event) = conn.next_event().await {
+                let echoed = match event {
+                    Ok(Event::Message(Message::Text(text))) => conn.machine_mut().send_text(text),
+                    Ok(Event::Message(Message::Binary(data))) => {
+                        conn.machine_mut().send_binary(data)
+                    }
+                    Ok(_) => Ok(()),
+                    // A peer violation: the machine already queued its close
+                    // frame; the driver writes it before ending.
+                    Err(_) => break,
+                };
+                if echoed.is_err() {
+                    break;
+                }
+            }
+            let _ = conn.flush().await;
+        });
+    }
+}
