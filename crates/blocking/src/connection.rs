@@ -83,7 +83,9 @@ impl<M: Machine, S: Transport> Connection<M, S> {
     ///
     /// When the machine's [`poll_timeout`](Machine::poll_timeout) deadline
     /// passes while waiting, [`handle_timeout`](Machine::handle_timeout) is
-    /// called. After EOF the driver no longer waits for deadlines.
+    /// called. After EOF the driver no longer waits for deadlines. Writes
+    /// block until the peer takes the bytes; give the socket a write timeout
+    /// (`TcpStream::set_write_timeout`) if the peer may stop reading.
     pub fn next_event(&mut self) -> Option<Result<M::Event, Error<M::Error>>> {
         loop {
             if self.state == State::Done {

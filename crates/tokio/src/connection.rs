@@ -120,8 +120,9 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
     /// Waits for the next event; the same as `StreamExt::next`.
     ///
     /// - `Some(Ok(event))`: an event.
-    /// - `Some(Err(Error::Machine(_)))`: the machine failed; its goodbye (if
-    ///   any) was written and the write side shut down. Then `None`.
+    /// - `Some(Err(Error::Machine(_)))`: the machine failed. Its goodbye (if
+    ///   any) was written and the write side shut down, or, when the peer is
+    ///   not taking bytes, that continues while you poll on. Then `None`.
     /// - `Some(Err(Error::Io(_)))`: the transport failed. Then `None`.
     /// - `None`: the connection ended, because the machine
     ///   [`is_closed`](Machine::is_closed), or because the peer closed its
@@ -129,7 +130,9 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
     ///   were written and the write side was shut down.
     ///
     /// Cancel safe: dropping the future loses nothing, all state lives in the
-    /// connection. After EOF the driver no longer waits for deadlines.
+    /// connection. After EOF the driver no longer waits for deadlines, and
+    /// the final flush waits for the peer as long as it takes: bound it with
+    /// `tokio::time::timeout` if the peer may stop reading.
     pub async fn next_event(&mut self) -> Option<Result<M::Event, Error<M::Error>>> {
         poll_fn(|cx| self.poll_next_event(cx)).await
     }
@@ -285,7 +288,16 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
     /// Writes the last transmits, shuts down the write side, then reports the
     /// machine's failure if there was one.
     fn poll_closing(&mut self, cx: &mut Context<'_>) -> Poll<Option<EventResult<M>>> {
-        let closed = match ready!(self.poll_write_side(cx)) {
+        let written = match self.poll_write_side(cx) {
+            // A peer that does not read must not hide the machine's error:
+            // report it now, and go on writing the goodbye on later polls.
+            Poll::Pending => match self.failure.take() {
+                Some(failure) => return Poll::Ready(Some(Err(Error::Machine(failure)))),
+                None => return Poll::Pending,
+            },
+            Poll::Ready(written) => written,
+        };
+        let closed = match written {
             Ok(()) => match ready!(Pin::new(&mut self.stream).poll_shutdown(cx)) {
                 Err(e) if e.kind() != io::ErrorKind::NotConnected => Err(e),
                 _ => Ok(()),

@@ -456,3 +456,28 @@ fn a_command_wakes_the_waiting_event_side() {
         other => panic!("expected the frame, got {other:?}"),
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_fatal_error_is_not_held_back_by_a_peer_that_does_not_read() {
+    let (ours, mut theirs) = tokio::io::duplex(4);
+    let mut conn = Connection::new(ours, Tiny::new());
+    conn.machine_mut()
+        .handle_command(TinyCommand::Send(Bytes::from(vec![7; 100])), now())
+        .unwrap();
+    theirs.write_all(&[5, b'x']).await.unwrap();
+    theirs.shutdown().await.unwrap();
+
+    // The peer reads nothing, yet the error arrives.
+    let first = tokio::time::timeout(Duration::from_secs(60), conn.next_event()).await;
+    match first.expect("the error was held back") {
+        Some(Err(Error::Machine(TinyError::Truncated(2)))) => {}
+        other => panic!("expected the truncation error, got {other:?}"),
+    }
+    // The queued bytes still go out once the peer reads; then the end.
+    assert!(stays_pending(&mut conn).await);
+    let mut received = Vec::new();
+    let (end, read) = tokio::join!(conn.next_event(), theirs.read_to_end(&mut received));
+    assert!(end.is_none());
+    read.unwrap();
+    assert_eq!(received, frame(&[7; 100]));
+}
