@@ -54,3 +54,8 @@ pub use wirestate_tokio as tokio;
 /// The blocking `std::net` driver (`wirestate-blocking`).
 #[cfg(feature = "blocking")]
 pub use wirestate_blocking as blocking;
+
+// Keeps the README's example compiling and passing.
+#[cfg(all(doctest, feature = "length"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
