@@ -13,7 +13,8 @@
 use std::io::Write;
 use std::time::Duration;
 
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpListener;
 use wirestate_core::{IdleError, IdleTimeout};
 use wirestate_length::{Framing, LengthCommand, LengthError, LengthEvent, LengthMachine};
 use wirestate_tokio::{Connection, Error};
@@ -46,9 +47,13 @@ pub async fn serve(listener: TcpListener, header: u8) -> std::io::Result<()> {
     }
 }
 
-/// Echoes every `{packet,N}` frame until the peer closes (returns how many
-/// frames), the idle timeout passes, or something fails.
-pub async fn echo(socket: TcpStream, header: u8) -> Result<u64, Error<IdleError<LengthError>>> {
+/// Echoes every `{packet,N}` frame on `socket` (a `TcpStream`, or any
+/// other byte stream) until the peer closes (returns how many frames), the
+/// idle timeout passes, or something fails.
+pub async fn echo<S>(socket: S, header: u8) -> Result<u64, Error<IdleError<LengthError>>>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     let framing = LengthMachine::new(Framing::erlang(header));
     // The start time comes from the driver's clock, like every later `now`.
     let machine = IdleTimeout::new(framing, IDLE, wirestate_tokio::now());
