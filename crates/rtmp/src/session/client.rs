@@ -451,6 +451,15 @@ impl ClientSession {
                     self.create_transaction = None;
                     let id = response.stream_id().unwrap_or_default();
                     self.stream_created(id as u32);
+                    // Reported too: a poll that queued transmits returns an
+                    // event, so a driver writes right after it.
+                    self.events.push_back(ClientEvent::Other(MessageEvent {
+                        message: Message::Command {
+                            amf3,
+                            command: Command::Result(response),
+                        },
+                        ..event
+                    }));
                 }
                 Command::Error(response) => {
                     if Some(response.transaction_id) == self.create_transaction {

@@ -745,12 +745,15 @@ impl ServerSession {
             return;
         }
         match command {
+            // Answered here, and still reported: every poll that queues a
+            // transmit returns an event, so a driver writes right after it.
             Command::ReleaseStream { transaction_id, .. }
             | Command::FcPublish { transaction_id, .. } => {
                 let _ = self.send_command(
                     0,
                     status::result(transaction_id, Value::Null, vec![Value::Undefined]),
                 );
+                self.events.push_back(other(command));
             }
             Command::CreateStream { transaction_id, .. } => {
                 let answer = if self.streams.len() >= self.config.max_streams {
@@ -768,6 +771,7 @@ impl ServerSession {
                     )
                 };
                 let _ = self.send_command(0, answer);
+                self.events.push_back(other(command));
             }
             Command::Publish {
                 transaction_id,

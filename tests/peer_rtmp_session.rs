@@ -1,0 +1,435 @@
+#![cfg(feature = "peer-tests")]
+//! The RTMP sessions and `wirestate serve rtmp` against real peers (installed
+//! by scripts/peers/install-rtmp-peers.sh): FFmpeg publishes to and plays
+//! from our relay, rtmpdump plays from it, our ClientSession publishes to and
+//! plays from nginx-rtmp and plays from `ffmpeg -listen 1`, and an FFmpeg
+//! >= 6.1 publishes HEVC over Enhanced RTMP.
+//!
+//! Test media: 5 s of `testsrc` + `sine` from FFmpeg's lavfi, H.264 + AAC in
+//! an FLV file, generated once per test into a temporary directory.
+//! Every peer runs on 127.0.0.1 and is stopped by PID when the test ends.
+
+mod peers;
+
+#[path = "../crates/cli/src/rtmp_serve.rs"]
+mod rtmp_serve;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use wirestate::rtmp::flv::{FlvReader, TagType};
+
+/// What `rtmp_serve` reads from the crate root (the CLI defines the same).
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Where the in-process servers report their port (the CLI prints it).
+static ANNOUNCED: Mutex<Option<mpsc::Sender<u16>>> = Mutex::new(None);
+
+/// `rtmp_serve`'s announcement hook: hands the port to the test.
+pub fn announce(listener: &tokio::net::TcpListener) -> std::io::Result<()> {
+    let port = listener.local_addr()?.port();
+    if let Some(tx) = ANNOUNCED.lock().unwrap().as_ref() {
+        let _ = tx.send(port);
+    }
+    Ok(())
+}
+
+/// `serve rtmp` on a runtime thread of its own; stopped when dropped.
+struct Relay {
+    addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Relay {
+    fn start(record: Option<PathBuf>) -> Relay {
+        let (port_tx, port_rx) = mpsc::channel();
+        *ANNOUNCED.lock().unwrap() = Some(port_tx);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let listen = SocketAddr::from(([127, 0, 0, 1], 0));
+                tokio::select! {
+                    result = rtmp_serve::serve(listen, record) => result.unwrap(),
+                    _ = stopped => {}
+                }
+            });
+        });
+        let port = port_rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("relay listening");
+        Relay {
+            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    fn url(&self, key: &str) -> String {
+        format!("rtmp://127.0.0.1:{}/live/{key}", self.addr.port())
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        let _ = self.stop.take().map(|stop| stop.send(()));
+        let _ = self.thread.take().map(|thread| thread.join());
+    }
+}
+
+/// A child process stopped by PID when dropped.
+struct Proc(Option<Child>);
+
+impl Proc {
+    fn spawn(program: &str, args: &[&str]) -> Proc {
+        let child = Command::new(program)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {program}: {e}"));
+        Proc(Some(child))
+    }
+
+    /// Waits for the process to exit by itself, at most `limit`.
+    fn finish(mut self, limit: Duration) -> Output {
+        let deadline = Instant::now() + limit;
+        let mut child = self.0.take().unwrap();
+        while child.try_wait().unwrap().is_none() {
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let output = child.wait_with_output().unwrap();
+                panic!(
+                    "process did not finish in {limit:?}: {}",
+                    String::from_utf8_lossy(&output.stderr)
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        child.wait_with_output().unwrap()
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn run(program: &str, args: &[&str]) -> Output {
+    let output = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
+    assert!(
+        output.status.success(),
+        "{program} {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+fn ok(output: &Output, what: &str) {
+    assert!(
+        output.status.success(),
+        "{what} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!(
+            "wirestate-rtmp-{name}-{}-{}",
+            std::process::id(),
+            Instant::now().elapsed().as_nanos()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    fn path(&self, file: &str) -> PathBuf {
+        self.0.join(file)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn s(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+/// 5 s of test video and a sine tone, H.264 (no B-frames, a keyframe a
+/// second) + AAC, in FLV.
+fn make_media(ffmpeg: &str, dir: &TempDir, video_codec: &str) -> PathBuf {
+    let path = dir.path(&format!("source-{video_codec}.flv"));
+    run(
+        ffmpeg,
+        &[
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=320x240:rate=25",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:sample_rate=44100",
+            "-t",
+            "5",
+            "-c:v",
+            video_codec,
+            "-preset",
+            "ultrafast",
+            "-bf",
+            "0",
+            "-g",
+            "25",
+            "-c:a",
+            "aac",
+            "-b:a",
+            "64k",
+            "-f",
+            "flv",
+            s(&path),
+        ],
+    );
+    path
+}
+
+/// `(codec_type, pts)` of every packet, per ffprobe.
+fn packets(file: &Path) -> Vec<(String, i64)> {
+    let out = run(
+        "ffprobe",
+        &[
+            "-v",
+            "error",
+            "-show_entries",
+            "packet=codec_type,pts",
+            "-of",
+            "csv=p=0",
+            s(file),
+        ],
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(|line| {
+            let (kind, pts) = line.split_once(',').unwrap();
+            (kind.to_owned(), pts.parse().unwrap_or(-1))
+        })
+        .collect()
+}
+
+/// The codec names of the streams, per ffprobe (the given one).
+fn codecs(ffprobe: &str, file: &Path) -> Vec<String> {
+    let out = run(
+        ffprobe,
+        &[
+            "-v",
+            "error",
+            "-show_entries",
+            "stream=codec_name",
+            "-of",
+            "csv=p=0",
+            s(file),
+        ],
+    );
+    let mut codecs: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect();
+    codecs.sort();
+    codecs
+}
+
+fn of_kind(packets: &[(String, i64)], kind: &str) -> Vec<i64> {
+    packets
+        .iter()
+        .filter(|p| p.0 == kind)
+        .map(|p| p.1)
+        .collect()
+}
+
+/// Each kind of `got` is a non-empty tail of the same kind in `source`.
+fn assert_tail_of(source: &[(String, i64)], got: &[(String, i64)], what: &str) {
+    for kind in ["video", "audio"] {
+        let (src, got) = (of_kind(source, kind), of_kind(got, kind));
+        assert!(
+            got.len() >= src.len() / 2 && !got.is_empty(),
+            "{what}: only {} of {} {kind} packets",
+            got.len(),
+            src.len()
+        );
+        assert_eq!(
+            &src[src.len() - got.len()..],
+            &got[..],
+            "{what}: {kind} timestamps"
+        );
+    }
+}
+
+/// Publishes `file` to `url` in real time, stream copy.
+fn publish(ffmpeg: &str, file: &Path, url: &str) -> Proc {
+    Proc::spawn(
+        ffmpeg,
+        &[
+            "-v",
+            "error",
+            "-re",
+            "-i",
+            s(file),
+            "-c",
+            "copy",
+            "-f",
+            "flv",
+            url,
+        ],
+    )
+}
+
+/// Waits until `check` passes (a file written by another process gets
+/// complete); panics with its last message after `limit`.
+fn eventually(limit: Duration, mut check: impl FnMut() -> Result<(), String>) {
+    let deadline = Instant::now() + limit;
+    loop {
+        match check() {
+            Ok(()) => return,
+            Err(e) if Instant::now() > deadline => panic!("{e}"),
+            Err(_) => std::thread::sleep(Duration::from_millis(100)),
+        }
+    }
+}
+
+#[test]
+fn ffmpeg_publishes_and_the_recording_matches_the_source() {
+    let dir = TempDir::new("record");
+    let source = make_media("ffmpeg", &dir, "libx264");
+    let record = dir.path("rec");
+    let relay = Relay::start(Some(record.clone()));
+    let output = publish("ffmpeg", &source, &relay.url("cam1")).finish(Duration::from_secs(30));
+    ok(&output, "ffmpeg publish");
+
+    let recording = record.join("live_cam1.flv");
+    let expected = packets(&source);
+    assert!(of_kind(&expected, "video").len() >= 120);
+    assert!(of_kind(&expected, "audio").len() >= 200);
+    eventually(Duration::from_secs(10), || {
+        let file = std::fs::read(&recording).map_err(|e| e.to_string())?;
+        let mut reader = FlvReader::new(&file).map_err(|e| e.to_string())?;
+        let mut tags = 0;
+        while let Some(tag) = reader.next_tag().map_err(|e| e.to_string())? {
+            let _ = tag.tag_type == TagType::Video;
+            tags += 1;
+        }
+        if tags < expected.len() {
+            return Err(format!(
+                "{tags} tags recorded, {} packets sent",
+                expected.len()
+            ));
+        }
+        Ok(())
+    });
+    let got = packets(&recording);
+    for kind in ["video", "audio"] {
+        assert_eq!(
+            of_kind(&got, kind),
+            of_kind(&expected, kind),
+            "{kind} packets"
+        );
+    }
+    assert_eq!(codecs("ffprobe", &recording), ["aac", "h264"]);
+}
+
+#[test]
+fn ffmpeg_and_rtmpdump_play_from_the_relay_while_ffmpeg_publishes() {
+    let dir = TempDir::new("relay");
+    let source = make_media("ffmpeg", &dir, "libx264");
+    let relay = Relay::start(None);
+    let url = relay.url("wirestate");
+    let publisher = publish("ffmpeg", &source, &url);
+    let from_ffmpeg = dir.path("ffmpeg.flv");
+    let from_rtmpdump = dir.path("rtmpdump.flv");
+    let ffmpeg_player = Proc::spawn(
+        "ffmpeg",
+        &[
+            "-v",
+            "error",
+            "-y",
+            "-i",
+            &url,
+            "-c",
+            "copy",
+            "-f",
+            "flv",
+            s(&from_ffmpeg),
+        ],
+    );
+    let port = relay.addr.port().to_string();
+    let rtmpdump = Proc::spawn(
+        "bash",
+        &["tests/peers/rtmpdump_play.sh", &port, s(&from_rtmpdump)],
+    );
+    ok(&publisher.finish(Duration::from_secs(30)), "ffmpeg publish");
+    // The relay ends the players once the publisher is gone.
+    let player = ffmpeg_player.finish(Duration::from_secs(20));
+    ok(&player, "ffmpeg play");
+    let stderr = String::from_utf8_lossy(&player.stderr);
+    assert!(!stderr.contains("validating failed"), "{stderr}");
+    rtmpdump.finish(Duration::from_secs(20));
+
+    let expected = packets(&source);
+    for (file, what) in [
+        (&from_ffmpeg, "ffmpeg player"),
+        (&from_rtmpdump, "rtmpdump"),
+    ] {
+        assert_eq!(codecs("ffprobe", file), ["aac", "h264"], "{what}");
+        assert_tail_of(&expected, &packets(file), what);
+    }
+}
+
+#[test]
+fn ffmpeg_player_validates_our_digest_handshake() {
+    // FFmpeg's player sends a digest C1 and checks the digest of our S2; a
+    // bad one ends it with "Server response validating failed".
+    let dir = TempDir::new("digest");
+    let source = make_media("ffmpeg", &dir, "libx264");
+    let relay = Relay::start(None);
+    let url = relay.url("digest");
+    let publisher = publish("ffmpeg", &source, &url);
+    let player = Proc::spawn(
+        "ffmpeg",
+        &["-v", "verbose", "-i", &url, "-t", "2", "-f", "null", "-"],
+    );
+    let output = player.finish(Duration::from_secs(30));
+    ok(&output, "ffmpeg play");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("validating failed"), "{stderr}");
+    assert!(stderr.contains("h264"), "{stderr}");
+    drop(publisher);
+}
