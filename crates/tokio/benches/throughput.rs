@@ -1,6 +1,7 @@
 //! The tokio driver's read and write paths next to tokio-util's `Framed`
-//! with `LengthDelimitedCodec`, on the same `{packet,4}` traffic over an
-//! in-memory pipe: 4096 frames of 1 KiB.
+//! with `LengthDelimitedCodec`, on the same `{packet,4}` traffic (4096 frames
+//! of 1 KiB): reads over an in-memory pipe, writes over the pipe (which has no
+//! vectored writes) and over loopback TCP (which has).
 //!
 //! ```text
 //! cargo bench -p wirestate-tokio --bench throughput

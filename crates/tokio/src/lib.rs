@@ -78,6 +78,8 @@
 //! The driver passes tokio's clock ([`now`]) to the machine, so tests with
 //! paused time (`#[tokio::test(start_paused = true)]`) drive timeouts
 //! without waiting. Build machines that take a start time with [`now`] too.
+//! A machine with deadlines needs a runtime with the time driver enabled
+//! (`enable_time`, or `enable_all`; `#[tokio::main]` has it).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
