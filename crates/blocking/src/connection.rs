@@ -100,7 +100,6 @@ impl<M: Machine, S: Transport> Connection<M, S> {
                 Some(Err(e)) => {
                     // Fatal: send the goodbye, if any, then end. A write
                     // failure now matters less than the machine's reason.
-                    let _ = self.write_transmits();
                     let _ = self.shutdown_write();
                     self.state = State::Done;
                     return Some(Err(Error::Machine(e)));
