@@ -329,6 +329,10 @@ async fn eof_with_a_partial_frame_reports_the_machine_error_then_ends() {
     }
     assert!(conn.next_event().await.is_none());
     assert!(conn.next_event().await.is_none());
+    // The goodbye went out, then our side was shut down.
+    let mut received = Vec::new();
+    theirs.read_to_end(&mut received).await.unwrap();
+    assert_eq!(received, GOODBYE);
 }
 
 #[tokio::test]
@@ -479,5 +483,7 @@ async fn a_fatal_error_is_not_held_back_by_a_peer_that_does_not_read() {
     let (end, read) = tokio::join!(conn.next_event(), theirs.read_to_end(&mut received));
     assert!(end.is_none());
     read.unwrap();
-    assert_eq!(received, frame(&[7; 100]));
+    let mut expected = frame(&[7; 100]);
+    expected.extend(GOODBYE);
+    assert_eq!(received, expected);
 }

@@ -8,7 +8,8 @@ use bytes::{Bytes, BytesMut};
 use wirestate_core::Machine;
 
 /// `[len][len bytes]` frames, a deadline that turns into an event, a
-/// high-water mark for backpressure, and a close command with a goodbye.
+/// high-water mark for backpressure, and a goodbye (an empty frame) on close
+/// and on the fatal error (EOF inside a frame).
 #[derive(Debug, Default)]
 pub struct Tiny {
     buf: BytesMut,
@@ -137,7 +138,9 @@ impl Machine for Tiny {
                 return Some(Ok(TinyEvent::Frame(unit.split_off(1).freeze())));
             }
             if self.eof {
+                // Fatal: say goodbye, as WebSocket does with a close frame.
                 self.failed = true;
+                self.out.push_back(Bytes::from_static(GOODBYE));
                 return Some(Err(TinyError::Truncated(self.buf.len())));
             }
         }
