@@ -487,3 +487,64 @@ async fn a_fatal_error_is_not_held_back_by_a_peer_that_does_not_read() {
     expected.extend(GOODBYE);
     assert_eq!(received, expected);
 }
+
+/// `payloads` as `{packet,2}` frames.
+fn packet2_wire(payloads: &[Vec<u8>]) -> Vec<u8> {
+    let mut wire = Vec::new();
+    for payload in payloads {
+        wire.extend_from_slice(&u16::try_from(payload.len()).unwrap().to_be_bytes());
+        wire.extend_from_slice(payload);
+    }
+    wire
+}
+
+/// `wire` cut into reads of the given sizes (cycled), then EOF.
+fn reads_of(wire: &[u8], sizes: &[usize]) -> Vec<Step> {
+    let mut reads = Vec::new();
+    let mut at = 0;
+    for &size in sizes.iter().cycle() {
+        if at == wire.len() {
+            break;
+        }
+        let end = (at + size).min(wire.len());
+        reads.push(Step::Data(wire[at..end].to_vec()));
+        at = end;
+    }
+    reads.push(Step::Eof);
+    reads
+}
+
+proptest::proptest! {
+    /// However the peer's bytes are cut into reads, however little each write
+    /// takes and whether writes stall first, an echo through the driver
+    /// returns the same frames and writes exactly the same bytes.
+    #[test]
+    fn echo_does_not_depend_on_read_or_write_sizes(
+        payloads in proptest::collection::vec(proptest::collection::vec(0u8..=255, 0..300), 0..8),
+        read_sizes in proptest::collection::vec(1usize..64, 1..16),
+        max_write in 1usize..64,
+        stutter in proptest::bool::ANY,
+        read_size in 1usize..100,
+    ) {
+        use wirestate_length::{Framing, LengthCommand, LengthEvent, LengthMachine};
+        let wire = packet2_wire(&payloads);
+        let mut script = Script::new(reads_of(&wire, &read_sizes));
+        script.max_write = max_write;
+        script.stutter = stutter;
+        let machine = LengthMachine::new(Framing::erlang(2));
+        let mut conn = Connection::new(script, machine).with_read_size(read_size);
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let frames = runtime.block_on(async {
+            let mut frames = Vec::new();
+            while let Some(event) = conn.next_event().await {
+                let LengthEvent::Frame(payload) = event.unwrap() else { panic!("no limit set") };
+                frames.push(payload.to_vec());
+                conn.send(LengthCommand::Send(payload)).await.unwrap();
+            }
+            frames
+        });
+        proptest::prop_assert_eq!(&frames, &payloads);
+        proptest::prop_assert_eq!(&conn.get_ref().written, &wire);
+        proptest::prop_assert!(conn.get_ref().shut_down);
+    }
+}
