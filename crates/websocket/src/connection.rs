@@ -13,7 +13,7 @@
 //! Between messages the input buffer and the transmit queue are released, so
 //! an idle connection owns no heap memory besides the client's random source:
 //! measured on x86_64 (`tests/idle_heap.rs`, a counting allocator), an idle
-//! [`WsServer`](crate::WsServer) is its 440 inline bytes and nothing on the
+//! [`WsServer`](crate::WsServer) is its 472 inline bytes and nothing on the
 //! heap; a [`WsClient`](crate::WsClient) adds its boxed random source (32
 //! bytes for `SeededRandom`).
 //!
@@ -55,6 +55,10 @@ const READ_HIGH_WATER: usize = 64 << 10;
 
 /// Frames of this size or more get an unshared input buffer while they arrive.
 const LARGE_FRAME: usize = 4 << 10;
+
+/// That buffer may hold this much before the bytes that arrived justify more
+/// (the size of one ordinary read buffer, like tungstenite's default).
+const LARGE_FRAME_FLOOR: usize = 128 << 10;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -114,6 +118,10 @@ pub struct Connection {
     config: Config,
     rng: Option<Box<dyn RandomSource + Send>>,
     input: BytesMut,
+    /// Input that arrived after the end of a large frame in progress, kept
+    /// apart so the frame's buffer need not grow past the frame (it follows
+    /// `input` on the wire).
+    spill: BytesMut,
     decoder: FrameDecoder,
     /// Whether the sequencing rules were applied to the frame in progress.
     frame_started: bool,
@@ -164,6 +172,7 @@ impl Connection {
             config,
             rng,
             input: BytesMut::new(),
+            spill: BytesMut::new(),
             decoder: FrameDecoder::new(rules),
             frame_started: false,
             message: None,
@@ -189,7 +198,7 @@ impl Connection {
     /// Bytes of input buffered and not decoded yet (excluding reassembled
     /// fragments).
     pub fn buffered(&self) -> usize {
-        self.input.len()
+        self.input.len() + self.spill.len()
     }
 
     /// Queues a text message, split into frames of at most
@@ -331,6 +340,7 @@ impl Connection {
         }
         self.state = State::Failed;
         self.input = BytesMut::new();
+        self.spill = BytesMut::new();
         self.message = None;
         error
     }
@@ -417,6 +427,7 @@ impl Connection {
                 }
                 self.state = State::Closed;
                 self.input = BytesMut::new();
+                self.spill = BytesMut::new();
                 self.message = None;
                 Ok(Some(Event::Close(close)))
             }
@@ -496,6 +507,10 @@ impl Connection {
                     checked?;
                 }
                 Step::NeedMore => {
+                    if self.input.is_empty() && !self.spill.is_empty() {
+                        self.input = std::mem::take(&mut self.spill);
+                        continue;
+                    }
                     if self.input.is_empty() {
                         // Idle: give the memory back. Even with no spare
                         // capacity left, an empty handle still keeps the
@@ -503,8 +518,9 @@ impl Connection {
                         self.input = BytesMut::new();
                     }
                     if self.peer_eof {
-                        let buffered =
-                            self.input.len() + self.decoder.current().map_or(0, |h| h.header_len);
+                        let buffered = self.input.len()
+                            + self.spill.len()
+                            + self.decoder.current().map_or(0, |h| h.header_len);
                         return Err(WsError::AbnormalClosure { buffered });
                     }
                     return Ok(None);
@@ -519,11 +535,11 @@ impl Connection {
     /// with them, and growing a shared buffer copies everything buffered so
     /// far on every step. A fresh, unshared buffer sized for the frame grows
     /// no more. Its size follows what arrived, not what was announced: at most
-    /// twice the bytes already buffered, or [`READ_HIGH_WATER`] (one ordinary
+    /// twice the bytes already buffered, or [`LARGE_FRAME_FLOOR`] (one ordinary
     /// read buffer), whichever is larger. Costs one copy of the frame's first
     /// bytes.
     fn own_input_buffer(&mut self, payload_len: usize) {
-        let room = (2 * self.input.len()).max(READ_HIGH_WATER);
+        let room = (2 * self.input.len()).max(LARGE_FRAME_FLOOR);
         let mut own = BytesMut::with_capacity(payload_len.saturating_add(14).min(room));
         own.extend_from_slice(&self.input);
         self.input = own;
@@ -539,11 +555,36 @@ impl Connection {
         if !matches!(self.state, State::Open | State::CloseSent) {
             // Finished: whatever the peer still sends is ignored.
             self.input = BytesMut::new();
+            self.spill = BytesMut::new();
         }
     }
 
+    /// The buffer to append received bytes to (spilled bytes first merged
+    /// back, so appending keeps the wire order).
     pub(crate) fn input_mut(&mut self) -> &mut BytesMut {
+        if !self.spill.is_empty() {
+            let spill = std::mem::take(&mut self.spill);
+            self.input.extend_from_slice(&spill);
+        }
         &mut self.input
+    }
+
+    /// Appends received bytes. While a large frame arrives in a buffer of its
+    /// own, bytes past its end go to `spill` instead of growing that buffer
+    /// (which would copy the whole frame so far).
+    pub(crate) fn append_input(&mut self, data: &[u8]) {
+        if !self.spill.is_empty() {
+            self.spill.extend_from_slice(data);
+            return;
+        }
+        let missing = self.decoder.payload_missing(self.input.len());
+        let spare = self.input.capacity() - self.input.len();
+        if missing > 0 && data.len() > missing && data.len() > spare {
+            self.input.extend_from_slice(&data[..missing]);
+            self.spill.extend_from_slice(&data[missing..]);
+        } else {
+            self.input.extend_from_slice(data);
+        }
     }
 
     pub(crate) fn push_transmit(&mut self, bytes: Bytes) {
@@ -577,8 +618,13 @@ impl Machine for Connection {
     type Command = Command;
     type Error = WsError;
 
+    fn handle_input(&mut self, data: &[u8], now: Instant) {
+        self.append_input(data);
+        self.note_input(now);
+    }
+
     fn input_buffer(&mut self) -> &mut BytesMut {
-        &mut self.input
+        self.input_mut()
     }
 
     /// Records the arrival time (keepalive and idle timers); decoding happens
@@ -674,7 +720,7 @@ impl Machine for Connection {
         let needed = self.decoder.current().map_or(0, |h| h.payload_len as usize);
         matches!(self.state, State::Open | State::CloseSent)
             && !self.peer_eof
-            && self.input.len() < READ_HIGH_WATER.max(needed)
+            && self.input.len() + self.spill.len() < READ_HIGH_WATER.max(needed)
     }
 
     fn is_closed(&self) -> bool {

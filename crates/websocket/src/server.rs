@@ -198,6 +198,11 @@ impl Machine for WsServer {
     type Command = Command;
     type Error = WsError;
 
+    fn handle_input(&mut self, data: &[u8], now: Instant) {
+        self.conn.append_input(data);
+        self.handle_buffered_input(now);
+    }
+
     fn input_buffer(&mut self) -> &mut BytesMut {
         self.conn.input_mut()
     }

@@ -680,7 +680,36 @@ mod limits {
             m.handle_input(&big[..header + 100], now());
             assert!(m.poll_event().is_none());
             let capacity = m.input_buffer().capacity();
-            assert!(capacity <= 64 << 10, "{role:?}: {capacity} bytes reserved");
+            assert!(capacity <= 128 << 10, "{role:?}: {capacity} bytes reserved");
+        }
+    }
+
+    #[test]
+    fn large_frames_back_to_back_survive_any_read_sizes() {
+        // Large frames arrive in a buffer of their own, and bytes past a
+        // frame's end are kept apart: the order must hold whatever the reads.
+        for role in ROLES {
+            let mut input = Vec::new();
+            let mut expected = Vec::new();
+            for (i, len) in [70_000usize, 5_000, 9, 130_000, 4_096]
+                .into_iter()
+                .enumerate()
+            {
+                let payload: Vec<u8> = (0..len).map(|j| (j * 3 + i) as u8).collect();
+                input.extend(frame(role, true, 2, &payload));
+                expected.push(payload);
+            }
+            for read in [1000, 4096, 65_536, 100_000] {
+                let sizes = vec![read; input.len() / read + 1];
+                let t = wirestate_core::testing::feed_sizes(
+                    &mut machine(role, Config::default()),
+                    &input,
+                    &sizes,
+                    false,
+                    now(),
+                );
+                assert_eq!(binary(&t), expected, "{role:?} reads of {read}");
+            }
         }
     }
 
