@@ -218,6 +218,7 @@ impl FrameDecoder {
     /// off once it is complete. Call again until [`Step::NeedMore`].
     ///
     /// An `Err` is a peer violation; the decoder must not be used afterwards.
+    #[inline]
     pub fn decode(&mut self, input: &mut BytesMut) -> Result<Step, WsError> {
         let (header, new_header) = match self.current {
             Some(h) => (h, false),
@@ -267,6 +268,7 @@ impl FrameDecoder {
 /// Parses and validates a header at the front of `input`; `None` if it is not
 /// complete yet. Reads at most 14 bytes, so calling it again after more input
 /// arrived costs nothing worth remembering.
+#[inline]
 pub fn parse_header(input: &[u8], rules: &FrameRules) -> Result<Option<FrameHeader>, WsError> {
     let [b0, b1, ..] = *input else {
         return Ok(None);
