@@ -14,14 +14,22 @@ mod peers;
 #[path = "../crates/cli/src/rtmp_serve.rs"]
 mod rtmp_serve;
 
-use std::net::SocketAddr;
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
+use peers::Peer;
+use wirestate::blocking::Connection;
+use wirestate::core::OsRandom;
+use wirestate::rtmp::amf0::{decode_all, Amf0Limits};
 use wirestate::rtmp::flv::{FlvReader, TagType};
+use wirestate::rtmp::session::{
+    is_audio_config, is_video_config, ClientConfig, ClientEvent, ClientSession,
+};
 
 /// What `rtmp_serve` reads from the crate root (the CLI defines the same).
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
@@ -294,6 +302,31 @@ fn assert_tail_of(source: &[(String, i64)], got: &[(String, i64)], what: &str) {
     }
 }
 
+/// Like [`assert_tail_of`], for a server that rebases timestamps
+/// (nginx-rtmp starts a player's clock at its own epoch): the tails match
+/// after one shift, the same for video and audio, so they stay in sync.
+fn assert_shifted_tail_of(source: &[(String, i64)], got: &[(String, i64)], what: &str) {
+    let mut shifts = Vec::new();
+    for kind in ["video", "audio"] {
+        let (src, got) = (of_kind(source, kind), of_kind(got, kind));
+        assert!(
+            got.len() >= src.len() / 2 && !got.is_empty(),
+            "{what}: only {} of {} {kind} packets",
+            got.len(),
+            src.len()
+        );
+        let tail = &src[src.len() - got.len()..];
+        let shift = got[0] - tail[0];
+        let unshifted: Vec<i64> = got.iter().map(|ts| ts - shift).collect();
+        assert_eq!(tail, &unshifted[..], "{what}: {kind} timestamps");
+        shifts.push(shift);
+    }
+    assert_eq!(
+        shifts[0], shifts[1],
+        "{what}: video and audio shifted apart"
+    );
+}
+
 /// Publishes `file` to `url` in real time, stream copy.
 fn publish(ffmpeg: &str, file: &Path, url: &str) -> Proc {
     Proc::spawn(
@@ -432,4 +465,302 @@ fn ffmpeg_player_validates_our_digest_handshake() {
     assert!(!stderr.contains("validating failed"), "{stderr}");
     assert!(stderr.contains("h264"), "{stderr}");
     drop(publisher);
+}
+
+/// The FFmpeg >= 6.1 bundled with imageio-ffmpeg.
+fn modern_ffmpeg() -> String {
+    let out = run(
+        "python3",
+        &[
+            "-c",
+            "import imageio_ffmpeg; print(imageio_ffmpeg.get_ffmpeg_exe())",
+        ],
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Our client, on the blocking driver, connected to `port`'s `live` app.
+fn our_client(port: u16) -> Connection<ClientSession, TcpStream> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    // `ffmpeg -listen` opens its port a moment after it starts.
+    let socket = loop {
+        match TcpStream::connect(("127.0.0.1", port)) {
+            Ok(socket) => break socket,
+            Err(e) if Instant::now() > deadline => panic!("cannot connect to {port}: {e}"),
+            Err(_) => std::thread::sleep(Duration::from_millis(50)),
+        }
+    };
+    let mut config = ClientConfig::new("live", &format!("rtmp://127.0.0.1:{port}/live"));
+    config.idle_timeout = Some(Duration::from_secs(15));
+    let session = ClientSession::new(config, OsRandom, Instant::now());
+    Connection::new(socket, session)
+}
+
+/// The tags of an FLV file: (type, timestamp, body).
+fn flv_tags(file: &Path) -> Vec<(TagType, u32, Bytes)> {
+    try_flv_tags(file).unwrap()
+}
+
+/// The tags of an FLV file that may still be being written.
+fn try_flv_tags(file: &Path) -> Result<Vec<(TagType, u32, Bytes)>, String> {
+    let bytes = std::fs::read(file).map_err(|e| e.to_string())?;
+    let mut reader = FlvReader::new(&bytes).map_err(|e| e.to_string())?;
+    let mut tags = Vec::new();
+    while let Some(tag) = reader.next_tag().map_err(|e| e.to_string())? {
+        tags.push((
+            tag.tag_type,
+            tag.timestamp,
+            Bytes::copy_from_slice(tag.data),
+        ));
+    }
+    Ok(tags)
+}
+
+/// Publishes `file` with our ClientSession as `key`, in real time.
+fn our_publish(port: u16, key: &str, file: &Path) {
+    let mut conn = our_client(port);
+    conn.machine_mut().publish(key, "live");
+    loop {
+        match conn.next_event() {
+            Some(Ok(ClientEvent::PublishStarted { .. })) => break,
+            Some(Ok(ClientEvent::Status { status, .. })) if status.is_error() => {
+                panic!("publish refused: {status:?}")
+            }
+            Some(Ok(_)) => {}
+            other => panic!("connection ended before publishing: {other:?}"),
+        }
+    }
+    let start = Instant::now();
+    for (tag_type, timestamp, data) in flv_tags(file) {
+        let due = start + Duration::from_millis(u64::from(timestamp));
+        // Pacing, as a live encoder would; not synchronisation.
+        std::thread::sleep(due.saturating_duration_since(Instant::now()));
+        let session = conn.machine_mut();
+        match tag_type {
+            TagType::Video => session.send_video(timestamp, data).unwrap(),
+            TagType::Audio => session.send_audio(timestamp, data).unwrap(),
+            TagType::Script => {
+                let values = decode_all(&data, &Amf0Limits::default()).unwrap();
+                session.send_metadata(timestamp, values[1].clone()).unwrap();
+            }
+        }
+        conn.flush().unwrap();
+    }
+    conn.machine_mut().stop().unwrap();
+    conn.flush().unwrap();
+}
+
+/// Plays `key` with our ClientSession until the stream or the connection
+/// ends; returns the media: (kind, timestamp, is a codec configuration).
+fn our_play(mut conn: Connection<ClientSession, TcpStream>, key: &str) -> Vec<(String, i64, bool)> {
+    conn.machine_mut().play(key);
+    let mut media = Vec::new();
+    let mut started = false;
+    while let Some(event) = conn.next_event() {
+        match event {
+            Ok(ClientEvent::PlayStarted { .. }) => started = true,
+            // FFmpeg ends H.264 with an empty end-of-sequence message, which
+            // is no packet to ffprobe.
+            Ok(ClientEvent::Video { video, .. }) if video.data().is_empty() => {}
+            Ok(ClientEvent::Video {
+                timestamp, video, ..
+            }) => media.push((
+                "video".to_owned(),
+                i64::from(timestamp),
+                is_video_config(&video),
+            )),
+            Ok(ClientEvent::Audio {
+                timestamp, audio, ..
+            }) => media.push((
+                "audio".to_owned(),
+                i64::from(timestamp),
+                is_audio_config(&audio),
+            )),
+            Ok(ClientEvent::Status { status, .. })
+                if status.code == "NetStream.Play.UnpublishNotify"
+                    || status.code == "NetStream.Play.Stop" =>
+            {
+                break
+            }
+            Ok(ClientEvent::StreamEof { .. }) => break,
+            Ok(_) => {}
+            Err(e) => panic!("play failed: {e}"),
+        }
+    }
+    assert!(started, "no NetStream.Play.Start");
+    media
+}
+
+/// The configuration records come first, then packets.
+fn packets_after_config(media: &[(String, i64, bool)], what: &str) -> Vec<(String, i64)> {
+    for kind in ["video", "audio"] {
+        let first = media.iter().find(|m| m.0 == kind);
+        assert!(
+            matches!(first, Some((_, _, true))),
+            "{what}: the first {kind} message is not its sequence header: {first:?}"
+        );
+    }
+    media
+        .iter()
+        .filter(|m| !m.2)
+        .map(|m| (m.0.clone(), m.1))
+        .collect()
+}
+
+#[test]
+fn our_client_publishes_to_nginx_rtmp_and_ffmpeg_plays_it_back() {
+    let dir = TempDir::new("nginx-publish");
+    let source = make_media("ffmpeg", &dir, "libx264");
+    let port = free_port();
+    let nginx = Peer::start("bash", &["tests/peers/rtmp_nginx.sh", &port.to_string()]);
+    let played = dir.path("played.flv");
+    let url = format!("rtmp://127.0.0.1:{port}/live/ours");
+    let player = Proc::spawn(
+        "ffmpeg",
+        &[
+            "-v",
+            "error",
+            "-y",
+            "-i",
+            &url,
+            "-c",
+            "copy",
+            "-f",
+            "flv",
+            s(&played),
+        ],
+    );
+    our_publish(nginx.addr.port(), "ours", &source);
+    ok(
+        &player.finish(Duration::from_secs(20)),
+        "ffmpeg play from nginx",
+    );
+    assert_eq!(codecs("ffprobe", &played), ["aac", "h264"]);
+    assert_shifted_tail_of(&packets(&source), &packets(&played), "ffmpeg via nginx");
+}
+
+#[test]
+fn our_client_plays_from_nginx_rtmp() {
+    let dir = TempDir::new("nginx-play");
+    let source = make_media("ffmpeg", &dir, "libx264");
+    let port = free_port();
+    let nginx = Peer::start("bash", &["tests/peers/rtmp_nginx.sh", &port.to_string()]);
+    let publisher = publish(
+        "ffmpeg",
+        &source,
+        &format!("rtmp://127.0.0.1:{}/live/theirs", nginx.addr.port()),
+    );
+    let media = our_play(our_client(nginx.addr.port()), "theirs");
+    ok(
+        &publisher.finish(Duration::from_secs(30)),
+        "ffmpeg publish to nginx",
+    );
+    let got = packets_after_config(&media, "nginx");
+    assert_shifted_tail_of(&packets(&source), &got, "our player via nginx");
+}
+
+#[test]
+fn our_client_plays_from_ffmpeg_listen() {
+    let dir = TempDir::new("ffmpeg-listen");
+    let source = make_media("ffmpeg", &dir, "libx264");
+    let port = free_port();
+    let url = format!("rtmp://127.0.0.1:{port}/live/x");
+    let server = Proc::spawn(
+        "ffmpeg",
+        &[
+            "-v",
+            "error",
+            "-re",
+            "-i",
+            s(&source),
+            "-c",
+            "copy",
+            "-f",
+            "flv",
+            "-listen",
+            "1",
+            &url,
+        ],
+    );
+    let media = our_play(our_client(port), "x");
+    server.finish(Duration::from_secs(20));
+    let got = packets_after_config(&media, "ffmpeg -listen");
+    // FFmpeg serves the whole file from the start: every packet arrives.
+    let expected = packets(&source);
+    for kind in ["video", "audio"] {
+        assert_eq!(of_kind(&got, kind), of_kind(&expected, kind), "{kind}");
+    }
+}
+
+/// What the given ffmpeg says the file's streams are (`Video: hevc ...`).
+fn describe(ffmpeg: &str, file: &Path) -> String {
+    let out = Command::new(ffmpeg)
+        .args(["-hide_banner", "-i", s(file)])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn enhanced_rtmp_hevc_is_recorded_and_relayed() {
+    let modern = modern_ffmpeg();
+    let dir = TempDir::new("hevc");
+    let source = make_media(&modern, &dir, "libx265");
+    assert!(describe(&modern, &source).contains("Video: hevc"));
+    let record = dir.path("rec");
+    let relay = Relay::start(Some(record.clone()));
+    let url = relay.url("hevc");
+    let publisher = publish(&modern, &source, &url);
+    let played = dir.path("played.flv");
+    let player = Proc::spawn(
+        &modern,
+        &[
+            "-v",
+            "error",
+            "-y",
+            "-i",
+            &url,
+            "-c",
+            "copy",
+            "-f",
+            "flv",
+            s(&played),
+        ],
+    );
+    ok(
+        &publisher.finish(Duration::from_secs(30)),
+        "ffmpeg 6.1+ publish",
+    );
+    ok(&player.finish(Duration::from_secs(20)), "ffmpeg 6.1+ play");
+
+    let description = describe(&modern, &played);
+    assert!(description.contains("Video: hevc"), "{description}");
+    assert!(description.contains("Audio: aac"), "{description}");
+
+    // The recording holds every tag of the source, same bodies and times.
+    let recording = record.join("live_hevc.flv");
+    let media = |tags: Vec<(TagType, u32, Bytes)>| -> Vec<(TagType, u32, Bytes)> {
+        tags.into_iter()
+            .filter(|t| t.0 != TagType::Script)
+            .collect()
+    };
+    let mut recorded = Vec::new();
+    eventually(Duration::from_secs(10), || {
+        recorded = media(try_flv_tags(&recording)?);
+        let expected = media(flv_tags(&source)).len();
+        if recorded.len() < expected {
+            return Err(format!("{} of {expected} tags recorded", recorded.len()));
+        }
+        Ok(())
+    });
+    assert_eq!(recorded, media(flv_tags(&source)));
+    assert!(describe(&modern, &recording).contains("Video: hevc"));
 }

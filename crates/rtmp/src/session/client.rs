@@ -119,6 +119,12 @@ pub enum ClientEvent {
         /// The payload and its parsed tag header.
         video: Video,
     },
+    /// The server says a stream ended (user control StreamEOF): a player
+    /// gets no more media on it.
+    StreamEof {
+        /// The message stream that ended.
+        stream_id: u32,
+    },
     /// Any other message, after the connection handled what it handles.
     Other(MessageEvent),
 }
@@ -505,6 +511,9 @@ impl ClientSession {
                     timestamp,
                     data,
                 });
+            }
+            Message::UserControl(UserControl::StreamEof(stream_id)) => {
+                self.events.push_back(ClientEvent::StreamEof { stream_id })
             }
             message => self
                 .events

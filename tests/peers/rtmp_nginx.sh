@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Starts nginx with the RTMP module for tests/peer_rtmp_session.rs on 127.0.0.1:<port>
+# (the test picks a free port): one live application "live", chunk size 4096,
+# in the foreground with a private prefix, config and logs in a temporary
+# directory. Prints "LISTENING <port>" once the port accepts connections.
+#
+# nginx runs as this script's child with a parent-death signal, so when the
+# test stops this script by PID, nginx goes with it.
+# Unlike nginx_rtmp.sh, players are told when the publisher stops
+# (publish_notify), which is what ends an FFmpeg player.
+# Usage: tests/peers/rtmp_nginx.sh <port>
+set -euo pipefail
+port=$1
+dir=$(mktemp -d)
+
+cat >"$dir/nginx.conf" <<CONF
+load_module /usr/lib/nginx/modules/ngx_rtmp_module.so;
+daemon off;
+master_process off;
+pid $dir/nginx.pid;
+error_log $dir/error.log info;
+events { worker_connections 64; }
+rtmp {
+    server {
+        listen 127.0.0.1:$port;
+        chunk_size 4096;
+        application live {
+            live on;
+            record off;
+            publish_notify on;
+        }
+    }
+}
+CONF
+
+setpriv --pdeathsig KILL -- nginx -p "$dir" -c "$dir/nginx.conf" &
+pid=$!
+trap 'kill "$pid" 2>/dev/null || true; rm -rf "$dir"' EXIT
+
+for _ in $(seq 200); do
+    if ! kill -0 "$pid" 2>/dev/null; then
+        echo "nginx exited:" >&2
+        cat "$dir/error.log" >&2 || true
+        exit 1
+    fi
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+        echo "LISTENING $port"
+        wait "$pid"
+        exit $?
+    fi
+    sleep 0.05
+done
+echo "nginx did not listen on $port" >&2
+exit 1
