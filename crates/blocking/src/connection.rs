@@ -3,8 +3,8 @@ use std::time::{Duration, Instant};
 
 use wirestate_core::Machine;
 
-use crate::outbox::{Outbox, MAX_SLICES};
 use crate::{Error, Transport};
+use wirestate_core::{TransmitQueue, MAX_IO_SLICES};
 
 /// How many bytes one read asks for by default.
 pub const DEFAULT_READ_SIZE: usize = 16 * 1024;
@@ -24,7 +24,7 @@ pub const DEFAULT_READ_SIZE: usize = 16 * 1024;
 pub struct Connection<M, S> {
     machine: M,
     stream: S,
-    outbox: Outbox,
+    outbox: TransmitQueue,
     read_size: usize,
     state: State,
     /// The read timeout currently set on the stream (`None`: not known yet),
@@ -50,7 +50,7 @@ impl<M: Machine, S: Transport> Connection<M, S> {
         Connection {
             machine,
             stream,
-            outbox: Outbox::default(),
+            outbox: TransmitQueue::default(),
             read_size: DEFAULT_READ_SIZE,
             state: State::Open,
             read_timeout: None,
@@ -234,7 +234,7 @@ impl<M: Machine, S: Transport> Connection<M, S> {
                 return self.stream.flush();
             }
             let written = {
-                let mut slices = [IoSlice::new(&[]); MAX_SLICES];
+                let mut slices = [IoSlice::new(&[]); MAX_IO_SLICES];
                 let count = self.outbox.slices(&mut slices);
                 self.stream.write_vectored(&slices[..count])
             };

@@ -61,7 +61,6 @@
 
 mod connection;
 mod error;
-mod outbox;
 mod transport;
 
 pub use connection::{Connection, DEFAULT_READ_SIZE};

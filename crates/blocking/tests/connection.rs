@@ -1,15 +1,13 @@
 //! The blocking driver against a scripted transport (exact control over reads
 //! and partial writes) and against real socket pairs (timeouts).
 
-mod support;
-
 use std::collections::VecDeque;
 use std::io::{self, IoSlice, Read, Write};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use support::{frame, Tiny, TinyCommand, TinyError, TinyEvent, GOODBYE};
 use wirestate_blocking::{Connection, Error, Machine, Transport};
+use wirestate_core::testing::tiny::{frame, Tiny, TinyCommand, TinyError, TinyEvent, GOODBYE};
 
 /// One scripted answer to `read`.
 enum Step {

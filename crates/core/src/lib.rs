@@ -61,9 +61,11 @@ mod machine;
 mod random;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod transmit;
 
 pub use idle::{IdleError, IdleTimeout};
 pub use machine::Machine;
 #[cfg(feature = "os-random")]
 pub use random::OsRandom;
 pub use random::{RandomSource, SeededRandom};
+pub use transmit::{TransmitQueue, MAX_IO_SLICES};

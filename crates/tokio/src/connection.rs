@@ -10,8 +10,8 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::{Instant, Sleep};
 use wirestate_core::Machine;
 
-use crate::outbox::{Outbox, MAX_SLICES};
 use crate::Error;
+use wirestate_core::{TransmitQueue, MAX_IO_SLICES};
 
 /// One item of the event stream.
 type EventResult<M> = Result<<M as Machine>::Event, Error<<M as Machine>::Error>>;
@@ -55,7 +55,7 @@ pub fn now() -> std::time::Instant {
 pub struct Connection<M: Machine, S> {
     machine: M,
     stream: S,
-    outbox: Outbox,
+    outbox: TransmitQueue,
     read_size: usize,
     write_high_water: usize,
     /// The timer for the machine's deadline, created on first use (creating
@@ -92,7 +92,7 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
         Connection {
             machine,
             stream,
-            outbox: Outbox::default(),
+            outbox: TransmitQueue::default(),
             read_size: DEFAULT_READ_SIZE,
             write_high_water: DEFAULT_WRITE_HIGH_WATER,
             sleep: None,
@@ -321,7 +321,7 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
         }
         while !self.outbox.is_empty() {
             let written = {
-                let mut slices = [IoSlice::new(&[]); MAX_SLICES];
+                let mut slices = [IoSlice::new(&[]); MAX_IO_SLICES];
                 let count = self.outbox.slices(&mut slices);
                 ready!(Pin::new(&mut self.stream).poll_write_vectored(cx, &slices[..count]))
             };

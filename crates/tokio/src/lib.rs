@@ -85,7 +85,6 @@
 
 mod connection;
 mod error;
-mod outbox;
 
 pub use connection::{now, Connection, DEFAULT_READ_SIZE, DEFAULT_WRITE_HIGH_WATER};
 pub use error::Error;

@@ -2,8 +2,6 @@
 //! and partial writes) and against `tokio::io::duplex` pipes, with paused time
 //! for timers.
 
-mod support;
-
 use std::collections::VecDeque;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
@@ -12,8 +10,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
-use support::{frame, Tiny, TinyCommand, TinyError, TinyEvent, GOODBYE};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use wirestate_core::testing::tiny::{frame, Tiny, TinyCommand, TinyError, TinyEvent, GOODBYE};
 use wirestate_core::{IdleError, IdleTimeout};
 use wirestate_tokio::{now, Connection, Error, Machine};
 

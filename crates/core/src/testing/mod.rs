@@ -32,6 +32,8 @@
 //! assert_eq!(cut, whole);
 //! ```
 
+pub mod tiny;
+
 use std::fmt::Debug;
 use std::time::Instant;
 

@@ -1,11 +1,12 @@
-//! A tiny machine for driver tests: frames with a one-byte length prefix.
-#![allow(dead_code)]
+//! A tiny machine for testing drivers: frames with a one-byte length prefix,
+//! a settable deadline, backpressure and a goodbye, so a driver's loop can be
+//! checked without any real protocol.
 
 use std::collections::VecDeque;
 use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
-use wirestate_core::Machine;
+use crate::Machine;
 
 /// `[len][len bytes]` frames, a deadline that turns into an event, a
 /// high-water mark for backpressure, and a goodbye (an empty frame) on close
@@ -26,12 +27,16 @@ pub struct Tiny {
     pub inputs: usize,
 }
 
+/// What [`Tiny`] decodes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TinyEvent {
+    /// One frame's payload.
     Frame(Bytes),
+    /// The deadline passed.
     TimedOut,
 }
 
+/// What a test can ask [`Tiny`] to do.
 #[derive(Debug, Clone)]
 pub enum TinyCommand {
     /// Send a frame: header and payload as two transmits.
@@ -42,19 +47,25 @@ pub enum TinyCommand {
     Resume,
 }
 
+/// How [`Tiny`] fails.
 #[derive(Debug, thiserror::Error)]
 pub enum TinyError {
+    /// EOF arrived inside a frame (fatal; the goodbye is queued).
     #[error("eof inside a frame: {0} bytes buffered")]
     Truncated(usize),
+    /// A command after [`TinyCommand::Close`] (local).
     #[error("the machine is closed")]
     Closed,
+    /// A payload over 255 bytes (local).
     #[error("frame longer than 255 bytes")]
     TooLong,
 }
 
+/// The goodbye [`Tiny`] transmits on close and on its fatal error.
 pub const GOODBYE: &[u8] = &[0];
 
 impl Tiny {
+    /// A machine with no deadline and no high-water mark.
     pub fn new() -> Self {
         Tiny {
             high_water: usize::MAX,
@@ -62,6 +73,7 @@ impl Tiny {
         }
     }
 
+    /// A machine whose deadline is `deadline`.
     pub fn with_deadline(deadline: Instant) -> Self {
         Tiny {
             deadline: Some(deadline),
@@ -69,6 +81,7 @@ impl Tiny {
         }
     }
 
+    /// Bytes received and not yet decoded.
     pub fn buffered(&self) -> usize {
         self.buf.len()
     }
