@@ -122,6 +122,9 @@ pub struct Connection {
     /// apart so the frame's buffer need not grow past the frame (it follows
     /// `input` on the wire).
     spill: BytesMut,
+    /// Whether `input` is a fresh allocation no payload was split off yet
+    /// (it can grow without copying into yet another buffer).
+    input_unshared: bool,
     decoder: FrameDecoder,
     /// Whether the sequencing rules were applied to the frame in progress.
     frame_started: bool,
@@ -173,6 +176,7 @@ impl Connection {
             rng,
             input: BytesMut::new(),
             spill: BytesMut::new(),
+            input_unshared: false,
             decoder: FrameDecoder::new(rules),
             frame_started: false,
             message: None,
@@ -481,6 +485,8 @@ impl Connection {
         loop {
             match self.decoder.decode(&mut self.input)? {
                 Step::Frame(frame) => {
+                    // The payload was split off: the buffer is shared now.
+                    self.input_unshared = false;
                     if !self.frame_started {
                         self.start_frame(&frame.header)?;
                     }
@@ -497,7 +503,7 @@ impl Connection {
                 Step::Partial { header, fresh } => {
                     if !self.frame_started {
                         self.start_frame(&header)?;
-                        if header.payload_len >= LARGE_FRAME as u64 {
+                        if header.payload_len >= LARGE_FRAME as u64 && !self.input_unshared {
                             self.own_input_buffer(header.payload_len as usize);
                         }
                     }
@@ -509,6 +515,7 @@ impl Connection {
                 Step::NeedMore => {
                     if self.input.is_empty() && !self.spill.is_empty() {
                         self.input = std::mem::take(&mut self.spill);
+                        self.input_unshared = true;
                         continue;
                     }
                     if self.input.is_empty() {
@@ -543,6 +550,7 @@ impl Connection {
         let mut own = BytesMut::with_capacity(payload_len.saturating_add(14).min(room));
         own.extend_from_slice(&self.input);
         self.input = own;
+        self.input_unshared = true;
     }
 
     fn timers_active(&self) -> bool {
@@ -581,7 +589,20 @@ impl Connection {
         let spare = self.input.capacity() - self.input.len();
         if missing > 0 && data.len() > missing && data.len() > spare {
             self.input.extend_from_slice(&data[..missing]);
-            self.spill.extend_from_slice(&data[missing..]);
+            // The rest starts with the next frame's header: size the spill
+            // for that frame right away, so it can become the input buffer
+            // without another copy (within the same bound as
+            // `own_input_buffer`).
+            let rest = &data[missing..];
+            let next = match crate::frame::parse_header(rest, self.decoder.rules()) {
+                Ok(Some(h)) if h.payload_len >= LARGE_FRAME as u64 => {
+                    (h.header_len as u64 + h.payload_len + 14) as usize
+                }
+                _ => 0,
+            };
+            let room = (2 * rest.len()).max(LARGE_FRAME_FLOOR);
+            self.spill = BytesMut::with_capacity(next.min(room).max(rest.len()));
+            self.spill.extend_from_slice(rest);
         } else {
             self.input.extend_from_slice(data);
         }

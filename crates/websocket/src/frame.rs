@@ -268,7 +268,8 @@ impl FrameDecoder {
 /// Parses and validates a header at the front of `input`; `None` if it is not
 /// complete yet. Reads at most 14 bytes, so calling it again after more input
 /// arrived costs nothing worth remembering.
-#[inline]
+// Always inlined: it is the hot path of small frames.
+#[inline(always)]
 pub fn parse_header(input: &[u8], rules: &FrameRules) -> Result<Option<FrameHeader>, WsError> {
     let [b0, b1, ..] = *input else {
         return Ok(None);
