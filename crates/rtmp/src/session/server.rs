@@ -1,6 +1,7 @@
 //! [`ServerSession`]: the server side of RTMP's NetConnection and NetStream
 //! commands, on top of an [`RtmpConnection`].
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
@@ -8,6 +9,7 @@ use bytes::{Bytes, BytesMut};
 use wirestate_core::{Machine, RandomSource};
 
 use crate::amf0::Value;
+use crate::media::FourCc;
 use crate::message::{
     Audio, BandwidthLimit, Command, Connect, DataMessage, Message, UserControl, Video,
 };
@@ -35,7 +37,7 @@ pub struct ServerConfig {
     pub max_streams: usize,
     /// The Enhanced RTMP codecs this server accepts; the `_result` of
     /// `connect` lists those the client also offered.
-    pub four_cc_list: Vec<String>,
+    pub four_cc_list: Cow<'static, [FourCc]>,
     /// The Enhanced RTMP `capsEx` bits this server supports (0); the
     /// `_result` carries those the client also offered.
     pub caps_ex: u32,
@@ -52,12 +54,19 @@ impl Default for ServerConfig {
             window_ack_size: 2_500_000,
             peer_bandwidth: 2_500_000,
             max_streams: 8,
-            four_cc_list: [
-                "av01", "vp09", "vp08", "hvc1", "avc1", "Opus", "mp4a", "fLaC", ".mp3", "ac-3",
-                "ec-3",
-            ]
-            .map(String::from)
-            .to_vec(),
+            four_cc_list: Cow::Borrowed(&[
+                FourCc::AV1,
+                FourCc::VP9,
+                FourCc::VP8,
+                FourCc::HEVC,
+                FourCc::AVC,
+                FourCc::OPUS,
+                FourCc::AAC,
+                FourCc::FLAC,
+                FourCc::MP3,
+                FourCc::AC3,
+                FourCc::EAC3,
+            ]),
             caps_ex: 0,
             idle_timeout: None,
         }
@@ -305,9 +314,9 @@ impl ServerSession {
                 .filter(|ours| {
                     offered
                         .iter()
-                        .any(|theirs| *theirs == "*" || theirs == ours)
+                        .any(|theirs| *theirs == "*" || theirs.as_bytes() == ours.0)
                 })
-                .map(|fourcc| Value::String(fourcc.clone()))
+                .map(|fourcc| Value::String(fourcc.to_string()))
                 .collect();
             properties.push(("fourCcList".to_owned(), Value::StrictArray(common)));
         }
@@ -824,6 +833,17 @@ impl ServerSession {
         }
     }
 
+    /// An idle session keeps no queue capacity: events are large, and an
+    /// idle server may hold thousands of sessions.
+    fn release_idle_memory(&mut self) {
+        if self.events.capacity() > 0 {
+            self.events = VecDeque::new();
+        }
+        if self.pending.is_empty() && self.pending.capacity() > 0 {
+            self.pending = Vec::new();
+        }
+    }
+
     fn touch(&mut self, now: Instant) {
         self.last_input = now;
     }
@@ -891,6 +911,7 @@ impl Machine for ServerSession {
                         self.ended = true;
                         continue;
                     }
+                    self.release_idle_memory();
                     return None;
                 }
             }
