@@ -29,10 +29,13 @@ pub struct Keepalive {
 /// Settings of a WebSocket machine. Start from `Config::default()` and
 /// override fields.
 ///
-/// Worst-case buffered input is about `max_frame_size + 14` bytes for the
-/// frame in progress plus, in [`Delivery::Whole`], `max_message_size` for a
-/// fragmented message being reassembled; during the handshake,
-/// `max_handshake_size`.
+/// Worst-case buffered input: the frame in progress (`max_frame_size` + 14
+/// header bytes), the rest of the read that completed it (bytes past a large
+/// frame are kept apart rather than growing its buffer), and in
+/// [`Delivery::Whole`] the earlier fragments of one message (at most
+/// `max_message_size`); during the handshake, `max_handshake_size` plus one
+/// read. Nothing is reserved for an announced length: a frame's buffer holds
+/// at most twice the bytes that arrived, or 128 KiB.
 ///
 /// ```
 /// use wirestate_websocket::{Config, Delivery};

@@ -81,9 +81,6 @@ struct Partial {
     /// Earlier fragments ([`Delivery::Whole`] only); empty until a second
     /// fragment arrives, so single-frame messages are never copied.
     assembled: BytesMut,
-    /// Reserved bits of the first frame: with a negotiated extension such as
-    /// permessage-deflate, RSV1 there says "transform this message".
-    first_rsv: u8,
 }
 
 /// Keepalive and idle timers, driven by the times passed to `handle_*`.
@@ -350,6 +347,11 @@ impl Connection {
     }
 
     /// Applies the sequencing rules to a frame whose header just arrived.
+    ///
+    /// Extension hook: once an extension owns RSV1 (see
+    /// [`FrameDecoder::set_allowed_rsv`]), this is where a message's first
+    /// frame marks it as transformed, and the payload goes through the
+    /// extension's per-direction transform before UTF-8 validation.
     fn start_frame(&mut self, header: &FrameHeader) -> Result<(), WsError> {
         self.frame_started = true;
         let whole = self.config.delivery == Delivery::Whole;
@@ -373,7 +375,6 @@ impl Connection {
                     },
                     announced: header.payload_len,
                     assembled: BytesMut::new(),
-                    first_rsv: header.rsv,
                 });
             }
             OpCode::Continuation => {
@@ -468,7 +469,6 @@ impl Connection {
                             message.assembled.extend_from_slice(&payload);
                             std::mem::take(&mut message.assembled).freeze()
                         };
-                        let _ = message.first_rsv;
                         self.message = None;
                         Ok(Some(Event::Message(match kind {
                             DataKind::Text => Message::Text(Utf8Bytes::from_validated(whole)),

@@ -57,9 +57,10 @@
 //!
 //! No extension is negotiated yet, so every reserved bit is refused. The frame
 //! layer already takes the set of reserved bits a negotiated extension owns
-//! ([`FrameRules::allowed_rsv`](frame::FrameRules::allowed_rsv)) and the
-//! message layer records the first frame's reserved bits, which is where a
-//! permessage-deflate transform (RFC 7692) will decide to inflate a message.
+//! ([`FrameRules::allowed_rsv`](frame::FrameRules::allowed_rsv)), and the
+//! message layer checks each frame's header before its payload is buffered:
+//! that is where a permessage-deflate transform (RFC 7692) will see RSV1 on a
+//! message's first frame and inflate the payload before UTF-8 validation.
 //!
 //! # Memory
 //!
