@@ -53,6 +53,10 @@ enum Phase {
 /// let frame = client.poll_transmit().unwrap();
 /// assert_eq!(frame[1], 0x80 | 5); // masked, 5 bytes
 /// ```
+/// Timers ([`Config::keepalive`], [`Config::idle_timeout`]) run once the
+/// connection is open; to bound the opening handshake too (a peer that
+/// connects and says nothing), wrap the machine in
+/// [`wirestate_core::IdleTimeout`], whose clock starts at construction.
 #[derive(Debug)]
 pub struct WsClient {
     conn: Connection,

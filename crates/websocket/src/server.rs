@@ -54,6 +54,10 @@ enum Phase {
 /// let Some(Ok(Event::Message(Message::Text(text)))) = server.poll_event() else { panic!() };
 /// assert_eq!(text, "Hi");
 /// ```
+/// Timers ([`Config::keepalive`], [`Config::idle_timeout`]) run once the
+/// connection is open; to bound the opening handshake too (a peer that
+/// connects and says nothing), wrap the machine in
+/// [`wirestate_core::IdleTimeout`], whose clock starts at construction.
 #[derive(Debug)]
 pub struct WsServer {
     conn: Connection,
