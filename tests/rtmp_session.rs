@@ -662,3 +662,83 @@ fn flv_writer_output_reads_back() {
         FlvError::BadSignature
     );
 }
+
+/// Plays a stream the moment it connects, as a whole client application.
+struct Player(ClientSession);
+
+impl Machine for Player {
+    type Event = ClientEvent;
+    type Command = std::convert::Infallible;
+    type Error = SessionError;
+    fn input_buffer(&mut self) -> &mut BytesMut {
+        self.0.input_buffer()
+    }
+    fn handle_buffered_input(&mut self, now: Instant) {
+        self.0.handle_buffered_input(now)
+    }
+    fn handle_eof(&mut self, now: Instant) {
+        self.0.handle_eof(now)
+    }
+    fn handle_timeout(&mut self, now: Instant) {
+        self.0.handle_timeout(now)
+    }
+    fn handle_command(&mut self, cmd: Self::Command, now: Instant) -> Result<(), SessionError> {
+        self.0.handle_command(cmd, now)
+    }
+    fn poll_event(&mut self) -> Option<Result<ClientEvent, SessionError>> {
+        self.0.poll_event()
+    }
+    fn poll_transmit(&mut self) -> Option<Bytes> {
+        self.0.poll_transmit()
+    }
+    fn poll_timeout(&self) -> Option<Instant> {
+        self.0.poll_timeout()
+    }
+    fn wants_read(&self) -> bool {
+        self.0.wants_read()
+    }
+    fn is_closed(&self) -> bool {
+        self.0.is_closed()
+    }
+}
+
+#[test]
+fn recorded_nginx_stream_plays_in_any_cut() {
+    // nginx-rtmp's side of FFmpeg playing `test`: its connect and
+    // createStream answers carry transaction ids 1 and 2, as ours.
+    let path = format!(
+        "{}/tests/captures/rtmp/rtmp_ffmpeg_play_nginx.s2c.bin",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let input = std::fs::read(path).unwrap();
+    let now = Instant::now();
+    let transcript = assert_chunk_independent(
+        || {
+            let config = ClientConfig::new("live", "rtmp://127.0.0.1:19350/live");
+            let mut client = ClientSession::new(config, SeededRandom::new(5), now);
+            client.play("test");
+            Player(client)
+        },
+        &input,
+        true,
+        now,
+    );
+    assert!(transcript.error.is_none(), "{:?}", transcript.error);
+    let events = &transcript.events;
+    assert!(events
+        .iter()
+        .any(|e| matches!(e, ClientEvent::Connected { status, .. }
+            if status.code == "NetConnection.Connect.Success")));
+    assert!(events.contains(&ClientEvent::PlayStarted { stream_id: 1 }));
+    let count = |f: fn(&ClientEvent) -> bool| events.iter().filter(|e| f(e)).count();
+    // The counts of the capture's dissection.
+    assert_eq!(
+        count(|e| matches!(e, ClientEvent::Video { stream_id: 1, .. })),
+        124
+    );
+    assert_eq!(
+        count(|e| matches!(e, ClientEvent::Audio { stream_id: 1, .. })),
+        175
+    );
+    assert_eq!(count(|e| matches!(e, ClientEvent::Metadata { .. })), 1);
+}
