@@ -10,8 +10,8 @@ use wirestate::rtmp::amf0::Value;
 use wirestate::rtmp::flv::{FlvError, FlvReader, FlvWriter, TagType};
 use wirestate::rtmp::message::{Message, UserControl};
 use wirestate::rtmp::session::{
-    ClientConfig, ClientEvent, ClientSession, SequenceHeaders, ServerConfig, ServerEvent,
-    ServerSession, SessionError,
+    ClientCommand, ClientConfig, ClientEvent, ClientSession, SequenceHeaders, ServerCommand,
+    ServerConfig, ServerEvent, ServerSession, SessionError,
 };
 use wirestate_core::testing::assert_chunk_independent;
 use wirestate_core::{Machine, SeededRandom};
@@ -473,7 +473,7 @@ struct AutoAccept(ServerSession);
 
 impl Machine for AutoAccept {
     type Event = ServerEvent;
-    type Command = std::convert::Infallible;
+    type Command = ServerCommand;
     type Error = SessionError;
     fn input_buffer(&mut self) -> &mut BytesMut {
         self.0.input_buffer()
@@ -668,7 +668,7 @@ struct Player(ClientSession);
 
 impl Machine for Player {
     type Event = ClientEvent;
-    type Command = std::convert::Infallible;
+    type Command = ClientCommand;
     type Error = SessionError;
     fn input_buffer(&mut self) -> &mut BytesMut {
         self.0.input_buffer()
@@ -741,4 +741,78 @@ fn recorded_nginx_stream_plays_in_any_cut() {
         175
     );
     assert_eq!(count(|e| matches!(e, ClientEvent::Metadata { .. })), 1);
+}
+
+#[test]
+fn commands_do_what_the_methods_do() {
+    let now = Instant::now();
+    let (mut server, mut client) = (server(now), client(now));
+    client
+        .handle_command(
+            ClientCommand::Publish {
+                name: "cmd".into(),
+                kind: "live".into(),
+            },
+            now,
+        )
+        .unwrap();
+    let mut started = false;
+    for _ in 0..10 {
+        while let Some(bytes) = client.poll_transmit() {
+            server.handle_input(&bytes, now);
+        }
+        while let Some(event) = server.poll_event() {
+            let command = match event.unwrap() {
+                ServerEvent::ConnectRequested(c) => ServerCommand::AcceptConnect(c.request),
+                ServerEvent::PublishRequested { request, .. } => {
+                    ServerCommand::AcceptPublish(request)
+                }
+                _ => continue,
+            };
+            server.handle_command(command, now).unwrap();
+        }
+        while let Some(bytes) = server.poll_transmit() {
+            client.handle_input(&bytes, now);
+        }
+        while let Some(event) = client.poll_event() {
+            started |= matches!(event.unwrap(), ClientEvent::PublishStarted { .. });
+        }
+    }
+    assert!(started);
+    client
+        .handle_command(
+            ClientCommand::SendVideo {
+                timestamp: 40,
+                payload: keyframe(1),
+            },
+            now,
+        )
+        .unwrap();
+    while let Some(bytes) = client.poll_transmit() {
+        server.handle_input(&bytes, now);
+    }
+    let event = server.poll_event().unwrap().unwrap();
+    assert!(
+        matches!(&event, ServerEvent::Video { timestamp: 40, video, .. } if video.payload == keyframe(1)),
+        "{event:?}"
+    );
+    // Local misuse is an error of its own, and changes nothing.
+    assert!(matches!(
+        server.handle_command(
+            ServerCommand::AcceptPlay(wirestate::rtmp::session::RequestId(99)),
+            now
+        ),
+        Err(SessionError::UnknownRequest(_))
+    ));
+    assert!(matches!(
+        server.handle_command(
+            ServerCommand::SendVideo {
+                stream_id: 1,
+                timestamp: 0,
+                payload: keyframe(2)
+            },
+            now
+        ),
+        Err(SessionError::NotPlaying(1))
+    ));
 }

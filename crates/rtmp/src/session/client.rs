@@ -12,7 +12,7 @@ use crate::message::{
 };
 use crate::session::cache::player_metadata;
 use crate::session::status::{self, Status};
-use crate::session::SessionError;
+use crate::session::{ClientCommand, SessionError};
 use crate::{ConnectionConfig, Event, MessageEvent, Outgoing, Role, RtmpConnection};
 
 /// What a [`ClientSession`] announces in `connect` and how it sends.
@@ -524,7 +524,7 @@ impl ClientSession {
 
 impl Machine for ClientSession {
     type Event = ClientEvent;
-    type Command = std::convert::Infallible;
+    type Command = ClientCommand;
     type Error = SessionError;
 
     fn input_buffer(&mut self) -> &mut BytesMut {
@@ -550,12 +550,25 @@ impl Machine for ClientSession {
         self.connection.handle_timeout(now);
     }
 
-    fn handle_command(
-        &mut self,
-        cmd: std::convert::Infallible,
-        _now: Instant,
-    ) -> Result<(), SessionError> {
-        match cmd {}
+    fn handle_command(&mut self, cmd: ClientCommand, _now: Instant) -> Result<(), SessionError> {
+        match cmd {
+            ClientCommand::Publish { name, kind } => self.publish(&name, &kind),
+            ClientCommand::Play { name } => self.play(&name),
+            ClientCommand::SendMetadata {
+                timestamp,
+                properties,
+            } => return self.send_metadata(timestamp, properties),
+            ClientCommand::SendAudio { timestamp, payload } => {
+                return self.send_audio(timestamp, payload)
+            }
+            ClientCommand::SendVideo { timestamp, payload } => {
+                return self.send_video(timestamp, payload)
+            }
+            ClientCommand::Stop => return self.stop(),
+            ClientCommand::Ping(timestamp) => return self.ping(timestamp),
+            ClientCommand::Close => self.close(),
+        }
+        Ok(())
     }
 
     fn poll_event(&mut self) -> Option<Result<ClientEvent, SessionError>> {

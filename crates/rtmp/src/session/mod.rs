@@ -42,6 +42,7 @@
 
 mod cache;
 mod client;
+mod command;
 mod server;
 mod status;
 
@@ -49,6 +50,7 @@ use std::time::Duration;
 
 pub use cache::{is_audio_config, is_keyframe, is_video_config, player_metadata, SequenceHeaders};
 pub use client::{ClientConfig, ClientEvent, ClientSession};
+pub use command::{ClientCommand, ServerCommand};
 pub use server::{ConnectRequest, ServerConfig, ServerEvent, ServerSession};
 pub use status::Status;
 

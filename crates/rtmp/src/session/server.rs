@@ -15,7 +15,7 @@ use crate::message::{
 };
 use crate::session::cache::player_metadata;
 use crate::session::status::{self, on_status};
-use crate::session::{RequestId, SessionError};
+use crate::session::{RequestId, ServerCommand, SessionError};
 use crate::{ConnectionConfig, Event, MessageEvent, Role, RtmpConnection};
 
 /// How a [`ServerSession`] answers; [`Default`] matches what FFmpeg and
@@ -851,7 +851,7 @@ impl ServerSession {
 
 impl Machine for ServerSession {
     type Event = ServerEvent;
-    type Command = std::convert::Infallible;
+    type Command = ServerCommand;
     type Error = SessionError;
 
     fn input_buffer(&mut self) -> &mut BytesMut {
@@ -878,12 +878,47 @@ impl Machine for ServerSession {
         self.connection.handle_timeout(now);
     }
 
-    fn handle_command(
-        &mut self,
-        cmd: std::convert::Infallible,
-        _now: Instant,
-    ) -> Result<(), SessionError> {
-        match cmd {}
+    fn handle_command(&mut self, cmd: ServerCommand, _now: Instant) -> Result<(), SessionError> {
+        match cmd {
+            ServerCommand::AcceptConnect(request) => self.accept_connect(request),
+            ServerCommand::RejectConnect {
+                request,
+                description,
+            } => self.reject_connect(request, &description),
+            ServerCommand::AcceptPublish(request) => self.accept_publish(request),
+            ServerCommand::RejectPublish {
+                request,
+                code,
+                description,
+            } => self.reject_publish(request, &code, &description),
+            ServerCommand::AcceptPlay(request) => self.accept_play(request),
+            ServerCommand::RejectPlay {
+                request,
+                code,
+                description,
+            } => self.reject_play(request, &code, &description),
+            ServerCommand::SendMetadata {
+                stream_id,
+                timestamp,
+                data,
+            } => self.send_metadata(stream_id, timestamp, &data),
+            ServerCommand::SendAudio {
+                stream_id,
+                timestamp,
+                payload,
+            } => self.send_audio(stream_id, timestamp, payload),
+            ServerCommand::SendVideo {
+                stream_id,
+                timestamp,
+                payload,
+            } => self.send_video(stream_id, timestamp, payload),
+            ServerCommand::EndPlay(stream_id) => self.end_play(stream_id),
+            ServerCommand::Ping(timestamp) => self.ping(timestamp),
+            ServerCommand::Close => {
+                self.close();
+                Ok(())
+            }
+        }
     }
 
     fn poll_event(&mut self) -> Option<Result<ServerEvent, SessionError>> {
