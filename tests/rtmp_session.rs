@@ -816,3 +816,29 @@ fn commands_do_what_the_methods_do() {
         Err(SessionError::NotPlaying(1))
     ));
 }
+
+#[test]
+fn recorded_hevc_publish_in_proptest_cuts() {
+    use proptest::prelude::*;
+    use wirestate_core::testing::{arb_cuts, assert_transcripts_equal, feed_cut};
+
+    let input = capture("rtmp_ffmpeg9_publish_nginx_ertmp_hevc");
+    let now = Instant::now();
+    let make = || {
+        AutoAccept(ServerSession::new(
+            ServerConfig::default(),
+            SeededRandom::new(1),
+            now,
+        ))
+    };
+    let whole = feed_cut(&mut make(), &input, &[], true, now);
+    assert!(whole.events.len() > 389);
+    let config = ProptestConfig {
+        cases: 24,
+        ..ProptestConfig::default()
+    };
+    proptest!(config, |(cuts in arb_cuts(input.len()))| {
+        let cut = feed_cut(&mut make(), &input, &cuts, true, now);
+        assert_transcripts_equal(&whole, &cut, "at proptest cuts");
+    });
+}
