@@ -54,14 +54,15 @@
 #![warn(missing_docs)]
 
 pub mod amf0;
-pub mod media;
-pub mod handshake;
 pub mod chunk;
+mod connection;
+pub mod flv;
+pub mod handshake;
+pub mod media;
 pub mod message;
 pub mod session;
-pub mod flv;
-mod connection;
 
 pub use connection::{
-    ConnectionConfig, Event, MessageEvent, Outgoing, Request, Role, RtmpConnection, RtmpError, MIN_ACK_WINDOW,
+    ConnectionConfig, Event, MessageEvent, Outgoing, Request, Role, RtmpConnection, RtmpError,
+    MIN_ACK_WINDOW,
 };

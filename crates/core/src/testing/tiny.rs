@@ -5,8 +5,8 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
-use bytes::{Bytes, BytesMut};
 use crate::Machine;
+use bytes::{Bytes, BytesMut};
 
 /// `[len][len bytes]` frames, a deadline that turns into an event, a
 /// high-water mark for backpressure, and a goodbye (an empty frame) on close
