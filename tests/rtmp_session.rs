@@ -842,3 +842,36 @@ fn recorded_hevc_publish_in_proptest_cuts() {
         assert_transcripts_equal(&whole, &cut, "at proptest cuts");
     });
 }
+
+#[test]
+fn a_poll_that_queues_transmits_returns_an_event() {
+    // Drivers write after each event; a poll that queued bytes and then
+    // returned None would leave them unsent until the next wake-up (FFmpeg
+    // then waits forever for its createStream answer).
+    let input = capture("rtmp_ffmpeg_publish_nginx");
+    let now = Instant::now();
+    let mut server = AutoAccept(ServerSession::new(
+        ServerConfig::default(),
+        SeededRandom::new(1),
+        now,
+    ));
+    let mut events = 0;
+    for piece in input.chunks(100) {
+        server.handle_input(piece, now);
+        while server.poll_transmit().is_some() {}
+        loop {
+            match server.poll_event() {
+                Some(event) => {
+                    event.unwrap();
+                    events += 1;
+                    while server.poll_transmit().is_some() {}
+                }
+                None => {
+                    assert!(server.poll_transmit().is_none(), "after {events} events");
+                    break;
+                }
+            }
+        }
+    }
+    assert!(events > 100);
+}

@@ -330,7 +330,6 @@ async fn on_event(
                 session.accept_play(request)?;
                 let key = (app, name);
                 let (first, feed) = hub.subscribe(&key);
-                let mut need_keyframe = true;
                 for (timestamp, message) in first {
                     match message {
                         Message::Data(data) => {
@@ -344,13 +343,13 @@ async fn on_event(
                         }
                         _ => {}
                     }
-                    need_keyframe = true;
                 }
                 tracing::info!(app = %key.0, key = %key.1, "playing");
                 *role = Role::Player {
                     stream_id,
                     feed,
-                    need_keyframe,
+                    // Live video starts at a keyframe.
+                    need_keyframe: true,
                 };
             }
         }
