@@ -796,7 +796,37 @@ fn commands_do_what_the_methods_do() {
         matches!(&event, ServerEvent::Video { timestamp: 40, video, .. } if video.payload == keyframe(1)),
         "{event:?}"
     );
-    // Local misuse is an error of its own, and changes nothing.
+    // Local misuse is an error of its own, and changes nothing: answering
+    // a publish request as a connect leaves it pending.
+    let (mut server, mut client) = (self::server(now), self::client(now));
+    client.publish("again", "live");
+    let mut publish_request = None;
+    for _ in 0..10 {
+        while let Some(bytes) = client.poll_transmit() {
+            server.handle_input(&bytes, now);
+        }
+        while let Some(event) = server.poll_event() {
+            match event.unwrap() {
+                ServerEvent::ConnectRequested(c) => server.accept_connect(c.request).unwrap(),
+                ServerEvent::PublishRequested { request, .. } => publish_request = Some(request),
+                _ => {}
+            }
+        }
+        while let Some(bytes) = server.poll_transmit() {
+            client.handle_input(&bytes, now);
+        }
+        while client.poll_event().is_some() {}
+    }
+    let request = publish_request.unwrap();
+    assert!(matches!(
+        server.handle_command(ServerCommand::AcceptConnect(request), now),
+        Err(SessionError::UnknownRequest(_))
+    ));
+    assert!(matches!(
+        server.handle_command(ServerCommand::AcceptPlay(request), now),
+        Err(SessionError::UnknownRequest(_))
+    ));
+    server.accept_publish(request).unwrap();
     assert!(matches!(
         server.handle_command(
             ServerCommand::AcceptPlay(wirestate::rtmp::session::RequestId(99)),

@@ -196,6 +196,13 @@ enum StreamState {
     Playing(String),
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Connect,
+    Publish,
+    Play,
+}
+
 #[derive(Debug)]
 struct Pending {
     id: RequestId,
@@ -284,7 +291,7 @@ impl ServerSession {
     /// client offered them). Drain [`poll_transmit`](Machine::poll_transmit)
     /// next.
     pub fn accept_connect(&mut self, request: RequestId) -> Result<(), SessionError> {
-        let pending = self.take_pending(request)?;
+        let pending = self.take_pending(request, Kind::Connect)?;
         let connect = pending
             .connect
             .ok_or(SessionError::UnknownRequest(request))?;
@@ -349,7 +356,7 @@ impl ServerSession {
         request: RequestId,
         description: &str,
     ) -> Result<(), SessionError> {
-        let pending = self.take_pending(request)?;
+        let pending = self.take_pending(request, Kind::Connect)?;
         self.phase = Phase::Rejected;
         self.send_command(
             0,
@@ -364,7 +371,7 @@ impl ServerSession {
     /// Accepts a `publish`: sends onStatus `NetStream.Publish.Start`. Media
     /// events for the stream follow.
     pub fn accept_publish(&mut self, request: RequestId) -> Result<(), SessionError> {
-        let pending = self.take_pending(request)?;
+        let pending = self.take_pending(request, Kind::Publish)?;
         let stream_id = pending.stream_id;
         let StreamState::PublishPending(name) = self.stream(stream_id).clone() else {
             return Err(SessionError::UnknownRequest(request));
@@ -390,7 +397,7 @@ impl ServerSession {
         code: &str,
         description: &str,
     ) -> Result<(), SessionError> {
-        let pending = self.take_pending(request)?;
+        let pending = self.take_pending(request, Kind::Publish)?;
         self.set_stream(pending.stream_id, StreamState::Idle);
         self.send_command(
             pending.stream_id,
@@ -404,7 +411,7 @@ impl ServerSession {
     /// [`send_audio`](Self::send_audio) and [`send_video`](Self::send_video)
     /// next, sequence headers first ([`SequenceHeaders`](super::SequenceHeaders)).
     pub fn accept_play(&mut self, request: RequestId) -> Result<(), SessionError> {
-        let pending = self.take_pending(request)?;
+        let pending = self.take_pending(request, Kind::Play)?;
         let stream_id = pending.stream_id;
         let StreamState::PlayPending(name) = self.stream(stream_id).clone() else {
             return Err(SessionError::UnknownRequest(request));
@@ -454,7 +461,7 @@ impl ServerSession {
         code: &str,
         description: &str,
     ) -> Result<(), SessionError> {
-        let pending = self.take_pending(request)?;
+        let pending = self.take_pending(request, Kind::Play)?;
         self.set_stream(pending.stream_id, StreamState::Idle);
         self.send_command(
             pending.stream_id,
@@ -595,13 +602,26 @@ impl ServerSession {
         Ok(self.connection.send(stream_id, 0, message)?)
     }
 
-    fn take_pending(&mut self, request: RequestId) -> Result<Pending, SessionError> {
+    /// Removes a pending request of the given kind; a wrong id or kind is
+    /// an error that changes nothing.
+    fn take_pending(&mut self, request: RequestId, kind: Kind) -> Result<Pending, SessionError> {
         let at = self
             .pending
             .iter()
-            .position(|p| p.id == request)
+            .position(|p| p.id == request && self.kind_of(p) == Some(kind))
             .ok_or(SessionError::UnknownRequest(request))?;
         Ok(self.pending.swap_remove(at))
+    }
+
+    fn kind_of(&self, pending: &Pending) -> Option<Kind> {
+        if pending.connect.is_some() {
+            return Some(Kind::Connect);
+        }
+        match self.stream(pending.stream_id) {
+            StreamState::PublishPending(_) => Some(Kind::Publish),
+            StreamState::PlayPending(_) => Some(Kind::Play),
+            _ => None,
+        }
     }
 
     fn new_request(
