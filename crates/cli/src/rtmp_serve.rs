@@ -124,6 +124,18 @@ impl Hub {
             (c.headers.messages().collect(), c.feed.subscribe())
         })
     }
+
+    /// A player left: a key nobody publishes or plays is forgotten, so
+    /// players asking for made-up keys leave nothing behind.
+    fn unsubscribe(&self, key: &(String, String), feed: broadcast::Receiver<Relay>) {
+        drop(feed);
+        let mut channels = self.channels.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(channel) = channels.get(key) {
+            if !channel.publishing && channel.feed.receiver_count() == 0 {
+                channels.remove(key);
+            }
+        }
+    }
 }
 
 /// What a connection is doing.
@@ -134,6 +146,7 @@ enum Role {
         recorder: Option<FlvWriter<BufWriter<File>>>,
     },
     Player {
+        key: (String, String),
         stream_id: u32,
         feed: broadcast::Receiver<Relay>,
         /// Video is held back until a keyframe (after joining or lagging).
@@ -181,6 +194,14 @@ async fn session(stream: TcpStream, hub: Arc<Hub>, record: Option<&Path>) {
     }
     if let Role::Publisher { key, recorder } = &mut role {
         finish_publish(&hub, key, recorder);
+    }
+    leave(&hub, &mut role);
+}
+
+/// Ends a player's role (if it is one), forgetting its key when unused.
+fn leave(hub: &Hub, role: &mut Role) {
+    if let Role::Player { key, feed, .. } = std::mem::replace(role, Role::Idle) {
+        hub.unsubscribe(&key, feed);
     }
 }
 
@@ -346,6 +367,7 @@ async fn on_event(
                 }
                 tracing::info!(app = %key.0, key = %key.1, "playing");
                 *role = Role::Player {
+                    key,
                     stream_id,
                     feed,
                     // Live video starts at a keyframe.
@@ -353,7 +375,7 @@ async fn on_event(
                 };
             }
         }
-        ServerEvent::PlayFinished { .. } => *role = Role::Idle,
+        ServerEvent::PlayFinished { .. } => leave(hub, role),
         ServerEvent::Other(_) => {}
     }
     conn.flush().await?;
