@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use wirestate_blocking::{Connection, Error, Machine, Transport};
-use wirestate_core::testing::tiny::{frame, Tiny, TinyCommand, TinyError, TinyEvent, GOODBYE};
+use wirestate_core::testing::tiny::{
+    frame, Tiny, TinyCommand, TinyError, TinyEvent, GOODBYE, PONG,
+};
 
 /// One scripted answer to `read`.
 enum Step {
@@ -387,4 +389,25 @@ proptest::proptest! {
         proptest::prop_assert_eq!(&conn.get_ref().written, &wire);
         proptest::prop_assert!(conn.get_ref().shut_down);
     }
+}
+
+#[test]
+fn bytes_queued_without_an_event_go_out_before_waiting_for_input() {
+    // The machine answers a ping inside poll_event and yields no event: the
+    // answer must reach the peer while the driver waits for more input.
+    let (ours, mut theirs) = std::os::unix::net::UnixStream::pair().unwrap();
+    let machine = Tiny::answering_pings();
+    let driver = std::thread::spawn(move || {
+        let mut conn = Connection::new(ours, machine);
+        conn.next_event().unwrap().unwrap()
+    });
+    theirs.write_all(&frame(b"")).unwrap();
+    theirs
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut answer = [0; 1];
+    theirs.read_exact(&mut answer).expect("the pong arrives");
+    assert_eq!(&answer, PONG);
+    theirs.write_all(&frame(b"after")).unwrap();
+    assert_eq!(driver.join().unwrap(), frame_event(b"after"));
 }

@@ -217,6 +217,11 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
                 }
                 None => {}
             }
+            // That poll may have queued bytes without an event (a pong, an
+            // acknowledgement): write them before waiting on the peer.
+            if self.take_transmits() {
+                continue;
+            }
 
             // 3. Finished: flush and close.
             if self.machine.is_closed() || self.state == State::Eof {
@@ -313,12 +318,20 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
         }
     }
 
+    /// Moves the machine's transmits to the outbox; whether there were any.
+    fn take_transmits(&mut self) -> bool {
+        let mut taken = false;
+        while let Some(piece) = self.machine.poll_transmit() {
+            self.outbox.push(piece);
+            taken = true;
+        }
+        taken
+    }
+
     /// Moves the machine's transmits to the outbox and writes it out with
     /// vectored writes, then flushes the transport.
     fn poll_write_side(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        while let Some(piece) = self.machine.poll_transmit() {
-            self.outbox.push(piece);
-        }
+        self.take_transmits();
         while !self.outbox.is_empty() {
             let written = {
                 let mut slices = [IoSlice::new(&[]); MAX_IO_SLICES];
@@ -343,9 +356,7 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
         self.machine
             .handle_command(cmd, Instant::now().into_std())
             .map_err(Error::Machine)?;
-        while let Some(piece) = self.machine.poll_transmit() {
-            self.outbox.push(piece);
-        }
+        self.take_transmits();
         // The command may have changed what the event side waits for.
         if let Some(waker) = self.waiting.take() {
             waker.wake();

@@ -11,7 +11,9 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
-use wirestate_core::testing::tiny::{frame, Tiny, TinyCommand, TinyError, TinyEvent, GOODBYE};
+use wirestate_core::testing::tiny::{
+    frame, Tiny, TinyCommand, TinyError, TinyEvent, GOODBYE, PONG,
+};
 use wirestate_core::{IdleError, IdleTimeout};
 use wirestate_tokio::{now, Connection, Error, Machine};
 
@@ -545,4 +547,25 @@ proptest::proptest! {
         proptest::prop_assert_eq!(&conn.get_ref().written, &wire);
         proptest::prop_assert!(conn.get_ref().shut_down);
     }
+}
+
+#[tokio::test(start_paused = true)]
+async fn bytes_queued_without_an_event_go_out_before_waiting_for_input() {
+    // The machine answers a ping inside poll_event and yields no event: the
+    // answer must reach the peer while the driver waits for more input.
+    let (ours, mut theirs) = tokio::io::duplex(1024);
+    let machine = Tiny::answering_pings();
+    let driver = tokio::spawn(async move {
+        let mut conn = Connection::new(ours, machine);
+        conn.next_event().await.unwrap().unwrap()
+    });
+    theirs.write_all(&frame(b"")).await.unwrap();
+    let mut answer = [0; 1];
+    tokio::time::timeout(Duration::from_secs(60), theirs.read_exact(&mut answer))
+        .await
+        .expect("the pong arrives while the driver waits")
+        .unwrap();
+    assert_eq!(&answer, PONG);
+    theirs.write_all(&frame(b"after")).await.unwrap();
+    assert_eq!(driver.await.unwrap(), frame_event(b"after"));
 }

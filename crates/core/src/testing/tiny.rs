@@ -25,6 +25,10 @@ pub struct Tiny {
     failed: bool,
     /// How many times bytes were handed over with `handle_buffered_input`.
     pub inputs: usize,
+    /// When set, an empty frame is a ping: `poll_event` answers it with
+    /// [`PONG`] and yields no event for it, the way a WebSocket machine
+    /// answers pings (bytes queued by a `poll_event` that returns `None`).
+    pub answer_pings: bool,
 }
 
 /// What [`Tiny`] decodes.
@@ -61,6 +65,9 @@ pub enum TinyError {
     TooLong,
 }
 
+/// What [`Tiny`] transmits for a ping when [`Tiny::answer_pings`] is set.
+pub const PONG: &[u8] = b"P";
+
 /// The goodbye [`Tiny`] transmits on close and on its fatal error.
 pub const GOODBYE: &[u8] = &[0];
 
@@ -70,6 +77,14 @@ impl Tiny {
         Tiny {
             high_water: usize::MAX,
             ..Tiny::default()
+        }
+    }
+
+    /// A machine that answers pings (see [`Tiny::answer_pings`]).
+    pub fn answering_pings() -> Self {
+        Tiny {
+            answer_pings: true,
+            ..Tiny::new()
         }
     }
 
@@ -143,6 +158,10 @@ impl Machine for Tiny {
         }
         if std::mem::take(&mut self.timed_out) {
             return Some(Ok(TinyEvent::TimedOut));
+        }
+        while self.answer_pings && self.buf.first() == Some(&0) {
+            self.buf.split_to(1);
+            self.out.push_back(Bytes::from_static(PONG));
         }
         if let Some(&len) = self.buf.first() {
             let len = usize::from(len);
