@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use std::time::Instant;
 
 use crate::Machine;
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 
 /// `[len][len bytes]` frames, a deadline that turns into an event, a
 /// high-water mark for backpressure, and a goodbye (an empty frame) on close
@@ -160,7 +160,7 @@ impl Machine for Tiny {
             return Some(Ok(TinyEvent::TimedOut));
         }
         while self.answer_pings && self.buf.first() == Some(&0) {
-            self.buf.split_to(1);
+            self.buf.advance(1);
             self.out.push_back(Bytes::from_static(PONG));
         }
         if let Some(&len) = self.buf.first() {
