@@ -195,8 +195,11 @@ impl Outgoing {
 pub struct RtmpConnection {
     role: Role,
     rng: Rng,
-    handshake: Handshake,
-    handshake_done: bool,
+    /// The handshake while it runs; dropped when it completes, with its
+    /// copy of our C1/S1, so an established connection does not carry it.
+    handshake: Option<Handshake>,
+    /// What the handshake learned, kept after it completed.
+    handshake_info: Option<HandshakeInfo>,
     input: BytesMut,
     decoder: ChunkDecoder,
     encoder: ChunkEncoder,
@@ -252,8 +255,8 @@ impl RtmpConnection {
         let mut connection = RtmpConnection {
             role,
             rng,
-            handshake,
-            handshake_done: false,
+            handshake: Some(handshake),
+            handshake_info: None,
             input: BytesMut::new(),
             decoder: ChunkDecoder::new(config.decoder),
             encoder: ChunkEncoder::default(),
@@ -295,7 +298,10 @@ impl RtmpConnection {
     /// What the handshake found out (kind, peer version, digest offset),
     /// once it is complete.
     pub fn handshake_info(&self) -> Option<&HandshakeInfo> {
-        self.handshake.info()
+        match &self.handshake {
+            Some(handshake) => handshake.info(),
+            None => self.handshake_info.as_ref(),
+        }
     }
 
     /// The chunk size the peer sends with.
@@ -350,7 +356,7 @@ impl RtmpConnection {
             stream_id: outgoing.stream_id,
             payload: outgoing.message.encode_payload(),
         };
-        if self.handshake_done {
+        if self.handshake.is_none() {
             self.encoder.encode(&raw, &mut self.out)?;
         } else {
             self.encoder.encode(&raw, &mut self.held)?;
@@ -372,8 +378,10 @@ impl RtmpConnection {
     }
 
     fn collect_handshake_output(&mut self) {
-        while let Some(bytes) = self.handshake.poll_transmit() {
-            self.out.push_back(bytes);
+        if let Some(handshake) = &mut self.handshake {
+            while let Some(bytes) = handshake.poll_transmit() {
+                self.out.push_back(bytes);
+            }
         }
     }
 
@@ -389,14 +397,17 @@ impl RtmpConnection {
 
     /// Runs the handshake over the buffered input until it completes.
     fn advance_handshake(&mut self) {
-        if self.handshake_done || self.is_dead() {
+        if self.is_dead() {
             return;
         }
-        let result = self.handshake.advance(&mut self.input, &mut *self.rng.0);
+        let Some(handshake) = &mut self.handshake else {
+            return;
+        };
+        let result = handshake.advance(&mut self.input, &mut *self.rng.0);
         self.collect_handshake_output();
         match result {
             Ok(true) => {
-                self.handshake_done = true;
+                self.handshake_info = self.handshake.take().and_then(|h| h.info().cloned());
                 self.out.extend(self.held.drain(..));
                 self.events.push_back(Event::HandshakeComplete);
             }
@@ -484,7 +495,7 @@ impl RtmpConnection {
     /// What to report once the input is exhausted after EOF.
     fn end_of_input(&mut self) -> Option<Result<Event, RtmpError>> {
         self.finished = true;
-        if !self.handshake_done {
+        if self.handshake.is_some() {
             return Some(Err(RtmpError::EofInHandshake));
         }
         if !self.input.is_empty() || !self.decoder.is_idle() {
@@ -541,7 +552,7 @@ impl Machine for RtmpConnection {
             self.finished = true;
             return Some(Err(error));
         }
-        if !self.handshake_done {
+        if self.handshake.is_some() {
             self.starved = true;
             return if self.eof { self.end_of_input() } else { None };
         }
@@ -553,6 +564,12 @@ impl Machine for RtmpConnection {
             Ok(None) => {
                 self.acknowledge();
                 self.starved = true;
+                if self.input.is_empty() {
+                    // Nothing buffered: give the memory back, so an idle
+                    // connection holds no input buffer (a driver reserves a
+                    // fresh one before its next read).
+                    self.input = BytesMut::new();
+                }
                 if self.eof {
                     self.end_of_input()
                 } else {

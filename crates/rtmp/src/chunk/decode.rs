@@ -107,7 +107,9 @@ pub struct ChunkDecoder {
     config: DecoderConfig,
     chunk_size: u32,
     progress: Progress,
-    /// Chunk stream ids below 64 (all real traffic), indexed directly.
+    /// Chunk stream ids below 64 (all real traffic), indexed directly; grown
+    /// only up to the highest id seen, so an idle connection that used ids
+    /// 2 to 8 keeps nine entries, not 64.
     low: Vec<StreamState>,
     high: HashMap<u32, StreamState>,
     streams_seen: usize,
@@ -142,7 +144,7 @@ impl ChunkDecoder {
             config,
             chunk_size: DEFAULT_CHUNK_SIZE,
             progress: Progress::Header { need: 1 },
-            low: (0..64).map(|_| StreamState::default()).collect(),
+            low: Vec::new(),
             high: HashMap::new(),
             streams_seen: 0,
             partial_messages: 0,
@@ -285,7 +287,7 @@ impl ChunkDecoder {
             partial: None,
         };
         if csid < 64 {
-            &self.low[csid as usize]
+            self.low.get(csid as usize).unwrap_or(&EMPTY)
         } else {
             self.high.get(&csid).unwrap_or(&EMPTY)
         }
@@ -293,7 +295,11 @@ impl ChunkDecoder {
 
     fn stream_mut(&mut self, csid: u32) -> &mut StreamState {
         if csid < 64 {
-            &mut self.low[csid as usize]
+            let index = csid as usize;
+            if index >= self.low.len() {
+                self.low.resize_with(index + 1, StreamState::default);
+            }
+            &mut self.low[index]
         } else {
             self.high.entry(csid).or_default()
         }
