@@ -1,6 +1,6 @@
 #![cfg(feature = "peer-tests")]
 //! RtmpConnection against a real nginx-rtmp (installed by
-//! scripts/peers/install-nginx-rtmp.sh, started by tests/peers/nginx_rtmp.sh):
+//! scripts/peers/install-rtmp-peers.sh, started by tests/peers/nginx_rtmp.sh):
 //! one client publishes a stream through nginx at its own chunk size, a second
 //! client plays it, and the player must receive exactly the media sent.
 
@@ -295,7 +295,7 @@ fn rtmpdump_plays_from_a_wirestate_server() {
         .args(["tests/peers/rtmpdump_play.sh", &port, out.to_str().unwrap()])
         .current_dir(peers::root())
         .spawn()
-        .expect("start rtmpdump (scripts/peers/install-rtmpdump.sh)");
+        .expect("start rtmpdump (scripts/peers/install-rtmp-peers.sh)");
 
     listener.set_nonblocking(true).unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);

@@ -653,7 +653,7 @@ fn our_client_publishes_to_nginx_rtmp_and_ffmpeg_plays_it_back() {
     let dir = TempDir::new("nginx-publish");
     let source = make_media("ffmpeg", &dir, "libx264");
     let port = free_port();
-    let nginx = Peer::start("bash", &["tests/peers/rtmp_nginx.sh", &port.to_string()]);
+    let nginx = Peer::start("bash", &["tests/peers/nginx_rtmp.sh", &port.to_string()]);
     let played = dir.path("played.flv");
     let url = format!("rtmp://127.0.0.1:{port}/live/ours");
     let player = Proc::spawn(
@@ -685,7 +685,7 @@ fn our_client_plays_from_nginx_rtmp() {
     let dir = TempDir::new("nginx-play");
     let source = make_media("ffmpeg", &dir, "libx264");
     let port = free_port();
-    let nginx = Peer::start("bash", &["tests/peers/rtmp_nginx.sh", &port.to_string()]);
+    let nginx = Peer::start("bash", &["tests/peers/nginx_rtmp.sh", &port.to_string()]);
     let publisher = publish(
         "ffmpeg",
         &source,

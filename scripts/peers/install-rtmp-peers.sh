@@ -1,24 +1,19 @@
 #!/usr/bin/env bash
-# Installs the real peers of tests/peer_rtmp_session.rs (the RTMP sessions
-# and `serve rtmp`): FFmpeg/ffprobe (publisher, player, `ffmpeg -listen`),
+# Installs the real peers of tests/peer_rtmp.rs and tests/peer_rtmp_session.rs
+# (the RTMP connection, the sessions and `serve rtmp`): FFmpeg/ffprobe
+# (publisher, player, `ffmpeg -listen`),
 # rtmpdump (player), nginx-light + libnginx-mod-rtmp (a reference server),
 # and imageio-ffmpeg, whose bundled FFmpeg (>= 6.1) speaks Enhanced RTMP
 # (HEVC over RTMP). Idempotent and quiet; run as root on Debian/Ubuntu.
 set -euo pipefail
+source "$(dirname "$0")/apt.sh"
 
-export DEBIAN_FRONTEND=noninteractive
 missing=()
 command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
 command -v rtmpdump >/dev/null 2>&1 || missing+=(rtmpdump)
 command -v nginx >/dev/null 2>&1 || missing+=(nginx-light)
 [ -e /usr/lib/nginx/modules/ngx_rtmp_module.so ] || missing+=(libnginx-mod-rtmp)
-if [ ${#missing[@]} -gt 0 ]; then
-    if ! apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1; then
-        # The package lists may be missing or stale on a fresh machine.
-        apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null
-        apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-    fi
-fi
+[ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 
 if ! python3 -c 'import imageio_ffmpeg' >/dev/null 2>&1; then
     python3 -m pip install -q --root-user-action=ignore imageio-ffmpeg >/dev/null

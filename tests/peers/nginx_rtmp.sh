@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Starts nginx with the RTMP module for tests/peer_rtmp.rs on 127.0.0.1:<port>
+# Starts nginx with the RTMP module for tests/peer_rtmp*.rs on 127.0.0.1:<port>
 # (the test picks a free port): one live application "live", chunk size 4096,
 # in the foreground with a private prefix, config and logs in a temporary
 # directory. Prints "LISTENING <port>" once the port accepts connections.
 #
 # nginx runs as this script's child with a parent-death signal, so when the
 # test stops this script by PID, nginx goes with it.
+# Players are told when the publisher stops (publish_notify), which is
+# what ends an FFmpeg player.
 # Usage: tests/peers/nginx_rtmp.sh <port>
 set -euo pipefail
 port=$1
@@ -25,6 +27,7 @@ rtmp {
         application live {
             live on;
             record off;
+            publish_notify on;
         }
     }
 }
