@@ -159,32 +159,62 @@ fn main() -> ExitCode {
 fn inspect(args: InspectArgs) -> Result<(), String> {
     let stdout = Box::new(std::io::BufWriter::new(std::io::stdout().lock()));
     let mut out = Printer::new(stdout, args.json);
-    let io_err = |e: std::io::Error| e.to_string();
+    match inspect_into(args, &mut out).and_then(|()| Ok(out.flush()?)) {
+        Ok(()) => Ok(()),
+        // The reader went away (`wirestate inspect | head`): not an error.
+        Err(Failure::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(Failure::Io(e)) => Err(e.to_string()),
+        Err(Failure::Usage(message)) => Err(message),
+    }
+}
+
+/// Why `inspect` stopped.
+enum Failure {
+    /// The command line or the input file is wrong.
+    Usage(String),
+    /// Writing the output failed.
+    Io(std::io::Error),
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Self {
+        Failure::Io(e)
+    }
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Self {
+        Failure::Usage(message)
+    }
+}
+
+/// Decodes what `args` names into `out`.
+fn inspect_into(args: InspectArgs, out: &mut Printer) -> Result<(), Failure> {
     match args.file {
         None => {
             let all = args.protocol.is_none();
             if all || args.protocol == Some(Protocol::Length) {
                 for sample in length::SAMPLES {
-                    out.section(sample.name).map_err(io_err)?;
-                    length::inspect(sample.bytes, (sample.framing)(), &mut out).map_err(io_err)?;
+                    out.section(sample.name)?;
+                    length::inspect(sample.bytes, (sample.framing)(), out)?;
                 }
             }
             if all || args.protocol == Some(Protocol::Lines) {
                 for sample in lines::SAMPLES {
-                    out.section(sample.name).map_err(io_err)?;
-                    lines::inspect(sample.bytes, &(sample.options)(), &mut out).map_err(io_err)?;
+                    out.section(sample.name)?;
+                    lines::inspect(sample.bytes, &(sample.options)(), out)?;
                 }
             }
             if all || args.protocol == Some(Protocol::Websocket) {
                 for sample in websocket::SAMPLES {
-                    out.section(sample.name).map_err(io_err)?;
-                    websocket::inspect(sample.bytes, sample.role, &mut out).map_err(io_err)?;
+                    out.section(sample.name)?;
+                    websocket::inspect(sample.bytes, sample.role, out)?;
                 }
             }
             if all || args.protocol == Some(Protocol::Rtmp) {
                 for sample in rtmp::SAMPLES {
-                    out.section(sample.name).map_err(io_err)?;
-                    rtmp::inspect(sample.bytes, &mut out).map_err(io_err)?;
+                    out.section(sample.name)?;
+                    rtmp::inspect(sample.bytes, out)?;
                 }
             }
         }
@@ -192,13 +222,13 @@ fn inspect(args: InspectArgs) -> Result<(), String> {
             let input =
                 std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
             match args.protocol {
-                None => return Err("inspecting a file needs --protocol".into()),
+                None => return Err(Failure::Usage("inspecting a file needs --protocol".into())),
                 Some(Protocol::Length) => {
                     let mut framing = length::framing_from_name(&args.framing)?;
                     if let Some(max) = args.max {
                         framing = framing.max_frame_length(max);
                     }
-                    length::inspect(&input, framing, &mut out).map_err(io_err)?;
+                    length::inspect(&input, framing, out)?;
                 }
                 Some(Protocol::Lines) => {
                     let opts = lines::LinesInspectOptions {
@@ -206,20 +236,20 @@ fn inspect(args: InspectArgs) -> Result<(), String> {
                         max: args.max,
                         memcached: args.memcached,
                     };
-                    lines::inspect(&input, &opts, &mut out).map_err(io_err)?;
+                    lines::inspect(&input, &opts, out)?;
                 }
                 Some(Protocol::Websocket) => {
                     let role = match args.role {
                         WsRole::Server => wirestate_websocket::Role::Server,
                         WsRole::Client => wirestate_websocket::Role::Client,
                     };
-                    websocket::inspect(&input, role, &mut out).map_err(io_err)?;
+                    websocket::inspect(&input, role, out)?;
                 }
-                Some(Protocol::Rtmp) => rtmp::inspect(&input, &mut out).map_err(io_err)?,
+                Some(Protocol::Rtmp) => rtmp::inspect(&input, out)?,
             }
         }
     }
-    out.flush().map_err(io_err)
+    Ok(())
 }
 
 fn serve(cmd: ServeCommand) -> Result<(), String> {
