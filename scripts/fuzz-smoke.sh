@@ -14,5 +14,8 @@ fi
 cargo +nightly fuzz build
 for target in $(cargo +nightly fuzz list); do
     echo "-- fuzz $target (${seconds}s)"
-    cargo +nightly fuzz run "$target" -- -max_total_time="$seconds" -rss_limit_mb=2048 -print_final_stats=0
+    # libFuzzer logs every new coverage point; the end of the log (a crash
+    # report, or the final stats line) is what matters. pipefail keeps a
+    # failure a failure.
+    cargo +nightly fuzz run "$target" -- -max_total_time="$seconds" -rss_limit_mb=2048 2>&1 | tail -n 40
 done
