@@ -6,8 +6,10 @@
 //!   message type, length, sha256, text, close code and reason must match,
 //!   fed whole, byte by byte, in the recorded TCP segment sizes and at
 //!   proptest-chosen cuts.
-//! - The deflate captures, at frame level (count, opcodes, FIN, RSV1, masks,
-//!   lengths), since permessage-deflate is not implemented yet.
+//! - `ws_py_deflate`, `ws_node_client_py_server`, `ws_chromium_py_deflate`:
+//!   the same, with permessage-deflate negotiated by our machines (every
+//!   message inflated and compared), and also at frame level (count,
+//!   opcodes, FIN, RSV1, masks, lengths).
 #![cfg(feature = "websocket")]
 
 use std::path::PathBuf;
@@ -18,7 +20,9 @@ use proptest::prelude::*;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use wirestate::websocket::frame::{rsv, FrameDecoder, FrameRules, Step};
-use wirestate::websocket::{ClientRequest, Config, Event, Message, WsClient, WsServer};
+use wirestate::websocket::{
+    ClientRequest, Config, DeflateConfig, DeflateParams, Event, Message, WsClient, WsServer,
+};
 use wirestate_core::testing::{assert_transcripts_equal, feed_cut, feed_sizes, Transcript};
 use wirestate_core::SeededRandom;
 
@@ -164,12 +168,46 @@ fn server() -> WsServer {
     WsServer::auto_accept(Config::default())
 }
 
+/// A server answering like the recorded deflate peers: context takeover
+/// both ways, 12-bit windows.
+fn deflate_server() -> WsServer {
+    WsServer::auto_accept(Config {
+        deflate: Some(DeflateConfig {
+            server_no_context_takeover: false,
+            ..DeflateConfig::server()
+        }),
+        ..Config::default()
+    })
+}
+
+/// What the recorded deflate handshakes agreed on.
+const RECORDED_DEFLATE: DeflateParams = DeflateParams {
+    server_no_context_takeover: false,
+    client_no_context_takeover: false,
+    server_max_window_bits: 12,
+    client_max_window_bits: 12,
+};
+
 fn client_for(capture: &Capture) -> impl Fn() -> WsClient + '_ {
+    client_with(capture, Config::default())
+}
+
+fn client_with(capture: &Capture, config: Config) -> impl Fn() -> WsClient + '_ {
     move || {
         let (key, host, path) = key_and_target(capture);
         let request = ClientRequest::new(host, path).with_key(key);
-        WsClient::new(request, Config::default(), SeededRandom::new(3)).unwrap()
+        WsClient::new(request, config.clone(), SeededRandom::new(3)).unwrap()
     }
+}
+
+fn deflate_client_for(capture: &Capture) -> impl Fn() -> WsClient + '_ {
+    client_with(
+        capture,
+        Config {
+            deflate: Some(DeflateConfig::client()),
+            ..Config::default()
+        },
+    )
 }
 
 fn is_request(e: &Event) -> bool {
@@ -192,6 +230,46 @@ fn sizes(capture: &Capture, direction: &str) -> Vec<usize> {
 /// Whole, byte by byte and in the recorded segments: all equal, all right.
 fn replay(name: &str) {
     let capture = load(name);
+    replay_with(&capture, server, client_for(&capture));
+}
+
+/// A deflate capture: negotiated by our machines on both sides, then every
+/// message inflated and compared.
+fn replay_deflate(name: &str) {
+    let capture = load(name);
+    let whole = feed_cut(
+        &mut deflate_server(),
+        &capture.c2s,
+        &[],
+        true,
+        Instant::now(),
+    );
+    let answer = String::from_utf8_lossy(&whole.transmitted).into_owned();
+    assert!(
+        answer.contains("Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=12; client_max_window_bits=12\r\n"),
+        "{answer}"
+    );
+    let client = deflate_client_for(&capture);
+    let whole = feed_cut(&mut client(), &capture.s2c, &[], true, Instant::now());
+    match &whole.events[0] {
+        Event::Connected(response) => assert_eq!(response.deflate, Some(RECORDED_DEFLATE)),
+        other => panic!("{other:?}"),
+    }
+    replay_with(&capture, deflate_server, client);
+}
+
+fn replay_with<
+    S: wirestate_core::Machine<Event = Event>,
+    C: wirestate_core::Machine<Event = Event>,
+>(
+    capture: &Capture,
+    server: impl Fn() -> S,
+    client: impl Fn() -> C,
+) where
+    S::Error: std::fmt::Display,
+    C::Error: std::fmt::Display,
+{
+    let capture = capture;
     let now = Instant::now();
     let all_bytes = |n: usize| (1..n).collect::<Vec<_>>();
 
@@ -214,7 +292,6 @@ fn replay(name: &str) {
     );
     assert_transcripts_equal(&whole, &bytewise, "c2s byte by byte");
 
-    let client = client_for(&capture);
     let whole = feed_cut(&mut client(), &capture.s2c, &[], true, now);
     check_messages(&whole, &capture.manifest["s2c_messages"], is_connected);
     let segments = feed_sizes(
@@ -238,6 +315,21 @@ fn replay(name: &str) {
 #[test]
 fn ws_py_nodeflate_matches_its_manifest() {
     replay("ws_py_nodeflate");
+}
+
+#[test]
+fn ws_py_deflate_matches_its_manifest() {
+    replay_deflate("ws_py_deflate");
+}
+
+#[test]
+fn ws_node_client_py_server_matches_its_manifest() {
+    replay_deflate("ws_node_client_py_server");
+}
+
+#[test]
+fn ws_chromium_py_deflate_matches_its_manifest() {
+    replay_deflate("ws_chromium_py_deflate");
 }
 
 #[test]
@@ -293,6 +385,27 @@ proptest! {
         let client = client_for(&capture);
         let whole = feed_cut(&mut client(), &capture.s2c, &[], true, now);
         let cut = feed_cut(&mut client(), &capture.s2c, &s2c_cuts, true, now);
+        assert_transcripts_equal(&whole, &cut, "s2c at proptest cuts");
+    }
+
+    #[test]
+    fn deflate_captures_at_any_cuts(
+        which in 0usize..3,
+        c2s_cuts in wirestate_core::testing::arb_cuts(1_085_987),
+        s2c_cuts in wirestate_core::testing::arb_cuts(1_085_482),
+    ) {
+        let name = ["ws_py_deflate", "ws_node_client_py_server", "ws_chromium_py_deflate"][which];
+        let capture = load(name);
+        let now = Instant::now();
+        let fit = |cuts: &[usize], len: usize| cuts.iter().copied().filter(|&c| c < len).collect::<Vec<_>>();
+        let whole = feed_cut(&mut deflate_server(), &capture.c2s, &[], true, now);
+        check_messages(&whole, &capture.manifest["c2s_messages"], is_request);
+        let cut = feed_cut(&mut deflate_server(), &capture.c2s, &fit(&c2s_cuts, capture.c2s.len()), true, now);
+        assert_transcripts_equal(&whole, &cut, "c2s at proptest cuts");
+        let client = deflate_client_for(&capture);
+        let whole = feed_cut(&mut client(), &capture.s2c, &[], true, now);
+        check_messages(&whole, &capture.manifest["s2c_messages"], is_connected);
+        let cut = feed_cut(&mut client(), &capture.s2c, &fit(&s2c_cuts, capture.s2c.len()), true, now);
         assert_transcripts_equal(&whole, &cut, "s2c at proptest cuts");
     }
 

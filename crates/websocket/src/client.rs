@@ -7,6 +7,7 @@ use wirestate_core::{Machine, RandomSource};
 
 use crate::config::Config;
 use crate::connection::{Connection, Role};
+use crate::deflate::client_offer;
 use crate::error::{LocalError, WsError};
 use crate::handshake::client::parse_response;
 use crate::handshake::{ClientRequest, HandshakeError, HeadScanner};
@@ -74,6 +75,10 @@ impl WsClient {
         rng: impl RandomSource + Send + 'static,
     ) -> Result<Self, LocalError> {
         let mut rng: Box<dyn RandomSource + Send> = Box::new(rng);
+        let request = match &config.deflate {
+            Some(deflate) => request.header("Sec-WebSocket-Extensions", client_offer(deflate)),
+            None => request,
+        };
         let (head, key) = request.encode(&mut *rng)?;
         let mut conn = Connection::build(Role::Client, config, Some(rng));
         conn.push_transmit(head);
@@ -144,7 +149,8 @@ impl WsClient {
         let outcome = match scanner.scan(self.conn.input_mut(), limit) {
             Ok(Some(end)) => {
                 let head = self.conn.input_mut().split_to(end);
-                parse_response(&head, key, protocols, max_headers)
+                let deflate = self.conn.config().deflate.as_ref();
+                parse_response(&head, key, protocols, max_headers, deflate)
             }
             Ok(None) if self.conn.peer_eof() => Err(HandshakeError::Eof),
             Ok(None) => return None,
@@ -152,6 +158,9 @@ impl WsClient {
         };
         match outcome {
             Ok(response) => {
+                if let Some(params) = response.deflate {
+                    self.conn.set_deflate(params);
+                }
                 if self.conn.input_mut().is_empty() {
                     *self.conn.input_mut() = BytesMut::new();
                 }

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::deflate::DeflateConfig;
+
 /// How data messages reach the application.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Delivery {
@@ -34,8 +36,13 @@ pub struct Keepalive {
 /// frame are kept apart rather than growing its buffer), and in
 /// [`Delivery::Whole`] the earlier fragments of one message (at most
 /// `max_message_size`); during the handshake, `max_handshake_size` plus one
-/// read. Nothing is reserved for an announced length: a frame's buffer holds
-/// at most twice the bytes that arrived, or 128 KiB.
+/// read. A frame's length is checked against `max_frame_size` and
+/// `max_message_size` before anything is reserved for it; then its buffer is
+/// reserved whole if the payload is at most `eager_reserve` (so it is never
+/// copied to grow), else it starts at 128 KiB or twice the bytes that
+/// arrived and grows with what arrives. So a peer that announces a frame and
+/// goes quiet pins at most `max(eager_reserve, 128 KiB)` plus 14 header
+/// bytes.
 ///
 /// ```
 /// use wirestate_websocket::{Config, Delivery};
@@ -58,6 +65,12 @@ pub struct Config {
     /// Outgoing messages longer than this are sent as several frames.
     /// Default 1 MiB.
     pub fragment_size: usize,
+    /// A frame of at most this many payload bytes (and within the limits)
+    /// gets its whole buffer reserved when its header arrives, so it is
+    /// never copied to grow; larger frames start at 128 KiB and grow with
+    /// the bytes that arrive. It is thus the most memory (beyond 128 KiB) an
+    /// announced but unsent frame can pin. Default 1 MiB.
+    pub eager_reserve: usize,
     /// Whole messages or streamed frames. Default whole.
     pub delivery: Delivery,
     /// Answer pings automatically with a pong echoing the payload. Default on.
@@ -67,6 +80,12 @@ pub struct Config {
     /// Close the connection (code 1001) after this long without input.
     /// Default off.
     pub idle_timeout: Option<Duration>,
+    /// permessage-deflate (RFC 7692): a client offers it, a server accepts
+    /// an acceptable offer. Default off; use [`DeflateConfig::client`] or
+    /// [`DeflateConfig::server`] as a start. With it, `max_message_size`
+    /// bounds the inflated size of a message (in [`Delivery::Streaming`],
+    /// `max_frame_size` bounds each frame's inflated size).
+    pub deflate: Option<DeflateConfig>,
 }
 
 impl Default for Config {
@@ -77,10 +96,12 @@ impl Default for Config {
             max_handshake_size: 16 << 10,
             max_headers: 64,
             fragment_size: 1 << 20,
+            eager_reserve: 1 << 20,
             delivery: Delivery::Whole,
             auto_pong: true,
             keepalive: None,
             idle_timeout: None,
+            deflate: None,
         }
     }
 }

@@ -32,8 +32,11 @@ use wirestate_core::{Machine, RandomSource};
 
 use crate::close::{encode_close_payload, parse_close_payload, CloseFrame};
 use crate::config::{Config, Delivery};
+use crate::deflate::{DeflateConfig, DeflateParams, Deflater, InflateLimit, Inflater};
 use crate::error::{LocalError, ProtocolViolation, WsError};
-use crate::frame::{encode_header, Frame, FrameDecoder, FrameHeader, FrameRules, OpCode, Step};
+use crate::frame::{
+    encode_header, rsv, Frame, FrameDecoder, FrameHeader, FrameRules, OpCode, Step,
+};
 use crate::mask::apply_mask;
 use crate::message::{DataKind, Event, Fragment, Message, Utf8Bytes};
 use crate::utf8::Utf8Validator;
@@ -56,8 +59,8 @@ const READ_HIGH_WATER: usize = 64 << 10;
 /// Frames of this size or more get an unshared input buffer while they arrive.
 const LARGE_FRAME: usize = 4 << 10;
 
-/// That buffer may hold this much before the bytes that arrived justify more
-/// (the size of one ordinary read buffer, like tungstenite's default).
+/// A frame too large to reserve whole starts with a buffer of this size (or
+/// twice the bytes already here): one ordinary read buffer.
 const LARGE_FRAME_FLOOR: usize = 128 << 10;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,6 +84,18 @@ struct Partial {
     /// Earlier fragments ([`Delivery::Whole`] only); empty until a second
     /// fragment arrives, so single-frame messages are never copied.
     assembled: BytesMut,
+    /// RSV1 was set on the first frame: the payload is deflated.
+    compressed: bool,
+    /// Inflated bytes so far of a compressed message ([`Delivery::Whole`]).
+    inflated: Vec<u8>,
+}
+
+/// permessage-deflate in force on a connection.
+struct Deflate {
+    params: DeflateParams,
+    deflater: Deflater,
+    inflater: Inflater,
+    threshold: usize,
 }
 
 /// Keepalive and idle timers, driven by the times passed to `handle_*`.
@@ -132,6 +147,7 @@ pub struct Connection {
     pending_error: Option<WsError>,
     peer_eof: bool,
     timers: Timers,
+    deflate: Option<Deflate>,
 }
 
 impl std::fmt::Debug for Connection {
@@ -183,7 +199,62 @@ impl Connection {
             pending_error: None,
             peer_eof: false,
             timers: Timers::default(),
+            deflate: None,
         }
+    }
+
+    /// Turns on permessage-deflate with the parameters agreed in the
+    /// handshake (the handshake machines call this; call it yourself when
+    /// the upgrade happened elsewhere). The threshold and level come from
+    /// `config.deflate`, or the [`DeflateConfig::client`] defaults. RSV1 is
+    /// accepted from then on; call it before any frame is decoded.
+    ///
+    /// ```
+    /// use wirestate_websocket::{Config, Connection, DeflateParams, Role};
+    /// let mut server = Connection::new(Role::Server, Config::default());
+    /// server.set_deflate(DeflateParams::default());
+    /// assert_eq!(server.deflate(), Some(DeflateParams::default()));
+    /// ```
+    pub fn set_deflate(&mut self, params: DeflateParams) {
+        let settings = self
+            .config
+            .deflate
+            .clone()
+            .unwrap_or_else(DeflateConfig::client);
+        let (ours, theirs) = match self.role {
+            Role::Server => (
+                (
+                    params.server_max_window_bits,
+                    params.server_no_context_takeover,
+                ),
+                (
+                    params.client_max_window_bits,
+                    params.client_no_context_takeover,
+                ),
+            ),
+            Role::Client => (
+                (
+                    params.client_max_window_bits,
+                    params.client_no_context_takeover,
+                ),
+                (
+                    params.server_max_window_bits,
+                    params.server_no_context_takeover,
+                ),
+            ),
+        };
+        self.deflate = Some(Deflate {
+            params,
+            deflater: Deflater::new(settings.level, ours.0, !ours.1),
+            inflater: Inflater::new(theirs.0, !theirs.1),
+            threshold: settings.threshold,
+        });
+        self.decoder.set_allowed_rsv(rsv::RSV1);
+    }
+
+    /// The permessage-deflate parameters in force, if it was negotiated.
+    pub fn deflate(&self) -> Option<DeflateParams> {
+        self.deflate.as_ref().map(|d| d.params)
     }
 
     /// This machine's role.
@@ -251,7 +322,7 @@ impl Connection {
             return Err(LocalError::Closing);
         }
         let payload = encode_close_payload(close)?;
-        self.write_frame(OpCode::Close, true, payload);
+        self.write_frame(OpCode::Close, true, 0, payload);
         self.state = State::CloseSent;
         Ok(())
     }
@@ -260,17 +331,26 @@ impl Connection {
         if self.state != State::Open {
             return Err(LocalError::Closing);
         }
+        let (payload, mut bits) = match self.deflate.as_mut() {
+            Some(d) if payload.len() >= d.threshold => (
+                d.deflater.compress(&payload).ok_or(LocalError::Deflate)?,
+                rsv::RSV1,
+            ),
+            _ => (payload, 0),
+        };
         let size = self.config.fragment_size.max(1);
         if payload.len() <= size {
-            self.write_frame(opcode, true, payload);
+            self.write_frame(opcode, true, bits, payload);
             return Ok(());
         }
         let mut rest = payload;
         let mut op = opcode;
         while !rest.is_empty() {
             let piece = rest.split_to(size.min(rest.len()));
-            self.write_frame(op, rest.is_empty(), piece);
+            // RSV1 marks the message, so only its first frame carries it.
+            self.write_frame(op, rest.is_empty(), bits, piece);
             op = OpCode::Continuation;
+            bits = 0;
         }
         Ok(())
     }
@@ -282,18 +362,18 @@ impl Connection {
         if payload.len() > 125 {
             return Err(LocalError::ControlTooLong(payload.len()));
         }
-        self.write_frame(opcode, true, payload);
+        self.write_frame(opcode, true, 0, payload);
         Ok(())
     }
 
     /// Queues one frame: a server queues the header and the payload as two
     /// pieces (no copy); a client masks a copy of the payload behind the
     /// header.
-    fn write_frame(&mut self, opcode: OpCode, fin: bool, payload: Bytes) {
+    fn write_frame(&mut self, opcode: OpCode, fin: bool, rsv: u8, payload: Bytes) {
         match self.rng.as_mut().filter(|_| self.role == Role::Client) {
             None => {
                 let mut header = BytesMut::with_capacity(10);
-                encode_header(&mut header, fin, 0, opcode, None, payload.len() as u64);
+                encode_header(&mut header, fin, rsv, opcode, None, payload.len() as u64);
                 self.out.push_back(header.freeze());
                 if !payload.is_empty() {
                     self.out.push_back(payload);
@@ -302,7 +382,14 @@ impl Connection {
             Some(rng) => {
                 let key = rng.next_u32().to_be_bytes();
                 let mut frame = BytesMut::with_capacity(14 + payload.len());
-                encode_header(&mut frame, fin, 0, opcode, Some(key), payload.len() as u64);
+                encode_header(
+                    &mut frame,
+                    fin,
+                    rsv,
+                    opcode,
+                    Some(key),
+                    payload.len() as u64,
+                );
                 let start = frame.len();
                 frame.put_slice(&payload);
                 apply_mask(&mut frame[start..], key, 0);
@@ -335,7 +422,7 @@ impl Connection {
                     code,
                     reason: Utf8Bytes::from(reason),
                 })) {
-                    self.write_frame(OpCode::Close, true, payload);
+                    self.write_frame(OpCode::Close, true, 0, payload);
                 }
             }
         }
@@ -356,6 +443,7 @@ impl Connection {
         self.frame_started = true;
         let whole = self.config.delivery == Delivery::Whole;
         let limit = self.config.max_message_size as u64;
+        let compressed = header.rsv & rsv::RSV1 != 0;
         match header.opcode {
             OpCode::Text | OpCode::Binary => {
                 if self.message.is_some() {
@@ -375,17 +463,25 @@ impl Connection {
                     },
                     announced: header.payload_len,
                     assembled: BytesMut::new(),
+                    compressed,
+                    inflated: Vec::new(),
                 });
             }
             OpCode::Continuation => {
                 let Some(message) = self.message.as_mut() else {
                     return Err(ProtocolViolation::UnexpectedContinuation.into());
                 };
+                if compressed {
+                    return Err(ProtocolViolation::CompressedContinuation.into());
+                }
                 let total = message.announced.saturating_add(header.payload_len);
                 if whole && total > limit {
                     return Err(WsError::MessageTooBig { len: total, limit });
                 }
                 message.announced = total;
+            }
+            OpCode::Close | OpCode::Ping | OpCode::Pong if compressed => {
+                return Err(ProtocolViolation::CompressedControl.into());
             }
             OpCode::Close | OpCode::Ping | OpCode::Pong => {}
         }
@@ -399,7 +495,8 @@ impl Connection {
             return Ok(());
         }
         match &self.message {
-            Some(m) if m.kind == DataKind::Text => self
+            // Compressed text is validated after inflating.
+            Some(m) if m.kind == DataKind::Text && !m.compressed => self
                 .utf8
                 .feed(bytes)
                 .map_err(|e| WsError::InvalidUtf8 { offset: e.offset }),
@@ -415,7 +512,7 @@ impl Connection {
         match header.opcode {
             OpCode::Ping => {
                 if self.config.auto_pong && self.state == State::Open {
-                    self.write_frame(OpCode::Pong, true, payload.clone());
+                    self.write_frame(OpCode::Pong, true, 0, payload.clone());
                 }
                 Ok(Some(Event::Ping(payload)))
             }
@@ -428,7 +525,7 @@ impl Connection {
                         Some(c) => encode_close_payload(Some(c)).unwrap_or_default(),
                         None => Bytes::new(),
                     };
-                    self.write_frame(OpCode::Close, true, echo);
+                    self.write_frame(OpCode::Close, true, 0, echo);
                 }
                 self.state = State::Closed;
                 self.input = BytesMut::new();
@@ -442,6 +539,9 @@ impl Connection {
                     return Err(ProtocolViolation::UnexpectedContinuation.into());
                 };
                 let kind = message.kind;
+                if message.compressed {
+                    return self.finish_compressed(header.fin, &payload);
+                }
                 if header.fin && kind == DataKind::Text {
                     self.utf8
                         .finish()
@@ -480,6 +580,57 @@ impl Connection {
         }
     }
 
+    /// Inflates one frame of a compressed message (validating text as it
+    /// comes out); returns the message when it is complete, or in streaming
+    /// delivery the frame's inflated bytes.
+    fn finish_compressed(&mut self, fin: bool, payload: &[u8]) -> Result<Option<Event>, WsError> {
+        let (Some(deflate), Some(message)) = (self.deflate.as_mut(), self.message.as_mut()) else {
+            // RSV1 is refused unless deflate was negotiated.
+            return Err(ProtocolViolation::ReservedBits(rsv::RSV1 >> 4).into());
+        };
+        let kind = message.kind;
+        let streaming = self.config.delivery == Delivery::Streaming;
+        let (mut piece, limit) = if streaming {
+            (Vec::new(), self.config.max_frame_size as u64)
+        } else {
+            (
+                std::mem::take(&mut message.inflated),
+                self.config.max_message_size as u64,
+            )
+        };
+        let utf8 = &mut self.utf8;
+        let mut check = |bytes: &[u8]| match kind {
+            DataKind::Text => utf8
+                .feed(bytes)
+                .map_err(|e| WsError::InvalidUtf8 { offset: e.offset }),
+            DataKind::Binary => Ok(()),
+        };
+        deflate
+            .inflater
+            .inflate(payload, fin, &mut piece, InflateLimit(limit), &mut check)?;
+        if fin {
+            deflate.inflater.end_message();
+            if kind == DataKind::Text {
+                self.utf8
+                    .finish()
+                    .map_err(|e| WsError::InvalidUtf8 { offset: e.offset })?;
+            }
+            self.message = None;
+        } else if !streaming {
+            message.inflated = piece;
+            return Ok(None);
+        }
+        let payload = Bytes::from(piece);
+        Ok(Some(if streaming {
+            Event::Fragment(Fragment { kind, payload, fin })
+        } else {
+            Event::Message(match kind {
+                DataKind::Text => Message::Text(Utf8Bytes::from_validated(payload)),
+                DataKind::Binary => Message::Binary(payload),
+            })
+        }))
+    }
+
     /// Decodes until one event is ready.
     fn next_event(&mut self) -> Result<Option<Event>, WsError> {
         loop {
@@ -503,8 +654,8 @@ impl Connection {
                 Step::Partial { header, fresh } => {
                     if !self.frame_started {
                         self.start_frame(&header)?;
-                        if header.payload_len >= LARGE_FRAME as u64 && !self.input_unshared {
-                            self.own_input_buffer(header.payload_len as usize);
+                        if header.payload_len >= LARGE_FRAME as u64 {
+                            self.own_input_buffer(header.header_len, header.payload_len);
                         }
                     }
                     let input = std::mem::take(&mut self.input);
@@ -540,14 +691,21 @@ impl Connection {
     ///
     /// After payloads were split off, the input buffer shares its allocation
     /// with them, and growing a shared buffer copies everything buffered so
-    /// far on every step. A fresh, unshared buffer sized for the frame grows
-    /// no more. Its size follows what arrived, not what was announced: at most
-    /// twice the bytes already buffered, or [`LARGE_FRAME_FLOOR`] (one ordinary
-    /// read buffer), whichever is larger. Costs one copy of the frame's first
-    /// bytes.
-    fn own_input_buffer(&mut self, payload_len: usize) {
-        let room = (2 * self.input.len()).max(LARGE_FRAME_FLOOR);
-        let mut own = BytesMut::with_capacity(payload_len.saturating_add(14).min(room));
+    /// far on every step. A fresh, unshared buffer is sized by
+    /// [`frame_reservation`] (the frame's length was already checked against
+    /// the limits), so a frame up to `eager_reserve` never grows again. Costs
+    /// one copy of the frame's first bytes.
+    fn own_input_buffer(&mut self, header_len: usize, payload_len: u64) {
+        let want = frame_reservation(
+            header_len,
+            payload_len,
+            self.input.len(),
+            self.config.eager_reserve,
+        );
+        if self.input_unshared && self.input.capacity() >= want {
+            return;
+        }
+        let mut own = BytesMut::with_capacity(want.max(self.input.len()));
         own.extend_from_slice(&self.input);
         self.input = own;
         self.input_unshared = true;
@@ -594,14 +752,25 @@ impl Connection {
             // without another copy (within the same bound as
             // `own_input_buffer`).
             let rest = &data[missing..];
+            let limits = (
+                self.config.max_frame_size as u64,
+                self.config.max_message_size as u64,
+            );
             let next = match crate::frame::parse_header(rest, self.decoder.rules()) {
-                Ok(Some(h)) if h.payload_len >= LARGE_FRAME as u64 => {
-                    (h.header_len as u64 + h.payload_len + 14) as usize
+                Ok(Some(h))
+                    if h.payload_len >= LARGE_FRAME as u64
+                        && h.payload_len <= limits.0.min(limits.1) =>
+                {
+                    frame_reservation(
+                        h.header_len,
+                        h.payload_len,
+                        rest.len(),
+                        self.config.eager_reserve,
+                    )
                 }
                 _ => 0,
             };
-            let room = (2 * rest.len()).max(LARGE_FRAME_FLOOR);
-            self.spill = BytesMut::with_capacity(next.min(room).max(rest.len()));
+            self.spill = BytesMut::with_capacity(next.max(rest.len()));
             self.spill.extend_from_slice(rest);
         } else {
             self.input.extend_from_slice(data);
@@ -622,6 +791,22 @@ impl Connection {
         self.state = State::Failed;
         self.input = BytesMut::new();
     }
+}
+
+/// The buffer size reserved for a frame whose length passed the limits, with
+/// `buffered` of its bytes (header included) already here: the whole frame
+/// if its payload is at most `eager_reserve`, so it never grows (no copy);
+/// otherwise [`LARGE_FRAME_FLOOR`] or twice what arrived, whichever is
+/// larger, after which the buffer grows with the bytes that arrive
+/// (amortized doubling). A peer that announces a frame and goes quiet thus
+/// pins at most `max(eager_reserve, 128 KiB)` plus the header.
+fn frame_reservation(header_len: usize, payload_len: u64, buffered: usize, eager: usize) -> usize {
+    let frame = (header_len as u64).saturating_add(payload_len);
+    if payload_len <= eager as u64 {
+        return frame as usize;
+    }
+    let step = (LARGE_FRAME_FLOOR as u64).max(2 * buffered as u64);
+    frame.min(step) as usize
 }
 
 fn truncate_at_char_boundary(s: &mut String, max: usize) {
@@ -683,7 +868,7 @@ impl Machine for Connection {
                     self.pending_error = Some(error);
                 }
                 None if now >= last + keepalive.interval => {
-                    self.write_frame(OpCode::Ping, true, Bytes::new());
+                    self.write_frame(OpCode::Ping, true, 0, Bytes::new());
                     self.timers.ping_sent = Some(now);
                 }
                 _ => {}

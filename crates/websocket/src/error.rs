@@ -123,6 +123,15 @@ pub enum ProtocolViolation {
     /// A close code that must not appear on the wire (§7.4).
     #[error("invalid close code {0}")]
     InvalidCloseCode(u16),
+    /// RSV1 (compressed) on a continuation frame (RFC 7692 §6.1).
+    #[error("RSV1 set on a continuation frame")]
+    CompressedContinuation,
+    /// RSV1 (compressed) on a control frame (RFC 7692 §6.1).
+    #[error("RSV1 set on a control frame")]
+    CompressedControl,
+    /// A compressed message that is not a valid deflate stream (RFC 7692).
+    #[error("compressed payload is not valid deflate data")]
+    BadDeflate,
 }
 
 /// A request the machine cannot carry out in its current state. The machine
@@ -159,6 +168,9 @@ pub enum LocalError {
     /// A rejection status that is not a final non-101 HTTP status.
     #[error("status {0} cannot reject an upgrade")]
     InvalidStatus(u16),
+    /// zlib refused to compress an outgoing message (nothing was sent).
+    #[error("compressing the message failed")]
+    Deflate,
     /// The command does not apply to this role (accept on a client).
     #[error("this command does not apply to a {0}")]
     WrongRole(&'static str),

@@ -73,6 +73,7 @@ mod client;
 mod close;
 mod config;
 mod connection;
+mod deflate;
 mod error;
 pub mod frame;
 mod handshake;
@@ -87,6 +88,7 @@ pub use client::WsClient;
 pub use close::{is_valid_close_code, CloseFrame};
 pub use config::{Config, Delivery, Keepalive};
 pub use connection::{Connection, Role};
+pub use deflate::{DeflateConfig, DeflateParams};
 pub use error::{LocalError, ProtocolViolation, WsError};
 pub use handshake::{
     accept_key, Accept, ClientRequest, Extension, HandshakeError, Reject, Request, Response,

@@ -7,6 +7,7 @@ use wirestate_core::Machine;
 
 use crate::config::Config;
 use crate::connection::{Connection, Role};
+use crate::deflate::{server_answer, DeflateParams};
 use crate::error::{LocalError, WsError};
 use crate::handshake::server::{accept_response, failure_response, parse_request, reject_response};
 use crate::handshake::{Accept, HandshakeError, HeadScanner, Reject};
@@ -21,6 +22,9 @@ enum Phase {
     Deciding {
         key: Vec<u8>,
         protocols: Vec<String>,
+        /// The permessage-deflate parameters to answer with, if an offer was
+        /// acceptable.
+        deflate: Option<DeflateParams>,
     },
     /// Accepted: the connection runs.
     Open,
@@ -90,11 +94,29 @@ impl WsServer {
     /// Accepts the reported request: queues the `101` answer, and frames are
     /// read from now on (including any that arrived with the request).
     pub fn accept(&mut self, accept: Accept) -> Result<(), LocalError> {
-        let Phase::Deciding { key, protocols } = &self.phase else {
+        let Phase::Deciding {
+            key,
+            protocols,
+            deflate,
+        } = &self.phase
+        else {
             return Err(LocalError::NoPendingRequest);
         };
-        let response = accept_response(key, protocols, &accept)?;
+        let deflate = *deflate;
+        let response = match deflate {
+            Some(params) => {
+                let mut accept = accept;
+                accept
+                    .headers
+                    .push(("Sec-WebSocket-Extensions".into(), params.header_value()));
+                accept_response(key, protocols, &accept)?
+            }
+            None => accept_response(key, protocols, &accept)?,
+        };
         self.conn.push_transmit(response);
+        if let Some(params) = deflate {
+            self.conn.set_deflate(params);
+        }
         self.phase = Phase::Open;
         Ok(())
     }
@@ -175,9 +197,16 @@ impl WsServer {
                 if self.conn.input_mut().is_empty() {
                     *self.conn.input_mut() = BytesMut::new();
                 }
+                let deflate = self
+                    .conn
+                    .config()
+                    .deflate
+                    .as_ref()
+                    .and_then(|config| server_answer(&request.extensions, config));
                 self.phase = Phase::Deciding {
                     key: request.key.clone(),
                     protocols: request.protocols.clone(),
+                    deflate,
                 };
                 if self.auto_accept {
                     // Cannot fail: no subprotocol, no headers.

@@ -685,6 +685,37 @@ mod limits {
     }
 
     #[test]
+    fn a_frame_within_eager_reserve_is_reserved_whole_once_checked() {
+        for role in ROLES {
+            let mut m = machine(role, Config::default());
+            let big = frame(role, true, 2, &vec![3; 1 << 20]);
+            let header = big.len() - (1 << 20);
+            m.handle_input(&big[..header + 100], now());
+            assert!(m.poll_event().is_none());
+            let reserved = m.input_buffer().capacity();
+            assert!(reserved >= big.len(), "{role:?}: {reserved}");
+            // The rest arrives without the buffer moving or growing.
+            let at = m.input_buffer().as_ptr();
+            for piece in big[header + 100..].chunks(64 << 10) {
+                m.handle_input(piece, now());
+                assert_eq!(m.input_buffer().as_ptr(), at, "{role:?}: no regrowth");
+            }
+            assert!(
+                matches!(m.poll_event(), Some(Ok(Event::Message(msg))) if msg.payload().len() == 1 << 20)
+            );
+            // Past eager_reserve the old bound holds: 128 KiB to start.
+            let small = Config {
+                eager_reserve: 64 << 10,
+                ..Config::default()
+            };
+            let mut m = machine(role, small);
+            m.handle_input(&big[..header + 100], now());
+            assert!(m.poll_event().is_none());
+            assert!(m.input_buffer().capacity() <= 128 << 10);
+        }
+    }
+
+    #[test]
     fn large_frames_back_to_back_survive_any_read_sizes() {
         // Large frames arrive in a buffer of their own, and bytes past a
         // frame's end are kept apart: the order must hold whatever the reads.

@@ -9,6 +9,7 @@ use super::{
     accept_key, has_token, is_valid_header, owned_headers, parse_extensions, parse_protocols,
     single, Extension, HandshakeError,
 };
+use crate::deflate::{client_check, DeflateConfig, DeflateParams, NAME};
 use crate::error::LocalError;
 
 /// What a client asks for: where to connect and which subprotocols to offer.
@@ -129,8 +130,11 @@ pub struct Response {
     pub headers: Vec<(String, Vec<u8>)>,
     /// The subprotocol the server chose, one of those offered.
     pub protocol: Option<String>,
-    /// Extensions the server enabled (always empty for now: none are offered).
+    /// Extensions the server enabled, as answered.
     pub extensions: Vec<Extension>,
+    /// The permessage-deflate parameters in force, if the server accepted
+    /// our offer.
+    pub deflate: Option<DeflateParams>,
 }
 
 impl Response {
@@ -149,6 +153,7 @@ pub(crate) fn parse_response(
     key: &str,
     offered_protocols: &[String],
     max_headers: usize,
+    deflate: Option<&DeflateConfig>,
 ) -> Result<Response, HandshakeError> {
     let mut storage = vec![httparse::EMPTY_HEADER; max_headers];
     let mut res = httparse::Response::new(&mut storage);
@@ -197,15 +202,21 @@ pub(crate) fn parse_response(
         many => return Err(HandshakeError::ProtocolNotOffered(many.join(", "))),
     };
     let extensions = parse_extensions(headers);
-    if let Some(ext) = extensions.first() {
-        // We offer no extension yet, so any agreement is a violation.
+    // permessage-deflate is the only extension we ever offer.
+    let offered = |e: &&Extension| deflate.is_some() && e.name.eq_ignore_ascii_case(NAME);
+    if let Some(ext) = extensions.iter().find(|e| !offered(e)) {
         return Err(HandshakeError::ExtensionNotOffered(ext.name.clone()));
     }
+    let deflate = match deflate {
+        Some(config) => client_check(&extensions, config)?,
+        None => None,
+    };
     Ok(Response {
         status,
         headers: owned_headers(headers),
         protocol,
         extensions,
+        deflate,
     })
 }
 
@@ -286,7 +297,7 @@ mod tests {
             ),
         ];
         for (text, expected) in cases {
-            let got = parse_response(text.as_bytes(), KEY, &offered, 16);
+            let got = parse_response(text.as_bytes(), KEY, &offered, 16, None);
             let got = got.map(|r| r.protocol);
             assert_eq!(got, expected.map(|p| p.map(String::from)), "{text}");
         }
@@ -295,7 +306,7 @@ mod tests {
     #[test]
     fn statuses_and_redirects_are_typed() {
         let redirect = b"HTTP/1.1 302 Found\r\nLocation: ws://other/\r\n\r\n";
-        match parse_response(redirect, KEY, &[], 16) {
+        match parse_response(redirect, KEY, &[], 16, None) {
             Err(HandshakeError::Redirect {
                 status: 302,
                 location: Some(l),
@@ -304,7 +315,7 @@ mod tests {
             other => panic!("{other:?}"),
         }
         let denied = b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic\r\n\r\n";
-        match parse_response(denied, KEY, &[], 16) {
+        match parse_response(denied, KEY, &[], 16, None) {
             Err(HandshakeError::Status {
                 status: 401,
                 headers,

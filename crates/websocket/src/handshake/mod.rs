@@ -89,6 +89,10 @@ pub enum HandshakeError {
     /// Client: the server chose a subprotocol we did not offer.
     #[error("server chose subprotocol {0:?}, which was not offered")]
     ProtocolNotOffered(String),
+    /// Client: the server's permessage-deflate answer is invalid or breaks
+    /// what we offered (RFC 7692 §7.1).
+    #[error("invalid permessage-deflate answer: {0}")]
+    InvalidExtension(String),
     /// Client: the server enabled an extension we did not offer.
     #[error("server enabled extension {0:?}, which was not offered")]
     ExtensionNotOffered(String),
