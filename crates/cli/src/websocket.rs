@@ -12,7 +12,8 @@ use bytes::BytesMut;
 use wirestate_core::{Machine, SeededRandom};
 use wirestate_websocket::frame::{rsv, FrameDecoder, FrameRules, Step};
 use wirestate_websocket::{
-    Config, Connection, Event, Message, ProtocolViolation, Role, WsError, WsServer,
+    Config, Connection, DeflateConfig, DeflateParams, Event, Message, ProtocolViolation, Role,
+    WsError, WsServer,
 };
 
 use crate::output::{preview, sha256_hex, Printer};
@@ -26,8 +27,13 @@ const SHORT_TEXT: usize = 120;
 /// short), pings and pongs, the close code and reason, and the error that
 /// ended the stream, if any (EOF without a close is one: 1006).
 ///
-/// permessage-deflate is not implemented yet: when a stream uses it, the
-/// compressed messages are listed frame by frame instead.
+/// permessage-deflate is decoded when the handshake in the capture uses it:
+/// the client's offer (server role) or the server's answer (client role).
+/// Messages are inflated with a 15-bit window, keeping context between
+/// messages: that decodes every stream the agreed parameters allow (a
+/// smaller window or a reset context only ever asks less of the reader). If
+/// compressed frames arrive without a usable agreement, they are listed
+/// frame by frame instead.
 pub fn inspect(input: &[u8], role: Role, out: &mut Printer) -> io::Result<()> {
     let Some(head_len) = input
         .windows(4)
@@ -42,9 +48,21 @@ pub fn inspect(input: &[u8], role: Role, out: &mut Printer) -> io::Result<()> {
     let head = String::from_utf8_lossy(&input[..head_len]);
     let deflate = head.to_ascii_lowercase().contains("permessage-deflate");
     let now = Instant::now();
+    // Accepts any offer with the least demanding reading side.
+    let reader = DeflateConfig {
+        server_no_context_takeover: false,
+        client_no_context_takeover: false,
+        server_max_window_bits: 15,
+        client_max_window_bits: 15,
+        ..DeflateConfig::server()
+    };
     let error = match role {
         Role::Server => {
-            let mut server = WsServer::auto_accept(Config::default());
+            let config = Config {
+                deflate: deflate.then_some(reader),
+                ..Config::default()
+            };
+            let mut server = WsServer::auto_accept(config);
             server.handle_input(input, now);
             server.handle_eof(now);
             drain(&mut server, out)?
@@ -54,6 +72,20 @@ pub fn inspect(input: &[u8], role: Role, out: &mut Printer) -> io::Result<()> {
             // The client's key is unknown here, so the accept hash is shown,
             // not checked; frames go through a client-role connection.
             let mut client = Connection::client(Config::default(), SeededRandom::new(0));
+            if deflate {
+                let answer = head
+                    .split("\r\n")
+                    .filter_map(|l| l.split_once(':'))
+                    .filter(|(n, _)| n.trim().eq_ignore_ascii_case("sec-websocket-extensions"))
+                    .map(|(_, v)| v.trim())
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                out.emit(
+                    serde_json::json!({ "event": "deflate", "agreed": answer }),
+                    format_args!("permessage-deflate agreed: {answer}"),
+                )?;
+                client.set_deflate(DeflateParams::default());
+            }
             client.handle_input(&input[head_len..], now);
             client.handle_eof(now);
             drain(&mut client, out)?
@@ -64,7 +96,7 @@ pub fn inspect(input: &[u8], role: Role, out: &mut Printer) -> io::Result<()> {
         if reserved && deflate {
             out.emit(
                 serde_json::json!({ "event": "note", "note": "permessage-deflate: listing frames" }),
-                "note: permessage-deflate is not decoded yet; listing frames instead",
+                "note: compressed frames without a usable permessage-deflate agreement; listing frames instead",
             )?;
             return list_frames(&input[head_len..], role, out);
         }
@@ -330,3 +362,87 @@ pub const SAMPLES: &[Sample] = &[
         role: Role::Client,
     },
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Clone, Default)]
+    struct SharedBuffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl io::Write for SharedBuffer {
+        fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(data);
+            Ok(data.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn run(name: &str, role: Role) -> Vec<serde_json::Value> {
+        let path = format!(
+            "{}/../../tests/captures/websocket/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let input = std::fs::read(path).unwrap();
+        let buffer = SharedBuffer::default();
+        let mut printer = Printer::new(Box::new(buffer.clone()), true);
+        inspect(&input, role, &mut printer).unwrap();
+        printer.flush().unwrap();
+        let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+        text.lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    /// Deflate captures decode to the manifest's messages, both directions.
+    #[test]
+    fn deflate_captures_decode_fully() {
+        for (name, role, key) in [
+            ("ws_py_deflate.c2s.bin", Role::Server, "c2s_messages"),
+            ("ws_py_deflate.s2c.bin", Role::Client, "s2c_messages"),
+            (
+                "ws_chromium_py_deflate.c2s.bin",
+                Role::Server,
+                "c2s_messages",
+            ),
+            (
+                "ws_node_client_py_server.s2c.bin",
+                Role::Client,
+                "s2c_messages",
+            ),
+        ] {
+            let events = run(name, role);
+            let manifest_name = name.split('.').next().unwrap();
+            let manifest: serde_json::Value = serde_json::from_slice(
+                &std::fs::read(format!(
+                    "{}/../../tests/captures/websocket/{manifest_name}.manifest.json",
+                    env!("CARGO_MANIFEST_DIR")
+                ))
+                .unwrap(),
+            )
+            .unwrap();
+            let ours: Vec<(String, String)> = events
+                .iter()
+                .filter(|e| e["event"] == "message")
+                .map(|e| (e["type"].to_string(), e["sha256"].to_string()))
+                .collect();
+            let theirs: Vec<(String, String)> = manifest[key]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|m| m["type"] == "text" || m["type"] == "binary")
+                .map(|m| (m["type"].to_string(), m["sha256"].to_string()))
+                .collect();
+            assert_eq!(ours, theirs, "{name}");
+            assert!(
+                events
+                    .iter()
+                    .all(|e| e["event"] != "frame" && e["event"] != "error"),
+                "{name}"
+            );
+            assert_eq!(events.last().unwrap()["event"], "close", "{name}");
+        }
+    }
+}
