@@ -4,6 +4,12 @@
 //! server. Every run is the same scripted exchange: text with multi-byte
 //! UTF-8, binary, 1 MiB, a fragmented message, ping/pong, and a close with a
 //! code and a UTF-8 reason; both sides report what they received.
+//!
+//! The `*_deflate_*` tests run it again with permessage-deflate negotiated
+//! (checked on both sides), adding a 1 MiB compressible text and a 1 MiB
+//! incompressible binary each way: Python with context takeover and 12-bit
+//! windows, Node with no context takeover both ways and its default
+//! threshold, and Chromium against our server.
 //! Run with scripts/peer-tests.sh (installs the peers first).
 #![cfg(feature = "peer-tests")]
 
@@ -15,7 +21,10 @@ use std::time::Duration;
 use bytes::Bytes;
 use peers::Peer;
 use sha2::{Digest, Sha256};
-use wirestate::websocket::{ClientRequest, Command, Config, Event, Message, WsClient, WsServer};
+use wirestate::websocket::{
+    ClientRequest, Command, Config, DeflateConfig, DeflateParams, Event, Message, WsClient,
+    WsServer,
+};
 use wirestate_core::OsRandom;
 
 /// What the peers send (tests/peers/ws_py.py, ws_node.js, ws_chromium.html).
@@ -53,10 +62,47 @@ fn recv_line(kind: &str, data: &[u8]) -> String {
     format!("RECV {kind} {} {sha}", data.len())
 }
 
+/// 1 MiB of compressible text (what the peers' BIG_TEXT builds).
+fn big_text() -> String {
+    let mut text = String::new();
+    let mut i = 0;
+    while text.len() < 1 << 20 {
+        text.push_str(&format!("{{\"seq\":{i:06},\"sym\":\"BTC-USD\"}}\n"));
+        i += 1;
+    }
+    text.truncate(1 << 20);
+    text
+}
+
+/// 1 MiB of incompressible bytes (the peers' NOISE): sha256 of each counter.
+fn noise() -> Vec<u8> {
+    (0..1u32 << 15)
+        .flat_map(|i| Sha256::digest(i.to_be_bytes()))
+        .collect()
+}
+
 fn config() -> Config {
     Config {
         fragment_size: 64 << 10,
         ..Config::default()
+    }
+}
+
+/// Our side with permessage-deflate: a client with the default offer, a
+/// server answering with context takeover kept (`takeover`) or the default
+/// (no server context takeover).
+fn deflate_config(role_server: bool, takeover: bool) -> Config {
+    let deflate = if role_server {
+        DeflateConfig {
+            server_no_context_takeover: !takeover,
+            ..DeflateConfig::server()
+        }
+    } else {
+        DeflateConfig::client()
+    };
+    Config {
+        deflate: Some(deflate),
+        ..config()
     }
 }
 
@@ -72,6 +118,10 @@ struct Script {
     pongs: Vec<Bytes>,
     close: Option<(u16, String)>,
     sent: bool,
+    /// Run the deflate variant: two more messages each way.
+    deflate: bool,
+    /// What our machine negotiated.
+    negotiated: Option<DeflateParams>,
 }
 
 impl Script {
@@ -85,6 +135,16 @@ impl Script {
             pongs: Vec::new(),
             close: None,
             sent: false,
+            deflate: false,
+            negotiated: None,
+        }
+    }
+
+    /// The deflate variant: `expect` counts the two extra messages too.
+    fn with_deflate(expect: usize, expect_ping: bool) -> Self {
+        Script {
+            deflate: true,
+            ..Script::new(expect, expect_ping)
         }
     }
 
@@ -100,7 +160,8 @@ impl Script {
             Event::Close(c) => {
                 self.close = c.map(|c| (c.code, c.reason.to_string()));
             }
-            Event::Request(_) | Event::Connected(_) | Event::Fragment(_) => {}
+            Event::Connected(response) => self.negotiated = response.deflate,
+            Event::Request(_) | Event::Fragment(_) => {}
         }
         let ready =
             self.received.len() >= self.expect && (!self.expect_ping || !self.pings.is_empty());
@@ -108,26 +169,38 @@ impl Script {
             self.sent = true;
             // The ping goes first: the peer closes right after our third
             // message, and a pong cannot follow its close.
-            return vec![
+            let mut commands = vec![
                 Command::Ping(Bytes::from_static(b"our-ping")),
                 Command::Text(OUR_TEXT.to_string().into()),
                 Command::Binary(our_binary()),
                 Command::Binary(our_big()),
             ];
+            if self.deflate {
+                commands.push(Command::Text(big_text().into()));
+                commands.push(Command::Binary(noise().into()));
+            }
+            return commands;
         }
         Vec::new()
     }
 
     /// Checks what we received from a Python or Node peer.
     fn assert_scripted_peer(&self) {
+        let mut expected = vec![
+            recv_line("text", PEER_TEXT.as_bytes()),
+            recv_line("binary", &peer_binary()),
+            recv_line("binary", &peer_big()),
+            recv_line("text", PEER_FRAGMENTED.as_bytes()),
+        ];
+        if self.deflate {
+            expected.push(recv_line("text", big_text().as_bytes()));
+            expected.push(recv_line("binary", &noise()));
+        }
+        assert_eq!(self.received, expected);
         assert_eq!(
-            self.received,
-            [
-                recv_line("text", PEER_TEXT.as_bytes()),
-                recv_line("binary", &peer_binary()),
-                recv_line("binary", &peer_big()),
-                recv_line("text", PEER_FRAGMENTED.as_bytes()),
-            ]
+            self.negotiated.is_some(),
+            self.deflate,
+            "deflate negotiated"
         );
         assert_eq!(self.pings, [Bytes::from_static(b"peer-ping")]);
         self.assert_common();
@@ -152,6 +225,13 @@ fn expected_peer_lines() -> Vec<String> {
     ]
 }
 
+fn expected_peer_lines_deflate() -> Vec<String> {
+    let mut lines = expected_peer_lines();
+    lines.push(recv_line("text", big_text().as_bytes()));
+    lines.push(recv_line("binary", &noise()));
+    lines
+}
+
 /// Reads the peer's report lines up to `CLOSED`.
 fn peer_report(peer: &Peer) -> Vec<String> {
     let mut lines = Vec::new();
@@ -166,6 +246,21 @@ fn peer_report(peer: &Peer) -> Vec<String> {
 }
 
 fn assert_peer_report(peer: &Peer) {
+    assert_peer_lines(peer, expected_peer_lines());
+}
+
+/// The deflate variant: the peer also says it negotiated permessage-deflate.
+fn assert_peer_report_deflate(peer: &Peer) {
+    let lines = assert_peer_lines(peer, expected_peer_lines_deflate());
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("EXT ") && l.contains("permessage-deflate")),
+        "peer negotiated deflate: {lines:?}"
+    );
+}
+
+fn assert_peer_lines(peer: &Peer, mut expected: Vec<String>) -> Vec<String> {
     let lines = peer_report(peer);
     let mut recv: Vec<String> = lines
         .iter()
@@ -173,43 +268,47 @@ fn assert_peer_report(peer: &Peer) {
         .cloned()
         .collect();
     recv.sort();
-    let mut expected = expected_peer_lines();
     expected.sort();
     assert_eq!(recv, expected, "peer report {lines:?}");
     assert!(lines.contains(&"PONG peer-ping".to_string()), "{lines:?}");
     assert_eq!(lines.last().unwrap(), "CLOSED 4001 peer done ✓");
+    lines
 }
 
-fn client_machine(addr: SocketAddr, path: &str) -> WsClient {
-    WsClient::new(
-        ClientRequest::new(addr.to_string(), path),
-        config(),
-        OsRandom,
-    )
-    .unwrap()
+fn client_machine(addr: SocketAddr, path: &str, config: Config) -> WsClient {
+    WsClient::new(ClientRequest::new(addr.to_string(), path), config, OsRandom).unwrap()
 }
 
 // ---- blocking driver ----
 
 fn serve_blocking(listener: TcpListener, script: &mut Script) {
+    serve_blocking_with(listener, script, config());
+}
+
+fn serve_blocking_with(listener: TcpListener, script: &mut Script, config: Config) {
     let (stream, _) = listener.accept().unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
         .unwrap();
-    let mut conn = wirestate_blocking::Connection::new(stream, WsServer::auto_accept(config()));
+    let mut conn = wirestate_blocking::Connection::new(stream, WsServer::auto_accept(config));
     while let Some(event) = conn.next_event() {
         for cmd in script.on_event(event.unwrap()) {
             conn.send(cmd).unwrap();
         }
     }
+    script.negotiated = conn.machine().connection().deflate();
 }
 
 fn connect_blocking(addr: SocketAddr, path: &str, script: &mut Script) {
+    connect_blocking_with(addr, path, script, config());
+}
+
+fn connect_blocking_with(addr: SocketAddr, path: &str, script: &mut Script, config: Config) {
     let stream = TcpStream::connect(addr).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
         .unwrap();
-    let mut conn = wirestate_blocking::Connection::new(stream, client_machine(addr, path));
+    let mut conn = wirestate_blocking::Connection::new(stream, client_machine(addr, path, config));
     while let Some(event) = conn.next_event() {
         for cmd in script.on_event(event.unwrap()) {
             conn.send(cmd).unwrap();
@@ -227,18 +326,27 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 async fn serve_tokio(listener: tokio::net::TcpListener, script: &mut Script) {
+    serve_tokio_with(listener, script, config()).await
+}
+
+async fn serve_tokio_with(listener: tokio::net::TcpListener, script: &mut Script, config: Config) {
     let (stream, _) = listener.accept().await.unwrap();
-    let mut conn = wirestate_tokio::Connection::new(stream, WsServer::auto_accept(config()));
+    let mut conn = wirestate_tokio::Connection::new(stream, WsServer::auto_accept(config));
     while let Some(event) = conn.next_event().await {
         for cmd in script.on_event(event.unwrap()) {
             conn.send(cmd).await.unwrap();
         }
     }
+    script.negotiated = conn.machine().connection().deflate();
 }
 
 async fn connect_tokio(addr: SocketAddr, path: &str, script: &mut Script) {
+    connect_tokio_with(addr, path, script, config()).await
+}
+
+async fn connect_tokio_with(addr: SocketAddr, path: &str, script: &mut Script, config: Config) {
     let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let mut conn = wirestate_tokio::Connection::new(stream, client_machine(addr, path));
+    let mut conn = wirestate_tokio::Connection::new(stream, client_machine(addr, path, config));
     while let Some(event) = conn.next_event().await {
         for cmd in script.on_event(event.unwrap()) {
             conn.send(cmd).await.unwrap();
@@ -451,4 +559,132 @@ fn chromium_page_against_our_server_blocking() {
         script
     });
     assert_browser(&script);
+}
+
+// ---- permessage-deflate ----
+
+#[derive(Clone, Copy)]
+enum Driver {
+    Blocking,
+    Tokio,
+}
+
+/// A peer client (`program script client PORT deflate`) against our deflate
+/// server.
+fn deflate_peer_client(program: &str, script_path: &str, takeover: bool, driver: Driver) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let peer = Peer::start(program, &[script_path, "client", &port, "deflate"]);
+    let config = deflate_config(true, takeover);
+    let script = within("deflate peer client", move || {
+        let mut script = Script::with_deflate(6, true);
+        match driver {
+            Driver::Blocking => serve_blocking_with(listener, &mut script, config),
+            Driver::Tokio => {
+                listener.set_nonblocking(true).unwrap();
+                runtime().block_on(async {
+                    let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                    serve_tokio_with(listener, &mut script, config).await
+                })
+            }
+        }
+        script
+    });
+    script.assert_scripted_peer();
+    assert_peer_report_deflate(&peer);
+}
+
+/// Our deflate client against a peer server (`program script server deflate`).
+fn deflate_peer_server(program: &str, script_path: &str, path: &str, driver: Driver) {
+    let peer = Peer::start(program, &[script_path, "server", "deflate"]);
+    let addr = peer.addr;
+    let path = path.to_string();
+    let script = within("deflate peer server", move || {
+        let mut script = Script::with_deflate(6, true);
+        let config = deflate_config(false, true);
+        match driver {
+            Driver::Blocking => connect_blocking_with(addr, &path, &mut script, config),
+            Driver::Tokio => {
+                runtime().block_on(connect_tokio_with(addr, &path, &mut script, config))
+            }
+        }
+        script
+    });
+    script.assert_scripted_peer();
+    assert_peer_report_deflate(&peer);
+}
+
+#[test]
+fn python_deflate_client_against_our_server_blocking() {
+    deflate_peer_client(PYTHON, "tests/peers/ws_py.py", true, Driver::Blocking);
+}
+
+#[test]
+fn python_deflate_client_against_our_server_tokio() {
+    deflate_peer_client(PYTHON, "tests/peers/ws_py.py", true, Driver::Tokio);
+}
+
+#[test]
+fn our_deflate_client_against_python_server_blocking() {
+    deflate_peer_server(PYTHON, "tests/peers/ws_py.py", "/py", Driver::Blocking);
+}
+
+#[test]
+fn our_deflate_client_against_python_server_tokio() {
+    deflate_peer_server(PYTHON, "tests/peers/ws_py.py", "/py", Driver::Tokio);
+}
+
+#[test]
+fn node_deflate_client_against_our_server_blocking() {
+    deflate_peer_client("node", "tests/peers/ws_node.js", false, Driver::Blocking);
+}
+
+#[test]
+fn node_deflate_client_against_our_server_tokio() {
+    deflate_peer_client("node", "tests/peers/ws_node.js", false, Driver::Tokio);
+}
+
+#[test]
+fn our_deflate_client_against_node_server_blocking() {
+    deflate_peer_server("node", "tests/peers/ws_node.js", "/node", Driver::Blocking);
+}
+
+#[test]
+fn our_deflate_client_against_node_server_tokio() {
+    deflate_peer_server("node", "tests/peers/ws_node.js", "/node", Driver::Tokio);
+}
+
+/// Chromium always offers permessage-deflate; our deflate server accepts it
+/// and the page's exchange (including our 1 MiB messages) still matches.
+fn chromium_deflate(driver: Driver) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let _browser = start_client_peer("bash", &["tests/peers/ws_chromium.sh"], port);
+    let config = deflate_config(true, false);
+    let script = within("chromium deflate", move || {
+        let mut script = Script::new(3, false);
+        match driver {
+            Driver::Blocking => serve_blocking_with(listener, &mut script, config),
+            Driver::Tokio => {
+                listener.set_nonblocking(true).unwrap();
+                runtime().block_on(async {
+                    let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                    serve_tokio_with(listener, &mut script, config).await
+                })
+            }
+        }
+        script
+    });
+    assert!(script.negotiated.is_some(), "Chromium negotiated deflate");
+    assert_browser(&script);
+}
+
+#[test]
+fn chromium_page_against_our_deflate_server_blocking() {
+    chromium_deflate(Driver::Blocking);
+}
+
+#[test]
+fn chromium_page_against_our_deflate_server_tokio() {
+    chromium_deflate(Driver::Tokio);
 }

@@ -269,7 +269,6 @@ fn replay_with<
     S::Error: std::fmt::Display,
     C::Error: std::fmt::Display,
 {
-    let capture = capture;
     let now = Instant::now();
     let all_bytes = |n: usize| (1..n).collect::<Vec<_>>();
 
@@ -278,7 +277,7 @@ fn replay_with<
     let segments = feed_sizes(
         &mut server(),
         &capture.c2s,
-        &sizes(&capture, "c2s"),
+        &sizes(capture, "c2s"),
         true,
         now,
     );
@@ -297,7 +296,7 @@ fn replay_with<
     let segments = feed_sizes(
         &mut client(),
         &capture.s2c,
-        &sizes(&capture, "s2c"),
+        &sizes(capture, "s2c"),
         true,
         now,
     );
