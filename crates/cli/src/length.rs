@@ -7,6 +7,7 @@ use wirestate_core::Machine;
 use wirestate_length::{Framing, LengthEvent, LengthField, LengthMachine};
 
 use crate::output::{preview, sha256_hex, Printer};
+use crate::sample::{sample, Sample};
 
 /// The framings `--framing` accepts, by name.
 pub const FRAMING_NAMES: &[&str] = &[
@@ -75,44 +76,14 @@ pub fn inspect(input: &[u8], framing: Framing, out: &mut Printer) -> io::Result<
     Ok(())
 }
 
-/// A capture compiled into the binary, decoded when `inspect` gets no file.
-pub struct Sample {
-    /// The capture's file name.
-    pub name: &'static str,
-    /// Its bytes.
-    pub bytes: &'static [u8],
-    /// How the peer framed it.
-    pub framing: fn() -> Framing,
-}
-
-macro_rules! capture {
-    ($file:literal) => {
-        include_bytes!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../tests/captures/length/",
-            $file
-        ))
-    };
-}
-
 /// The recorded Erlang `gen_tcp` captures, with the framing each was made with.
-pub const SAMPLES: &[Sample] = &[
-    Sample {
-        name: "length/erl_packet2_basic.c2s.bin",
-        bytes: capture!("erl_packet2_basic.c2s.bin"),
-        framing: || Framing::erlang(2),
-    },
-    Sample {
-        name: "length/erl_packet4_basic.c2s.bin",
-        bytes: capture!("erl_packet4_basic.c2s.bin"),
-        framing: || Framing::erlang(4),
-    },
-    Sample {
-        // Recorded with {packet_size, 1024}: the 2000-byte frame is fatal.
-        name: "length/erl_packet2_oversize.c2s.bin",
-        bytes: capture!("erl_packet2_oversize.c2s.bin"),
-        framing: || Framing::erlang(2).max_frame_length(1024),
-    },
+pub const SAMPLES: &[Sample<fn() -> Framing>] = &[
+    sample!("length/erl_packet2_basic.c2s.bin", || Framing::erlang(2)),
+    sample!("length/erl_packet4_basic.c2s.bin", || Framing::erlang(4)),
+    // Recorded with {packet_size, 1024}: the 2000-byte frame is fatal.
+    sample!("length/erl_packet2_oversize.c2s.bin", || {
+        Framing::erlang(2).max_frame_length(1024)
+    }),
 ];
 
 /// The `{packet,N}` echo server of the classic OTP tutorial: every frame comes

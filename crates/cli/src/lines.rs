@@ -12,6 +12,7 @@ use wirestate_lines::{
 };
 
 use crate::output::{preview, sha256_hex, Printer};
+use crate::sample::{sample, Sample};
 
 /// How `inspect` decodes a line stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,26 +130,6 @@ fn emit_error(out: &mut Printer, error: &dyn std::error::Error) -> io::Result<()
     )
 }
 
-/// A capture compiled into the binary, decoded when `inspect` gets no file.
-pub struct Sample {
-    /// The capture's file name.
-    pub name: &'static str,
-    /// Its bytes.
-    pub bytes: &'static [u8],
-    /// How to decode it.
-    pub options: fn() -> LinesInspectOptions,
-}
-
-macro_rules! capture {
-    ($file:literal) => {
-        include_bytes!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../tests/captures/lines/",
-            $file
-        ))
-    };
-}
-
 fn memcached_options() -> LinesInspectOptions {
     LinesInspectOptions {
         memcached: true,
@@ -158,23 +139,11 @@ fn memcached_options() -> LinesInspectOptions {
 
 /// The recorded line captures: Erlang `{packet,line}` input, and both sides
 /// of a memcached text-protocol session.
-pub const SAMPLES: &[Sample] = &[
-    Sample {
-        // Ends with a 37-byte line without LF: reported as the final error.
-        name: "lines/erl_line_basic.c2s.bin",
-        bytes: capture!("erl_line_basic.c2s.bin"),
-        options: LinesInspectOptions::default,
-    },
-    Sample {
-        name: "lines/memcached_text.c2s.bin",
-        bytes: capture!("memcached_text.c2s.bin"),
-        options: memcached_options,
-    },
-    Sample {
-        name: "lines/memcached_text.s2c.bin",
-        bytes: capture!("memcached_text.s2c.bin"),
-        options: memcached_options,
-    },
+pub const SAMPLES: &[Sample<fn() -> LinesInspectOptions>] = &[
+    // Ends with a 37-byte line without LF: reported as the final error.
+    sample!("lines/erl_line_basic.c2s.bin", LinesInspectOptions::default),
+    sample!("lines/memcached_text.c2s.bin", memcached_options),
+    sample!("lines/memcached_text.s2c.bin", memcached_options),
 ];
 
 /// A line echo server: every line (LF or CRLF, up to 64 KiB; longer ones are
@@ -255,7 +224,7 @@ mod tests {
 
     #[test]
     fn the_memcached_capture_decodes_fully() {
-        let s2c = run(SAMPLES[2].bytes, &(SAMPLES[2].options)());
+        let s2c = run(SAMPLES[2].bytes, &(SAMPLES[2].config)());
         assert_eq!(
             (
                 count(&s2c, "line"),
@@ -264,7 +233,7 @@ mod tests {
             ),
             (60, 18, 0)
         );
-        let c2s = run(SAMPLES[1].bytes, &(SAMPLES[1].options)());
+        let c2s = run(SAMPLES[1].bytes, &(SAMPLES[1].config)());
         assert_eq!(count(&c2s, "error"), 0);
         assert!(c2s
             .iter()

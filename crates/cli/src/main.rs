@@ -13,6 +13,7 @@ mod lines;
 mod output;
 mod rtmp;
 mod rtmp_serve;
+mod sample;
 mod websocket;
 
 use std::net::SocketAddr;
@@ -196,13 +197,13 @@ fn inspect_into(args: InspectArgs, out: &mut Printer) -> Result<(), Failure> {
             if all || args.protocol == Some(Protocol::Length) {
                 for sample in length::SAMPLES {
                     out.section(sample.name)?;
-                    length::inspect(sample.bytes, (sample.framing)(), out)?;
+                    length::inspect(sample.bytes, (sample.config)(), out)?;
                 }
             }
             if all || args.protocol == Some(Protocol::Lines) {
                 for sample in lines::SAMPLES {
                     out.section(sample.name)?;
-                    lines::inspect(sample.bytes, &(sample.options)(), out)?;
+                    lines::inspect(sample.bytes, &(sample.config)(), out)?;
                 }
             }
             if all || args.protocol == Some(Protocol::Websocket) {

@@ -11,6 +11,7 @@ use wirestate_rtmp::message::{Command, Message, UserControl};
 use wirestate_rtmp::{Event, MessageEvent, Role, RtmpConnection, RtmpError};
 
 use crate::output::{preview, Printer};
+use crate::sample::{sample, Sample};
 
 /// What one decoding pass produced.
 struct Pass {
@@ -311,20 +312,6 @@ fn print_message(m: &MessageEvent, out: &mut Printer) -> io::Result<()> {
     )
 }
 
-/// A capture compiled into the binary, decoded when `inspect` gets no file.
-pub struct Sample {
-    /// The capture's file name.
-    pub name: &'static str,
-    /// Its bytes.
-    pub bytes: &'static [u8],
-}
-
 /// What FFmpeg sent while playing a stream from nginx-rtmp: the digest
 /// handshake, connect, createStream, play and acknowledgements.
-pub const SAMPLES: &[Sample] = &[Sample {
-    name: "rtmp/rtmp_ffmpeg_play_nginx.c2s.bin",
-    bytes: include_bytes!(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../tests/captures/rtmp/rtmp_ffmpeg_play_nginx.c2s.bin"
-    )),
-}];
+pub const SAMPLES: &[Sample<()>] = &[sample!("rtmp/rtmp_ffmpeg_play_nginx.c2s.bin", ())];
