@@ -1,6 +1,7 @@
 """Per-group summary of Autobahn|Testsuite reports (index.json files).
 
 Usage: summarize.py SERVER_INDEX CLIENT_INDEX  (markdown on stdout)
+Exits with status 1 if any case is neither OK nor INFORMATIONAL.
 """
 import collections
 import json
@@ -41,13 +42,17 @@ def table(path, title):
         lines.append("Informational only (recorded, not judged): " + ", ".join(informational))
         lines.append("")
     if failed:
+        FAILED_ANY.extend(failed)
         lines.append("Not OK: " + "; ".join(failed))
         lines.append("")
     return lines
 
 
-out = ["# Autobahn|Testsuite, groups 1-10", "",
+FAILED_ANY = []
+
+out = ["# Autobahn|Testsuite, groups 1-13 (12 and 13: permessage-deflate)", "",
        "Made by scripts/autobahn.sh (autobahntestsuite 0.8.2 with autobahn 0.10.9, Python 2.7). INFORMATIONAL cases are the ones the suite only records (no pass/fail).", ""]
 out += table(sys.argv[1], "Server role (fuzzingclient against examples/echo_server.rs, tokio)")
 out += table(sys.argv[2], "Client role (fuzzingserver with examples/autobahn_client.rs, blocking)")
 print("\n".join(out))
+sys.exit(1 if FAILED_ANY else 0)

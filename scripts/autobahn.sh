@@ -2,9 +2,11 @@
 # Runs the Autobahn|Testsuite (wstest, Python 2.7) against wirestate-websocket:
 #   - fuzzingclient against the tokio echo server example (our server role),
 #   - fuzzingserver with the blocking Autobahn client example (our client role),
-# for case groups 1-10 (everything but compression), on 127.0.0.1 only, and
-# writes a per-group summary to autobahn/summary.md. Full reports go to
-# .peers/autobahn-reports/ (gitignored).
+# for case groups 1-13 (12 and 13: permessage-deflate, every window size and
+# context takeover combination; ~8 minutes), on 127.0.0.1 only, and writes a
+# per-group summary to autobahn/summary.md. Full reports go to
+# .peers/autobahn-reports/ (gitignored). Exits non-zero if any case is
+# neither OK nor INFORMATIONAL, so CI catches regressions.
 #
 # Usage: scripts/autobahn.sh
 # Needs CPython 2.7 under pyenv (see autobahn/README.md); installs wstest into
@@ -29,7 +31,7 @@ fi
 cargo build --quiet --release -p wirestate-websocket --examples
 bin="${CARGO_TARGET_DIR:-target}/release/examples"
 
-cases='["1.*", "2.*", "3.*", "4.*", "5.*", "6.*", "7.*", "8.*", "9.*", "10.*"]'
+cases='["1.*", "2.*", "3.*", "4.*", "5.*", "6.*", "7.*", "8.*", "9.*", "10.*", "12.*", "13.*"]'
 pids=()
 cleanup() {
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -63,5 +65,7 @@ for _ in $(seq 100); do
 done
 "$bin/autobahn_client" "127.0.0.1:$port"
 
-python3 autobahn/summarize.py "$reports/server/index.json" "$reports/client/index.json" > autobahn/summary.md
+status=0
+python3 autobahn/summarize.py "$reports/server/index.json" "$reports/client/index.json" > autobahn/summary.md || status=$?
 cat autobahn/summary.md
+exit "$status"

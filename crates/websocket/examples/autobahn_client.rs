@@ -1,6 +1,7 @@
 //! The Autobahn fuzzing-server client on the blocking driver: asks for the
 //! case count, runs every case as an echo client, then asks the suite to
-//! write its report. scripts/autobahn.sh runs it.
+//! write its report. permessage-deflate is offered with the client defaults
+//! ([`DeflateConfig::client`]). scripts/autobahn.sh runs it.
 //!
 //! ```text
 //! cargo run -p wirestate-websocket --example autobahn_client -- 127.0.0.1:9002
@@ -10,7 +11,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
 use wirestate_core::OsRandom;
-use wirestate_websocket::{ClientRequest, Config, Event, Message, WsClient};
+use wirestate_websocket::{ClientRequest, Config, DeflateConfig, Event, Message, WsClient};
 
 const AGENT: &str = "wirestate";
 
@@ -21,8 +22,11 @@ fn run(addr: SocketAddr, path: &str) -> std::io::Result<Vec<String>> {
     stream.set_nodelay(true)?;
     stream.set_read_timeout(Some(Duration::from_secs(60)))?;
     let request = ClientRequest::new(addr.to_string(), path);
-    let machine =
-        WsClient::new(request, Config::default(), OsRandom).map_err(std::io::Error::other)?;
+    let config = Config {
+        deflate: Some(DeflateConfig::client()),
+        ..Config::default()
+    };
+    let machine = WsClient::new(request, config, OsRandom).map_err(std::io::Error::other)?;
     let mut conn = wirestate_blocking::Connection::new(stream, machine);
     let mut texts = Vec::new();
     while let Some(event) = conn.next_event() {

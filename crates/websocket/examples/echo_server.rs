@@ -7,10 +7,12 @@
 //! ```
 //!
 //! Prints `LISTENING <port>` once bound (port 0 picks a free one).
+//! permessage-deflate is accepted with the server defaults
+//! ([`DeflateConfig::server`]).
 
 use std::net::SocketAddr;
 
-use wirestate_websocket::{Config, Event, Message, WsServer};
+use wirestate_websocket::{Config, DeflateConfig, Event, Message, WsServer};
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> std::io::Result<()> {
@@ -25,8 +27,11 @@ async fn main() -> std::io::Result<()> {
         let (stream, _) = listener.accept().await?;
         stream.set_nodelay(true)?;
         tokio::spawn(async move {
-            let mut conn =
-                wirestate_tokio::Connection::new(stream, WsServer::auto_accept(Config::default()));
+            let config = Config {
+                deflate: Some(DeflateConfig::server()),
+                ..Config::default()
+            };
+            let mut conn = wirestate_tokio::Connection::new(stream, WsServer::auto_accept(config));
             while let Some(event) = conn.next_event().await {
                 let echoed = match event {
                     Ok(Event::Message(Message::Text(text))) => conn.machine_mut().send_text(text),

@@ -55,12 +55,44 @@
 //!
 //! # Extensions
 //!
-//! No extension is negotiated yet, so every reserved bit is refused. The frame
-//! layer already takes the set of reserved bits a negotiated extension owns
-//! ([`FrameRules::allowed_rsv`](frame::FrameRules::allowed_rsv)), and the
-//! message layer checks each frame's header before its payload is buffered:
-//! that is where a permessage-deflate transform (RFC 7692) will see RSV1 on a
-//! message's first frame and inflate the payload before UTF-8 validation.
+//! permessage-deflate (RFC 7692) is negotiated when
+//! [`Config::deflate`] is set: a client offers
+//! `permessage-deflate; client_max_window_bits` (plus any restriction it
+//! configures), a server accepts the first acceptable offer, and the agreed
+//! [`DeflateParams`] are in [`Response::deflate`] and
+//! [`Connection::deflate`]. RSV1 then marks a compressed message on its
+//! first frame; messages are inflated in bounded steps against
+//! `max_message_size` and text is validated as it comes out. Without it,
+//! every reserved bit is refused (1002).
+//!
+//! ```
+//! use std::time::Instant;
+//! use wirestate_core::{Machine, SeededRandom};
+//! use wirestate_websocket::{Accept, ClientRequest, Config, DeflateConfig, Event, Message, WsClient, WsServer};
+//!
+//! let now = Instant::now();
+//! let client_config = Config { deflate: Some(DeflateConfig::client()), ..Config::default() };
+//! let server_config = Config { deflate: Some(DeflateConfig::server()), ..Config::default() };
+//! let mut client = WsClient::new(ClientRequest::new("h", "/"), client_config, SeededRandom::new(1)).unwrap();
+//! let mut server = WsServer::auto_accept(server_config);
+//! # fn pump(from: &mut impl Machine, to: &mut impl Machine, now: Instant) {
+//! #     while let Some(bytes) = from.poll_transmit() { to.handle_input(&bytes, now); }
+//! # }
+//! pump(&mut client, &mut server, now);
+//! assert!(matches!(server.poll_event(), Some(Ok(Event::Request(_)))));
+//! pump(&mut server, &mut client, now);
+//! let Some(Ok(Event::Connected(response))) = client.poll_event() else { panic!() };
+//! assert_eq!(response.deflate.unwrap().client_max_window_bits, 12);
+//!
+//! let text = "compress me ".repeat(100);
+//! client.send_text(text.clone()).unwrap();
+//! let mut wire = Vec::new();
+//! while let Some(bytes) = client.poll_transmit() { wire.extend_from_slice(&bytes); }
+//! assert!(wire.len() < 100, "1200 bytes went out as {}", wire.len());
+//! server.handle_input(&wire, now);
+//! let Some(Ok(Event::Message(Message::Text(got)))) = server.poll_event() else { panic!() };
+//! assert_eq!(got, text.as_str());
+//! ```
 //!
 //! # Memory
 //!

@@ -1,22 +1,30 @@
 //! Heap held by an idle connection after the handshake, measured with a
 //! counting global allocator that counts only the test's own thread (the
-//! harness may allocate on other threads meanwhile).
+//! harness may allocate on other threads meanwhile, and each test runs on a
+//! thread of its own).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::Instant;
 
 use wirestate_core::{Machine, SeededRandom};
-use wirestate_websocket::{ClientRequest, Config, Event, WsClient, WsServer};
+use wirestate_websocket::{ClientRequest, Config, DeflateConfig, Event, WsClient, WsServer};
 
 struct Counting;
-
-static LIVE: AtomicIsize = AtomicIsize::new(0);
 
 thread_local! {
     /// Whether this thread's allocations are counted.
     static COUNTED: Cell<bool> = const { Cell::new(false) };
+    /// This thread's counted live bytes (tests run on threads of their own).
+    static LIVE: Cell<isize> = const { Cell::new(0) };
+}
+
+fn live() -> isize {
+    LIVE.with(Cell::get)
+}
+
+fn add_live(delta: isize) {
+    let _ = LIVE.try_with(|l| l.set(l.get() + delta));
 }
 
 fn counted() -> bool {
@@ -26,14 +34,14 @@ fn counted() -> bool {
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         if counted() {
-            LIVE.fetch_add(layout.size() as isize, Ordering::SeqCst);
+            add_live(layout.size() as isize);
         }
         // SAFETY: forwarding the caller's valid layout to the system allocator.
         unsafe { System.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         if counted() {
-            LIVE.fetch_sub(layout.size() as isize, Ordering::SeqCst);
+            add_live(-(layout.size() as isize));
         }
         // SAFETY: `ptr` was allocated by `alloc` above with this layout.
         unsafe { System.dealloc(ptr, layout) }
@@ -56,7 +64,7 @@ fn idle_connections_hold_no_input_or_output_buffer() {
     let _ = format!("{now:?}");
 
     COUNTED.with(|c| c.set(true));
-    let before = LIVE.load(Ordering::SeqCst);
+    let before = live();
     let mut server = Box::new(WsServer::auto_accept(Config::default()));
     let mut client = Box::new(
         WsClient::new(
@@ -66,7 +74,7 @@ fn idle_connections_hold_no_input_or_output_buffer() {
         )
         .unwrap(),
     );
-    let machines = LIVE.load(Ordering::SeqCst) - before;
+    let machines = live() - before;
 
     // Handshake, then a message each way, everything drained.
     pump(&mut *client, &mut *server, now);
@@ -87,7 +95,7 @@ fn idle_connections_hold_no_input_or_output_buffer() {
     assert!(matches!(client.poll_event(), Some(Ok(Event::Message(_)))));
     assert!(server.poll_event().is_none() && client.poll_event().is_none());
 
-    let idle = LIVE.load(Ordering::SeqCst) - before;
+    let idle = live() - before;
     COUNTED.with(|c| c.set(false));
     let server_heap = std::mem::size_of::<WsServer>();
     let client_heap = std::mem::size_of::<WsClient>();
@@ -101,4 +109,108 @@ fn idle_connections_hold_no_input_or_output_buffer() {
     assert_eq!(idle, boxes + 32, "heap beyond the two boxes and the rng");
     // Far below tungstenite's default 128 KiB read buffer.
     assert!(idle < 4096);
+}
+
+/// Heap of one idle server and one idle client after a compressed message
+/// each way, per side, for a deflate setting.
+fn deflate_idle_heap(server_cfg: DeflateConfig, client_cfg: DeflateConfig) -> (isize, isize) {
+    let now = Instant::now();
+    let config = |d: DeflateConfig| Config {
+        deflate: Some(d),
+        ..Config::default()
+    };
+    let text = "{\"compressible\":true}".repeat(5000);
+    COUNTED.with(|c| c.set(true));
+    let base = live();
+    let mut server = Box::new(WsServer::auto_accept(config(server_cfg)));
+    let server_start = live();
+    let mut client = Box::new(
+        WsClient::new(
+            ClientRequest::new("h", "/"),
+            config(client_cfg),
+            SeededRandom::new(1),
+        )
+        .unwrap(),
+    );
+    let client_start = live();
+    pump(&mut *client, &mut *server, now);
+    while let Some(e) = server.poll_event() {
+        e.unwrap();
+    }
+    pump(&mut *server, &mut *client, now);
+    while let Some(e) = client.poll_event() {
+        e.unwrap();
+    }
+    assert!(server.connection().deflate().is_some());
+    let idle_before = live() - base;
+    client.send_text(text.clone()).unwrap();
+    pump(&mut *client, &mut *server, now);
+    assert!(
+        matches!(server.poll_event(), Some(Ok(Event::Message(m))) if m.payload().len() == text.len())
+    );
+    server.send_text(text.clone()).unwrap();
+    pump(&mut *server, &mut *client, now);
+    assert!(
+        matches!(client.poll_event(), Some(Ok(Event::Message(m))) if m.payload().len() == text.len())
+    );
+    assert!(server.poll_event().is_none() && client.poll_event().is_none());
+
+    // Measure each side by dropping the other.
+    let total = live() - base;
+    drop(client);
+    let server_only = live() - base;
+    drop(server);
+    COUNTED.with(|c| c.set(false));
+    println!(
+        "  created: server {} B, client {} B; after handshake both {idle_before} B",
+        server_start - base,
+        client_start - server_start
+    );
+    (server_only, total - server_only)
+}
+
+#[test]
+fn idle_heap_with_permessage_deflate() {
+    let boxes = (
+        std::mem::size_of::<WsServer>(),
+        std::mem::size_of::<WsClient>(),
+    );
+    let takeover = DeflateConfig {
+        server_no_context_takeover: false,
+        ..DeflateConfig::server()
+    };
+    let none = DeflateConfig {
+        server_no_context_takeover: true,
+        client_no_context_takeover: true,
+        ..DeflateConfig::server()
+    };
+    let cases = [
+        (
+            "server defaults (own context dropped, client's 12-bit kept)",
+            DeflateConfig::server(),
+        ),
+        ("context takeover both ways, 12-bit windows", takeover),
+        ("no context takeover either way", none),
+    ];
+    let mut measured = Vec::new();
+    for (what, server_cfg) in cases {
+        let (server, client) = deflate_idle_heap(server_cfg, DeflateConfig::client());
+        println!(
+            "{what}: idle WsServer {server} B heap ({} B inline), WsClient {client} B heap",
+            boxes.0
+        );
+        measured.push((server - boxes.0 as isize, client - boxes.1 as isize - 32));
+    }
+    // No context takeover either way: nothing survives a message.
+    assert_eq!(measured[2], (0, 0), "no-takeover idle heap");
+    // Server defaults: only the inflate state for the client's 12-bit
+    // window, within Python websockets' 64 KiB per compressed connection.
+    assert!(
+        measured[0].0 > 0 && measured[0].0 <= 64 << 10,
+        "{:?}",
+        measured[0]
+    );
+    // Takeover both ways: the deflate state too, the bulk of it zlib's
+    // fixed-size hash tables and buffers (memory level 8).
+    assert!(measured[1].0 > measured[0].0, "{measured:?}");
 }
