@@ -334,6 +334,10 @@ impl Connection {
         let payload = encode_close_payload(close)?;
         self.write_frame(OpCode::Close, true, 0, payload);
         self.state = State::CloseSent;
+        // Nothing more is compressed on this connection.
+        if let Some(deflate) = self.deflate.as_mut() {
+            deflate.deflater.release();
+        }
         Ok(())
     }
 
@@ -440,7 +444,16 @@ impl Connection {
         self.input = BytesMut::new();
         self.spill = BytesMut::new();
         self.message = None;
+        self.release_deflate();
         error
+    }
+
+    /// The connection is over: zlib state is no longer needed.
+    fn release_deflate(&mut self) {
+        if let Some(deflate) = self.deflate.as_mut() {
+            deflate.deflater.release();
+            deflate.inflater.release();
+        }
     }
 
     /// Applies the sequencing rules to a frame whose header just arrived.
@@ -541,6 +554,7 @@ impl Connection {
                 self.input = BytesMut::new();
                 self.spill = BytesMut::new();
                 self.message = None;
+                self.release_deflate();
                 Ok(Some(Event::Close(close)))
             }
             OpCode::Text | OpCode::Binary | OpCode::Continuation => {

@@ -214,3 +214,60 @@ fn idle_heap_with_permessage_deflate() {
     // fixed-size hash tables and buffers (memory level 8).
     assert!(measured[1].0 > measured[0].0, "{measured:?}");
 }
+
+/// Once the close handshake is done, no zlib state is kept, even with
+/// context takeover both ways.
+#[test]
+fn closed_deflate_connections_free_their_zlib_state() {
+    let now = Instant::now();
+    let takeover = DeflateConfig {
+        server_no_context_takeover: false,
+        ..DeflateConfig::server()
+    };
+    let config = |d: DeflateConfig| Config {
+        deflate: Some(d),
+        ..Config::default()
+    };
+    let text = "{\"compressible\":true}".repeat(500);
+    COUNTED.with(|c| c.set(true));
+    let base = live();
+    let mut server = Box::new(WsServer::auto_accept(config(takeover)));
+    let mut client = Box::new(
+        WsClient::new(
+            ClientRequest::new("h", "/"),
+            config(DeflateConfig::client()),
+            SeededRandom::new(1),
+        )
+        .unwrap(),
+    );
+    let created = live() - base;
+    pump(&mut *client, &mut *server, now);
+    while let Some(e) = server.poll_event() {
+        e.unwrap();
+    }
+    pump(&mut *server, &mut *client, now);
+    while let Some(e) = client.poll_event() {
+        e.unwrap();
+    }
+    client.send_text(text.clone()).unwrap();
+    pump(&mut *client, &mut *server, now);
+    assert!(matches!(server.poll_event(), Some(Ok(Event::Message(_)))));
+    server.send_text(text.clone()).unwrap();
+    pump(&mut *server, &mut *client, now);
+    assert!(matches!(client.poll_event(), Some(Ok(Event::Message(_)))));
+    assert!(
+        live() - base > created + (100 << 10),
+        "zlib state while open"
+    );
+    client.close(1000, "bye").unwrap();
+    pump(&mut *client, &mut *server, now);
+    assert!(matches!(server.poll_event(), Some(Ok(Event::Close(_)))));
+    pump(&mut *server, &mut *client, now);
+    assert!(matches!(client.poll_event(), Some(Ok(Event::Close(_)))));
+    assert!(server.is_closed() && client.is_closed());
+    let after = live() - base;
+    COUNTED.with(|c| c.set(false));
+    // Only the two boxes and the client's random source (32 B) remain.
+    let boxes = (std::mem::size_of::<WsServer>() + std::mem::size_of::<WsClient>()) as isize;
+    assert_eq!(after, boxes + 32, "heap after the close handshake");
+}

@@ -71,6 +71,11 @@ impl Deflater {
         Some(Bytes::from(out))
     }
 
+    /// Frees the zlib state (the connection is over).
+    pub fn release(&mut self) {
+        self.state = None;
+    }
+
     /// Whether zlib state is currently allocated.
     #[cfg(test)]
     pub fn is_allocated(&self) -> bool {
@@ -189,6 +194,11 @@ impl Inflater {
             }
         }
         Ok(())
+    }
+
+    /// Frees the zlib state (the connection is over).
+    pub fn release(&mut self) {
+        self.state = None;
     }
 
     /// The message ended: drop the state unless the peer keeps its context.
