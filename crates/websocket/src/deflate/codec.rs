@@ -116,7 +116,8 @@ impl Inflater {
     /// Inflates one frame's `payload` of a compressed message, appending to
     /// `out`; `last` (the message's final frame) also inflates the stripped
     /// tail. Each new piece of output goes to `check` (UTF-8 validation) as
-    /// soon as it exists. Output grows in steps of at most 32 KiB and fails
+    /// soon as it exists. Output grows in steps of at most 32 KiB (or the
+    /// spare room it already has, when that cannot pass the limit) and fails
     /// with [`WsError::MessageTooBig`] as soon as `out` would pass `limit`,
     /// so a bomb costs about a limit's worth of work and memory.
     pub fn inflate(
@@ -150,23 +151,32 @@ impl Inflater {
             while !self.ended {
                 // Room up to one byte past the limit, so crossing it shows.
                 let allowed = limit.saturating_add(1).saturating_sub(out.len() as u64);
-                let step = allowed.min(INFLATE_STEP as u64) as usize;
+                // Output room: a guess from the input left (deflate rarely
+                // beats 4:1 on messages), then what is there, at most a step.
+                let guess = (input.len() - pos)
+                    .saturating_mul(4)
+                    .max(out.len())
+                    .max(1024);
+                let step = allowed.min(INFLATE_STEP.min(guess) as u64) as usize;
                 if out.capacity() - out.len() < step {
                     out.reserve(step);
                 }
                 let (in_before, out_before) = (zlib.total_in(), zlib.total_out());
                 let from = out.len();
-                let status = if out.capacity() - from <= step {
-                    zlib.decompress_vec(&input[pos..], out, flush)
+                let spare = out.capacity() - from;
+                let (status, room) = if spare as u64 <= allowed {
+                    // All the spare room stays within the limit.
+                    (zlib.decompress_vec(&input[pos..], out, flush), spare)
                 } else {
                     // Near the limit: never inflate more than allowed.
                     out.resize(from + step, 0);
                     let status = zlib.decompress(&input[pos..], &mut out[from..], flush);
                     let produced = (zlib.total_out() - out_before) as usize;
                     out.truncate(from + produced);
-                    status
-                }
-                .map_err(|_| WsError::Protocol(ProtocolViolation::BadDeflate))?;
+                    (status, step)
+                };
+                let status =
+                    status.map_err(|_| WsError::Protocol(ProtocolViolation::BadDeflate))?;
                 let consumed = (zlib.total_in() - in_before) as usize;
                 let produced = (zlib.total_out() - out_before) as usize;
                 pos += consumed;
@@ -181,7 +191,7 @@ impl Inflater {
                     self.ended = true;
                     break;
                 }
-                let room_left = produced < step.max(1);
+                let room_left = produced < room.max(1);
                 if pos == input.len() && room_left {
                     break;
                 }
