@@ -10,6 +10,7 @@ use bytes::{Buf, BytesMut};
 use crate::config::{EofPolicy, LinesConfig, Overflow};
 use crate::error::LineError;
 use crate::event::LineEvent;
+use crate::lf_block::{lf_mask, BLOCK};
 
 /// Decodes lines and raw blocks from the front of a `BytesMut`.
 ///
@@ -35,8 +36,19 @@ use crate::event::LineEvent;
 pub struct LineDecoder {
     config: LinesConfig,
     state: State,
-    /// Bytes of the current line already searched without finding a delimiter.
+    /// Bytes at the front of the buffer already searched. All of them are
+    /// without a delimiter, except the LFs recorded in `lf_mask`.
     scanned: usize,
+    /// With [`Delimiter::lf`](crate::Delimiter::lf): the LFs found but not yet
+    /// consumed, bit `i` for the byte at `mask_base + i` (all below `scanned`).
+    /// Non-zero only in line mode; cleared whenever the buffer front moves
+    /// other than by consuming its first LF.
+    lf_mask: u64,
+    /// Buffer position of bit 0 of `lf_mask`.
+    mask_base: usize,
+    /// Whether the delimiter is [`Delimiter::lf`](crate::Delimiter::lf), which
+    /// is searched a block at a time.
+    lf_blocks: bool,
     /// Stream offset of the first byte in the buffer.
     offset: u64,
 }
@@ -60,9 +72,12 @@ impl LineDecoder {
     /// A decoder in line mode at stream offset 0.
     pub fn new(config: LinesConfig) -> Self {
         LineDecoder {
+            lf_blocks: config.delimiter.is_lf(),
             config,
             state: State::Lines,
             scanned: 0,
+            lf_mask: 0,
+            mask_base: 0,
             offset: 0,
         }
     }
@@ -106,7 +121,9 @@ impl LineDecoder {
             });
         }
         self.state = State::Raw { len };
+        // LFs already found may be inside the block: search again after it.
         self.scanned = 0;
+        self.lf_mask = 0;
         Ok(())
     }
 
@@ -139,9 +156,16 @@ impl LineDecoder {
         &mut self,
         buf: &mut BytesMut,
     ) -> Option<Result<LineEvent, LineError>> {
+        if self.lf_mask != 0 {
+            // Only set in line mode: the next line ends at a known LF.
+            return self.take_masked_line(buf);
+        }
         loop {
             match self.state {
                 State::Lines => {
+                    if self.lf_blocks && self.scan_lf_block(buf) {
+                        return self.take_masked_line(buf);
+                    }
                     if let Some(event) = self.next_line(buf) {
                         return Some(event);
                     }
@@ -161,6 +185,53 @@ impl LineDecoder {
                 State::Done => return None,
             }
         }
+    }
+
+    /// With `lf_mask` empty, records the LFs of the next whole block after
+    /// `scanned`, if the buffer holds one that ends within the length limit
+    /// (else the general search takes over). Whether it found any.
+    #[inline]
+    fn scan_lf_block(&mut self, buf: &BytesMut) -> bool {
+        let start = self.scanned;
+        let end = start + BLOCK;
+        // An LF ending past `max + 1` bytes makes the line too long: leave
+        // that to `next_line`, so every recorded LF ends a line within limits.
+        if end > buf.len() || end > self.config.max_line.saturating_add(1) {
+            return false;
+        }
+        let block = buf[start..end].try_into().expect("a whole block");
+        self.lf_mask = lf_mask(block);
+        self.mask_base = start;
+        self.scanned = end;
+        self.lf_mask != 0
+    }
+
+    /// Splits off the line ending at the first LF of `lf_mask` (non-zero).
+    /// Always inlined and in the caller's return type: building the event in
+    /// place avoids a copy through the stack (a store-forwarding stall).
+    #[inline(always)]
+    fn take_masked_line(&mut self, buf: &mut BytesMut) -> Option<Result<LineEvent, LineError>> {
+        let bit = self.lf_mask.trailing_zeros() as usize;
+        let at = self.mask_base + bit;
+        let end = at + 1;
+        // The remaining bits now count from the new buffer front.
+        self.lf_mask = (self.lf_mask >> bit) >> 1;
+        self.mask_base = 0;
+        self.scanned -= end;
+        self.offset += end as u64;
+        let content = if at > 0 && buf[at - 1] == b'\r' {
+            at - 1
+        } else {
+            at
+        };
+        let mut line = buf.split_to(end);
+        if !self.config.keep_delimiter {
+            line.truncate(content);
+        }
+        Some(Ok(LineEvent::Line {
+            bytes: line.freeze(),
+            partial: false,
+        }))
     }
 
     /// Line mode: a line, a piece, an error, or a switch to discarding.
@@ -292,5 +363,7 @@ impl LineDecoder {
     }
 }
 
+#[cfg(test)]
+mod block_tests;
 #[cfg(test)]
 mod tests;

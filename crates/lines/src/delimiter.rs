@@ -176,6 +176,11 @@ impl Delimiter {
         }
     }
 
+    /// Whether this is [`Delimiter::lf`].
+    pub(crate) fn is_lf(&self) -> bool {
+        matches!(self.finder, Finder::Lf)
+    }
+
     /// Whether a trailing CR at EOF is stripped like the CR of a `\r\n`.
     pub(crate) fn strips_cr(&self) -> bool {
         matches!(self.finder, Finder::Lf)

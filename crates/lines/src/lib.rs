@@ -52,6 +52,7 @@ mod delimiter;
 mod encode;
 mod error;
 mod event;
+mod lf_block;
 mod machine;
 pub mod memcached;
 
