@@ -1,9 +1,9 @@
 //! The line decoder: finds lines in a buffer it does not own.
 //!
 //! The decoder keeps only a little state between calls (how far the current
-//! line was already searched, and whether it is skipping an over-long line or
-//! waiting for a raw block), so it never searches a byte twice, however the
-//! input is cut. The buffer always starts at the first undecoded byte.
+//! line was already searched, the LFs found there but not yet consumed, and
+//! whether it is skipping an over-long line or waiting for a raw block), so it
+//! never searches a byte twice, however the input is cut. The buffer always starts at the first undecoded byte.
 
 use bytes::{Buf, BytesMut};
 

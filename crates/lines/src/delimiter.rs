@@ -9,7 +9,7 @@ use crate::error::ConfigError;
 ///
 /// | constructor | matches | search |
 /// |---|---|---|
-/// | [`Delimiter::lf`] | `\n`, and `\r\n` (the CR belongs to the delimiter) | `memchr` |
+/// | [`Delimiter::lf`] | `\n`, and `\r\n` (the CR belongs to the delimiter) | 64-byte blocks at once, then `memchr` |
 /// | [`Delimiter::crlf`] | `\r\n` only; a bare `\n` is ordinary data | `memchr` + look-behind |
 /// | [`Delimiter::byte`] | one chosen byte (Erlang's `line_delimiter`) | `memchr` |
 /// | [`Delimiter::any_of`] | any one of up to three bytes | `memchr2` / `memchr3` |
