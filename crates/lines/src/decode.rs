@@ -12,6 +12,10 @@ use crate::error::LineError;
 use crate::event::LineEvent;
 use crate::lf_block::{lf_mask, BLOCK};
 
+/// A line this long makes the next line skip the block search (see
+/// `LineDecoder::long_lines`); a shorter one turns it back on.
+const LONG_LINE: usize = 4 * BLOCK;
+
 /// Decodes lines and raw blocks from the front of a `BytesMut`.
 ///
 /// This is the pure core shared by [`Lines`](crate::Lines) (which owns its
@@ -49,6 +53,9 @@ pub struct LineDecoder {
     /// Whether the delimiter is [`Delimiter::lf`](crate::Delimiter::lf), which
     /// is searched a block at a time.
     lf_blocks: bool,
+    /// The last line was long (found by the plain search, far past a block):
+    /// the next is likely long too, and a block would only delay `memchr`.
+    long_lines: bool,
     /// Stream offset of the first byte in the buffer.
     offset: u64,
 }
@@ -78,6 +85,7 @@ impl LineDecoder {
             scanned: 0,
             lf_mask: 0,
             mask_base: 0,
+            long_lines: false,
             offset: 0,
         }
     }
@@ -163,7 +171,7 @@ impl LineDecoder {
         loop {
             match self.state {
                 State::Lines => {
-                    if self.lf_blocks && self.scan_lf_block(buf) {
+                    if self.lf_blocks && !self.long_lines && self.scan_lf_block(buf) {
                         return self.take_masked_line(buf);
                     }
                     if let Some(event) = self.next_line(buf) {
@@ -244,6 +252,7 @@ impl LineDecoder {
         let from = self.scanned.saturating_sub(delimiter.overlap());
         if let Some(found) = delimiter.find(&buf[..window], from) {
             self.scanned = 0;
+            self.long_lines = found.end > LONG_LINE;
             self.offset += found.end as u64;
             let mut line = buf.split_to(found.end);
             if !self.config.keep_delimiter {
