@@ -57,12 +57,36 @@ cat > "$reports/fuzzingserver.json" <<JSON
 {"url": "ws://127.0.0.1:$port", "cases": $cases, "exclude-cases": [],
  "exclude-agent-cases": {}, "outdir": "$reports/client"}
 JSON
-"$venv/bin/wstest" -m fuzzingserver -s "$reports/fuzzingserver.json" > "$reports/fuzzingserver.log" 2>&1 &
-pids+=("$!")
-for _ in $(seq 100); do
-    python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 1)" 2>/dev/null && break
-    sleep 0.2
-done
+# --webport 0: no report web server (it would listen on every interface, at
+# port 8080).
+"$venv/bin/wstest" -m fuzzingserver --webport 0 -s "$reports/fuzzingserver.json" > "$reports/fuzzingserver.log" 2>&1 &
+wstest_pid=$!
+pids+=("$wstest_pid")
+# wstest (Twisted on Python 2.7) can be slow to start on a busy machine: wait
+# until its port answers, up to two minutes, and stop early if it died.
+python3 - "$port" "$wstest_pid" "$reports/fuzzingserver.log" <<'PY'
+import socket, sys, time
+port, pid, log = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+
+def alive(pid):
+    # A child that exited stays a zombie (state Z) until the shell reaps it.
+    try:
+        return open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+deadline = time.monotonic() + 120
+while True:
+    try:
+        socket.create_connection(("127.0.0.1", port), 1).close()
+        break
+    except OSError:
+        if not alive(pid):
+            sys.exit("wstest fuzzingserver exited:\n" + open(log).read()[-2000:])
+        if time.monotonic() > deadline:
+            sys.exit("wstest fuzzingserver did not listen on port %d in 120 s" % port)
+        time.sleep(0.2)
+PY
 "$bin/autobahn_client" "127.0.0.1:$port"
 
 status=0
