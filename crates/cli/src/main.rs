@@ -209,7 +209,7 @@ fn inspect_into(args: InspectArgs, out: &mut Printer) -> Result<(), Failure> {
             if all || args.protocol == Some(Protocol::Websocket) {
                 for sample in websocket::SAMPLES {
                     out.section(sample.name)?;
-                    websocket::inspect(sample.bytes, sample.role, out)?;
+                    websocket::inspect(sample.bytes, sample.config, out)?;
                 }
             }
             if all || args.protocol == Some(Protocol::Rtmp) {

@@ -17,6 +17,7 @@ use wirestate_websocket::{
 };
 
 use crate::output::{preview, sha256_hex, Printer};
+use crate::sample::{sample, Sample};
 
 /// Texts up to this many bytes are printed in full.
 const SHORT_TEXT: usize = 120;
@@ -332,35 +333,11 @@ pub async fn serve(listen: std::net::SocketAddr) -> io::Result<()> {
     }
 }
 
-/// A capture compiled into the binary, decoded when `inspect` gets no file.
-pub struct Sample {
-    /// The capture's file name.
-    pub name: &'static str,
-    /// Its bytes.
-    pub bytes: &'static [u8],
-    /// The role that reads these bytes.
-    pub role: Role,
-}
-
 /// Both sides of a recorded connection in which the Python `websockets`
-/// server closes with 1009 (message too big).
-pub const SAMPLES: &[Sample] = &[
-    Sample {
-        name: "websocket/ws_py_server_close_1009.c2s.bin",
-        bytes: include_bytes!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../tests/captures/websocket/ws_py_server_close_1009.c2s.bin"
-        )),
-        role: Role::Server,
-    },
-    Sample {
-        name: "websocket/ws_py_server_close_1009.s2c.bin",
-        bytes: include_bytes!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../tests/captures/websocket/ws_py_server_close_1009.s2c.bin"
-        )),
-        role: Role::Client,
-    },
+/// server closes with 1009 (message too big), each with the role that reads it.
+pub const SAMPLES: &[Sample<Role>] = &[
+    sample!("websocket/ws_py_server_close_1009.c2s.bin", Role::Server),
+    sample!("websocket/ws_py_server_close_1009.s2c.bin", Role::Client),
 ];
 
 #[cfg(test)]
