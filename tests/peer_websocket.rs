@@ -10,6 +10,7 @@
 //! incompressible binary each way: Python with context takeover and 12-bit
 //! windows, Node with no context takeover both ways and its default
 //! threshold, and Chromium against our server.
+//! Last, two Chromium pages chat through crates/websocket/examples/chat_server.rs.
 //! Run with scripts/peer-tests.sh (installs the peers first).
 #![cfg(feature = "peer-tests")]
 
@@ -687,4 +688,65 @@ fn chromium_page_against_our_deflate_server_blocking() {
 #[test]
 fn chromium_page_against_our_deflate_server_tokio() {
     chromium_deflate(Driver::Tokio);
+}
+
+// ---- the chat example ----
+
+#[allow(dead_code)]
+#[path = "../crates/websocket/examples/chat_server.rs"]
+mod chat_server;
+
+/// Reads chat messages on `conn` into `seen` until `want` arrives.
+fn wait_for_chat(
+    conn: &mut wirestate_blocking::Connection<WsClient, TcpStream>,
+    seen: &mut Vec<String>,
+    want: &str,
+) {
+    while !seen.iter().any(|m| m == want) {
+        match conn.next_event() {
+            Some(Ok(Event::Message(Message::Text(text)))) => seen.push(text.to_string()),
+            Some(Ok(_)) => {}
+            other => panic!("chat ended waiting for {want:?}: {other:?}, saw {seen:?}"),
+        }
+    }
+}
+
+/// Two headless Chromium pages served by the chat example talk through it:
+/// B's hello reaches A, A's answer reaches B, B's answer comes back. We
+/// watch the room as a third member (our blocking client).
+#[test]
+fn chromium_pages_chat_through_the_chat_example() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let addr = listener.local_addr().unwrap();
+    // The server runs until the test process ends.
+    std::thread::spawn(move || {
+        runtime().block_on(async {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            chat_server::serve(listener).await
+        })
+    });
+
+    let stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut watcher =
+        wirestate_blocking::Connection::new(stream, client_machine(addr, "/chat", config()));
+    assert!(matches!(
+        watcher.next_event(),
+        Some(Ok(Event::Connected(_)))
+    ));
+    let mut seen = Vec::new();
+
+    // A is in the room before B says hello.
+    let _a = start_client_peer("bash", &["tests/peers/chat_chromium.sh", "A"], addr.port());
+    wait_for_chat(&mut watcher, &mut seen, "A: hello");
+    let _b = start_client_peer("bash", &["tests/peers/chat_chromium.sh", "B"], addr.port());
+    wait_for_chat(&mut watcher, &mut seen, "B got: A got: B: hello");
+    assert!(seen.iter().any(|m| m == "B: hello"), "{seen:?}");
+    assert!(seen.iter().any(|m| m == "A got: B: hello"), "{seen:?}");
+
+    watcher.machine_mut().close(1000, "").unwrap();
+    watcher.flush().unwrap();
 }
