@@ -4,8 +4,9 @@
 #   - fuzzingserver with the blocking Autobahn client example (our client role),
 # for case groups 1-13 (12 and 13: permessage-deflate, every window size and
 # context takeover combination; ~8 minutes), on 127.0.0.1 only, and writes a
-# per-group summary to autobahn/summary.md. Full reports go to
-# .peers/autobahn-reports/ (gitignored). Exits non-zero if any case is
+# per-group summary to autobahn/summary.md. Groups 1-10 also run against the
+# blocking echo server example (fuzzingclient again, the other driver). Full
+# reports go to .peers/autobahn-reports/ (gitignored). Exits non-zero if any case is
 # neither OK nor INFORMATIONAL, so CI catches regressions.
 #
 # Usage: scripts/autobahn.sh
@@ -39,7 +40,7 @@ cleanup() {
 trap cleanup EXIT
 
 # Our server, wstest as client.
-rm -rf "$reports/server" "$reports/client"
+rm -rf "$reports/server" "$reports/server-blocking" "$reports/client"
 mkdir -p "$reports"
 coproc SERVER { exec "$bin/echo_server" 127.0.0.1:0; }
 pids+=("$SERVER_PID")
@@ -50,6 +51,21 @@ cat > "$reports/fuzzingclient.json" <<JSON
  "outdir": "$reports/server"}
 JSON
 "$venv/bin/wstest" -m fuzzingclient -s "$reports/fuzzingclient.json" > "$reports/fuzzingclient.log" 2>&1
+
+# The blocking echo server, wstest as client, groups 1-10. Stop the tokio
+# server first: bash runs one coprocess at a time.
+server_pid=$SERVER_PID
+kill "$server_pid"
+wait "$server_pid" 2>/dev/null || true
+coproc BLOCKING { exec "$bin/echo_server_blocking" 127.0.0.1:0; }
+pids+=("$BLOCKING_PID")
+read -r _ port <&"${BLOCKING[0]}"
+cat > "$reports/fuzzingclient-blocking.json" <<JSON
+{"servers": [{"agent": "wirestate", "url": "ws://127.0.0.1:$port"}],
+ "cases": ["1.*", "2.*", "3.*", "4.*", "5.*", "6.*", "7.*", "8.*", "9.*", "10.*"],
+ "exclude-cases": [], "exclude-agent-cases": {}, "outdir": "$reports/server-blocking"}
+JSON
+"$venv/bin/wstest" -m fuzzingclient -s "$reports/fuzzingclient-blocking.json" > "$reports/fuzzingclient-blocking.log" 2>&1
 
 # wstest as server, our client.
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -90,6 +106,7 @@ PY
 "$bin/autobahn_client" "127.0.0.1:$port"
 
 status=0
-python3 autobahn/summarize.py "$reports/server/index.json" "$reports/client/index.json" > autobahn/summary.md || status=$?
+python3 autobahn/summarize.py "$reports/server/index.json" "$reports/client/index.json" \
+    "$reports/server-blocking/index.json" > autobahn/summary.md || status=$?
 cat autobahn/summary.md
 exit "$status"
