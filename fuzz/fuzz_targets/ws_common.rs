@@ -76,3 +76,48 @@ where
     let bytewise = feed(&mut make(), data, &every, eof);
     assert_eq!(whole, bytewise, "byte by byte");
 }
+
+/// The ws_frames_* targets: `input`'s first byte picks the options
+/// (delivery, auto pong, EOF, and permessage-deflate with its takeover and
+/// window bits); the rest is fed to a connection in `role` after its
+/// handshake.
+#[allow(dead_code)]
+pub fn frames(role: wirestate_websocket::Role, input: &[u8]) {
+    use wirestate_core::SeededRandom;
+    use wirestate_websocket::{Config, Connection, DeflateParams, Delivery, Role};
+
+    let Some((&seed, data)) = input.split_first() else {
+        return;
+    };
+    let config = Config {
+        max_frame_size: 300,
+        max_message_size: 600,
+        delivery: if seed & 2 == 0 {
+            Delivery::Whole
+        } else {
+            Delivery::Streaming
+        },
+        auto_pong: seed & 4 == 0,
+        ..Config::default()
+    };
+    // Seed bit 3: permessage-deflate negotiated; bits 4-5: no context
+    // takeover per side; bits 6-7: window bits (9 + 2n). max_message_size
+    // then bounds the inflated size, so a bomb cannot grow memory.
+    let deflate = (seed & 8 != 0).then(|| DeflateParams {
+        server_no_context_takeover: seed & 16 != 0,
+        client_no_context_takeover: seed & 32 != 0,
+        server_max_window_bits: 9 + 2 * (seed >> 6),
+        client_max_window_bits: 15 - 2 * (seed >> 6),
+    });
+    let make = || {
+        let mut conn = match role {
+            Role::Server => Connection::new(Role::Server, config.clone()),
+            Role::Client => Connection::client(config.clone(), SeededRandom::new(7)),
+        };
+        if let Some(params) = deflate {
+            conn.set_deflate(params);
+        }
+        conn
+    };
+    check(make, data, seed, seed & 1 == 1);
+}
