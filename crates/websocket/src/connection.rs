@@ -6,8 +6,10 @@
 //!
 //! # Memory
 //!
-//! Input is unmasked in place and payloads are split off the input buffer, so
-//! a single-frame message is never copied. Buffered at most: the frame in
+//! Input handed to `handle_input` is unmasked while it is copied in (input a
+//! driver reads into [`input_buffer`](Machine::input_buffer) is unmasked in
+//! place), and payloads are split off the input buffer, so a single-frame
+//! message is never copied again. Buffered at most: the frame in
 //! progress (`max_frame_size` + 14 header bytes), plus in
 //! [`Delivery::Whole`] the fragments of one message (`max_message_size`, of
 //! inflated bytes for a compressed message, whose compressed frame is freed
@@ -144,9 +146,6 @@ pub struct Connection {
     /// apart so the frame's buffer need not grow past the frame (it follows
     /// `input` on the wire).
     spill: BytesMut,
-    /// Whether `input` is a fresh allocation no payload was split off yet
-    /// (it can grow without copying into yet another buffer).
-    input_unshared: bool,
     decoder: FrameDecoder,
     /// Whether the sequencing rules were applied to the frame in progress.
     frame_started: bool,
@@ -199,7 +198,6 @@ impl Connection {
             rng,
             input: BytesMut::new(),
             spill: BytesMut::new(),
-            input_unshared: false,
             decoder: FrameDecoder::new(rules),
             frame_started: false,
             message: None,
@@ -660,8 +658,6 @@ impl Connection {
         loop {
             match self.decoder.decode(&mut self.input)? {
                 Step::Frame(frame) => {
-                    // The payload was split off: the buffer is shared now.
-                    self.input_unshared = false;
                     if !self.frame_started {
                         self.start_frame(&frame.header)?;
                     }
@@ -679,7 +675,7 @@ impl Connection {
                     if !self.frame_started {
                         self.start_frame(&header)?;
                         if header.payload_len >= LARGE_FRAME as u64 {
-                            self.own_input_buffer(header.header_len, header.payload_len);
+                            self.reserve_frame(header.payload_len);
                         }
                     }
                     let input = std::mem::take(&mut self.input);
@@ -689,8 +685,9 @@ impl Connection {
                 }
                 Step::NeedMore => {
                     if self.input.is_empty() && !self.spill.is_empty() {
+                        // The spilled bytes come next, at the front of a
+                        // buffer sized for their frame (see `append_input`).
                         self.input = std::mem::take(&mut self.spill);
-                        self.input_unshared = true;
                         continue;
                     }
                     if self.input.is_empty() {
@@ -711,28 +708,17 @@ impl Connection {
         }
     }
 
-    /// A large frame is arriving: give its bytes a buffer of their own.
-    ///
-    /// After payloads were split off, the input buffer shares its allocation
-    /// with them, and growing a shared buffer copies everything buffered so
-    /// far on every step. A fresh, unshared buffer is sized by
+    /// A large frame is arriving: reserve room for it, sized by
     /// [`frame_reservation`] (the frame's length was already checked against
-    /// the limits), so a frame up to `eager_reserve` never grows again. Costs
-    /// one copy of the frame's first bytes.
-    fn own_input_buffer(&mut self, header_len: usize, payload_len: u64) {
-        let want = frame_reservation(
-            header_len,
-            payload_len,
-            self.input.len(),
-            self.config.eager_reserve,
-        );
-        if self.input_unshared && self.input.capacity() >= want {
-            return;
-        }
-        let mut own = BytesMut::with_capacity(want.max(self.input.len()));
-        own.extend_from_slice(&self.input);
-        self.input = own;
-        self.input_unshared = true;
+    /// the limits), so a frame up to `eager_reserve` never grows again.
+    ///
+    /// `BytesMut::reserve` reuses the allocation when no split-off payload
+    /// still shares it (the application dropped them), moving the frame's
+    /// first bytes to its front; otherwise it copies them to a new one.
+    fn reserve_frame(&mut self, payload_len: u64) {
+        // The header was already consumed: only payload bytes are buffered.
+        let want = frame_reservation(0, payload_len, self.input.len(), self.config.eager_reserve);
+        self.input.reserve(want.saturating_sub(self.input.len()));
     }
 
     fn timers_active(&self) -> bool {
@@ -759,46 +745,54 @@ impl Connection {
         &mut self.input
     }
 
-    /// Appends received bytes. While a large frame arrives in a buffer of its
-    /// own, bytes past its end go to `spill` instead of growing that buffer
-    /// (which would copy the whole frame so far).
+    /// Appends received bytes, unmasking payload bytes of the frame in
+    /// progress on the way. While a large frame arrives, bytes past its end
+    /// go to `spill`, so every large frame starts at the front of a buffer
+    /// of its own: its buffer never grows past it (which would copy the
+    /// whole frame so far), and the next frame's bytes are never moved to
+    /// make room.
     pub(crate) fn append_input(&mut self, data: &[u8]) {
         if !self.spill.is_empty() {
             self.spill.extend_from_slice(data);
             return;
         }
-        let missing = self.decoder.payload_missing(self.input.len());
-        let spare = self.input.capacity() - self.input.len();
-        if missing > 0 && data.len() > missing && data.len() > spare {
-            self.input.extend_from_slice(&data[..missing]);
-            // The rest starts with the next frame's header: size the spill
-            // for that frame right away, so it can become the input buffer
-            // without another copy (within the same bound as
-            // `own_input_buffer`).
-            let rest = &data[missing..];
-            let limits = (
-                self.config.max_frame_size as u64,
-                self.config.max_message_size as u64,
-            );
-            let next = match crate::frame::parse_header(rest, self.decoder.rules()) {
-                Ok(Some(h))
-                    if h.payload_len >= LARGE_FRAME as u64
-                        && h.payload_len <= limits.0.min(limits.1) =>
-                {
-                    frame_reservation(
-                        h.header_len,
-                        h.payload_len,
-                        rest.len(),
-                        self.config.eager_reserve,
-                    )
-                }
-                _ => 0,
-            };
-            self.spill = BytesMut::with_capacity(next.max(rest.len()));
-            self.spill.extend_from_slice(rest);
-        } else {
-            self.input.extend_from_slice(data);
+        let large = self
+            .decoder
+            .current()
+            .is_some_and(|h| h.payload_len >= LARGE_FRAME as u64);
+        if !large {
+            self.decoder.append_payload(&mut self.input, data);
+            return;
         }
+        let missing = self.decoder.payload_missing(self.input.len());
+        let (payload, rest) = data.split_at(missing.min(data.len()));
+        self.decoder.append_payload(&mut self.input, payload);
+        if rest.is_empty() {
+            return;
+        }
+        // The rest starts with the next frame's header: size the spill for
+        // that frame right away, so it can become the input buffer without
+        // another copy (within the same bound as `reserve_frame`).
+        let limits = (
+            self.config.max_frame_size as u64,
+            self.config.max_message_size as u64,
+        );
+        let next = match crate::frame::parse_header(rest, self.decoder.rules()) {
+            Ok(Some(h))
+                if h.payload_len >= LARGE_FRAME as u64
+                    && h.payload_len <= limits.0.min(limits.1) =>
+            {
+                frame_reservation(
+                    h.header_len,
+                    h.payload_len,
+                    rest.len(),
+                    self.config.eager_reserve,
+                )
+            }
+            _ => 0,
+        };
+        self.spill = BytesMut::with_capacity(next.max(rest.len()));
+        self.decoder.append_next(&mut self.spill, rest);
     }
 
     pub(crate) fn push_transmit(&mut self, bytes: Bytes) {

@@ -27,7 +27,7 @@ use std::ops::Range;
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 
 use crate::error::{ProtocolViolation, WsError};
-use crate::mask::apply_mask;
+use crate::mask::{apply_mask, copy_masked};
 
 /// A frame opcode (RFC 6455 §5.2, §11.8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -128,7 +128,7 @@ pub struct Frame {
     /// The payload, unmasked; shares memory with the input buffer.
     pub payload: Bytes,
     /// Payload bytes from this offset on were not reported by an earlier
-    /// [`Step::Partial`].
+    /// [`Step::Partial`] (validate them before using the frame).
     pub unreported_from: usize,
 }
 
@@ -138,13 +138,14 @@ pub enum Step {
     /// A whole frame.
     Frame(Frame),
     /// A frame whose payload is still arriving: returned when its header was
-    /// just consumed and whenever more payload was unmasked. `fresh` is the
-    /// range of the input buffer that was just unmasked (possibly empty), so a
-    /// caller can check the header and the bytes early (UTF-8 fails fast).
+    /// just consumed and whenever more payload arrived. `fresh` is the range
+    /// of the input buffer not reported before (possibly empty), so a caller
+    /// can check the header and the bytes early (UTF-8 fails fast).
     Partial {
         /// The header of the incomplete frame.
         header: FrameHeader,
-        /// Newly unmasked payload bytes, as a range of the input buffer.
+        /// Newly arrived payload bytes (unmasked), as a range of the input
+        /// buffer.
         fresh: Range<usize>,
     },
     /// Nothing new: more input is needed.
@@ -177,7 +178,17 @@ pub struct FrameDecoder {
     current: Option<FrameHeader>,
     /// Payload bytes of `current` already unmasked (at the buffer's start).
     unmasked: usize,
+    /// Payload bytes of `current` already reported in a [`Step::Partial`]
+    /// (at most `unmasked`).
+    reported: usize,
+    /// Payload bytes of the frame after `current` that
+    /// [`append_next`](FrameDecoder::append_next) unmasked already.
+    next_unmasked: usize,
 }
+
+/// [`FrameDecoder::append_payload`] zeroes and fills its buffer in steps of
+/// this size, so the filling pass finds the zeroed bytes in the L1 cache.
+const APPEND_STEP: usize = 8 << 10;
 
 impl FrameDecoder {
     /// A decoder enforcing `rules`.
@@ -186,6 +197,8 @@ impl FrameDecoder {
             rules,
             current: None,
             unmasked: 0,
+            reported: 0,
+            next_unmasked: 0,
         }
     }
 
@@ -213,6 +226,47 @@ impl FrameDecoder {
         }
     }
 
+    /// Appends `data` to `input` like `extend_from_slice`, unmasking the
+    /// bytes that belong to the payload in progress while copying them,
+    /// instead of in a second pass over the buffer in
+    /// [`decode`](Self::decode). Bytes past the payload are appended as they
+    /// are. `input` must be the buffer this decoder decodes from.
+    pub fn append_payload(&mut self, input: &mut BytesMut, data: &[u8]) {
+        let Some(header) = self.current.filter(|_| self.unmasked == input.len()) else {
+            // Between frames, or bytes not unmasked yet come first: `decode`
+            // unmasks them all.
+            input.extend_from_slice(data);
+            return;
+        };
+        let missing = self.payload_missing(input.len());
+        let (payload, rest) = data.split_at(missing.min(data.len()));
+        extend_unmasked(input, payload, header.mask, input.len());
+        self.unmasked = input.len();
+        input.extend_from_slice(rest);
+    }
+
+    /// Appends `data`, which starts with the header of the frame after the
+    /// one in progress, to `spill`, an empty buffer the caller decodes once
+    /// the frame in progress is done; unmasks that next frame's payload bytes
+    /// on the way, like [`append_payload`](Self::append_payload). An
+    /// incomplete or invalid header is appended as it is (and `decode`
+    /// reports it in turn).
+    pub fn append_next(&mut self, spill: &mut BytesMut, data: &[u8]) {
+        let header = match parse_header(data, &self.rules) {
+            Ok(Some(h)) if self.current.is_some() && spill.is_empty() => h,
+            _ => {
+                spill.extend_from_slice(data);
+                return;
+            }
+        };
+        let (head, rest) = data.split_at(header.header_len);
+        let len = (header.payload_len as usize).min(rest.len());
+        spill.extend_from_slice(head);
+        extend_unmasked(spill, &rest[..len], header.mask, 0);
+        spill.extend_from_slice(&rest[len..]);
+        self.next_unmasked = len;
+    }
+
     /// Decodes from the front of `input`: consumes a header once it is
     /// complete, unmasks payload bytes as they arrive, and splits the payload
     /// off once it is complete. Call again until [`Step::NeedMore`].
@@ -224,9 +278,28 @@ impl FrameDecoder {
             Some(h) => (h, false),
             None => match parse_header(input, &self.rules)? {
                 Some(h) => {
+                    let unmasked = std::mem::take(&mut self.next_unmasked);
+                    // The length was checked against max_frame_size, a usize.
+                    let len = h.payload_len as usize;
+                    if input.len() - h.header_len >= len {
+                        // The whole frame is here (the common case for small
+                        // frames): one split, no bookkeeping.
+                        let mut frame = input.split_to(h.header_len + len);
+                        if let Some(key) = h.mask {
+                            apply_mask(&mut frame[h.header_len + unmasked..], key, unmasked);
+                        }
+                        let mut payload = frame.freeze();
+                        payload.advance(h.header_len);
+                        return Ok(Step::Frame(Frame {
+                            header: h,
+                            payload,
+                            unreported_from: 0,
+                        }));
+                    }
                     input.advance(h.header_len);
                     self.current = Some(h);
-                    self.unmasked = 0;
+                    self.unmasked = unmasked;
+                    self.reported = 0;
                     (h, true)
                 }
                 None => return Ok(Step::NeedMore),
@@ -235,16 +308,18 @@ impl FrameDecoder {
         // The length was checked against max_frame_size, which is a usize.
         let len = header.payload_len as usize;
         let available = input.len().min(len);
-        let fresh_from = self.unmasked;
+        let fresh_from = self.reported;
         if available > self.unmasked {
             if let Some(key) = header.mask {
                 apply_mask(&mut input[self.unmasked..available], key, self.unmasked);
             }
             self.unmasked = available;
         }
+        self.reported = available;
         if available == len {
             self.current = None;
             self.unmasked = 0;
+            self.reported = 0;
             let payload = input.split_to(len).freeze();
             return Ok(Step::Frame(Frame {
                 header,
@@ -262,6 +337,22 @@ impl FrameDecoder {
         } else {
             Ok(Step::NeedMore)
         }
+    }
+}
+
+/// Appends `data` to `buffer`, unmasked with `mask` (if any) as it is
+/// copied; `data` starts at byte `offset` of the payload.
+fn extend_unmasked(buffer: &mut BytesMut, data: &[u8], mask: Option<[u8; 4]>, offset: usize) {
+    let Some(key) = mask else {
+        buffer.extend_from_slice(data);
+        return;
+    };
+    for (i, piece) in data.chunks(APPEND_STEP).enumerate() {
+        // Zeroing first keeps this safe; it costs less than the second pass
+        // over the bytes that it saves.
+        let start = buffer.len();
+        buffer.resize(start + piece.len(), 0);
+        copy_masked(&mut buffer[start..], piece, key, offset + i * APPEND_STEP);
     }
 }
 

@@ -125,7 +125,7 @@ pub use error::{LocalError, ProtocolViolation, WsError};
 pub use handshake::{
     accept_key, Accept, ClientRequest, Extension, HandshakeError, Reject, Request, Response,
 };
-pub use mask::apply_mask;
+pub use mask::{apply_mask, copy_masked};
 pub use message::{DataKind, Event, Fragment, Message, Utf8Bytes};
 pub use server::WsServer;
 

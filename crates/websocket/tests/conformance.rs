@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
-use wirestate_core::testing::{assert_chunk_independent, feed_cut, Transcript};
+use wirestate_core::testing::{assert_chunk_independent, feed_cut, feed_sizes, Transcript};
 use wirestate_core::{Machine, SeededRandom};
 use wirestate_websocket::frame::{FrameDecoder, FrameRules, OpCode, Step};
 use wirestate_websocket::{
@@ -438,6 +438,45 @@ mod utf8 {
     }
 
     #[test]
+    fn large_text_frames_back_to_back_are_checked_whatever_the_reads() {
+        // Large frames are unmasked while they are copied in, including the
+        // start of the next frame that shares their last read: every byte
+        // must still be checked once, and an invalid one found.
+        let text = VALID.repeat(400); // about 12 KiB per frame
+        let mut bad = text.clone().into_bytes();
+        bad[5_000] = 0xff;
+        for role in ROLES {
+            let mut input = frame(role, true, 1, text.as_bytes());
+            input.extend(frame(role, true, 1, text.as_bytes()));
+            let valid_len = input.len();
+            input.extend(frame(role, true, 1, &bad));
+            for read in [1, 7, 1000, 4096, 13_000, 30_000, input.len()] {
+                let sizes = vec![read; input.len() / read + 1];
+                let mut m = machine(role, Config::default());
+                let t = feed_sizes(&mut m, &input, &sizes, false, now());
+                let texts: Vec<_> = t
+                    .events
+                    .iter()
+                    .filter(
+                        |e| matches!(e, Event::Message(Message::Text(s)) if *s == text.as_str()),
+                    )
+                    .collect();
+                assert_eq!(texts.len(), 2, "{role:?} reads of {read}");
+                assert_fails(role, &t, 1007, "invalid UTF-8");
+                // Without the bad frame, nothing fails.
+                let t = feed_sizes(
+                    &mut machine(role, Config::default()),
+                    &input[..valid_len],
+                    &sizes,
+                    false,
+                    now(),
+                );
+                assert_eq!(t.error, None, "{role:?} reads of {read}");
+            }
+        }
+    }
+
+    #[test]
     fn incomplete_code_point_at_a_fragment_end_is_fine_until_the_end() {
         for role in ROLES {
             let t = run(role, &frame(role, false, 1, b"\xf0\x9f"));
@@ -692,8 +731,9 @@ mod limits {
             let header = big.len() - (1 << 20);
             m.handle_input(&big[..header + 100], now());
             assert!(m.poll_event().is_none());
+            // The header was consumed: room for the whole payload remains.
             let reserved = m.input_buffer().capacity();
-            assert!(reserved >= big.len(), "{role:?}: {reserved}");
+            assert!(reserved >= 1 << 20, "{role:?}: {reserved}");
             // The rest arrives without the buffer moving or growing.
             let at = m.input_buffer().as_ptr();
             for piece in big[header + 100..].chunks(64 << 10) {
@@ -732,7 +772,7 @@ mod limits {
             }
             for read in [1000, 4096, 65_536, 100_000] {
                 let sizes = vec![read; input.len() / read + 1];
-                let t = wirestate_core::testing::feed_sizes(
+                let t = feed_sizes(
                     &mut machine(role, Config::default()),
                     &input,
                     &sizes,
