@@ -2,8 +2,9 @@
 //! binary frames, about 4 MiB of them per iteration, fed in 64 KiB pieces)
 //! through wirestate's `Connection`, tungstenite's `WebSocket` (its frame
 //! parser and its own unmasking) and fastwebsockets' `WebSocket::read_frame`
-//! on the same bytes, plus the unmask throughput of `apply_mask` on in-cache
-//! data.
+//! on the same bytes, plus the unmask throughput of `apply_mask` (in place)
+//! and `copy_masked` (while copying) on in-cache data, next to
+//! fastwebsockets' `unmask`.
 //!
 //! Run: `cargo bench -p wirestate --no-default-features --features websocket
 //! --bench websocket` (add `-- --quick` while developing).
@@ -15,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use wirestate::websocket::{apply_mask, Config, Connection, Event, Role};
+use wirestate::websocket::{apply_mask, copy_masked, Config, Connection, Event, Role};
 use wirestate::Machine;
 
 /// Read size: every decoder gets at most this many bytes per read.
@@ -205,6 +206,14 @@ fn unmask(c: &mut Criterion) {
             b.iter(|| apply_mask(black_box(&mut data), key, offset))
         });
     }
+    // Unmasking while copying, as `handle_input` does.
+    let source = data.clone();
+    group.bench_function("copy_masked_64KiB", |b| {
+        b.iter(|| copy_masked(black_box(&mut data), black_box(&source), key, 0))
+    });
+    group.bench_function("fastwebsockets_unmask_64KiB", |b| {
+        b.iter(|| fastwebsockets::unmask(black_box(&mut data), key))
+    });
     group.bench_function("bytewise_64KiB", |b| {
         b.iter(|| {
             for (i, byte) in black_box(&mut data).iter_mut().enumerate() {

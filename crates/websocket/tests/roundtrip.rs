@@ -26,6 +26,16 @@ fn arb_sent() -> impl Strategy<Value = Sent> {
         proptest::collection::vec(any::<u8>(), 0..3000).prop_map(Sent::Binary),
         proptest::collection::vec(any::<u8>(), 0..=125).prop_map(Sent::Ping),
         proptest::collection::vec(any::<u8>(), 0..=125).prop_map(Sent::Pong),
+        // Large frames take another path (a buffer of their own, bytes past
+        // them kept apart and unmasked on arrival).
+        (4_000usize..70_000, any::<u8>()).prop_map(|(len, seed)| {
+            Sent::Binary(
+                (0..len)
+                    .map(|i| (i as u8).wrapping_mul(31) ^ seed)
+                    .collect(),
+            )
+        }),
+        (400usize..6_000).prop_map(|n| Sent::Text("ünï 🎉 ".repeat(n))),
     ]
 }
 
@@ -65,11 +75,11 @@ proptest! {
     #[test]
     fn what_one_side_sends_the_other_receives(
         sent in proptest::collection::vec(arb_sent(), 0..12),
-        fragment_size in 1usize..2000,
+        fragment_size in prop_oneof![1usize..2000, 2000usize..100_000],
         streaming in any::<bool>(),
         from_client in any::<bool>(),
         close_code in prop_oneof![Just(1000u16), 3000u16..5000],
-        cuts in arb_cuts(40_000),
+        cuts in arb_cuts(400_000),
     ) {
         let (sender_role, receiver_role) = if from_client {
             (Role::Client, Role::Server)
