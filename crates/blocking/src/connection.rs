@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 use wirestate_core::Machine;
 
 use crate::{Error, Transport};
-use wirestate_core::{TransmitQueue, MAX_IO_SLICES};
+use wirestate_core::{reserved_room, TransmitQueue, MAX_IO_SLICES};
 
 /// How many bytes one read asks for by default.
 pub const DEFAULT_READ_SIZE: usize = 16 * 1024;
@@ -207,10 +207,13 @@ impl<M: Machine, S: Transport> Connection<M, S> {
             self.stream.set_read_timeout(timeout)?;
             self.read_timeout = Some(timeout);
         }
-        // Read straight into the machine's buffer, bounded by `read_size`.
+        // Read straight into the machine's buffer, bounded by `read_size`
+        // (and by the room reserved for the unit in progress, if any).
+        let needed = self.machine.input_needed();
         let buffer = self.machine.input_buffer();
         let start = buffer.len();
-        buffer.resize(start + self.read_size, 0);
+        let size = reserved_room(needed, buffer, self.read_size).unwrap_or(self.read_size);
+        buffer.resize(start + size, 0);
         let result = self.stream.read(&mut buffer[start..]);
         buffer.truncate(start + result.as_ref().map_or(0, |&n| n));
         match result {

@@ -46,7 +46,10 @@
 //! the time left until [`poll_timeout`](Machine::poll_timeout). Reads go
 //! straight into the machine's [`input_buffer`](Machine::input_buffer), at
 //! most [`DEFAULT_READ_SIZE`] bytes at a time (see
-//! [`Connection::with_read_size`]). It has no protocol behaviour of its own.
+//! [`Connection::with_read_size`]), and into the room the machine reserved
+//! for a unit when it reports one with
+//! [`input_needed`](Machine::input_needed). It has no protocol behaviour of
+//! its own.
 //!
 //! Writes block until the peer took every byte, so the driver holds no more
 //! than one read beyond what the machine buffers, plus the transmits of one

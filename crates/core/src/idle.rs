@@ -140,6 +140,10 @@ impl<M: Machine> Machine for IdleTimeout<M> {
         self.state == IdleState::Running && self.inner.wants_read()
     }
 
+    fn input_needed(&self) -> Option<usize> {
+        self.inner.input_needed()
+    }
+
     fn is_closed(&self) -> bool {
         self.state != IdleState::Running || self.inner.is_closed()
     }

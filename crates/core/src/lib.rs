@@ -59,6 +59,7 @@
 mod idle;
 mod machine;
 mod random;
+mod read_room;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod transmit;
@@ -68,4 +69,5 @@ pub use machine::Machine;
 #[cfg(feature = "os-random")]
 pub use random::OsRandom;
 pub use random::{RandomSource, SeededRandom};
+pub use read_room::reserved_room;
 pub use transmit::{TransmitQueue, MAX_IO_SLICES};

@@ -111,6 +111,19 @@ pub trait Machine {
     /// control as Erlang's `{active, once}`.
     fn wants_read(&self) -> bool;
 
+    /// How many more bytes the unit being decoded still needs, when the
+    /// machine knows (a frame whose length has arrived) and has reserved
+    /// room for it in [`input_buffer`](Machine::input_buffer).
+    ///
+    /// While it returns `Some(n)` and the buffer has `n` bytes of spare
+    /// capacity (or a whole read's worth), drivers read into that room
+    /// instead of reserving a full read: growing a buffer sized for a large
+    /// unit would copy everything in it. The default, `None`, leaves the
+    /// buffer's sizing to the driver.
+    fn input_needed(&self) -> Option<usize> {
+        None
+    }
+
     /// Whether the machine is finished. A driver flushes the remaining
     /// transmits, then closes the connection.
     fn is_closed(&self) -> bool;

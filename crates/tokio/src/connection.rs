@@ -11,7 +11,7 @@ use tokio::time::{Instant, Sleep};
 use wirestate_core::Machine;
 
 use crate::Error;
-use wirestate_core::{TransmitQueue, MAX_IO_SLICES};
+use wirestate_core::{reserved_room, TransmitQueue, MAX_IO_SLICES};
 
 /// One item of the event stream.
 type EventResult<M> = Result<<M as Machine>::Event, Error<<M as Machine>::Error>>;
@@ -43,7 +43,9 @@ pub fn now() -> std::time::Instant {
 /// Reads go straight into the machine's
 /// [`input_buffer`](Machine::input_buffer), at most
 /// [`DEFAULT_READ_SIZE`] bytes per read (see
-/// [`with_read_size`](Connection::with_read_size)). Transmits are written
+/// [`with_read_size`](Connection::with_read_size)), and into the room the
+/// machine reserved for a unit when it reports one with
+/// [`input_needed`](Machine::input_needed). Transmits are written
 /// with vectored writes, several pieces at a time. The driver reads the clock
 /// (tokio's [`Instant`]) and passes it in; it adds no protocol behaviour.
 ///
@@ -245,8 +247,11 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
 
             // 5. Input, unless the machine or a stuck peer says wait.
             if self.machine.wants_read() && !write_blocked {
+                let needed = self.machine.input_needed();
                 let buffer = self.machine.input_buffer();
-                buffer.reserve(self.read_size);
+                if reserved_room(needed, buffer, self.read_size).is_none() {
+                    buffer.reserve(self.read_size);
+                }
                 let mut limited = buffer.limit(self.read_size);
                 let read =
                     tokio_util::io::poll_read_buf(Pin::new(&mut self.stream), cx, &mut limited);

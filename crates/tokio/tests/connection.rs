@@ -171,6 +171,23 @@ async fn read_size_bounds_each_read() {
 }
 
 #[tokio::test]
+async fn reads_fill_the_room_a_machine_reserved_without_growing_it() {
+    // The machine reserves each frame's room once its length is known; a
+    // read reserving a full read_size instead would grow (copy) the buffer.
+    let payloads: Vec<Vec<u8>> = (0..40u8).map(|i| vec![i; 150 + usize::from(i)]).collect();
+    let wire: Vec<u8> = payloads.iter().flat_map(|p| frame(p)).collect();
+    let reads = wire.chunks(100).map(|c| Step::Data(c.to_vec())).collect();
+    let mut conn = Connection::new(Script::new(reads), Tiny::reserving_frames());
+    for payload in &payloads {
+        assert_eq!(
+            conn.next_event().await.unwrap().unwrap(),
+            frame_event(payload)
+        );
+    }
+    assert_eq!(conn.machine().reserved_buffer_grown, 0);
+}
+
+#[tokio::test]
 async fn partial_and_pending_writes_resume_where_they_stopped() {
     let mut script = Script::new(vec![]);
     script.max_write = 3;

@@ -239,6 +239,13 @@ impl Machine for WsClient {
         }
     }
 
+    fn input_needed(&self) -> Option<usize> {
+        match self.phase {
+            Phase::Open => self.conn.input_needed(),
+            _ => None,
+        }
+    }
+
     fn is_closed(&self) -> bool {
         match self.phase {
             Phase::Done => true,

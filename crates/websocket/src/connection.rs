@@ -947,6 +947,16 @@ impl Machine for Connection {
             && self.input.len() + self.spill.len() < READ_HIGH_WATER.max(needed)
     }
 
+    /// The rest of a large frame, whose room was reserved when its header
+    /// arrived (so a driver reads into it instead of growing the buffer).
+    fn input_needed(&self) -> Option<usize> {
+        let header = self.decoder.current()?;
+        if header.payload_len < LARGE_FRAME as u64 || !self.spill.is_empty() {
+            return None;
+        }
+        Some(self.decoder.payload_missing(self.input.len())).filter(|&n| n > 0)
+    }
+
     fn is_closed(&self) -> bool {
         matches!(self.state, State::Closed | State::Failed)
     }

@@ -292,6 +292,13 @@ impl Machine for WsServer {
         }
     }
 
+    fn input_needed(&self) -> Option<usize> {
+        match self.phase {
+            Phase::Open => self.conn.input_needed(),
+            _ => None,
+        }
+    }
+
     fn is_closed(&self) -> bool {
         match self.phase {
             Phase::Done => true,

@@ -731,15 +731,18 @@ mod limits {
             let header = big.len() - (1 << 20);
             m.handle_input(&big[..header + 100], now());
             assert!(m.poll_event().is_none());
-            // The header was consumed: room for the whole payload remains.
+            // The header was consumed: room for the whole payload remains,
+            // and drivers are told to read into it.
             let reserved = m.input_buffer().capacity();
             assert!(reserved >= 1 << 20, "{role:?}: {reserved}");
+            assert_eq!(m.input_needed(), Some((1 << 20) - 100));
             // The rest arrives without the buffer moving or growing.
             let at = m.input_buffer().as_ptr();
             for piece in big[header + 100..].chunks(64 << 10) {
                 m.handle_input(piece, now());
                 assert_eq!(m.input_buffer().as_ptr(), at, "{role:?}: no regrowth");
             }
+            assert_eq!(m.input_needed(), None, "complete");
             assert!(
                 matches!(m.poll_event(), Some(Ok(Event::Message(msg))) if msg.payload().len() == 1 << 20)
             );

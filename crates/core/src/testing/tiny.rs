@@ -29,6 +29,16 @@ pub struct Tiny {
     /// [`PONG`] and yields no event for it, the way a WebSocket machine
     /// answers pings (bytes queued by a `poll_event` that returns `None`).
     pub answer_pings: bool,
+    /// When set, a frame that is not complete gets its room reserved in the
+    /// input buffer, and [`Machine::input_needed`] reports what is missing,
+    /// the way a WebSocket machine handles large frames.
+    pub reserve_frames: bool,
+    /// The buffer's capacity when room for the frame in progress was
+    /// reserved ([`Tiny::reserve_frames`]).
+    reserved_capacity: Option<usize>,
+    /// How many reads changed the capacity of a buffer whose frame had room
+    /// reserved (a driver that grew it instead of reading into the room).
+    pub reserved_buffer_grown: usize,
 }
 
 /// What [`Tiny`] decodes.
@@ -88,6 +98,15 @@ impl Tiny {
         }
     }
 
+    /// A machine that reserves room for incomplete frames (see
+    /// [`Tiny::reserve_frames`]).
+    pub fn reserving_frames() -> Self {
+        Tiny {
+            reserve_frames: true,
+            ..Tiny::new()
+        }
+    }
+
     /// A machine whose deadline is `deadline`.
     pub fn with_deadline(deadline: Instant) -> Self {
         Tiny {
@@ -120,6 +139,12 @@ impl Machine for Tiny {
 
     fn handle_buffered_input(&mut self, _now: Instant) {
         self.inputs += 1;
+        if self
+            .reserved_capacity
+            .is_some_and(|c| c != self.buf.capacity())
+        {
+            self.reserved_buffer_grown += 1;
+        }
     }
 
     fn handle_eof(&mut self, _now: Instant) {
@@ -166,8 +191,13 @@ impl Machine for Tiny {
         if let Some(&len) = self.buf.first() {
             let len = usize::from(len);
             if self.buf.len() > len {
+                self.reserved_capacity = None;
                 let mut unit = self.buf.split_to(len + 1);
                 return Some(Ok(TinyEvent::Frame(unit.split_off(1).freeze())));
+            }
+            if self.reserve_frames && self.reserved_capacity.is_none() {
+                self.buf.reserve(len + 1 - self.buf.len());
+                self.reserved_capacity = Some(self.buf.capacity());
             }
             if self.eof {
                 // Fatal: say goodbye, as WebSocket does with a close frame.
@@ -189,6 +219,12 @@ impl Machine for Tiny {
 
     fn wants_read(&self) -> bool {
         !self.eof && !self.closed && !self.failed && self.buf.len() < self.high_water
+    }
+
+    fn input_needed(&self) -> Option<usize> {
+        self.reserved_capacity?;
+        let frame = usize::from(*self.buf.first()?) + 1;
+        frame.checked_sub(self.buf.len()).filter(|&n| n > 0)
     }
 
     fn is_closed(&self) -> bool {
