@@ -4,10 +4,12 @@
 //! parser and its own unmasking) and fastwebsockets' `WebSocket::read_frame`
 //! on the same bytes, plus the unmask throughput of `apply_mask` (in place)
 //! and `copy_masked` (while copying) on in-cache data, next to
-//! fastwebsockets' `unmask`.
+//! fastwebsockets' `unmask`. With the `tokio` feature (on by default), also
+//! through wirestate's tokio driver reading from the same 64 KiB pieces.
 //!
-//! Run: `cargo bench -p wirestate --no-default-features --features websocket
-//! --bench websocket` (add `-- --quick` while developing).
+//! Run: `cargo bench -p wirestate --bench websocket` (or with
+//! `--no-default-features --features websocket` for the machine alone; add
+//! `-- --quick` while developing).
 
 use std::io::{Read, Write};
 use std::pin::Pin;
@@ -153,6 +155,26 @@ fn fastwebsockets_decode(rt: &tokio::runtime::Runtime, input: &Bytes, count: usi
     })
 }
 
+/// The same through wirestate's tokio driver, which reads straight into the
+/// machine's buffer (as fastwebsockets reads into its own).
+#[cfg(feature = "tokio")]
+fn wirestate_tokio_decode(rt: &tokio::runtime::Runtime, input: &Bytes, count: usize) -> usize {
+    rt.block_on(async {
+        let stream = AsyncPieces {
+            data: input.clone(),
+        };
+        let machine = Connection::new(Role::Server, Config::default());
+        let mut conn = wirestate::tokio::Connection::new(stream, machine);
+        for _ in 0..count {
+            match conn.next_event().await {
+                Some(Ok(Event::Message(m))) => black_box(m.payload()),
+                other => panic!("expected a message, got {other:?}"),
+            };
+        }
+        count
+    })
+}
+
 fn decode(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
@@ -174,10 +196,18 @@ fn decode(c: &mut Criterion) {
         assert_eq!(wirestate_decode(&input, now), count);
         assert_eq!(tungstenite_decode(&input, count), count);
         assert_eq!(fastwebsockets_decode(&rt, &input, count), count);
+        #[cfg(feature = "tokio")]
+        assert_eq!(wirestate_tokio_decode(&rt, &input, count), count);
         group.throughput(Throughput::Elements(count as u64));
         group.bench_with_input(BenchmarkId::new("wirestate", label), &input, |b, input| {
             b.iter(|| wirestate_decode(input, now))
         });
+        #[cfg(feature = "tokio")]
+        group.bench_with_input(
+            BenchmarkId::new("wirestate_tokio", label),
+            &input,
+            |b, input| b.iter(|| wirestate_tokio_decode(&rt, input, count)),
+        );
         group.bench_with_input(
             BenchmarkId::new("tungstenite", label),
             &input,

@@ -17,7 +17,7 @@
 //! Between messages the input buffer and the transmit queue are released, so
 //! an idle connection owns no heap memory besides the client's random source:
 //! measured on x86_64 (`tests/idle_heap.rs`, a counting allocator), an idle
-//! [`WsServer`](crate::WsServer) is its 848 inline bytes and nothing on the
+//! [`WsServer`](crate::WsServer) is its 864 inline bytes and nothing on the
 //! heap; a [`WsClient`](crate::WsClient) adds its boxed random source (32
 //! bytes for `SeededRandom`).
 //!
