@@ -28,14 +28,14 @@ pub fn apply_mask(data: &mut [u8], key: [u8; 4], offset: usize) {
         // Four independent words per iteration: the compiler turns this into
         // vector XORs.
         for lane in block.chunks_exact_mut(8) {
-            let v = u64::from_ne_bytes(lane.try_into().unwrap_or([0; 8])) ^ word;
-            lane.copy_from_slice(&v.to_ne_bytes());
+            let masked = xor_word(lane, word);
+            lane.copy_from_slice(&masked);
         }
     }
     let mut words = blocks.into_remainder().chunks_exact_mut(8);
     for lane in &mut words {
-        let v = u64::from_ne_bytes(lane.try_into().unwrap_or([0; 8])) ^ word;
-        lane.copy_from_slice(&v.to_ne_bytes());
+        let masked = xor_word(lane, word);
+        lane.copy_from_slice(&masked);
     }
     // Every full word advanced the phase by 8 bytes (a multiple of 4), so the
     // tail starts at the same phase.
@@ -68,20 +68,24 @@ pub fn copy_masked(dst: &mut [u8], src: &[u8], key: [u8; 4], offset: usize) {
     let mut from = src.chunks_exact(32);
     for (block, source) in (&mut out).zip(&mut from) {
         for (lane, word_in) in block.chunks_exact_mut(8).zip(source.chunks_exact(8)) {
-            let v = u64::from_ne_bytes(word_in.try_into().unwrap_or([0; 8])) ^ word;
-            lane.copy_from_slice(&v.to_ne_bytes());
+            lane.copy_from_slice(&xor_word(word_in, word));
         }
     }
     let mut out = out.into_remainder().chunks_exact_mut(8);
     let mut from = from.remainder().chunks_exact(8);
     for (lane, word_in) in (&mut out).zip(&mut from) {
-        let v = u64::from_ne_bytes(word_in.try_into().unwrap_or([0; 8])) ^ word;
-        lane.copy_from_slice(&v.to_ne_bytes());
+        lane.copy_from_slice(&xor_word(word_in, word));
     }
     let tail = out.into_remainder().iter_mut().zip(from.remainder());
     for (i, (byte, source)) in tail.enumerate() {
         *byte = source ^ rotated[i % 4];
     }
+}
+
+/// Eight bytes XORed with `word` (the caller passes exactly eight).
+#[inline(always)]
+fn xor_word(bytes: &[u8], word: u64) -> [u8; 8] {
+    (u64::from_ne_bytes(bytes.try_into().unwrap_or([0; 8])) ^ word).to_ne_bytes()
 }
 
 /// The key as seen from payload byte `offset`, and repeated into a word.
