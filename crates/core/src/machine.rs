@@ -24,6 +24,9 @@ use bytes::{Bytes, BytesMut};
 ///    [`wants_read`](Machine::wants_read)), the deadline of
 ///    [`poll_timeout`](Machine::poll_timeout), or a command from the
 ///    application; feed it in with the matching `handle_*` call; repeat.
+///    Input can be read straight into
+///    [`input_buffer`](Machine::input_buffer), into the room the machine
+///    reserved when it reports [`input_needed`](Machine::input_needed).
 ///
 /// # Chunk independence
 ///
