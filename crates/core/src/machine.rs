@@ -32,7 +32,7 @@ use bytes::{Bytes, BytesMut};
 ///
 /// Every implementation yields the same events and the same transmitted bytes
 /// whether its input arrives whole, one byte at a time, or cut anywhere.
-/// [`testing`](crate::testing) (feature `testing`) checks exactly that.
+/// The `testing` module (feature `testing`) checks exactly that.
 pub trait Machine {
     /// Decoded things for the application (frames, lines, messages ...).
     type Event;

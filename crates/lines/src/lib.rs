@@ -35,7 +35,7 @@
 //!   (fail, discard, split), the [`EofPolicy`], the raw-block limit.
 //! - [`LineDecoder`] / [`LineEncoder`]: the pure codec over a `BytesMut`.
 //! - [`Lines`]: the [`Machine`](wirestate_core::Machine) for the drivers.
-//! - [`LineCodec`] (feature `tokio-util`): `tokio_util::codec::{Decoder, Encoder}`.
+//! - `LineCodec` (feature `tokio-util`): `tokio_util::codec::{Decoder, Encoder}`.
 //! - [`memcached::data_len`]: which memcached lines announce a data block.
 //!
 //! Searching is linear in the input however it is cut: the decoder remembers
