@@ -108,7 +108,7 @@ impl<M: Machine, S: Transport> Connection<M, S> {
             }
             // That poll may have queued bytes without an event (a pong, an
             // acknowledgement): they go out before we block on the peer.
-            if self.take_transmits() {
+            if self.outbox.take_from(&mut self.machine) {
                 continue;
             }
             if self.machine.is_closed() || self.state == State::Eof {
@@ -231,21 +231,11 @@ impl<M: Machine, S: Transport> Connection<M, S> {
         Ok(())
     }
 
-    /// Moves the machine's transmits to the outbox; whether there were any.
-    fn take_transmits(&mut self) -> bool {
-        let mut taken = false;
-        while let Some(piece) = self.machine.poll_transmit() {
-            self.outbox.push(piece);
-            taken = true;
-        }
-        taken
-    }
-
     /// Moves every transmit out of the machine and writes them all, several
     /// pieces per vectored write, resuming correctly after partial writes.
     fn write_transmits(&mut self) -> io::Result<()> {
         loop {
-            self.take_transmits();
+            self.outbox.take_from(&mut self.machine);
             if self.outbox.is_empty() {
                 return self.stream.flush();
             }

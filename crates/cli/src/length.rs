@@ -105,7 +105,7 @@ pub async fn serve(listen: std::net::SocketAddr, framing: Framing) -> io::Result
             while let Some(event) = conn.next_event().await {
                 match event {
                     Ok(LengthEvent::Frame(frame)) => {
-                        if let Err(error) = conn.machine_mut().get_mut().send(frame) {
+                        if let Err(error) = conn.machine_mut().inner_mut().send(frame) {
                             tracing::warn!(%peer, %error, "cannot echo");
                             break;
                         }

@@ -2,7 +2,7 @@ use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 
-use crate::Machine;
+use crate::{Machine, Poison, Timer, TimerTable};
 
 /// Why an [`IdleTimeout`] machine stopped.
 #[derive(Debug, thiserror::Error)]
@@ -24,50 +24,49 @@ pub enum IdleError<E> {
 /// [`poll_event`](Machine::poll_event) returns [`IdleError::TimedOut`] and the
 /// machine reports [`is_closed`](Machine::is_closed).
 #[derive(Debug)]
-pub struct IdleTimeout<M> {
+pub struct IdleTimeout<M: Machine> {
     inner: M,
     idle: Duration,
-    last_input: Instant,
-    state: IdleState,
+    timers: TimerTable<IdleTimer>,
+    poison: Poison<IdleError<M::Error>>,
 }
 
+/// The wrapper's one timer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum IdleState {
-    Running,
-    /// The timer fired; the error is still to be reported.
-    Expired,
-    /// The error was reported (or the inner machine failed).
-    Done,
+enum IdleTimer {
+    Idle,
+}
+
+impl Timer for IdleTimer {
+    const ALL: &'static [Self] = &[IdleTimer::Idle];
 }
 
 impl<M: Machine> IdleTimeout<M> {
     /// Wraps `inner`; the idle clock starts at `now`.
     pub fn new(inner: M, idle: Duration, now: Instant) -> Self {
+        let mut timers = TimerTable::default();
+        timers.set(IdleTimer::Idle, now + idle);
         IdleTimeout {
             inner,
             idle,
-            last_input: now,
-            state: IdleState::Running,
+            timers,
+            poison: Poison::default(),
         }
     }
 
     /// The wrapped machine.
-    pub fn get_ref(&self) -> &M {
+    pub fn inner(&self) -> &M {
         &self.inner
     }
 
     /// The wrapped machine, mutably (for its inherent API).
-    pub fn get_mut(&mut self) -> &mut M {
+    pub fn inner_mut(&mut self) -> &mut M {
         &mut self.inner
     }
 
     /// Unwraps the inner machine.
     pub fn into_inner(self) -> M {
         self.inner
-    }
-
-    fn deadline(&self) -> Instant {
-        self.last_input + self.idle
     }
 }
 
@@ -81,8 +80,8 @@ impl<M: Machine> Machine for IdleTimeout<M> {
     }
 
     fn handle_buffered_input(&mut self, now: Instant) {
-        if self.state == IdleState::Running {
-            self.last_input = now;
+        if self.poison.is_healthy() {
+            self.timers.set(IdleTimer::Idle, now + self.idle);
         }
         self.inner.handle_buffered_input(now);
     }
@@ -92,8 +91,8 @@ impl<M: Machine> Machine for IdleTimeout<M> {
     }
 
     fn handle_timeout(&mut self, now: Instant) {
-        if self.state == IdleState::Running && now >= self.deadline() {
-            self.state = IdleState::Expired;
+        if self.timers.expire(now).is_some() {
+            self.poison.fail(IdleError::TimedOut(self.idle));
             return;
         }
         self.inner.handle_timeout(now);
@@ -106,20 +105,14 @@ impl<M: Machine> Machine for IdleTimeout<M> {
     }
 
     fn poll_event(&mut self) -> Option<Result<M::Event, Self::Error>> {
-        match self.state {
-            IdleState::Done => None,
-            IdleState::Expired => {
-                self.state = IdleState::Done;
-                Some(Err(IdleError::TimedOut(self.idle)))
-            }
-            IdleState::Running => match self.inner.poll_event()? {
-                Ok(event) => Some(Ok(event)),
-                Err(e) => {
-                    self.state = IdleState::Done;
-                    Some(Err(IdleError::Inner(e)))
-                }
-            },
+        if !self.poison.is_healthy() {
+            return self.poison.take_error().map(Err);
         }
+        let next = self.inner.poll_event()?.map_err(IdleError::Inner);
+        if next.is_err() {
+            self.timers.stop_all();
+        }
+        self.poison.check(Some(next))
     }
 
     fn poll_transmit(&mut self) -> Option<Bytes> {
@@ -127,17 +120,18 @@ impl<M: Machine> Machine for IdleTimeout<M> {
     }
 
     fn poll_timeout(&self) -> Option<Instant> {
-        match self.state {
-            IdleState::Running => Some(match self.inner.poll_timeout() {
-                Some(inner) => inner.min(self.deadline()),
-                None => self.deadline(),
-            }),
-            _ => None,
+        if !self.poison.is_healthy() {
+            return None;
+        }
+        let idle = self.timers.next();
+        match self.inner.poll_timeout() {
+            Some(inner) => idle.map(|idle| idle.min(inner)).or(Some(inner)),
+            None => idle,
         }
     }
 
     fn wants_read(&self) -> bool {
-        self.state == IdleState::Running && self.inner.wants_read()
+        self.poison.is_healthy() && self.inner.wants_read()
     }
 
     fn input_needed(&self) -> Option<usize> {
@@ -145,7 +139,7 @@ impl<M: Machine> Machine for IdleTimeout<M> {
     }
 
     fn is_closed(&self) -> bool {
-        self.state != IdleState::Running || self.inner.is_closed()
+        !self.poison.is_healthy() || self.inner.is_closed()
     }
 }
 
@@ -209,7 +203,7 @@ mod tests {
         // The old deadline is now early: the wrapper passes it to the inner machine.
         m.handle_timeout(t0 + idle);
         assert!(!m.is_closed());
-        assert_eq!(m.get_ref().timeouts, 1);
+        assert_eq!(m.inner().timeouts, 1);
         assert!(m.poll_event().is_none());
     }
 

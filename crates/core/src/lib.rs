@@ -58,16 +58,20 @@
 
 mod idle;
 mod machine;
+mod poison;
 mod random;
 mod read_room;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod timer;
 mod transmit;
 
 pub use idle::{IdleError, IdleTimeout};
 pub use machine::Machine;
+pub use poison::Poison;
 #[cfg(feature = "os-random")]
 pub use random::OsRandom;
 pub use random::{RandomSource, SeededRandom};
 pub use read_room::reserved_room;
+pub use timer::{Timer, TimerTable, MAX_TIMERS};
 pub use transmit::{TransmitQueue, MAX_IO_SLICES};

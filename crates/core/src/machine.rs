@@ -80,38 +80,66 @@ pub trait Machine {
     /// Tells the machine that the deadline it announced through
     /// [`poll_timeout`](Machine::poll_timeout) may have passed. Calls before the
     /// deadline are no-ops, so a driver may call it whenever it wakes up.
-    fn handle_timeout(&mut self, now: Instant);
+    /// Afterwards, poll events and transmits: a timer may have queued bytes
+    /// (a keepalive ping) or failed the machine (an idle timeout).
+    ///
+    /// The default does nothing, for machines without timers. Machines with
+    /// timers keep them in a [`TimerTable`](crate::TimerTable).
+    fn handle_timeout(&mut self, now: Instant) {
+        let _ = now;
+    }
 
     /// Executes an application request. Wire bytes it produces come out of
     /// [`poll_transmit`](Machine::poll_transmit).
     ///
-    /// An `Err` here is a local error (the request was invalid, or the machine
-    /// was already closed); the machine itself is unchanged by it.
+    /// # Errors
+    ///
+    /// A local error: the request was invalid, or the machine was already
+    /// closed. The machine itself is unchanged by it.
     fn handle_command(&mut self, cmd: Self::Command, now: Instant) -> Result<(), Self::Error>;
 
-    /// Returns the next decoded event, `None` when more input is needed.
+    /// Returns the next decoded event, `None` when there is none yet.
     ///
     /// `Some(Err(_))` is fatal: it is returned once, and every later call
-    /// returns `None`. The answer changes only after a `handle_*` call.
+    /// returns `None` (see [`Poison`](crate::Poison)).
+    ///
+    /// A `None` turns into `Some` only after a call that gives the machine
+    /// something new: any `handle_*` call, or an inherent method that
+    /// changes what the machine expects (a WebSocket server's `accept`, a
+    /// line machine's `expect_raw`, an RTMP session's `accept_*`). Each
+    /// protocol crate names those methods on its connection type.
+    #[must_use = "events carry the decoded input; a dropped error hides a fatal failure"]
     fn poll_event(&mut self) -> Option<Result<Self::Event, Self::Error>>;
 
     /// Returns the next piece of bytes to send to the peer, in order.
     ///
-    /// Drain it completely after every `handle_*` and `poll_event` call; a
-    /// header and its payload come out as two consecutive pieces, ready for a
-    /// vectored write.
+    /// Drain it completely after every `handle_*`, `poll_event` and inherent
+    /// `send`/`accept`/`close` call: any of them may queue bytes (an echoed
+    /// ping, an acknowledgement, a close frame). A header and its payload
+    /// come out as two consecutive pieces, ready for a vectored write.
+    #[must_use = "transmits must be written to the peer, in order"]
     fn poll_transmit(&mut self) -> Option<Bytes>;
 
     /// The next instant at which [`handle_timeout`](Machine::handle_timeout)
-    /// must be called, if any. The answer changes after any `handle_*` call.
-    fn poll_timeout(&self) -> Option<Instant>;
+    /// must be called, if any (the earliest of the machine's
+    /// [`TimerTable`](crate::TimerTable)).
+    ///
+    /// The answer changes after any `handle_*` call and after inherent calls
+    /// that arm or disarm timers (sending a ping, starting a close). The
+    /// default, `None`, is for machines without timers.
+    #[must_use]
+    fn poll_timeout(&self) -> Option<Instant> {
+        None
+    }
 
     /// Whether the machine accepts more input now.
     ///
     /// `false` once the buffered input reaches the machine's high-water mark
     /// (the application is behind on events) or after EOF and fatal errors:
     /// a driver stops reading until it turns `true` again, the same flow
-    /// control as Erlang's `{active, once}`.
+    /// control as Erlang's `{active, once}`. It turns `true` again after
+    /// `poll_event` took enough events to bring the buffer under the mark.
+    #[must_use]
     fn wants_read(&self) -> bool;
 
     /// How many more bytes the unit being decoded still needs, when the
@@ -123,11 +151,13 @@ pub trait Machine {
     /// instead of reserving a full read: growing a buffer sized for a large
     /// unit would copy everything in it. The default, `None`, leaves the
     /// buffer's sizing to the driver.
+    #[must_use]
     fn input_needed(&self) -> Option<usize> {
         None
     }
 
     /// Whether the machine is finished. A driver flushes the remaining
-    /// transmits, then closes the connection.
+    /// transmits, then closes the connection. Once `true`, it stays `true`.
+    #[must_use]
     fn is_closed(&self) -> bool;
 }

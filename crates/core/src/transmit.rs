@@ -3,16 +3,20 @@ use std::io::IoSlice;
 
 use bytes::{Buf, Bytes};
 
+use crate::Machine;
+
 /// How many pending pieces one vectored write offers at most (well below
 /// every platform's `IOV_MAX`).
 pub const MAX_IO_SLICES: usize = 64;
 
-/// Transmits taken from a machine and not yet written, in order: the write
-/// side every driver needs.
+/// Bytes to send, in order: the outgoing queue of every machine (its
+/// `poll_transmit` pops from it) and the write side of every driver (which
+/// moves a machine's transmits in with [`take_from`](TransmitQueue::take_from)
+/// and writes them with vectored writes).
 ///
-/// Pieces are kept as the machine produced them (a header next to its
-/// payload), so one vectored write sends them without copying; a partial
-/// write advances the front piece in place.
+/// Pieces are kept as they were produced (a header next to its payload), so
+/// one vectored write sends them without copying; a partial write advances
+/// the front piece in place. An empty queue holds no heap memory.
 ///
 /// ```
 /// use std::io::{IoSlice, Write};
@@ -48,12 +52,36 @@ impl TransmitQueue {
         }
     }
 
-    /// Whether everything was written.
+    /// Takes the next piece, in order (a machine's `poll_transmit`). The
+    /// queue's memory is released once it runs empty, so an idle connection
+    /// holds none.
+    pub fn pop(&mut self) -> Option<Bytes> {
+        let piece = self.queue.pop_front()?;
+        self.len -= piece.len();
+        if self.queue.is_empty() {
+            self.queue = VecDeque::new();
+        }
+        Some(piece)
+    }
+
+    /// Moves every transmit `machine` has ready to the back of the queue
+    /// (what a driver does before writing); returns whether there were any.
+    pub fn take_from<M: Machine + ?Sized>(&mut self, machine: &mut M) -> bool {
+        let before = self.queue.len();
+        while let Some(piece) = machine.poll_transmit() {
+            self.push(piece);
+        }
+        self.queue.len() > before
+    }
+
+    /// Whether nothing is pending (everything was written or popped).
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.queue.is_empty()
     }
 
     /// Pending bytes in total.
+    #[must_use]
     pub fn len(&self) -> usize {
         self.len
     }
@@ -110,5 +138,18 @@ mod tests {
         outbox.advance(2);
         assert!(outbox.is_empty());
         assert_eq!(outbox.len, 0);
+    }
+
+    #[test]
+    fn pop_in_order_and_release_memory_when_empty() {
+        let mut queue = TransmitQueue::default();
+        queue.push(Bytes::from_static(b"ab"));
+        queue.push(Bytes::from_static(b"c"));
+        assert_eq!(queue.len(), 3);
+        assert_eq!(queue.pop().unwrap(), "ab");
+        assert_eq!(queue.len(), 1);
+        assert_eq!(queue.pop().unwrap(), "c");
+        assert_eq!(queue.pop(), None);
+        assert_eq!(queue.queue.capacity(), 0);
     }
 }

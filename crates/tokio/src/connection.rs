@@ -221,7 +221,7 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
             }
             // That poll may have queued bytes without an event (a pong, an
             // acknowledgement): write them before waiting on the peer.
-            if self.take_transmits() {
+            if self.outbox.take_from(&mut self.machine) {
                 continue;
             }
 
@@ -323,20 +323,10 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
         }
     }
 
-    /// Moves the machine's transmits to the outbox; whether there were any.
-    fn take_transmits(&mut self) -> bool {
-        let mut taken = false;
-        while let Some(piece) = self.machine.poll_transmit() {
-            self.outbox.push(piece);
-            taken = true;
-        }
-        taken
-    }
-
     /// Moves the machine's transmits to the outbox and writes it out with
     /// vectored writes, then flushes the transport.
     fn poll_write_side(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.take_transmits();
+        self.outbox.take_from(&mut self.machine);
         while !self.outbox.is_empty() {
             let written = {
                 let mut slices = [IoSlice::new(&[]); MAX_IO_SLICES];
@@ -361,7 +351,7 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
         self.machine
             .handle_command(cmd, Instant::now().into_std())
             .map_err(Error::Machine)?;
-        self.take_transmits();
+        self.outbox.take_from(&mut self.machine);
         // The command may have changed what the event side waits for.
         if let Some(waker) = self.waiting.take() {
             waker.wake();

@@ -1105,7 +1105,7 @@ mod handshake {
     fn server_accepts_only_an_offered_subprotocol() {
         let mut server = WsServer::new(Config::default());
         server.handle_input(REQUEST.as_bytes(), now());
-        server.poll_event();
+        let _ = server.poll_event();
         let wrong = Accept {
             protocol: Some("mqtt".into()),
             headers: vec![],

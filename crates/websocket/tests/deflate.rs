@@ -108,7 +108,7 @@ fn default_offer_and_server_answer() {
     );
     let mut server = WsServer::auto_accept(config(Some(DeflateConfig::server())));
     server.handle_input(request.as_bytes(), now());
-    server.poll_event();
+    let _ = server.poll_event();
     let answer = String::from_utf8(drain(&mut server)).unwrap();
     assert!(
         answer.contains("\r\nSec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; server_max_window_bits=12; client_max_window_bits=12\r\n"),

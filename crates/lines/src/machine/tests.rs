@@ -219,8 +219,8 @@ fn stops_reading_at_the_high_water_mark_until_events_are_taken() {
     assert!(lines.poll_event().is_some());
     assert!(lines.wants_read());
     // A raw block larger than the mark keeps the reads coming.
-    lines.poll_event();
-    lines.poll_event();
+    let _ = lines.poll_event();
+    let _ = lines.poll_event();
     lines.expect_raw(100).unwrap();
     lines.handle_input(&[b'r'; 60], now);
     assert!(lines.wants_read());
