@@ -50,11 +50,12 @@ pub trait Timer: Copy + Eq + Debug + 'static {
 /// timers.set(MyTimer::Keepalive, start + Duration::from_secs(30));
 /// assert_eq!(timers.next(), Some(start + Duration::from_secs(30)));
 ///
-/// // Early calls expire nothing; then each expired timer comes out once.
+/// // Early calls expire nothing; then each expired timer comes out once,
+/// // earliest first.
 /// assert_eq!(timers.expire(start), None);
 /// let later = start + Duration::from_secs(200);
-/// assert_eq!(timers.expire(later), Some(MyTimer::Idle));
 /// assert_eq!(timers.expire(later), Some(MyTimer::Keepalive));
+/// assert_eq!(timers.expire(later), Some(MyTimer::Idle));
 /// assert_eq!(timers.expire(later), None);
 /// assert_eq!(timers.next(), None);
 /// ```
