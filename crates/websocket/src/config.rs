@@ -7,12 +7,12 @@ use crate::deflate::DeflateConfig;
 /// How data messages reach the application.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Delivery {
-    /// Reassembled whole messages ([`Event::Message`](crate::Event::Message)),
+    /// Reassembled whole messages ([`WsEvent::Message`](crate::WsEvent::Message)),
     /// at most `max_message_size` bytes each.
     #[default]
     Whole,
     /// Every data frame as soon as it is complete
-    /// ([`Event::Fragment`](crate::Event::Fragment)); only `max_frame_size`
+    /// ([`WsEvent::Fragment`](crate::WsEvent::Fragment)); only `max_frame_size`
     /// bounds memory.
     Streaming,
 }
@@ -28,8 +28,13 @@ pub struct Keepalive {
     pub timeout: Duration,
 }
 
-/// Settings of a WebSocket machine. Start from `Config::default()` and
-/// override fields.
+/// Input buffered beyond this many bytes (in complete frames the
+/// application has not pulled yet) turns `wants_read` off, unless the frame
+/// in progress is larger: the default of [`WsConfig::input_high_water`].
+pub const DEFAULT_INPUT_HIGH_WATER: usize = 64 << 10;
+
+/// Settings of a [`WsConnection`](crate::WsConnection). Start from
+/// `WsConfig::default()` and override fields.
 ///
 /// Worst-case buffered input: the frame in progress (`max_frame_size` + 14
 /// header bytes), the rest of the read that completed it (bytes past a large
@@ -45,12 +50,12 @@ pub struct Keepalive {
 /// bytes.
 ///
 /// ```
-/// use wirestate_websocket::{Config, Delivery};
-/// let config = Config { max_message_size: 1 << 20, delivery: Delivery::Streaming, ..Config::default() };
+/// use wirestate_websocket::{Delivery, WsConfig};
+/// let config = WsConfig { max_message_size: 1 << 20, delivery: Delivery::Streaming, ..WsConfig::default() };
 /// assert_eq!(config.max_frame_size, 16 << 20);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Config {
+pub struct WsConfig {
     /// Largest accepted frame payload; larger announced lengths fail with
     /// close code 1009 before anything is buffered. Default 16 MiB.
     pub max_frame_size: usize,
@@ -71,6 +76,12 @@ pub struct Config {
     /// the bytes that arrive. It is thus the most memory (beyond 128 KiB) an
     /// announced but unsent frame can pin. Default 1 MiB.
     pub eager_reserve: usize,
+    /// Buffered input (complete frames not pulled yet, plus the rest of the
+    /// last read) past which [`wants_read`](wirestate_core::Machine::wants_read)
+    /// turns off, so a driver stops reading until the application catches
+    /// up; a frame in progress larger than this may still be read whole.
+    /// Default [`DEFAULT_INPUT_HIGH_WATER`] (64 KiB).
+    pub input_high_water: usize,
     /// Whole messages or streamed frames. Default whole.
     pub delivery: Delivery,
     /// Answer pings automatically with a pong echoing the payload. Default on.
@@ -88,15 +99,16 @@ pub struct Config {
     pub deflate: Option<DeflateConfig>,
 }
 
-impl Default for Config {
+impl Default for WsConfig {
     fn default() -> Self {
-        Config {
+        WsConfig {
             max_frame_size: 16 << 20,
             max_message_size: 64 << 20,
             max_handshake_size: 16 << 10,
             max_headers: 64,
             fragment_size: 1 << 20,
             eager_reserve: 1 << 20,
+            input_high_water: DEFAULT_INPUT_HIGH_WATER,
             delivery: Delivery::Whole,
             auto_pong: true,
             keepalive: None,

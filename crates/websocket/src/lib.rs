@@ -1,21 +1,21 @@
 //! WebSocket (RFC 6455) as a Sans-IO state machine, for servers and clients.
 //!
-//! [`WsServer`] and [`WsClient`] implement [`wirestate_core::Machine`]: push
-//! the bytes you read with `handle_input`, pull [`Event`]s with `poll_event`
-//! and the bytes to write with `poll_transmit`. They run the opening
-//! handshake, then a [`Connection`]: framing, masking, fragmentation, UTF-8
-//! validation, pings and the close handshake. No sockets, no clock, no
-//! randomness of their own (a client's key and masks come from an injected
-//! [`RandomSource`](wirestate_core::RandomSource)).
+//! [`WsConnection`] implements [`wirestate_core::Machine`]: push the bytes
+//! you read with `handle_input`, pull [`WsEvent`]s with `poll_event` and the
+//! bytes to write with `poll_transmit`. One type serves both roles (the
+//! [`Role`] is data): it runs the opening handshake, then framing, masking,
+//! fragmentation, UTF-8 validation, pings and the close handshake. No
+//! sockets, no clock, no randomness of its own (a client's key and masks
+//! come from an injected [`RandomSource`](wirestate_core::RandomSource)).
 //!
 //! ```
 //! use std::time::Instant;
 //! use wirestate_core::{Machine, SeededRandom};
-//! use wirestate_websocket::{Accept, ClientRequest, Config, Event, Message, WsClient, WsServer};
+//! use wirestate_websocket::{Accept, ClientRequest, Message, WsConfig, WsConnection, WsEvent};
 //!
 //! let now = Instant::now();
-//! let mut client = WsClient::new(ClientRequest::new("localhost", "/echo"), Config::default(), SeededRandom::new(7)).unwrap();
-//! let mut server = WsServer::new(Config::default());
+//! let mut client = WsConnection::client(ClientRequest::new("localhost", "/echo"), WsConfig::default(), SeededRandom::new(7)).unwrap();
+//! let mut server = WsConnection::server(WsConfig::default());
 //!
 //! // Wire the two machines together by hand: what one transmits, the other reads.
 //! fn pump(from: &mut impl Machine, to: &mut impl Machine, now: Instant) {
@@ -25,24 +25,56 @@
 //! }
 //!
 //! pump(&mut client, &mut server, now);
-//! let Some(Ok(Event::Request(request))) = server.poll_event() else { panic!() };
+//! let Some(Ok(WsEvent::Request(request))) = server.poll_event() else { panic!() };
 //! assert_eq!(request.path, "/echo");
 //! server.accept(Accept::default()).unwrap();
 //! pump(&mut server, &mut client, now);
-//! assert!(matches!(client.poll_event(), Some(Ok(Event::Connected(_)))));
+//! assert!(matches!(client.poll_event(), Some(Ok(WsEvent::Connected(_)))));
 //!
 //! client.send_text("héllo").unwrap();
 //! pump(&mut client, &mut server, now);
-//! let Some(Ok(Event::Message(Message::Text(text)))) = server.poll_event() else { panic!() };
+//! let Some(Ok(WsEvent::Message(Message::Text(text)))) = server.poll_event() else { panic!() };
 //! assert_eq!(text, "héllo");
 //!
 //! // Closing: the server echoes the close, and both ends are done.
 //! client.close(1000, "bye").unwrap();
 //! pump(&mut client, &mut server, now);
-//! assert!(matches!(server.poll_event(), Some(Ok(Event::Close(Some(c)))) if c.code == 1000));
+//! assert!(matches!(server.poll_event(), Some(Ok(WsEvent::Close(Some(c)))) if c.code == 1000));
 //! pump(&mut server, &mut client, now);
-//! assert!(matches!(client.poll_event(), Some(Ok(Event::Close(Some(c)))) if c.reason == "bye"));
+//! assert!(matches!(client.poll_event(), Some(Ok(WsEvent::Close(Some(c)))) if c.reason == "bye"));
 //! assert!(client.is_closed() && server.is_closed());
+//! ```
+//!
+//! # The handshake on its own
+//!
+//! An HTTP server that does the upgrade itself uses the handshake pieces
+//! directly ([`parse_request`], [`accept_key`], [`select_protocol`],
+//! [`negotiate_deflate`], [`accept_response`], [`reject_response`]; on the
+//! client side [`ClientRequest::encode`], [`deflate_offer`],
+//! [`parse_response`]) and then hands the socket to
+//! [`WsConnection::accepted`], which starts open:
+//!
+//! ```
+//! use std::time::Instant;
+//! use wirestate_core::{Machine, SeededRandom};
+//! use wirestate_websocket::{
+//!     accept_response, negotiate_deflate, parse_request, select_protocol, Accept, DeflateConfig,
+//!     Role, WsConfig, WsConnection,
+//! };
+//!
+//! let head = b"GET /chat HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+//!     Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
+//!     Sec-WebSocket-Protocol: chat.v2\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n";
+//! let request = parse_request(head, 64).unwrap();
+//! let config = WsConfig { deflate: Some(DeflateConfig::server()), ..WsConfig::default() };
+//! let deflate = negotiate_deflate(&request.extensions, config.deflate.as_ref().unwrap());
+//! let protocol = select_protocol(&request.protocols, &["chat.v2"]).map(String::from);
+//! let answer = accept_response(&request, &Accept { protocol, ..Accept::default() }, deflate).unwrap();
+//! // ... write `answer`, then run the connection on the socket:
+//! # assert!(answer.starts_with(b"HTTP/1.1 101"));
+//! let mut server = WsConnection::accepted(Role::Server, config, deflate, SeededRandom::new(0));
+//! server.send_text("welcome").unwrap();
+//! assert!(server.poll_transmit().is_some());
 //! ```
 //!
 //! # Rules enforced
@@ -56,11 +88,11 @@
 //! # Extensions
 //!
 //! permessage-deflate (RFC 7692) is negotiated when
-//! [`Config::deflate`] is set: a client offers
+//! [`WsConfig::deflate`] is set: a client offers
 //! `permessage-deflate; client_max_window_bits` (plus any restriction it
 //! configures), a server accepts the first acceptable offer, and the agreed
 //! [`DeflateParams`] are in [`Response::deflate`] and
-//! [`Connection::deflate`]. RSV1 then marks a compressed message on its
+//! [`WsConnection::deflate`]. RSV1 then marks a compressed message on its
 //! first frame; messages are inflated in bounded steps against
 //! `max_message_size` and text is validated as it comes out. Without it,
 //! every reserved bit is refused (1002).
@@ -68,20 +100,20 @@
 //! ```
 //! use std::time::Instant;
 //! use wirestate_core::{Machine, SeededRandom};
-//! use wirestate_websocket::{Accept, ClientRequest, Config, DeflateConfig, Event, Message, WsClient, WsServer};
+//! use wirestate_websocket::{ClientRequest, DeflateConfig, Message, WsConfig, WsConnection, WsEvent};
 //!
 //! let now = Instant::now();
-//! let client_config = Config { deflate: Some(DeflateConfig::client()), ..Config::default() };
-//! let server_config = Config { deflate: Some(DeflateConfig::server()), ..Config::default() };
-//! let mut client = WsClient::new(ClientRequest::new("h", "/"), client_config, SeededRandom::new(1)).unwrap();
-//! let mut server = WsServer::auto_accept(server_config);
+//! let client_config = WsConfig { deflate: Some(DeflateConfig::client()), ..WsConfig::default() };
+//! let server_config = WsConfig { deflate: Some(DeflateConfig::server()), ..WsConfig::default() };
+//! let mut client = WsConnection::client(ClientRequest::new("h", "/"), client_config, SeededRandom::new(1)).unwrap();
+//! let mut server = WsConnection::server_auto_accept(server_config);
 //! # fn pump(from: &mut impl Machine, to: &mut impl Machine, now: Instant) {
 //! #     while let Some(bytes) = from.poll_transmit() { to.handle_input(&bytes, now); }
 //! # }
 //! pump(&mut client, &mut server, now);
-//! assert!(matches!(server.poll_event(), Some(Ok(Event::Request(_)))));
+//! assert!(matches!(server.poll_event(), Some(Ok(WsEvent::Request(_)))));
 //! pump(&mut server, &mut client, now);
-//! let Some(Ok(Event::Connected(response))) = client.poll_event() else { panic!() };
+//! let Some(Ok(WsEvent::Connected(response))) = client.poll_event() else { panic!() };
 //! assert_eq!(response.deflate.unwrap().client_max_window_bits, 12);
 //!
 //! let text = "compress me ".repeat(100);
@@ -90,61 +122,43 @@
 //! while let Some(bytes) = client.poll_transmit() { wire.extend_from_slice(&bytes); }
 //! assert!(wire.len() < 100, "1200 bytes went out as {}", wire.len());
 //! server.handle_input(&wire, now);
-//! let Some(Ok(Event::Message(Message::Text(got)))) = server.poll_event() else { panic!() };
+//! let Some(Ok(WsEvent::Message(Message::Text(got)))) = server.poll_event() else { panic!() };
 //! assert_eq!(got, text.as_str());
 //! ```
 //!
 //! # Memory
 //!
-//! See [`Config`] for the worst case and [`Connection`] for what an idle
+//! See [`WsConfig`] for the worst case and [`WsConnection`] for what an idle
 //! connection holds (no heap buffer).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-mod client;
 mod close;
+mod command;
 mod config;
 mod connection;
 mod deflate;
 mod error;
+mod event;
 pub mod frame;
 mod handshake;
 mod mask;
 mod message;
-mod server;
 mod utf8;
 
-use bytes::Bytes;
-
-pub use client::WsClient;
 pub use close::{is_valid_close_code, CloseFrame};
-pub use config::{Config, Delivery, Keepalive};
-pub use connection::{Connection, Role};
-pub use deflate::{DeflateConfig, DeflateParams};
+pub use command::WsCommand;
+pub use config::{Delivery, Keepalive, WsConfig, DEFAULT_INPUT_HIGH_WATER};
+pub use connection::{Role, WsConnection, WsTimer};
+pub use deflate::{
+    check_deflate_answer, deflate_offer, negotiate_deflate, DeflateConfig, DeflateParams,
+};
 pub use error::{LocalError, ProtocolViolation, WsError};
+pub use event::WsEvent;
 pub use handshake::{
-    accept_key, Accept, ClientRequest, Extension, HandshakeError, Reject, Request, Response,
+    accept_key, accept_response, failure_response, parse_extensions, parse_request, parse_response,
+    reject_response, select_protocol, Accept, ClientRequest, Extension, HandshakeError, Reject,
+    Request, Response,
 };
 pub use mask::{apply_mask, copy_masked};
-pub use message::{DataKind, Event, Fragment, Message, Utf8Bytes};
-pub use server::WsServer;
-
-/// Requests for [`Machine::handle_command`](wirestate_core::Machine::handle_command),
-/// the generic form of the inherent methods (`send_text`, `accept`, ...).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Command {
-    /// Send a text message.
-    Text(Utf8Bytes),
-    /// Send a binary message.
-    Binary(Bytes),
-    /// Send a ping.
-    Ping(Bytes),
-    /// Send a pong.
-    Pong(Bytes),
-    /// Start the close handshake (`None`: a close frame without a code).
-    Close(Option<CloseFrame>),
-    /// Server: accept the pending upgrade request.
-    Accept(Accept),
-    /// Server: reject the pending upgrade request.
-    Reject(Reject),
-}
+pub use message::{DataKind, Fragment, Message, Utf8Bytes};

@@ -1,12 +1,9 @@
-//! What the machines hand to the application: messages, fragments, control
-//! frames and handshake results.
+//! The data the connection hands to the application: messages, fragments
+//! and text that is known to be UTF-8.
 
 use std::fmt;
 
 use bytes::Bytes;
-
-use crate::close::CloseFrame;
-use crate::handshake::{Request, Response};
 
 /// Bytes that are known to be valid UTF-8, sharing memory with the input
 /// buffer (no copy for received text).
@@ -134,28 +131,4 @@ pub struct Fragment {
     pub payload: Bytes,
     /// Whether this is the last fragment of the message.
     pub fin: bool,
-}
-
-/// Everything a WebSocket machine reports, in order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Event {
-    /// Server only: an upgrade request passed validation. Call
-    /// [`WsServer::accept`](crate::WsServer::accept) or
-    /// [`WsServer::reject`](crate::WsServer::reject); until then no frame is
-    /// read.
-    Request(Box<Request>),
-    /// Client only: the server accepted the upgrade; frames follow.
-    Connected(Box<Response>),
-    /// A complete message ([`Delivery::Whole`](crate::Delivery::Whole)).
-    Message(Message),
-    /// One data frame ([`Delivery::Streaming`](crate::Delivery::Streaming)).
-    Fragment(Fragment),
-    /// A ping arrived; with `auto_pong` the pong is already queued.
-    Ping(Bytes),
-    /// A pong arrived.
-    Pong(Bytes),
-    /// The peer's close frame (`None`: it carried no code). If we had not
-    /// sent a close yet, the echo is queued. The connection is finished: flush
-    /// transmits, then close the socket.
-    Close(Option<CloseFrame>),
 }

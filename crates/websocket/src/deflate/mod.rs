@@ -1,7 +1,7 @@
 //! permessage-deflate (RFC 7692): settings, negotiation and the per-message
 //! codec.
 //!
-//! Turn it on with [`Config::deflate`](crate::Config::deflate). A client then
+//! Turn it on with [`WsConfig::deflate`](crate::WsConfig::deflate). A client then
 //! offers it, a server accepts the first acceptable offer, and every data
 //! message at least [`DeflateConfig::threshold`] bytes long is compressed
 //! (RSV1 set on its first frame only). Control frames are never compressed.
@@ -39,20 +39,21 @@
 //! kept, so a deflate bomb costs about one limit of work and memory).
 
 mod codec;
-mod negotiate;
+pub(crate) mod negotiate;
 
 pub(crate) use codec::{Deflater, InflateLimit, Inflater};
-pub(crate) use negotiate::{client_check, client_offer, server_answer, NAME};
+pub(crate) use negotiate::NAME;
+pub use negotiate::{check_deflate_answer, deflate_offer, negotiate_deflate};
 
 /// Which permessage-deflate parameters to offer or accept. Used by both
 /// roles; see each field for what it means on each side.
 ///
 /// ```
-/// use wirestate_websocket::{Config, DeflateConfig};
+/// use wirestate_websocket::{DeflateConfig, WsConfig};
 /// // A client that asks the server for a small window and no takeover.
-/// let config = Config {
+/// let config = WsConfig {
 ///     deflate: Some(DeflateConfig { server_max_window_bits: 10, server_no_context_takeover: true, ..DeflateConfig::client() }),
-///     ..Config::default()
+///     ..WsConfig::default()
 /// };
 /// assert!(config.deflate.is_some());
 /// ```

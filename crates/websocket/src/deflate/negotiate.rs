@@ -59,9 +59,18 @@ fn window_bits(value: &str) -> Result<u8, String> {
     }
 }
 
-/// The client's offer for `config`: `permessage-deflate;
-/// client_max_window_bits` by default, with the restrictions it configures.
-pub(crate) fn client_offer(config: &DeflateConfig) -> String {
+/// Client: the `Sec-WebSocket-Extensions` value offering permessage-deflate
+/// as `config` says: `permessage-deflate; client_max_window_bits` by default,
+/// with the restrictions it configures. [`WsConnection::client`] adds it to
+/// the request when [`WsConfig::deflate`](crate::WsConfig::deflate) is set.
+///
+/// ```
+/// use wirestate_websocket::{deflate_offer, DeflateConfig};
+/// assert_eq!(deflate_offer(&DeflateConfig::client()), "permessage-deflate; client_max_window_bits");
+/// ```
+///
+/// [`WsConnection::client`]: crate::WsConnection::client
+pub fn deflate_offer(config: &DeflateConfig) -> String {
     let mut out = String::from(NAME);
     if config.server_no_context_takeover {
         out.push_str("; server_no_context_takeover");
@@ -82,12 +91,29 @@ pub(crate) fn client_offer(config: &DeflateConfig) -> String {
     out
 }
 
-/// Server: the parameters for the first acceptable permessage-deflate offer,
-/// or `None` to decline them all. Offers with invalid or duplicate
-/// parameters are declined (RFC 7692 §5.1 says a server declines them, it
-/// does not fail the handshake), as are offers demanding an 8-bit server
-/// window (see the module docs).
-pub(crate) fn server_answer(offers: &[Extension], config: &DeflateConfig) -> Option<DeflateParams> {
+/// Server: the parameters for the first acceptable permessage-deflate offer
+/// among a request's extensions, or `None` to decline them all. Offers with
+/// invalid or duplicate parameters are declined (RFC 7692 §5.1 says a server
+/// declines them, it does not fail the handshake), as are offers demanding
+/// an 8-bit server window (zlib cannot produce a raw deflate stream with
+/// one).
+///
+/// Answer with [`DeflateParams::header_value`] in `Sec-WebSocket-Extensions`
+/// ([`accept_response`](crate::accept_response) does) and hand the
+/// parameters to [`WsConnection::accepted`](crate::WsConnection::accepted).
+///
+/// ```
+/// use wirestate_websocket::{negotiate_deflate, parse_extensions, DeflateConfig};
+///
+/// let offers = parse_extensions(b"permessage-deflate; client_max_window_bits");
+/// let agreed = negotiate_deflate(&offers, &DeflateConfig::server()).unwrap();
+/// assert_eq!(agreed.client_max_window_bits, 12);
+/// assert_eq!(
+///     agreed.header_value(),
+///     "permessage-deflate; server_no_context_takeover; server_max_window_bits=12; client_max_window_bits=12"
+/// );
+/// ```
+pub fn negotiate_deflate(offers: &[Extension], config: &DeflateConfig) -> Option<DeflateParams> {
     let ours_server = usable_bits(config.server_max_window_bits);
     let ours_client = usable_bits(config.client_max_window_bits);
     for offer in offers.iter().filter(|e| e.name.eq_ignore_ascii_case(NAME)) {
@@ -117,9 +143,26 @@ pub(crate) fn server_answer(offers: &[Extension], config: &DeflateConfig) -> Opt
     None
 }
 
-/// Client: checks the server's answer against the offer made from `config`.
-/// `Ok(None)`: the server declined (no permessage-deflate entry).
-pub(crate) fn client_check(
+/// Client: checks the server's answer (the extensions of its response)
+/// against the offer made from `config` ([`deflate_offer`]); returns the
+/// parameters in force, or `Ok(None)` when the server declined (no
+/// permessage-deflate entry). [`parse_response`](crate::parse_response)
+/// calls it.
+///
+/// ```
+/// use wirestate_websocket::{check_deflate_answer, parse_extensions, DeflateConfig};
+///
+/// let answer = parse_extensions(b"permessage-deflate; client_max_window_bits=10");
+/// let agreed = check_deflate_answer(&answer, &DeflateConfig::client()).unwrap().unwrap();
+/// assert_eq!(agreed.client_max_window_bits, 10);
+/// ```
+///
+/// # Errors
+///
+/// [`HandshakeError::InvalidExtension`] when the answer is malformed,
+/// answers twice, or does not honour what the offer required (the handshake
+/// must then fail).
+pub fn check_deflate_answer(
     answers: &[Extension],
     config: &DeflateConfig,
 ) -> Result<Option<DeflateParams>, HandshakeError> {
@@ -184,7 +227,7 @@ mod tests {
             name: "Sec-WebSocket-Extensions",
             value: value.as_bytes(),
         }];
-        crate::handshake::parse_extensions(&headers)
+        crate::handshake::extensions_of(&headers)
     }
 
     fn params(snct: bool, cnct: bool, sbits: u8, cbits: u8) -> DeflateParams {
@@ -266,14 +309,14 @@ mod tests {
             ),
         ];
         for (offer, config, expected) in cases {
-            assert_eq!(&server_answer(&ext(offer), config), expected, "{offer}");
+            assert_eq!(&negotiate_deflate(&ext(offer), config), expected, "{offer}");
         }
     }
 
     #[test]
     fn client_offers() {
         assert_eq!(
-            client_offer(&DeflateConfig::client()),
+            deflate_offer(&DeflateConfig::client()),
             "permessage-deflate; client_max_window_bits"
         );
         let strict = DeflateConfig {
@@ -284,7 +327,7 @@ mod tests {
             ..DeflateConfig::client()
         };
         assert_eq!(
-            client_offer(&strict),
+            deflate_offer(&strict),
             "permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=10; client_max_window_bits=9"
         );
     }
@@ -344,7 +387,7 @@ mod tests {
             ("permessage-deflate, permessage-deflate", &default, Err(())),
         ];
         for (answer, config, expected) in cases {
-            let got = client_check(&ext(answer), config).map_err(|_| ());
+            let got = check_deflate_answer(&ext(answer), config).map_err(|_| ());
             assert_eq!(&got, expected, "{answer}");
         }
     }

@@ -6,10 +6,10 @@ use bytes::{BufMut, Bytes, BytesMut};
 use wirestate_core::RandomSource;
 
 use super::{
-    accept_key, has_token, is_valid_header, owned_headers, parse_extensions, parse_protocols,
-    single, Extension, HandshakeError,
+    accept_key, extensions_of, has_token, head_parsed, is_valid_header, owned_headers,
+    parse_protocols, single, Extension, HandshakeError,
 };
-use crate::deflate::{client_check, DeflateConfig, DeflateParams, NAME};
+use crate::deflate::{check_deflate_answer, DeflateConfig, DeflateParams, NAME};
 use crate::error::LocalError;
 
 /// What a client asks for: where to connect and which subprotocols to offer.
@@ -67,8 +67,29 @@ impl ClientRequest {
         self
     }
 
-    /// Writes the request head; returns it with the key it carries.
-    pub(crate) fn encode(&self, rng: &mut dyn RandomSource) -> Result<(Bytes, String), LocalError> {
+    /// Writes the request head; returns it with the `Sec-WebSocket-Key` it
+    /// carries (drawn from `rng` unless [`key`](Self::key) is set), which
+    /// [`parse_response`] checks the answer against.
+    /// [`WsConnection::client`](crate::WsConnection::client) does this and
+    /// adds the permessage-deflate offer ([`deflate_offer`](crate::deflate_offer))
+    /// as a header when the config asks for it.
+    ///
+    /// ```
+    /// use wirestate_core::SeededRandom;
+    /// use wirestate_websocket::ClientRequest;
+    ///
+    /// let (head, key) = ClientRequest::new("example.com", "/chat")
+    ///     .encode(&mut SeededRandom::new(1))
+    ///     .unwrap();
+    /// assert!(head.starts_with(b"GET /chat HTTP/1.1\r\nHost: example.com\r\n"));
+    /// assert_eq!(key.len(), 24); // base64 of 16 random bytes
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`LocalError::InvalidHeader`] if the host, a header or the path
+    /// would break the HTTP head.
+    pub fn encode(&self, rng: &mut dyn RandomSource) -> Result<(Bytes, String), LocalError> {
         let key = match &self.key {
             Some(k) => k.clone(),
             None => {
@@ -121,7 +142,8 @@ impl ClientRequest {
 }
 
 /// The server's accepted answer, handed over with
-/// [`Event::Connected`](crate::Event::Connected).
+/// [`WsEvent::Connected`](crate::WsEvent::Connected), or returned by
+/// [`parse_response`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Response {
     /// Always 101.
@@ -147,8 +169,30 @@ impl Response {
     }
 }
 
-/// Parses and validates a complete response head against our request.
-pub(crate) fn parse_response(
+/// Parses a complete response head and checks it against our request: the
+/// status (101, else a typed redirect or refusal), `Upgrade`, `Connection`,
+/// `Sec-WebSocket-Accept` for `key`, a subprotocol among
+/// `offered_protocols`, and the extensions: only permessage-deflate, and only
+/// when `deflate` (the config the offer was made from) is given, checked with
+/// [`check_deflate_answer`](crate::check_deflate_answer). At most
+/// `max_headers` header lines are read.
+///
+/// ```
+/// use wirestate_websocket::parse_response;
+///
+/// let head = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+///     Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n";
+/// let response = parse_response(head, "dGhlIHNhbXBsZSBub25jZQ==", &[], 64, None).unwrap();
+/// assert_eq!((response.status, response.protocol), (101, None));
+/// ```
+///
+/// # Errors
+///
+/// The [`HandshakeError`] that says what is wrong: a malformed head,
+/// [`Redirect`](HandshakeError::Redirect) or
+/// [`Status`](HandshakeError::Status) for another status, a missing header,
+/// a wrong accept hash, a subprotocol or extension that was not offered.
+pub fn parse_response(
     head: &[u8],
     key: &str,
     offered_protocols: &[String],
@@ -157,16 +201,7 @@ pub(crate) fn parse_response(
 ) -> Result<Response, HandshakeError> {
     let mut storage = vec![httparse::EMPTY_HEADER; max_headers];
     let mut res = httparse::Response::new(&mut storage);
-    match res.parse(head) {
-        Ok(httparse::Status::Complete(_)) => {}
-        Ok(httparse::Status::Partial) => {
-            return Err(HandshakeError::Malformed("incomplete head".into()))
-        }
-        Err(httparse::Error::TooManyHeaders) => {
-            return Err(HandshakeError::TooManyHeaders(max_headers))
-        }
-        Err(e) => return Err(HandshakeError::Malformed(e.to_string())),
-    }
+    head_parsed(res.parse(head), max_headers)?;
     let status = res.code.unwrap_or(0);
     let headers = &*res.headers;
     if status != 101 {
@@ -201,14 +236,14 @@ pub(crate) fn parse_response(
         [one] => return Err(HandshakeError::ProtocolNotOffered(one.clone())),
         many => return Err(HandshakeError::ProtocolNotOffered(many.join(", "))),
     };
-    let extensions = parse_extensions(headers);
+    let extensions = extensions_of(headers);
     // permessage-deflate is the only extension we ever offer.
     let offered = |e: &&Extension| deflate.is_some() && e.name.eq_ignore_ascii_case(NAME);
     if let Some(ext) = extensions.iter().find(|e| !offered(e)) {
         return Err(HandshakeError::ExtensionNotOffered(ext.name.clone()));
     }
     let deflate = match deflate {
-        Some(config) => client_check(&extensions, config)?,
+        Some(config) => check_deflate_answer(&extensions, config)?,
         None => None,
     };
     Ok(Response {

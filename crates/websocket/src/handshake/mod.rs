@@ -1,7 +1,13 @@
 //! The opening handshake (RFC 6455 §4): an HTTP/1.1 upgrade request and its
 //! `101 Switching Protocols` answer, parsed with `httparse`.
 //!
-//! Both sides first collect the head (up to the blank line) with
+//! Every piece is a public function usable without a connection (an HTTP
+//! server that does the upgrade itself): request parsing and the answers on
+//! the server side (`server.rs`), request writing and response checking on
+//! the client side (`client.rs`), the accept key, subprotocol selection and
+//! the extensions header here.
+//!
+//! A connection first collects the head (up to the blank line) with
 //! [`HeadScanner`], which remembers how far it searched, so a head arriving
 //! byte by byte is scanned once. Bytes after the head stay in the input buffer
 //! for the frame layer.
@@ -12,8 +18,11 @@ pub(crate) mod server;
 use base64::Engine as _;
 use sha1::{Digest, Sha1};
 
-pub use client::{ClientRequest, Response};
-pub use server::{Accept, Reject, Request};
+pub use client::{parse_response, ClientRequest, Response};
+pub(crate) use server::accept_response_for;
+pub use server::{
+    accept_response, failure_response, parse_request, reject_response, Accept, Reject, Request,
+};
 
 /// The GUID of RFC 6455 §1.3, appended to the key before hashing.
 const WEBSOCKET_GUID: &[u8] = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -119,6 +128,19 @@ pub struct Extension {
     pub params: Vec<(String, Option<String>)>,
 }
 
+/// Maps the outcome of an `httparse` parse of a complete head.
+pub(crate) fn head_parsed(
+    parsed: Result<httparse::Status<usize>, httparse::Error>,
+    max_headers: usize,
+) -> Result<(), HandshakeError> {
+    match parsed {
+        Ok(httparse::Status::Complete(_)) => Ok(()),
+        Ok(httparse::Status::Partial) => Err(HandshakeError::Malformed("incomplete head".into())),
+        Err(httparse::Error::TooManyHeaders) => Err(HandshakeError::TooManyHeaders(max_headers)),
+        Err(e) => Err(HandshakeError::Malformed(e.to_string())),
+    }
+}
+
 /// Finds the end of an HTTP head (`\r\n\r\n`) incrementally.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct HeadScanner {
@@ -180,36 +202,72 @@ pub(crate) fn owned_headers(headers: &[httparse::Header<'_>]) -> Vec<(String, Ve
         .collect()
 }
 
-/// Parses every `Sec-WebSocket-Extensions` header into extension entries.
-pub(crate) fn parse_extensions(headers: &[httparse::Header<'_>]) -> Vec<Extension> {
+/// Parses one `Sec-WebSocket-Extensions` header value into its entries, in
+/// order: each extension's name and its parameters, values unquoted.
+/// Entries without a name are skipped; nothing else is checked here (a
+/// server checks the offers it understands, see
+/// [`negotiate_deflate`](crate::negotiate_deflate)).
+///
+/// ```
+/// use wirestate_websocket::parse_extensions;
+///
+/// let offers = parse_extensions(b"permessage-deflate; server_max_window_bits=\"10\", x-foo");
+/// assert_eq!(offers[0].name, "permessage-deflate");
+/// assert_eq!(offers[0].params, [("server_max_window_bits".to_string(), Some("10".to_string()))]);
+/// assert_eq!(offers[1].name, "x-foo");
+/// ```
+pub fn parse_extensions(value: &[u8]) -> Vec<Extension> {
     let mut out = Vec::new();
-    for h in headers
-        .iter()
-        .filter(|h| h.name.eq_ignore_ascii_case("sec-websocket-extensions"))
-    {
-        let value = String::from_utf8_lossy(h.value);
-        for offer in value.split(',') {
-            let mut parts = offer.split(';').map(str::trim);
-            let Some(name) = parts.next().filter(|n| !n.is_empty()) else {
-                continue;
-            };
-            let params = parts
-                .filter(|p| !p.is_empty())
-                .map(|p| match p.split_once('=') {
-                    Some((k, v)) => (
-                        k.trim().to_string(),
-                        Some(v.trim().trim_matches('"').to_string()),
-                    ),
-                    None => (p.to_string(), None),
-                })
-                .collect();
-            out.push(Extension {
-                name: name.to_string(),
-                params,
-            });
-        }
+    let value = String::from_utf8_lossy(value);
+    for offer in value.split(',') {
+        let mut parts = offer.split(';').map(str::trim);
+        let Some(name) = parts.next().filter(|n| !n.is_empty()) else {
+            continue;
+        };
+        let params = parts
+            .filter(|p| !p.is_empty())
+            .map(|p| match p.split_once('=') {
+                Some((k, v)) => (
+                    k.trim().to_string(),
+                    Some(v.trim().trim_matches('"').to_string()),
+                ),
+                None => (p.to_string(), None),
+            })
+            .collect();
+        out.push(Extension {
+            name: name.to_string(),
+            params,
+        });
     }
     out
+}
+
+/// Parses every `Sec-WebSocket-Extensions` header into extension entries.
+pub(crate) fn extensions_of(headers: &[httparse::Header<'_>]) -> Vec<Extension> {
+    headers
+        .iter()
+        .filter(|h| h.name.eq_ignore_ascii_case("sec-websocket-extensions"))
+        .flat_map(|h| parse_extensions(h.value))
+        .collect()
+}
+
+/// Server: the subprotocol to accept, the first of `supported` (in the
+/// server's order of preference) that the client `offered`
+/// ([`Request::protocols`]); `None` when they share none, and the answer
+/// then names no subprotocol.
+///
+/// ```
+/// use wirestate_websocket::select_protocol;
+///
+/// let offered = ["chat.v1".to_string(), "chat.v2".to_string()];
+/// assert_eq!(select_protocol(&offered, &["chat.v2", "chat.v1"]), Some("chat.v2"));
+/// assert_eq!(select_protocol(&offered, &["mqtt"]), None);
+/// ```
+pub fn select_protocol<'a>(offered: &[String], supported: &[&'a str]) -> Option<&'a str> {
+    supported
+        .iter()
+        .copied()
+        .find(|s| offered.iter().any(|o| o == s))
 }
 
 /// Parses every `Sec-WebSocket-Protocol` token, in order.
@@ -270,7 +328,7 @@ mod tests {
             value:
                 b"permessage-deflate; client_max_window_bits; server_max_window_bits=\"10\", x-foo",
         }];
-        let ext = parse_extensions(&headers);
+        let ext = extensions_of(&headers);
         assert_eq!(ext.len(), 2);
         assert_eq!(ext[0].name, "permessage-deflate");
         assert_eq!(

@@ -5,13 +5,15 @@ use base64::Engine as _;
 use bytes::{BufMut, Bytes, BytesMut};
 
 use super::{
-    accept_key, has_token, is_valid_header, owned_headers, parse_extensions, parse_protocols,
-    single, Extension, HandshakeError,
+    accept_key, extensions_of, has_token, head_parsed, is_valid_header, owned_headers,
+    parse_protocols, single, Extension, HandshakeError,
 };
+use crate::deflate::DeflateParams;
 use crate::error::LocalError;
 
 /// A validated upgrade request, handed to the application with
-/// [`Event::Request`](crate::Event::Request).
+/// [`WsEvent::Request`](crate::WsEvent::Request), or returned by
+/// [`parse_request`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
     /// The method (always `GET` once validated).
@@ -33,11 +35,11 @@ impl Request {
     /// The first header called `name` (case-insensitive).
     ///
     /// ```
-    /// # use wirestate_websocket::{WsServer, Config, Event};
+    /// # use wirestate_websocket::{WsConnection, WsConfig, WsEvent};
     /// # use wirestate_core::Machine;
-    /// # let mut server = WsServer::new(Config::default());
+    /// # let mut server = WsConnection::server(WsConfig::default());
     /// # server.handle_input(b"GET /chat?room=1 HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nOrigin: http://a\r\n\r\n", std::time::Instant::now());
-    /// # let Some(Ok(Event::Request(request))) = server.poll_event() else { panic!() };
+    /// # let Some(Ok(WsEvent::Request(request))) = server.poll_event() else { panic!() };
     /// assert_eq!(request.header("origin"), Some(&b"http://a"[..]));
     /// assert_eq!((request.path.as_str(), request.query.as_deref()), ("/chat", Some("room=1")));
     /// ```
@@ -81,20 +83,34 @@ impl Reject {
     }
 }
 
-/// Parses and validates a complete request head.
-pub(crate) fn parse_request(head: &[u8], max_headers: usize) -> Result<Request, HandshakeError> {
+/// Parses and validates a complete upgrade request head (RFC 6455 §4.2.1):
+/// `GET`, HTTP/1.1, `Host`, `Upgrade: websocket`, `Connection: Upgrade`, a
+/// `Sec-WebSocket-Key` of 16 bytes and `Sec-WebSocket-Version: 13`. At most
+/// `max_headers` header lines are read. A [`WsConnection`] in the server
+/// role does this with the head it collected.
+///
+/// ```
+/// use wirestate_websocket::{accept_response, parse_request, Accept};
+///
+/// let head = b"GET /chat HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\n\
+///     Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+///     Sec-WebSocket-Version: 13\r\n\r\n";
+/// let request = parse_request(head, 64).unwrap();
+/// assert_eq!(request.path, "/chat");
+/// let answer = accept_response(&request, &Accept::default(), None).unwrap();
+/// assert!(answer.starts_with(b"HTTP/1.1 101 Switching Protocols\r\n"));
+/// ```
+///
+/// # Errors
+///
+/// The [`HandshakeError`] that says which rule the request broke; answer it
+/// with [`failure_response`].
+///
+/// [`WsConnection`]: crate::WsConnection
+pub fn parse_request(head: &[u8], max_headers: usize) -> Result<Request, HandshakeError> {
     let mut storage = vec![httparse::EMPTY_HEADER; max_headers];
     let mut req = httparse::Request::new(&mut storage);
-    match req.parse(head) {
-        Ok(httparse::Status::Complete(_)) => {}
-        Ok(httparse::Status::Partial) => {
-            return Err(HandshakeError::Malformed("incomplete head".into()))
-        }
-        Err(httparse::Error::TooManyHeaders) => {
-            return Err(HandshakeError::TooManyHeaders(max_headers))
-        }
-        Err(e) => return Err(HandshakeError::Malformed(e.to_string())),
-    }
+    head_parsed(req.parse(head), max_headers)?;
     let method = req.method.unwrap_or_default();
     if method != "GET" {
         return Err(HandshakeError::NotGet(method.to_string()));
@@ -138,18 +154,63 @@ pub(crate) fn parse_request(head: &[u8], max_headers: usize) -> Result<Request, 
         path,
         query,
         protocols: parse_protocols(headers),
-        extensions: parse_extensions(headers),
+        extensions: extensions_of(headers),
         headers: owned_headers(headers),
         key: key.to_vec(),
     })
 }
 
-/// Writes the `101 Switching Protocols` answer.
-pub(crate) fn accept_response(
+/// Writes the `101 Switching Protocols` answer to `request`: the
+/// `Sec-WebSocket-Accept` hash of its key, the chosen subprotocol, the
+/// agreed permessage-deflate parameters (from [`negotiate_deflate`]) and
+/// the extra headers of `accept`.
+///
+/// ```
+/// use wirestate_websocket::{accept_response, negotiate_deflate, parse_request, Accept, DeflateConfig};
+///
+/// let head = b"GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+///     Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
+///     Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n";
+/// let request = parse_request(head, 64).unwrap();
+/// let deflate = negotiate_deflate(&request.extensions, &DeflateConfig::server());
+/// let answer = accept_response(&request, &Accept::default(), deflate).unwrap();
+/// let text = std::str::from_utf8(&answer).unwrap();
+/// assert!(text.contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"));
+/// assert!(text.contains("Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover"));
+/// ```
+///
+/// # Errors
+///
+/// [`LocalError::ProtocolNotOffered`] for a subprotocol the client did not
+/// offer, [`LocalError::InvalidHeader`] for a header that would break the
+/// HTTP head.
+///
+/// [`negotiate_deflate`]: crate::negotiate_deflate
+pub fn accept_response(
+    request: &Request,
+    accept: &Accept,
+    deflate: Option<DeflateParams>,
+) -> Result<Bytes, LocalError> {
+    accept_response_for(&request.key, &request.protocols, accept.clone(), deflate)
+}
+
+/// [`accept_response`] from the request's key and offered subprotocols.
+pub(crate) fn accept_response_for(
     key: &[u8],
     offered: &[String],
-    accept: &Accept,
+    mut accept: Accept,
+    deflate: Option<DeflateParams>,
 ) -> Result<Bytes, LocalError> {
+    if let Some(params) = deflate {
+        accept
+            .headers
+            .push(("Sec-WebSocket-Extensions".into(), params.header_value()));
+    }
+    write_accept(key, offered, &accept)
+}
+
+/// Writes the `101 Switching Protocols` answer.
+fn write_accept(key: &[u8], offered: &[String], accept: &Accept) -> Result<Bytes, LocalError> {
     if let Some(p) = &accept.protocol {
         if !offered.iter().any(|o| o == p) {
             return Err(LocalError::ProtocolNotOffered(p.clone()));
@@ -170,8 +231,21 @@ pub(crate) fn accept_response(
     Ok(out.freeze())
 }
 
-/// Writes a refusal: status line, headers, `Content-Length`, body.
-pub(crate) fn reject_response(reject: &Reject) -> Result<Bytes, LocalError> {
+/// Writes the application's refusal of an upgrade request: status line,
+/// headers, `Connection: close`, `Content-Length`, body.
+///
+/// ```
+/// use wirestate_websocket::{reject_response, Reject};
+/// let answer = reject_response(&Reject::status(403)).unwrap();
+/// assert!(answer.starts_with(b"HTTP/1.1 403 Forbidden\r\n"));
+/// ```
+///
+/// # Errors
+///
+/// [`LocalError::InvalidStatus`] for a status outside 200-599,
+/// [`LocalError::InvalidHeader`] for a header that would break the HTTP
+/// head.
+pub fn reject_response(reject: &Reject) -> Result<Bytes, LocalError> {
     if !(200..=599).contains(&reject.status) {
         return Err(LocalError::InvalidStatus(reject.status));
     }
@@ -179,8 +253,16 @@ pub(crate) fn reject_response(reject: &Reject) -> Result<Bytes, LocalError> {
     Ok(error_response(reject.status, &reject.headers, &reject.body))
 }
 
-/// The answer to a request that failed validation.
-pub(crate) fn failure_response(error: &HandshakeError) -> Bytes {
+/// The answer to a request that failed validation: the status of
+/// [`HandshakeError::status`] (`426` also names the supported version),
+/// `Connection: close`, no body.
+///
+/// ```
+/// use wirestate_websocket::{failure_response, HandshakeError};
+/// let answer = failure_response(&HandshakeError::BadKey);
+/// assert!(answer.starts_with(b"HTTP/1.1 400 Bad Request\r\n"));
+/// ```
+pub fn failure_response(error: &HandshakeError) -> Bytes {
     let status = error.status();
     let mut headers = Vec::new();
     if status == 426 {
@@ -320,7 +402,7 @@ mod tests {
             protocol: Some("chat".into()),
             headers: vec![("X-Extra".into(), "1".into())],
         };
-        let out = accept_response(&r.key, &r.protocols, &accept).unwrap();
+        let out = write_accept(&r.key, &r.protocols, &accept).unwrap();
         assert_eq!(
             std::str::from_utf8(&out).unwrap(),
             "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
@@ -331,7 +413,7 @@ mod tests {
             headers: vec![],
         };
         assert_eq!(
-            accept_response(&r.key, &r.protocols, &bad),
+            write_accept(&r.key, &r.protocols, &bad),
             Err(LocalError::ProtocolNotOffered("mqtt".into()))
         );
         let injected = Accept {
@@ -339,7 +421,7 @@ mod tests {
             headers: vec![("X".into(), "a\r\nB: c".into())],
         };
         assert_eq!(
-            accept_response(&r.key, &r.protocols, &injected),
+            write_accept(&r.key, &r.protocols, &injected),
             Err(LocalError::InvalidHeader("X".into()))
         );
     }
