@@ -1,6 +1,6 @@
 //! Server-side decoding of masked client frames (16 B, 1 KiB, 64 KiB, 1 MiB
 //! binary frames, about 4 MiB of them per iteration, fed in 64 KiB pieces)
-//! through wirestate's `Connection`, tungstenite's `WebSocket` (its frame
+//! through wirestate's `WsConnection`, tungstenite's `WebSocket` (its frame
 //! parser and its own unmasking) and fastwebsockets' `WebSocket::read_frame`
 //! on the same bytes, plus the unmask throughput of `apply_mask` (in place)
 //! and `copy_masked` (while copying) on in-cache data, next to
@@ -18,8 +18,9 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use wirestate::websocket::{apply_mask, copy_masked, Config, Connection, Event, Role};
+use wirestate::websocket::{apply_mask, copy_masked, Role, WsConfig, WsConnection, WsEvent};
 use wirestate::Machine;
+use wirestate_core::SeededRandom;
 
 /// Read size: every decoder gets at most this many bytes per read.
 const PIECE: usize = 64 << 10;
@@ -51,12 +52,17 @@ fn client_frames(size: usize) -> (Bytes, usize) {
 }
 
 fn wirestate_decode(input: &[u8], now: Instant) -> usize {
-    let mut conn = Connection::new(Role::Server, Config::default());
+    let mut conn = WsConnection::accepted(
+        Role::Server,
+        WsConfig::default(),
+        None,
+        SeededRandom::new(0),
+    );
     let mut frames = 0;
     for piece in input.chunks(PIECE) {
         conn.handle_input(piece, now);
         while let Some(event) = conn.poll_event() {
-            if let Ok(Event::Message(m)) = event {
+            if let Ok(WsEvent::Message(m)) = event {
                 black_box(m.payload());
                 frames += 1;
             }
@@ -163,11 +169,16 @@ fn wirestate_tokio_decode(rt: &tokio::runtime::Runtime, input: &Bytes, count: us
         let stream = AsyncPieces {
             data: input.clone(),
         };
-        let machine = Connection::new(Role::Server, Config::default());
+        let machine = WsConnection::accepted(
+            Role::Server,
+            WsConfig::default(),
+            None,
+            SeededRandom::new(0),
+        );
         let mut conn = wirestate::tokio::Connection::new(stream, machine);
         for _ in 0..count {
             match conn.next_event().await {
-                Some(Ok(Event::Message(m))) => black_box(m.payload()),
+                Some(Ok(WsEvent::Message(m))) => black_box(m.payload()),
                 other => panic!("expected a message, got {other:?}"),
             };
         }

@@ -19,7 +19,7 @@ use criterion::{
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress};
 use wirestate::websocket::frame::{encode_header, OpCode};
 use wirestate::websocket::{
-    Config, Connection, DeflateConfig, DeflateParams, Event, Role, Utf8Bytes,
+    DeflateConfig, DeflateParams, Role, Utf8Bytes, WsConfig, WsConnection, WsEvent,
 };
 use wirestate_core::{Machine, SeededRandom};
 
@@ -57,14 +57,14 @@ fn noise(len: usize) -> Vec<u8> {
 }
 
 /// Both ends keep their context; 15-bit windows; everything compressed.
-fn machine_config() -> Config {
-    Config {
+fn machine_config() -> WsConfig {
+    WsConfig {
         deflate: Some(DeflateConfig {
             threshold: 0,
             ..DeflateConfig::client()
         }),
         max_message_size: 1 << 20,
-        ..Config::default()
+        ..WsConfig::default()
     }
 }
 
@@ -87,8 +87,13 @@ fn raw_compress(zlib: &mut Compress, data: &[u8]) -> Bytes {
 }
 
 fn ours_compress(data: &Bytes, text: Option<&Utf8Bytes>) -> usize {
-    let mut server = Connection::new(Role::Server, machine_config());
-    server.set_deflate(DeflateParams::default());
+    let deflate = Some(DeflateParams::default());
+    let mut server = WsConnection::accepted(
+        Role::Server,
+        machine_config(),
+        deflate,
+        SeededRandom::new(0),
+    );
     let mut total = 0;
     for _ in 0..MESSAGES {
         match text {
@@ -127,17 +132,22 @@ fn server_frames(data: &[u8], text: bool) -> (Bytes, Vec<Bytes>) {
 
 /// A client connection with the server's frames already read (the bytes a
 /// driver would have read into its input buffer).
-fn loaded_client(wire: &[u8], now: Instant) -> Connection {
-    let mut client = Connection::client(machine_config(), SeededRandom::new(1));
-    client.set_deflate(DeflateParams::default());
+fn loaded_client(wire: &[u8], now: Instant) -> WsConnection {
+    let deflate = Some(DeflateParams::default());
+    let mut client = WsConnection::accepted(
+        Role::Client,
+        machine_config(),
+        deflate,
+        SeededRandom::new(1),
+    );
     client.handle_input(wire, now);
     client
 }
 
-fn ours_inflate(mut client: Connection) -> usize {
+fn ours_inflate(mut client: WsConnection) -> usize {
     let mut total = 0;
     while let Some(event) = client.poll_event() {
-        if let Ok(Event::Message(m)) = event {
+        if let Ok(WsEvent::Message(m)) = event {
             total += black_box(m.payload()).len();
         }
     }

@@ -23,8 +23,8 @@ use bytes::Bytes;
 use peers::Peer;
 use sha2::{Digest, Sha256};
 use wirestate::websocket::{
-    ClientRequest, Command, Config, DeflateConfig, DeflateParams, Event, Message, WsClient,
-    WsServer,
+    ClientRequest, DeflateConfig, DeflateParams, Message, WsCommand, WsConfig, WsConnection,
+    WsEvent,
 };
 use wirestate_core::OsRandom;
 
@@ -82,17 +82,17 @@ fn noise() -> Vec<u8> {
         .collect()
 }
 
-fn config() -> Config {
-    Config {
+fn config() -> WsConfig {
+    WsConfig {
         fragment_size: 64 << 10,
-        ..Config::default()
+        ..WsConfig::default()
     }
 }
 
 /// Our side with permessage-deflate: a client with the default offer, a
 /// server answering with context takeover kept (`takeover`) or the default
 /// (no server context takeover).
-fn deflate_config(role_server: bool, takeover: bool) -> Config {
+fn deflate_config(role_server: bool, takeover: bool) -> WsConfig {
     let deflate = if role_server {
         DeflateConfig {
             server_no_context_takeover: !takeover,
@@ -101,7 +101,7 @@ fn deflate_config(role_server: bool, takeover: bool) -> Config {
     } else {
         DeflateConfig::client()
     };
-    Config {
+    WsConfig {
         deflate: Some(deflate),
         ..config()
     }
@@ -149,20 +149,20 @@ impl Script {
         }
     }
 
-    fn on_event(&mut self, event: Event) -> Vec<Command> {
+    fn on_event(&mut self, event: WsEvent) -> Vec<WsCommand> {
         match event {
-            Event::Message(Message::Text(t)) => {
+            WsEvent::Message(Message::Text(t)) => {
                 self.received.push(recv_line("text", t.as_bytes()));
                 self.texts.push(t.to_string());
             }
-            Event::Message(Message::Binary(b)) => self.received.push(recv_line("binary", &b)),
-            Event::Ping(p) => self.pings.push(p),
-            Event::Pong(p) => self.pongs.push(p),
-            Event::Close(c) => {
+            WsEvent::Message(Message::Binary(b)) => self.received.push(recv_line("binary", &b)),
+            WsEvent::Ping(p) => self.pings.push(p),
+            WsEvent::Pong(p) => self.pongs.push(p),
+            WsEvent::Close(c) => {
                 self.close = c.map(|c| (c.code, c.reason.to_string()));
             }
-            Event::Connected(response) => self.negotiated = response.deflate,
-            Event::Request(_) | Event::Fragment(_) => {}
+            WsEvent::Connected(response) => self.negotiated = response.deflate,
+            WsEvent::Request(_) | WsEvent::Fragment(_) => {}
         }
         let ready =
             self.received.len() >= self.expect && (!self.expect_ping || !self.pings.is_empty());
@@ -171,14 +171,14 @@ impl Script {
             // The ping goes first: the peer closes right after our third
             // message, and a pong cannot follow its close.
             let mut commands = vec![
-                Command::Ping(Bytes::from_static(b"our-ping")),
-                Command::Text(OUR_TEXT.to_string().into()),
-                Command::Binary(our_binary()),
-                Command::Binary(our_big()),
+                WsCommand::Ping(Bytes::from_static(b"our-ping")),
+                WsCommand::Text(OUR_TEXT.to_string().into()),
+                WsCommand::Binary(our_binary()),
+                WsCommand::Binary(our_big()),
             ];
             if self.deflate {
-                commands.push(Command::Text(big_text().into()));
-                commands.push(Command::Binary(noise().into()));
+                commands.push(WsCommand::Text(big_text().into()));
+                commands.push(WsCommand::Binary(noise().into()));
             }
             return commands;
         }
@@ -276,8 +276,8 @@ fn assert_peer_lines(peer: &Peer, mut expected: Vec<String>) -> Vec<String> {
     lines
 }
 
-fn client_machine(addr: SocketAddr, path: &str, config: Config) -> WsClient {
-    WsClient::new(ClientRequest::new(addr.to_string(), path), config, OsRandom).unwrap()
+fn client_machine(addr: SocketAddr, path: &str, config: WsConfig) -> WsConnection {
+    WsConnection::client(ClientRequest::new(addr.to_string(), path), config, OsRandom).unwrap()
 }
 
 // ---- blocking driver ----
@@ -286,25 +286,26 @@ fn serve_blocking(listener: TcpListener, script: &mut Script) {
     serve_blocking_with(listener, script, config());
 }
 
-fn serve_blocking_with(listener: TcpListener, script: &mut Script, config: Config) {
+fn serve_blocking_with(listener: TcpListener, script: &mut Script, config: WsConfig) {
     let (stream, _) = listener.accept().unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
         .unwrap();
-    let mut conn = wirestate_blocking::Connection::new(stream, WsServer::auto_accept(config));
+    let mut conn =
+        wirestate_blocking::Connection::new(stream, WsConnection::server_auto_accept(config));
     while let Some(event) = conn.next_event() {
         for cmd in script.on_event(event.unwrap()) {
             conn.send(cmd).unwrap();
         }
     }
-    script.negotiated = conn.machine().connection().deflate();
+    script.negotiated = conn.machine().deflate();
 }
 
 fn connect_blocking(addr: SocketAddr, path: &str, script: &mut Script) {
     connect_blocking_with(addr, path, script, config());
 }
 
-fn connect_blocking_with(addr: SocketAddr, path: &str, script: &mut Script, config: Config) {
+fn connect_blocking_with(addr: SocketAddr, path: &str, script: &mut Script, config: WsConfig) {
     let stream = TcpStream::connect(addr).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
@@ -330,22 +331,27 @@ async fn serve_tokio(listener: tokio::net::TcpListener, script: &mut Script) {
     serve_tokio_with(listener, script, config()).await
 }
 
-async fn serve_tokio_with(listener: tokio::net::TcpListener, script: &mut Script, config: Config) {
+async fn serve_tokio_with(
+    listener: tokio::net::TcpListener,
+    script: &mut Script,
+    config: WsConfig,
+) {
     let (stream, _) = listener.accept().await.unwrap();
-    let mut conn = wirestate_tokio::Connection::new(stream, WsServer::auto_accept(config));
+    let mut conn =
+        wirestate_tokio::Connection::new(stream, WsConnection::server_auto_accept(config));
     while let Some(event) = conn.next_event().await {
         for cmd in script.on_event(event.unwrap()) {
             conn.send(cmd).await.unwrap();
         }
     }
-    script.negotiated = conn.machine().connection().deflate();
+    script.negotiated = conn.machine().deflate();
 }
 
 async fn connect_tokio(addr: SocketAddr, path: &str, script: &mut Script) {
     connect_tokio_with(addr, path, script, config()).await
 }
 
-async fn connect_tokio_with(addr: SocketAddr, path: &str, script: &mut Script, config: Config) {
+async fn connect_tokio_with(addr: SocketAddr, path: &str, script: &mut Script, config: WsConfig) {
     let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     let mut conn = wirestate_tokio::Connection::new(stream, client_machine(addr, path, config));
     while let Some(event) = conn.next_event().await {
@@ -698,13 +704,13 @@ mod chat_server;
 
 /// Reads chat messages on `conn` into `seen` until `want` arrives.
 fn wait_for_chat(
-    conn: &mut wirestate_blocking::Connection<WsClient, TcpStream>,
+    conn: &mut wirestate_blocking::Connection<WsConnection, TcpStream>,
     seen: &mut Vec<String>,
     want: &str,
 ) {
     while !seen.iter().any(|m| m == want) {
         match conn.next_event() {
-            Some(Ok(Event::Message(Message::Text(text)))) => seen.push(text.to_string()),
+            Some(Ok(WsEvent::Message(Message::Text(text)))) => seen.push(text.to_string()),
             Some(Ok(_)) => {}
             other => panic!("chat ended waiting for {want:?}: {other:?}, saw {seen:?}"),
         }
@@ -735,7 +741,7 @@ fn chromium_pages_chat_through_the_chat_example() {
         wirestate_blocking::Connection::new(stream, client_machine(addr, "/chat", config()));
     assert!(matches!(
         watcher.next_event(),
-        Some(Ok(Event::Connected(_)))
+        Some(Ok(WsEvent::Connected(_)))
     ));
     let mut seen = Vec::new();
 

@@ -21,7 +21,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use wirestate::websocket::frame::{rsv, FrameDecoder, FrameRules, Step};
 use wirestate::websocket::{
-    ClientRequest, Config, DeflateConfig, DeflateParams, Event, Message, WsClient, WsServer,
+    ClientRequest, DeflateConfig, DeflateParams, Message, WsConfig, WsConnection, WsEvent,
 };
 use wirestate_core::testing::{assert_transcripts_equal, feed_cut, feed_sizes, Transcript};
 use wirestate_core::SeededRandom;
@@ -68,9 +68,9 @@ enum Seen {
     },
 }
 
-fn from_event(event: &Event) -> Option<Seen> {
+fn from_event(event: &WsEvent) -> Option<Seen> {
     Some(match event {
-        Event::Message(m) => {
+        WsEvent::Message(m) => {
             let (kind, text) = match m {
                 Message::Text(t) => ("text", Some(t.as_str().to_string())),
                 Message::Binary(_) => ("binary", None),
@@ -82,19 +82,19 @@ fn from_event(event: &Event) -> Option<Seen> {
                 text,
             }
         }
-        Event::Ping(p) => Seen::Control {
+        WsEvent::Ping(p) => Seen::Control {
             kind: "ping",
             payload_hex: hex(p),
         },
-        Event::Pong(p) => Seen::Control {
+        WsEvent::Pong(p) => Seen::Control {
             kind: "pong",
             payload_hex: hex(p),
         },
-        Event::Close(c) => Seen::Close {
+        WsEvent::Close(c) => Seen::Close {
             code: c.as_ref().map(|c| u64::from(c.code)),
             reason: c.as_ref().map(|c| c.reason.to_string()).unwrap_or_default(),
         },
-        Event::Request(_) | Event::Connected(_) | Event::Fragment(_) => return None,
+        WsEvent::Request(_) | WsEvent::Connected(_) | WsEvent::Fragment(_) => return None,
     })
 }
 
@@ -122,7 +122,7 @@ fn from_manifest(message: &Value) -> Seen {
 }
 
 /// Compares what a machine produced with the manifest's message list.
-fn check_messages(t: &Transcript<Event>, expected: &Value, first: fn(&Event) -> bool) {
+fn check_messages(t: &Transcript<WsEvent>, expected: &Value, first: fn(&WsEvent) -> bool) {
     assert_eq!(t.error, None, "no error");
     assert!(
         first(&t.events[0]),
@@ -164,19 +164,19 @@ fn key_and_target(capture: &Capture) -> (String, String, String) {
     (header("Sec-WebSocket-Key"), header("Host"), path)
 }
 
-fn server() -> WsServer {
-    WsServer::auto_accept(Config::default())
+fn server() -> WsConnection {
+    WsConnection::server_auto_accept(WsConfig::default())
 }
 
 /// A server answering like the recorded deflate peers: context takeover
 /// both ways, 12-bit windows.
-fn deflate_server() -> WsServer {
-    WsServer::auto_accept(Config {
+fn deflate_server() -> WsConnection {
+    WsConnection::server_auto_accept(WsConfig {
         deflate: Some(DeflateConfig {
             server_no_context_takeover: false,
             ..DeflateConfig::server()
         }),
-        ..Config::default()
+        ..WsConfig::default()
     })
 }
 
@@ -188,34 +188,34 @@ const RECORDED_DEFLATE: DeflateParams = DeflateParams {
     client_max_window_bits: 12,
 };
 
-fn client_for(capture: &Capture) -> impl Fn() -> WsClient + '_ {
-    client_with(capture, Config::default())
+fn client_for(capture: &Capture) -> impl Fn() -> WsConnection + '_ {
+    client_with(capture, WsConfig::default())
 }
 
-fn client_with(capture: &Capture, config: Config) -> impl Fn() -> WsClient + '_ {
+fn client_with(capture: &Capture, config: WsConfig) -> impl Fn() -> WsConnection + '_ {
     move || {
         let (key, host, path) = key_and_target(capture);
         let request = ClientRequest::new(host, path).with_key(key);
-        WsClient::new(request, config.clone(), SeededRandom::new(3)).unwrap()
+        WsConnection::client(request, config.clone(), SeededRandom::new(3)).unwrap()
     }
 }
 
-fn deflate_client_for(capture: &Capture) -> impl Fn() -> WsClient + '_ {
+fn deflate_client_for(capture: &Capture) -> impl Fn() -> WsConnection + '_ {
     client_with(
         capture,
-        Config {
+        WsConfig {
             deflate: Some(DeflateConfig::client()),
-            ..Config::default()
+            ..WsConfig::default()
         },
     )
 }
 
-fn is_request(e: &Event) -> bool {
-    matches!(e, Event::Request(_))
+fn is_request(e: &WsEvent) -> bool {
+    matches!(e, WsEvent::Request(_))
 }
 
-fn is_connected(e: &Event) -> bool {
-    matches!(e, Event::Connected(_))
+fn is_connected(e: &WsEvent) -> bool {
+    matches!(e, WsEvent::Connected(_))
 }
 
 fn sizes(capture: &Capture, direction: &str) -> Vec<usize> {
@@ -252,15 +252,15 @@ fn replay_deflate(name: &str) {
     let client = deflate_client_for(&capture);
     let whole = feed_cut(&mut client(), &capture.s2c, &[], true, Instant::now());
     match &whole.events[0] {
-        Event::Connected(response) => assert_eq!(response.deflate, Some(RECORDED_DEFLATE)),
+        WsEvent::Connected(response) => assert_eq!(response.deflate, Some(RECORDED_DEFLATE)),
         other => panic!("{other:?}"),
     }
     replay_with(&capture, deflate_server, client);
 }
 
 fn replay_with<
-    S: wirestate_core::Machine<Event = Event>,
-    C: wirestate_core::Machine<Event = Event>,
+    S: wirestate_core::Machine<Event = WsEvent>,
+    C: wirestate_core::Machine<Event = WsEvent>,
 >(
     capture: &Capture,
     server: impl Fn() -> S,
@@ -341,12 +341,12 @@ fn ws_py_server_close_1009_matches_its_manifest() {
 #[test]
 fn ws_py_server_close_1009_with_the_same_limit_closes_like_the_peer() {
     let capture = load("ws_py_server_close_1009");
-    let config = Config {
+    let config = WsConfig {
         max_message_size: 4096,
-        ..Config::default()
+        ..WsConfig::default()
     };
     let t = feed_cut(
-        &mut WsServer::auto_accept(config),
+        &mut WsConnection::server_auto_accept(config),
         &capture.c2s,
         &[],
         true,
@@ -529,7 +529,7 @@ fn deflate_frames_without_negotiation_fail_with_1002() {
     let capture = load("ws_py_deflate");
     let t = feed_cut(&mut server(), &capture.c2s, &[], true, Instant::now());
     assert!(
-        matches!(&t.events[..], [Event::Request(r)] if r.extensions[0].name == "permessage-deflate")
+        matches!(&t.events[..], [WsEvent::Request(r)] if r.extensions[0].name == "permessage-deflate")
     );
     let error = t.error.expect("RSV1 refused");
     assert!(error.contains("reserved bits"), "{error}");

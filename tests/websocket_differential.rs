@@ -11,7 +11,7 @@ use proptest::prelude::*;
 use tungstenite::protocol::frame::coding::CloseCode;
 use tungstenite::protocol::{CloseFrame as TCloseFrame, Role as TRole, WebSocket};
 use tungstenite::Message as TMessage;
-use wirestate::websocket::{Command, Config, Connection, Event, Message, Role};
+use wirestate::websocket::{Message, Role, WsCommand, WsConfig, WsConnection, WsEvent};
 use wirestate::Machine;
 use wirestate_core::testing::{arb_cuts, feed_cut};
 use wirestate_core::SeededRandom;
@@ -53,11 +53,11 @@ fn arb_msg() -> impl Strategy<Value = Msg> {
     ]
 }
 
-fn from_ours(event: Event) -> Option<Msg> {
+fn from_ours(event: WsEvent) -> Option<Msg> {
     match event {
-        Event::Message(Message::Text(t)) => Some(Msg::Text(t.to_string())),
-        Event::Message(Message::Binary(b)) => Some(Msg::Binary(b.to_vec())),
-        Event::Ping(p) => Some(Msg::Ping(p.to_vec())),
+        WsEvent::Message(Message::Text(t)) => Some(Msg::Text(t.to_string())),
+        WsEvent::Message(Message::Binary(b)) => Some(Msg::Binary(b.to_vec())),
+        WsEvent::Ping(p) => Some(Msg::Ping(p.to_vec())),
         _ => None,
     }
 }
@@ -83,11 +83,11 @@ proptest! {
         peer.flush().unwrap();
         let wire = std::mem::take(&mut peer.get_mut().output);
 
-        let mut ours = Connection::new(Role::Server, Config::default());
+        let mut ours = WsConnection::accepted(Role::Server, WsConfig::default(), None, SeededRandom::new(0));
         let t = feed_cut(&mut ours, &wire, &cuts, true, Instant::now());
         prop_assert_eq!(t.error, None);
         let close = t.events.iter().find_map(|e| match e {
-            Event::Close(Some(c)) => Some((c.code, c.reason.to_string())),
+            WsEvent::Close(Some(c)) => Some((c.code, c.reason.to_string())),
             _ => None,
         });
         prop_assert_eq!(close, Some((4321, "fin ✓".to_string())));
@@ -100,13 +100,13 @@ proptest! {
         msgs in proptest::collection::vec(arb_msg(), 0..8),
         fragment_size in 1usize..100_000,
     ) {
-        let config = Config { fragment_size, ..Config::default() };
-        let mut ours = Connection::client(config, SeededRandom::new(5));
+        let config = WsConfig { fragment_size, ..WsConfig::default() };
+        let mut ours = WsConnection::accepted(Role::Client, config, None, SeededRandom::new(5));
         for m in &msgs {
             let cmd = match m.clone() {
-                Msg::Text(t) => Command::Text(t.into()),
-                Msg::Binary(b) => Command::Binary(b.into()),
-                Msg::Ping(p) => Command::Ping(p.into()),
+                Msg::Text(t) => WsCommand::Text(t.into()),
+                Msg::Binary(b) => WsCommand::Binary(b.into()),
+                Msg::Ping(p) => WsCommand::Ping(p.into()),
             };
             ours.handle_command(cmd, Instant::now()).unwrap();
         }

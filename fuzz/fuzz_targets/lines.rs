@@ -39,7 +39,11 @@ fn run(config: &LinesConfig, input: &[u8], cuts: &[usize]) -> (Vec<LineEvent>, O
     let bound = config.get_max_line() + 4 + MAX_RAW;
     let mut events = Vec::new();
     let mut start = 0;
-    let ends = cuts.iter().copied().filter(|&c| c > 0 && c < input.len()).chain([input.len()]);
+    let ends = cuts
+        .iter()
+        .copied()
+        .filter(|&c| c > 0 && c < input.len())
+        .chain([input.len()]);
     for end in ends.chain([usize::MAX]) {
         if end == usize::MAX {
             lines.handle_eof(now);
@@ -62,7 +66,11 @@ fn run(config: &LinesConfig, input: &[u8], cuts: &[usize]) -> (Vec<LineEvent>, O
                 Err(error) => return (events, Some(error.to_string())),
             }
         }
-        assert!(lines.buffered() <= bound, "{} bytes buffered", lines.buffered());
+        assert!(
+            lines.buffered() <= bound,
+            "{} bytes buffered",
+            lines.buffered()
+        );
     }
     assert!(lines.is_closed());
     (events, None)

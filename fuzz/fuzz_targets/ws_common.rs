@@ -10,7 +10,7 @@ pub type Outcome = (Vec<String>, Option<String>, Vec<u8>, bool);
 
 pub fn feed<M: Machine>(machine: &mut M, data: &[u8], cuts: &[usize], eof: bool) -> Outcome
 where
-    M::Event: std::fmt::Debug,
+    M::WsEvent: std::fmt::Debug,
 {
     let now = Instant::now();
     let mut out: Outcome = (Vec::new(), None, Vec::new(), false);
@@ -42,7 +42,7 @@ where
 /// Drains events and transmits; true once the machine failed or closed.
 fn drain<M: Machine>(machine: &mut M, out: &mut Outcome) -> bool
 where
-    M::Event: std::fmt::Debug,
+    M::WsEvent: std::fmt::Debug,
 {
     loop {
         while let Some(bytes) = machine.poll_transmit() {
@@ -66,7 +66,7 @@ where
 /// outcomes are equal.
 pub fn check<M: Machine>(make: impl Fn() -> M, data: &[u8], cut_seed: u8, eof: bool)
 where
-    M::Event: std::fmt::Debug,
+    M::WsEvent: std::fmt::Debug,
 {
     let whole = feed(&mut make(), data, &[], eof);
     let cut = usize::from(cut_seed) * data.len() / 256;
@@ -84,12 +84,12 @@ where
 #[allow(dead_code)]
 pub fn frames(role: wirestate_websocket::Role, input: &[u8]) {
     use wirestate_core::SeededRandom;
-    use wirestate_websocket::{Config, Connection, DeflateParams, Delivery, Role};
+    use wirestate_websocket::{DeflateParams, Delivery, WsConfig, WsConnection};
 
     let Some((&seed, data)) = input.split_first() else {
         return;
     };
-    let config = Config {
+    let config = WsConfig {
         max_frame_size: 300,
         max_message_size: 600,
         delivery: if seed & 2 == 0 {
@@ -98,7 +98,7 @@ pub fn frames(role: wirestate_websocket::Role, input: &[u8]) {
             Delivery::Streaming
         },
         auto_pong: seed & 4 == 0,
-        ..Config::default()
+        ..WsConfig::default()
     };
     // Seed bit 3: permessage-deflate negotiated; bits 4-5: no context
     // takeover per side; bits 6-7: window bits (9 + 2n). max_message_size
@@ -109,15 +109,6 @@ pub fn frames(role: wirestate_websocket::Role, input: &[u8]) {
         server_max_window_bits: 9 + 2 * (seed >> 6),
         client_max_window_bits: 15 - 2 * (seed >> 6),
     });
-    let make = || {
-        let mut conn = match role {
-            Role::Server => Connection::new(Role::Server, config.clone()),
-            Role::Client => Connection::client(config.clone(), SeededRandom::new(7)),
-        };
-        if let Some(params) = deflate {
-            conn.set_deflate(params);
-        }
-        conn
-    };
+    let make = || WsConnection::accepted(role, config.clone(), deflate, SeededRandom::new(7));
     check(make, data, seed, seed & 1 == 1);
 }

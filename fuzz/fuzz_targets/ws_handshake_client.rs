@@ -4,7 +4,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use wirestate_core::SeededRandom;
-use wirestate_websocket::{ClientRequest, Config, WsClient};
+use wirestate_websocket::{ClientRequest, WsConfig, WsConnection};
 
 #[path = "ws_common.rs"]
 mod ws_common;
@@ -17,14 +17,14 @@ fuzz_target!(|input: &[u8]| {
         let request = ClientRequest::new("h", "/")
             .protocol("chat")
             .with_key("dGhlIHNhbXBsZSBub25jZQ==");
-        let config = Config {
+        let config = WsConfig {
             max_handshake_size: 1024,
             max_headers: 16,
             max_frame_size: 512,
             max_message_size: 1024,
-            ..Config::default()
+            ..WsConfig::default()
         };
-        WsClient::new(request, config, SeededRandom::new(1)).expect("valid request")
+        WsConnection::client(request, config, SeededRandom::new(1)).expect("valid request")
     };
     ws_common::check(make, data, seed, seed & 1 == 1);
 });

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use wirestate_websocket::{Config, WsServer};
+use wirestate_websocket::{WsConfig, WsConnection};
 
 #[path = "ws_common.rs"]
 mod ws_common;
@@ -12,12 +12,17 @@ fuzz_target!(|input: &[u8]| {
     let Some((&seed, data)) = input.split_first() else {
         return;
     };
-    let config = Config {
+    let config = WsConfig {
         max_handshake_size: 1024,
         max_headers: 16,
         max_frame_size: 512,
         max_message_size: 1024,
-        ..Config::default()
+        ..WsConfig::default()
     };
-    ws_common::check(|| WsServer::auto_accept(config.clone()), data, seed, seed & 1 == 1);
+    ws_common::check(
+        || WsConnection::server_auto_accept(config.clone()),
+        data,
+        seed,
+        seed & 1 == 1,
+    );
 });

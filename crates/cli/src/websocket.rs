@@ -12,8 +12,8 @@ use bytes::BytesMut;
 use wirestate_core::{Machine, SeededRandom};
 use wirestate_websocket::frame::{rsv, FrameDecoder, FrameRules, Step};
 use wirestate_websocket::{
-    Config, Connection, DeflateConfig, DeflateParams, Event, Message, ProtocolViolation, Role,
-    WsError, WsServer,
+    DeflateConfig, DeflateParams, Message, ProtocolViolation, Role, WsConfig, WsConnection,
+    WsError, WsEvent,
 };
 
 use crate::output::{preview, sha256_hex, Printer};
@@ -59,11 +59,11 @@ pub fn inspect(input: &[u8], role: Role, out: &mut Printer) -> io::Result<()> {
     };
     let error = match role {
         Role::Server => {
-            let config = Config {
+            let config = WsConfig {
                 deflate: deflate.then_some(reader),
-                ..Config::default()
+                ..WsConfig::default()
             };
-            let mut server = WsServer::auto_accept(config);
+            let mut server = WsConnection::server_auto_accept(config);
             server.handle_input(input, now);
             server.handle_eof(now);
             drain(&mut server, out)?
@@ -72,8 +72,7 @@ pub fn inspect(input: &[u8], role: Role, out: &mut Printer) -> io::Result<()> {
             print_response_head(&head, out)?;
             // The client's key is unknown here, so the accept hash is shown,
             // not checked; frames go through a client-role connection.
-            let mut client = Connection::client(Config::default(), SeededRandom::new(0));
-            if deflate {
+            let agreed = if deflate {
                 let answer = head
                     .split("\r\n")
                     .filter_map(|l| l.split_once(':'))
@@ -85,8 +84,16 @@ pub fn inspect(input: &[u8], role: Role, out: &mut Printer) -> io::Result<()> {
                     serde_json::json!({ "event": "deflate", "agreed": answer }),
                     format_args!("permessage-deflate agreed: {answer}"),
                 )?;
-                client.set_deflate(DeflateParams::default());
-            }
+                Some(DeflateParams::default())
+            } else {
+                None
+            };
+            let mut client = WsConnection::accepted(
+                Role::Client,
+                WsConfig::default(),
+                agreed,
+                SeededRandom::new(0),
+            );
             client.handle_input(&input[head_len..], now);
             client.handle_eof(now);
             drain(&mut client, out)?
@@ -116,7 +123,7 @@ pub fn inspect(input: &[u8], role: Role, out: &mut Printer) -> io::Result<()> {
 /// Prints every event; returns the error that ended the stream, if any.
 fn drain<M>(machine: &mut M, out: &mut Printer) -> io::Result<Option<WsError>>
 where
-    M: Machine<Event = Event, Error = WsError>,
+    M: Machine<Event = WsEvent, Error = WsError>,
 {
     while let Some(event) = machine.poll_event() {
         match event {
@@ -127,9 +134,9 @@ where
     Ok(None)
 }
 
-fn print_event(event: &Event, out: &mut Printer) -> io::Result<()> {
+fn print_event(event: &WsEvent, out: &mut Printer) -> io::Result<()> {
     match event {
-        Event::Request(r) => {
+        WsEvent::Request(r) => {
             let headers: Vec<_> = r
                 .headers
                 .iter()
@@ -159,11 +166,11 @@ fn print_event(event: &Event, out: &mut Printer) -> io::Result<()> {
                 ),
             )
         }
-        Event::Connected(r) => out.emit(
+        WsEvent::Connected(r) => out.emit(
             serde_json::json!({ "event": "connected", "status": r.status, "protocol": r.protocol }),
             format_args!("connected status={} protocol={:?}", r.status, r.protocol),
         ),
-        Event::Message(m) => {
+        WsEvent::Message(m) => {
             let (kind, text) = match m {
                 Message::Text(t) => ("text", (t.len() <= SHORT_TEXT).then(|| t.as_str())),
                 Message::Binary(_) => ("binary", None),
@@ -188,12 +195,12 @@ fn print_event(event: &Event, out: &mut Printer) -> io::Result<()> {
                 ),
             )
         }
-        Event::Fragment(f) => out.emit(
+        WsEvent::Fragment(f) => out.emit(
             serde_json::json!({ "event": "fragment", "len": f.payload.len(), "fin": f.fin }),
             format_args!("fragment len={} fin={}", f.payload.len(), f.fin),
         ),
-        Event::Ping(p) | Event::Pong(p) => {
-            let kind = if matches!(event, Event::Ping(_)) {
+        WsEvent::Ping(p) | WsEvent::Pong(p) => {
+            let kind = if matches!(event, WsEvent::Ping(_)) {
                 "ping"
             } else {
                 "pong"
@@ -203,7 +210,7 @@ fn print_event(event: &Event, out: &mut Printer) -> io::Result<()> {
                 format_args!("{kind} {}", preview(p, 125)),
             )
         }
-        Event::Close(close) => {
+        WsEvent::Close(close) => {
             let (code, reason) = match close {
                 Some(c) => (Some(c.code), c.reason.as_str()),
                 None => (None, ""),
@@ -243,7 +250,7 @@ fn list_frames(frames: &[u8], role: Role, out: &mut Printer) -> io::Result<()> {
     let mut decoder = FrameDecoder::new(FrameRules {
         require_mask: Some(role == Role::Server),
         allowed_rsv: rsv::RSV1,
-        max_frame_size: Config::default().max_frame_size as u64,
+        max_frame_size: WsConfig::default().max_frame_size as u64,
     });
     let mut input = BytesMut::from(frames);
     loop {
@@ -299,18 +306,19 @@ pub async fn serve(listen: std::net::SocketAddr) -> io::Result<()> {
         stream.set_nodelay(true)?;
         tokio::spawn(async move {
             tracing::info!(%peer, "connected");
-            let config = Config {
+            let config = WsConfig {
                 idle_timeout: Some(crate::IDLE_TIMEOUT),
-                ..Config::default()
+                ..WsConfig::default()
             };
-            let mut conn = wirestate_tokio::Connection::new(stream, WsServer::auto_accept(config));
+            let machine = WsConnection::server_auto_accept(config);
+            let mut conn = wirestate_tokio::Connection::new(stream, machine);
             while let Some(event) = conn.next_event().await {
                 let sent = match event {
-                    Ok(Event::Message(Message::Text(text))) => conn.machine_mut().send_text(text),
-                    Ok(Event::Message(Message::Binary(data))) => {
+                    Ok(WsEvent::Message(Message::Text(text))) => conn.machine_mut().send_text(text),
+                    Ok(WsEvent::Message(Message::Binary(data))) => {
                         conn.machine_mut().send_binary(data)
                     }
-                    Ok(Event::Request(request)) => {
+                    Ok(WsEvent::Request(request)) => {
                         tracing::info!(%peer, path = %request.path, "upgraded");
                         Ok(())
                     }

@@ -11,7 +11,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
 use wirestate_core::OsRandom;
-use wirestate_websocket::{ClientRequest, Config, DeflateConfig, Event, Message, WsClient};
+use wirestate_websocket::{ClientRequest, DeflateConfig, Message, WsConfig, WsConnection, WsEvent};
 
 const AGENT: &str = "wirestate";
 
@@ -22,20 +22,20 @@ fn run(addr: SocketAddr, path: &str) -> std::io::Result<Vec<String>> {
     stream.set_nodelay(true)?;
     stream.set_read_timeout(Some(Duration::from_secs(60)))?;
     let request = ClientRequest::new(addr.to_string(), path);
-    let config = Config {
+    let config = WsConfig {
         deflate: Some(DeflateConfig::client()),
-        ..Config::default()
+        ..WsConfig::default()
     };
-    let machine = WsClient::new(request, config, OsRandom).map_err(std::io::Error::other)?;
+    let machine = WsConnection::client(request, config, OsRandom).map_err(std::io::Error::other)?;
     let mut conn = wirestate_blocking::Connection::new(stream, machine);
     let mut texts = Vec::new();
     while let Some(event) = conn.next_event() {
         let echoed = match event {
-            Ok(Event::Message(Message::Text(text))) => {
+            Ok(WsEvent::Message(Message::Text(text))) => {
                 texts.push(text.to_string());
                 conn.machine_mut().send_text(text)
             }
-            Ok(Event::Message(Message::Binary(data))) => conn.machine_mut().send_binary(data),
+            Ok(WsEvent::Message(Message::Binary(data))) => conn.machine_mut().send_binary(data),
             Ok(_) => Ok(()),
             Err(_) => break,
         };

@@ -16,7 +16,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::broadcast;
 use wirestate_core::Machine;
-use wirestate_websocket::{Config, Event, Message, Utf8Bytes, WsServer};
+use wirestate_websocket::{Message, Utf8Bytes, WsConfig, WsConnection, WsEvent};
 
 /// The page, compiled into the binary.
 const PAGE: &str = include_str!("chat.html");
@@ -82,7 +82,7 @@ async fn chat(
     head: &[u8],
     room: broadcast::Sender<Utf8Bytes>,
 ) -> std::io::Result<()> {
-    let mut machine = WsServer::auto_accept(Config::default());
+    let mut machine = WsConnection::server_auto_accept(WsConfig::default());
     // The head we already read is the start of the handshake.
     machine.handle_input(head, wirestate_tokio::now());
     let mut conn = wirestate_tokio::Connection::new(stream, machine);
@@ -90,7 +90,7 @@ async fn chat(
     loop {
         tokio::select! {
             event = conn.next_event() => match event {
-                Some(Ok(Event::Message(Message::Text(text)))) => {
+                Some(Ok(WsEvent::Message(Message::Text(text)))) => {
                     // No receivers is fine: nobody else is listening.
                     let _ = room.send(text);
                 }

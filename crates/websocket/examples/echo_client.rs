@@ -10,7 +10,7 @@
 use std::net::SocketAddr;
 
 use wirestate_core::OsRandom;
-use wirestate_websocket::{ClientRequest, Config, Event, Message, WsClient};
+use wirestate_websocket::{ClientRequest, Message, WsConfig, WsConnection, WsEvent};
 
 /// The text message sent: two-, three- and four-byte UTF-8 sequences.
 pub const TEXT: &str = "héllo wörld, €5, 🦀";
@@ -26,8 +26,8 @@ pub async fn run(port: u16) -> std::io::Result<Vec<String>> {
     let stream = tokio::net::TcpStream::connect(addr).await?;
     stream.set_nodelay(true)?;
     let request = ClientRequest::new(addr.to_string(), "/");
-    let machine =
-        WsClient::new(request, Config::default(), OsRandom).map_err(std::io::Error::other)?;
+    let machine = WsConnection::client(request, WsConfig::default(), OsRandom)
+        .map_err(std::io::Error::other)?;
     let mut conn = wirestate_tokio::Connection::new(stream, machine);
     let mut lines = Vec::new();
     // Answers still expected: the text echo, the binary echo and the pong.
@@ -35,19 +35,19 @@ pub async fn run(port: u16) -> std::io::Result<Vec<String>> {
     while let Some(event) = conn.next_event().await {
         let event = event.map_err(std::io::Error::other)?;
         match event {
-            Event::Connected(_) => {
+            WsEvent::Connected(_) => {
                 let ws = conn.machine_mut();
                 ws.send_text(TEXT).map_err(std::io::Error::other)?;
                 ws.send_binary(BINARY).map_err(std::io::Error::other)?;
                 ws.ping(PING).map_err(std::io::Error::other)?;
                 continue;
             }
-            Event::Message(Message::Text(text)) => lines.push(format!("text: {text}")),
-            Event::Message(Message::Binary(data)) => {
+            WsEvent::Message(Message::Text(text)) => lines.push(format!("text: {text}")),
+            WsEvent::Message(Message::Binary(data)) => {
                 lines.push(format!("binary: {:02x?}", &data[..]))
             }
-            Event::Pong(data) => lines.push(format!("pong: {}", String::from_utf8_lossy(&data))),
-            Event::Close(frame) => {
+            WsEvent::Pong(data) => lines.push(format!("pong: {}", String::from_utf8_lossy(&data))),
+            WsEvent::Close(frame) => {
                 let code = frame.map(|f| f.code);
                 lines.push(format!("close: {code:?}"));
                 break;

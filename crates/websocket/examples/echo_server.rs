@@ -12,7 +12,7 @@
 
 use std::net::SocketAddr;
 
-use wirestate_websocket::{Config, DeflateConfig, Event, Message, WsServer};
+use wirestate_websocket::{DeflateConfig, Message, WsConfig, WsConnection, WsEvent};
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> std::io::Result<()> {
@@ -27,15 +27,16 @@ async fn main() -> std::io::Result<()> {
         let (stream, _) = listener.accept().await?;
         stream.set_nodelay(true)?;
         tokio::spawn(async move {
-            let config = Config {
+            let config = WsConfig {
                 deflate: Some(DeflateConfig::server()),
-                ..Config::default()
+                ..WsConfig::default()
             };
-            let mut conn = wirestate_tokio::Connection::new(stream, WsServer::auto_accept(config));
+            let mut conn =
+                wirestate_tokio::Connection::new(stream, WsConnection::server_auto_accept(config));
             while let Some(event) = conn.next_event().await {
                 let echoed = match event {
-                    Ok(Event::Message(Message::Text(text))) => conn.machine_mut().send_text(text),
-                    Ok(Event::Message(Message::Binary(data))) => {
+                    Ok(WsEvent::Message(Message::Text(text))) => conn.machine_mut().send_text(text),
+                    Ok(WsEvent::Message(Message::Binary(data))) => {
                         conn.machine_mut().send_binary(data)
                     }
                     Ok(_) => Ok(()),

@@ -13,7 +13,7 @@
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 
-use wirestate_websocket::{Config, DeflateConfig, Event, Message, WsServer};
+use wirestate_websocket::{DeflateConfig, Message, WsConfig, WsConnection, WsEvent};
 
 /// Accepts connections forever, echoing each on its own thread.
 pub fn serve(listener: TcpListener) -> std::io::Result<()> {
@@ -28,15 +28,16 @@ fn echo(stream: TcpStream) {
     if stream.set_nodelay(true).is_err() {
         return;
     }
-    let config = Config {
+    let config = WsConfig {
         deflate: Some(DeflateConfig::server()),
-        ..Config::default()
+        ..WsConfig::default()
     };
-    let mut conn = wirestate_blocking::Connection::new(stream, WsServer::auto_accept(config));
+    let mut conn =
+        wirestate_blocking::Connection::new(stream, WsConnection::server_auto_accept(config));
     while let Some(event) = conn.next_event() {
         let echoed = match event {
-            Ok(Event::Message(Message::Text(text))) => conn.machine_mut().send_text(text),
-            Ok(Event::Message(Message::Binary(data))) => conn.machine_mut().send_binary(data),
+            Ok(WsEvent::Message(Message::Text(text))) => conn.machine_mut().send_text(text),
+            Ok(WsEvent::Message(Message::Binary(data))) => conn.machine_mut().send_binary(data),
             Ok(_) => Ok(()),
             // A peer violation: the machine already queued its close frame;
             // the driver writes it before ending.

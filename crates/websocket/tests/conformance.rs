@@ -10,8 +10,8 @@ use wirestate_core::testing::{assert_chunk_independent, feed_cut, feed_sizes, Tr
 use wirestate_core::{Machine, SeededRandom};
 use wirestate_websocket::frame::{FrameDecoder, FrameRules, OpCode, Step};
 use wirestate_websocket::{
-    Config, Connection, DataKind, Delivery, Event, Fragment, Keepalive, LocalError, Message, Role,
-    WsError,
+    DataKind, Delivery, Fragment, Keepalive, LocalError, Message, Role, WsConfig, WsConnection,
+    WsError, WsEvent,
 };
 
 const ROLES: [Role; 2] = [Role::Server, Role::Client];
@@ -46,10 +46,10 @@ fn frame(to: Role, fin: bool, opcode: u8, payload: &[u8]) -> Vec<u8> {
     raw(to, if fin { 0x80 } else { 0 } | opcode, payload)
 }
 
-fn machine(role: Role, config: Config) -> Connection {
+fn machine(role: Role, config: WsConfig) -> WsConnection {
     match role {
-        Role::Server => Connection::new(Role::Server, config),
-        Role::Client => Connection::client(config, SeededRandom::new(99)),
+        Role::Server => WsConnection::accepted(Role::Server, config, None, SeededRandom::new(0)),
+        Role::Client => WsConnection::accepted(Role::Client, config, None, SeededRandom::new(99)),
     }
 }
 
@@ -60,12 +60,12 @@ fn now() -> Instant {
     *T0.get_or_init(Instant::now)
 }
 
-fn run_with(role: Role, config: Config, input: &[u8], eof: bool) -> Transcript<Event> {
+fn run_with(role: Role, config: WsConfig, input: &[u8], eof: bool) -> Transcript<WsEvent> {
     assert_chunk_independent(|| machine(role, config.clone()), input, eof, now())
 }
 
-fn run(role: Role, input: &[u8]) -> Transcript<Event> {
-    run_with(role, Config::default(), input, false)
+fn run(role: Role, input: &[u8]) -> Transcript<WsEvent> {
+    run_with(role, WsConfig::default(), input, false)
 }
 
 /// Frames `sender` transmitted, unmasked: (opcode, fin, payload).
@@ -85,7 +85,7 @@ fn sent(sender: Role, bytes: &[u8]) -> Vec<(OpCode, bool, Bytes)> {
 }
 
 /// The close code of the last frame sent, if it is a close with a code.
-fn close_sent(sender: Role, t: &Transcript<Event>) -> Option<u16> {
+fn close_sent(sender: Role, t: &Transcript<WsEvent>) -> Option<u16> {
     let frames = sent(sender, &t.transmitted);
     let (op, _, payload) = frames.last()?;
     (*op == OpCode::Close && payload.len() >= 2)
@@ -93,7 +93,7 @@ fn close_sent(sender: Role, t: &Transcript<Event>) -> Option<u16> {
 }
 
 /// Asserts the machine failed with `code` sent (and `needle` in the error).
-fn assert_fails(role: Role, t: &Transcript<Event>, code: u16, needle: &str) {
+fn assert_fails(role: Role, t: &Transcript<WsEvent>, code: u16, needle: &str) {
     let error = t
         .error
         .as_deref()
@@ -106,11 +106,11 @@ fn assert_fails(role: Role, t: &Transcript<Event>, code: u16, needle: &str) {
     assert!(t.closed, "{role:?}: a failed machine is closed");
 }
 
-fn binary(t: &Transcript<Event>) -> Vec<Vec<u8>> {
+fn binary(t: &Transcript<WsEvent>) -> Vec<Vec<u8>> {
     t.events
         .iter()
         .filter_map(|e| match e {
-            Event::Message(m) => Some(m.payload().to_vec()),
+            WsEvent::Message(m) => Some(m.payload().to_vec()),
             _ => None,
         })
         .collect()
@@ -235,7 +235,7 @@ mod control_frames {
                 assert_fails(role, &t, 1002, "125");
             }
             let t = run(role, &frame(role, true, 9, &[b'a'; 125]));
-            assert_eq!(t.events, [Event::Ping(Bytes::from(vec![b'a'; 125]))]);
+            assert_eq!(t.events, [WsEvent::Ping(Bytes::from(vec![b'a'; 125]))]);
         }
     }
 
@@ -250,9 +250,9 @@ mod control_frames {
             assert_eq!(
                 t.events,
                 [
-                    Event::Ping(Bytes::from_static(b"p")),
-                    Event::Pong(Bytes::from_static(b"q")),
-                    Event::Message(Message::Text("fragmented".into())),
+                    WsEvent::Ping(Bytes::from_static(b"p")),
+                    WsEvent::Pong(Bytes::from_static(b"q")),
+                    WsEvent::Message(Message::Text("fragmented".into())),
                 ],
                 "{role:?}"
             );
@@ -269,7 +269,7 @@ mod ping_pong {
             let t = run(role, &frame(role, true, 9, b"are you there?"));
             assert_eq!(
                 t.events,
-                [Event::Ping(Bytes::from_static(b"are you there?"))]
+                [WsEvent::Ping(Bytes::from_static(b"are you there?"))]
             );
             assert_eq!(
                 sent(role, &t.transmitted),
@@ -281,12 +281,12 @@ mod ping_pong {
     #[test]
     fn auto_pong_can_be_turned_off() {
         for role in ROLES {
-            let config = Config {
+            let config = WsConfig {
                 auto_pong: false,
-                ..Config::default()
+                ..WsConfig::default()
             };
             let t = run_with(role, config, &frame(role, true, 9, b"x"), false);
-            assert_eq!(t.events, [Event::Ping(Bytes::from_static(b"x"))]);
+            assert_eq!(t.events, [WsEvent::Ping(Bytes::from_static(b"x"))]);
             assert!(t.transmitted.is_empty());
         }
     }
@@ -295,7 +295,7 @@ mod ping_pong {
     fn unsolicited_pong_is_an_event_and_needs_no_answer() {
         for role in ROLES {
             let t = run(role, &frame(role, true, 0xA, b"hb"));
-            assert_eq!(t.events, [Event::Pong(Bytes::from_static(b"hb"))]);
+            assert_eq!(t.events, [WsEvent::Pong(Bytes::from_static(b"hb"))]);
             assert!(t.transmitted.is_empty());
         }
     }
@@ -334,7 +334,7 @@ mod fragmentation {
             let t = run(role, &input);
             assert_eq!(
                 t.events,
-                [Event::Message(Message::Binary(Bytes::from_static(b"ab")))]
+                [WsEvent::Message(Message::Binary(Bytes::from_static(b"ab")))]
             );
         }
     }
@@ -342,15 +342,15 @@ mod fragmentation {
     #[test]
     fn streaming_mode_delivers_each_frame_with_fin() {
         for role in ROLES {
-            let config = Config {
+            let config = WsConfig {
                 delivery: Delivery::Streaming,
-                ..Config::default()
+                ..WsConfig::default()
             };
             let mut input = frame(role, false, 1, b"a\xc3");
             input.extend(frame(role, true, 0, b"\xa9"));
             let t = run_with(role, config, &input, false);
             let fragment = |payload: &'static [u8], fin| {
-                Event::Fragment(Fragment {
+                WsEvent::Fragment(Fragment {
                     kind: DataKind::Text,
                     payload: Bytes::from_static(payload),
                     fin,
@@ -388,7 +388,7 @@ mod utf8 {
                 let t = run(role, &input);
                 assert_eq!(
                     t.events,
-                    [Event::Message(Message::Text(VALID.to_string().into()))],
+                    [WsEvent::Message(Message::Text(VALID.to_string().into()))],
                     "cut {cut}"
                 );
             }
@@ -452,20 +452,20 @@ mod utf8 {
             input.extend(frame(role, true, 1, &bad));
             for read in [1, 7, 1000, 4096, 13_000, 30_000, input.len()] {
                 let sizes = vec![read; input.len() / read + 1];
-                let mut m = machine(role, Config::default());
+                let mut m = machine(role, WsConfig::default());
                 let t = feed_sizes(&mut m, &input, &sizes, false, now());
                 let texts: Vec<_> = t
                     .events
                     .iter()
                     .filter(
-                        |e| matches!(e, Event::Message(Message::Text(s)) if *s == text.as_str()),
+                        |e| matches!(e, WsEvent::Message(Message::Text(s)) if *s == text.as_str()),
                     )
                     .collect();
                 assert_eq!(texts.len(), 2, "{role:?} reads of {read}");
                 assert_fails(role, &t, 1007, "invalid UTF-8");
                 // Without the bad frame, nothing fails.
                 let t = feed_sizes(
-                    &mut machine(role, Config::default()),
+                    &mut machine(role, WsConfig::default()),
                     &input[..valid_len],
                     &sizes,
                     false,
@@ -503,7 +503,7 @@ mod close {
             input.extend(frame(role, true, 1, b"ignored after close"));
             let t = run(role, &input);
             match t.events.as_slice() {
-                [Event::Close(Some(c))] => {
+                [WsEvent::Close(Some(c))] => {
                     assert_eq!((c.code, c.reason.as_str()), (4001, "custom ✓"))
                 }
                 other => panic!("{other:?}"),
@@ -517,7 +517,7 @@ mod close {
     fn empty_close_is_answered_with_an_empty_close() {
         for role in ROLES {
             let t = run(role, &frame(role, true, 8, b""));
-            assert_eq!(t.events, [Event::Close(None)]);
+            assert_eq!(t.events, [WsEvent::Close(None)]);
             assert_eq!(
                 sent(role, &t.transmitted),
                 [(OpCode::Close, true, Bytes::new())]
@@ -562,7 +562,7 @@ mod close {
     #[test]
     fn after_our_close_data_is_a_local_error_and_the_reply_completes_it() {
         for role in ROLES {
-            let mut m = machine(role, Config::default());
+            let mut m = machine(role, WsConfig::default());
             m.close(1000, "bye").unwrap();
             assert_eq!(m.send_text("late"), Err(LocalError::Closing));
             assert_eq!(m.ping(Bytes::new()), Err(LocalError::Closing));
@@ -572,7 +572,7 @@ mod close {
             input.extend(frame(role, true, 8, b"\x03\xe8"));
             let t = feed_cut(&mut m, &input, &[], false, now());
             assert_eq!(t.events.len(), 2);
-            assert!(matches!(&t.events[1], Event::Close(Some(c)) if c.code == 1000));
+            assert!(matches!(&t.events[1], WsEvent::Close(Some(c)) if c.code == 1000));
             // Only our own close went out: a reply is not echoed again.
             let frames = sent(role, &t.transmitted);
             assert_eq!(frames.len(), 1);
@@ -583,7 +583,7 @@ mod close {
     #[test]
     fn local_close_arguments_are_checked() {
         for role in ROLES {
-            let mut m = machine(role, Config::default());
+            let mut m = machine(role, WsConfig::default());
             assert_eq!(m.close(1005, ""), Err(LocalError::InvalidCloseCode(1005)));
             assert_eq!(
                 m.close(1000, &"x".repeat(124)),
@@ -599,7 +599,7 @@ mod close {
         for role in ROLES {
             let mut input = frame(role, true, 1, b"complete");
             input.extend(&frame(role, true, 2, b"partial")[..4]);
-            let t = run_with(role, Config::default(), &input, true);
+            let t = run_with(role, WsConfig::default(), &input, true);
             assert_eq!(binary(&t), [b"complete".to_vec()]);
             let error = t.error.expect("1006 reported");
             assert!(
@@ -629,7 +629,7 @@ mod close {
         for role in ROLES {
             let t = run_with(
                 role,
-                Config::default(),
+                WsConfig::default(),
                 &frame(role, true, 8, b"\x03\xe8"),
                 true,
             );
@@ -641,11 +641,11 @@ mod close {
 mod limits {
     use super::*;
 
-    fn small() -> Config {
-        Config {
+    fn small() -> WsConfig {
+        WsConfig {
             max_frame_size: 100,
             max_message_size: 150,
-            ..Config::default()
+            ..WsConfig::default()
         }
     }
 
@@ -674,7 +674,7 @@ mod limits {
     #[test]
     fn streaming_mode_is_bounded_by_the_frame_limit_only() {
         for role in ROLES {
-            let config = Config {
+            let config = WsConfig {
                 delivery: Delivery::Streaming,
                 ..small()
             };
@@ -697,7 +697,7 @@ mod limits {
     #[test]
     fn wants_read_stops_when_complete_frames_pile_up() {
         for role in ROLES {
-            let mut m = machine(role, Config::default());
+            let mut m = machine(role, WsConfig::default());
             let one = frame(role, true, 2, &[0; 1000]);
             while m.wants_read() {
                 m.handle_input(&one, now());
@@ -712,7 +712,7 @@ mod limits {
     #[test]
     fn an_announced_length_reserves_nothing_beyond_what_arrived() {
         for role in ROLES {
-            let mut m = machine(role, Config::default());
+            let mut m = machine(role, WsConfig::default());
             // A 10 MiB frame announced, 100 payload bytes sent.
             let big = frame(role, true, 2, &vec![3; 10 << 20]);
             let header = if role == Role::Server { 14 } else { 10 };
@@ -726,7 +726,7 @@ mod limits {
     #[test]
     fn a_frame_within_eager_reserve_is_reserved_whole_once_checked() {
         for role in ROLES {
-            let mut m = machine(role, Config::default());
+            let mut m = machine(role, WsConfig::default());
             let big = frame(role, true, 2, &vec![3; 1 << 20]);
             let header = big.len() - (1 << 20);
             m.handle_input(&big[..header + 100], now());
@@ -744,12 +744,12 @@ mod limits {
             }
             assert_eq!(m.input_needed(), None, "complete");
             assert!(
-                matches!(m.poll_event(), Some(Ok(Event::Message(msg))) if msg.payload().len() == 1 << 20)
+                matches!(m.poll_event(), Some(Ok(WsEvent::Message(msg))) if msg.payload().len() == 1 << 20)
             );
             // Past eager_reserve the old bound holds: 128 KiB to start.
-            let small = Config {
+            let small = WsConfig {
                 eager_reserve: 64 << 10,
-                ..Config::default()
+                ..WsConfig::default()
             };
             let mut m = machine(role, small);
             m.handle_input(&big[..header + 100], now());
@@ -776,7 +776,7 @@ mod limits {
             for read in [1000, 4096, 65_536, 100_000] {
                 let sizes = vec![read; input.len() / read + 1];
                 let t = feed_sizes(
-                    &mut machine(role, Config::default()),
+                    &mut machine(role, WsConfig::default()),
                     &input,
                     &sizes,
                     false,
@@ -790,14 +790,14 @@ mod limits {
     #[test]
     fn a_large_frame_in_progress_keeps_reading() {
         for role in ROLES {
-            let mut m = machine(role, Config::default());
+            let mut m = machine(role, WsConfig::default());
             let big = frame(role, true, 2, &vec![1; 200_000]);
             m.handle_input(&big[..150_000], now());
             assert!(m.poll_event().is_none());
             assert!(m.wants_read(), "the frame cannot complete otherwise");
             m.handle_input(&big[150_000..], now());
             assert!(
-                matches!(m.poll_event(), Some(Ok(Event::Message(Message::Binary(b)))) if b.len() == 200_000)
+                matches!(m.poll_event(), Some(Ok(WsEvent::Message(Message::Binary(b)))) if b.len() == 200_000)
             );
         }
     }
@@ -808,7 +808,7 @@ mod sending {
 
     #[test]
     fn server_payloads_go_out_zero_copy_next_to_their_header() {
-        let mut m = machine(Role::Server, Config::default());
+        let mut m = machine(Role::Server, WsConfig::default());
         let payload = Bytes::from(vec![5u8; 1000]);
         m.send_binary(payload.clone()).unwrap();
         let header = m.poll_transmit().unwrap();
@@ -825,9 +825,9 @@ mod sending {
     #[test]
     fn messages_are_fragmented_at_the_configured_size() {
         for role in ROLES {
-            let config = Config {
+            let config = WsConfig {
                 fragment_size: 4,
-                ..Config::default()
+                ..WsConfig::default()
             };
             let mut m = machine(role, config);
             m.send_text("0123456789").unwrap();
@@ -856,7 +856,12 @@ mod sending {
     #[test]
     fn client_masks_with_keys_from_the_random_source() {
         let wire = |seed| {
-            let mut m = Connection::client(Config::default(), SeededRandom::new(seed));
+            let mut m = WsConnection::accepted(
+                Role::Client,
+                WsConfig::default(),
+                None,
+                SeededRandom::new(seed),
+            );
             m.send_binary(Bytes::from_static(b"same payload")).unwrap();
             m.poll_transmit().unwrap()
         };
@@ -873,13 +878,13 @@ mod sending {
     #[test]
     fn control_payload_limits_are_local_errors() {
         for role in ROLES {
-            let mut m = machine(role, Config::default());
+            let mut m = machine(role, WsConfig::default());
             assert_eq!(m.ping(vec![0; 126]), Err(LocalError::ControlTooLong(126)));
             assert_eq!(m.pong(vec![0; 126]), Err(LocalError::ControlTooLong(126)));
             assert!(m.ping(vec![0; 125]).is_ok());
             // Local errors through the Machine API are their own variant.
             let err = m.handle_command(
-                wirestate_websocket::Command::Ping(Bytes::from(vec![0; 200])),
+                wirestate_websocket::WsCommand::Ping(Bytes::from(vec![0; 200])),
                 now(),
             );
             assert!(matches!(
@@ -900,9 +905,9 @@ mod timers {
                 interval: Duration::from_secs(10),
                 timeout: Duration::from_secs(5),
             };
-            let config = Config {
+            let config = WsConfig {
                 keepalive: Some(keepalive),
-                ..Config::default()
+                ..WsConfig::default()
             };
             let mut m = machine(role, config);
             let t0 = now();
@@ -928,12 +933,12 @@ mod timers {
 
     #[test]
     fn any_input_answers_the_keepalive() {
-        let config = Config {
+        let config = WsConfig {
             keepalive: Some(Keepalive {
                 interval: Duration::from_secs(10),
                 timeout: Duration::from_secs(5),
             }),
-            ..Config::default()
+            ..WsConfig::default()
         };
         let mut m = machine(Role::Server, config);
         let t0 = now();
@@ -951,9 +956,9 @@ mod timers {
     #[test]
     fn idle_timeout_sends_going_away_and_fails() {
         for role in ROLES {
-            let config = Config {
+            let config = WsConfig {
                 idle_timeout: Some(Duration::from_secs(30)),
-                ..Config::default()
+                ..WsConfig::default()
             };
             let mut m = machine(role, config);
             let t0 = now();
@@ -976,7 +981,7 @@ mod timers {
 
 mod handshake {
     use super::*;
-    use wirestate_websocket::{Accept, ClientRequest, HandshakeError, Reject, WsClient, WsServer};
+    use wirestate_websocket::{Accept, ClientRequest, HandshakeError, Reject, WsConnection};
 
     const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
     const REQUEST: &str =
@@ -986,7 +991,7 @@ mod handshake {
     const RESPONSE: &str = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\
         Connection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n";
 
-    fn text(t: &Transcript<Event>) -> String {
+    fn text(t: &Transcript<WsEvent>) -> String {
         String::from_utf8_lossy(&t.transmitted).into_owned()
     }
 
@@ -995,13 +1000,13 @@ mod handshake {
         let mut input = REQUEST.as_bytes().to_vec();
         input.extend(frame(Role::Server, true, 1, b"early"));
         let t = assert_chunk_independent(
-            || WsServer::auto_accept(Config::default()),
+            || WsConnection::server_auto_accept(WsConfig::default()),
             &input,
             false,
             now(),
         );
         match t.events.as_slice() {
-            [Event::Request(r), Event::Message(Message::Text(m))] => {
+            [WsEvent::Request(r), WsEvent::Message(Message::Text(m))] => {
                 assert_eq!(
                     (r.path.as_str(), r.query.as_deref()),
                     ("/chat", Some("room=7"))
@@ -1041,12 +1046,12 @@ mod handshake {
             (REQUEST.to_string(), "HTTP/1.1 431 ", 3),
         ];
         for (request, answer, max_headers) in cases {
-            let config = Config {
+            let config = WsConfig {
                 max_headers: *max_headers,
-                ..Config::default()
+                ..WsConfig::default()
             };
             let t = assert_chunk_independent(
-                || WsServer::new(config.clone()),
+                || WsConnection::server(config.clone()),
                 request.as_bytes(),
                 false,
                 now(),
@@ -1061,12 +1066,12 @@ mod handshake {
 
     #[test]
     fn server_limits_the_head_size() {
-        let config = Config {
+        let config = WsConfig {
             max_handshake_size: 64,
-            ..Config::default()
+            ..WsConfig::default()
         };
         let t = assert_chunk_independent(
-            || WsServer::new(config.clone()),
+            || WsConnection::server(config.clone()),
             REQUEST.as_bytes(),
             false,
             now(),
@@ -1078,9 +1083,9 @@ mod handshake {
 
     #[test]
     fn server_application_rejects_with_status_headers_and_body() {
-        let mut server = WsServer::new(Config::default());
+        let mut server = WsConnection::server(WsConfig::default());
         server.handle_input(REQUEST.as_bytes(), now());
-        assert!(matches!(server.poll_event(), Some(Ok(Event::Request(_)))));
+        assert!(matches!(server.poll_event(), Some(Ok(WsEvent::Request(_)))));
         assert!(
             !server.wants_read(),
             "no reading while the application decides"
@@ -1103,7 +1108,7 @@ mod handshake {
 
     #[test]
     fn server_accepts_only_an_offered_subprotocol() {
-        let mut server = WsServer::new(Config::default());
+        let mut server = WsConnection::server(WsConfig::default());
         server.handle_input(REQUEST.as_bytes(), now());
         let _ = server.poll_event();
         let wrong = Accept {
@@ -1133,7 +1138,7 @@ mod handshake {
     #[test]
     fn server_eof_during_the_handshake_is_an_error() {
         let t = feed_cut(
-            &mut WsServer::new(Config::default()),
+            &mut WsConnection::server(WsConfig::default()),
             &REQUEST.as_bytes()[..30],
             &[],
             true,
@@ -1145,11 +1150,11 @@ mod handshake {
         );
     }
 
-    fn client() -> WsClient {
+    fn client() -> WsConnection {
         let request = ClientRequest::new("server.example.com", "/chat")
             .protocol("chat")
             .with_key(KEY);
-        WsClient::new(request, Config::default(), SeededRandom::new(5)).unwrap()
+        WsConnection::client(request, WsConfig::default(), SeededRandom::new(5)).unwrap()
     }
 
     #[test]
@@ -1160,7 +1165,7 @@ mod handshake {
         input.extend(frame(Role::Client, true, 1, b"welcome"));
         let t = assert_chunk_independent(client, &input, false, now());
         match t.events.as_slice() {
-            [Event::Connected(r), Event::Message(Message::Text(m))] => {
+            [WsEvent::Connected(r), WsEvent::Message(Message::Text(m))] => {
                 assert_eq!(r.protocol.as_deref(), Some("chat"));
                 assert_eq!(m, "welcome");
             }

@@ -9,8 +9,8 @@ use flate2::{Compress, Compression, FlushCompress};
 use wirestate_core::{Machine, SeededRandom};
 use wirestate_websocket::frame::{encode_header, OpCode};
 use wirestate_websocket::{
-    apply_mask, ClientRequest, Config, DeflateConfig, DeflateParams, Delivery, Event, Message,
-    WsClient, WsError, WsServer,
+    apply_mask, ClientRequest, DeflateConfig, DeflateParams, Delivery, Message, WsConfig,
+    WsConnection, WsError, WsEvent,
 };
 
 fn now() -> Instant {
@@ -26,38 +26,43 @@ fn drain(from: &mut impl Machine) -> Vec<u8> {
     out
 }
 
-fn events<M: Machine<Event = Event, Error = WsError>>(m: &mut M) -> Vec<Result<Event, WsError>> {
+fn events<M: Machine<Event = WsEvent, Error = WsError>>(
+    m: &mut M,
+) -> Vec<Result<WsEvent, WsError>> {
     std::iter::from_fn(|| m.poll_event()).collect()
 }
 
-fn config(deflate: Option<DeflateConfig>) -> Config {
-    Config {
+fn config(deflate: Option<DeflateConfig>) -> WsConfig {
+    WsConfig {
         deflate,
-        ..Config::default()
+        ..WsConfig::default()
     }
 }
 
 /// Runs the handshake; returns both machines and what the client saw.
-fn connect(client_cfg: Config, server_cfg: Config) -> (WsClient, WsServer, Option<DeflateParams>) {
-    let mut client = WsClient::new(
+fn connect(
+    client_cfg: WsConfig,
+    server_cfg: WsConfig,
+) -> (WsConnection, WsConnection, Option<DeflateParams>) {
+    let mut client = WsConnection::client(
         ClientRequest::new("localhost", "/"),
         client_cfg,
         SeededRandom::new(9),
     )
     .unwrap();
-    let mut server = WsServer::auto_accept(server_cfg);
+    let mut server = WsConnection::server_auto_accept(server_cfg);
     server.handle_input(&drain(&mut client), now());
-    assert!(matches!(server.poll_event(), Some(Ok(Event::Request(_)))));
+    assert!(matches!(server.poll_event(), Some(Ok(WsEvent::Request(_)))));
     client.handle_input(&drain(&mut server), now());
-    let Some(Ok(Event::Connected(response))) = client.poll_event() else {
+    let Some(Ok(WsEvent::Connected(response))) = client.poll_event() else {
         panic!("not connected")
     };
-    assert_eq!(client.connection().deflate(), response.deflate);
-    assert_eq!(server.connection().deflate(), response.deflate);
+    assert_eq!(client.deflate(), response.deflate);
+    assert_eq!(server.deflate(), response.deflate);
     (client, server, response.deflate)
 }
 
-fn deflate_pair() -> (WsClient, WsServer) {
+fn deflate_pair() -> (WsConnection, WsConnection) {
     let (client, server, params) = connect(
         config(Some(DeflateConfig::client())),
         config(Some(DeflateConfig::server())),
@@ -93,7 +98,7 @@ fn json_like(len: usize) -> String {
 
 #[test]
 fn default_offer_and_server_answer() {
-    let mut client = WsClient::new(
+    let mut client = WsConnection::client(
         ClientRequest::new("h", "/"),
         config(Some(DeflateConfig::client())),
         SeededRandom::new(1),
@@ -106,7 +111,7 @@ fn default_offer_and_server_answer() {
         ),
         "{request}"
     );
-    let mut server = WsServer::auto_accept(config(Some(DeflateConfig::server())));
+    let mut server = WsConnection::server_auto_accept(config(Some(DeflateConfig::server())));
     server.handle_input(request.as_bytes(), now());
     let _ = server.poll_event();
     let answer = String::from_utf8(drain(&mut server)).unwrap();
@@ -129,7 +134,7 @@ fn declined_when_either_side_has_it_off() {
         assert_eq!(wire[0], 0x81, "RSV1 clear");
         server.handle_input(&wire, now());
         assert!(
-            matches!(server.poll_event(), Some(Ok(Event::Message(Message::Text(t)))) if t.len() == 1000)
+            matches!(server.poll_event(), Some(Ok(WsEvent::Message(Message::Text(t)))) if t.len() == 1000)
         );
     }
 }
@@ -152,13 +157,13 @@ fn messages_round_trip_both_ways_compressed() {
         }
         server.handle_input(&wire, now());
         match events(&mut server).as_slice() {
-            [Ok(Event::Message(Message::Text(t)))] => assert_eq!(t.as_str(), text),
+            [Ok(WsEvent::Message(Message::Text(t)))] => assert_eq!(t.as_str(), text),
             other => panic!("{other:?}"),
         }
         server.send_text(text.clone()).unwrap();
         client.handle_input(&drain(&mut server), now());
         match events(&mut client).as_slice() {
-            [Ok(Event::Message(Message::Text(t)))] => assert_eq!(t.as_str(), text),
+            [Ok(WsEvent::Message(Message::Text(t)))] => assert_eq!(t.as_str(), text),
             other => panic!("{other:?}"),
         }
     }
@@ -186,7 +191,7 @@ fn messages_round_trip_both_ways_compressed() {
     );
     client.handle_input(&pieces.concat(), now());
     match events(&mut client).as_slice() {
-        [Ok(Event::Message(Message::Binary(b)))] => assert_eq!(&b[..], &noise[..]),
+        [Ok(WsEvent::Message(Message::Binary(b)))] => assert_eq!(&b[..], &noise[..]),
         other => panic!("{other:?}"),
     }
 }
@@ -199,7 +204,7 @@ fn below_the_threshold_messages_go_uncompressed() {
     assert_eq!(wire[0], 0x81);
     server.handle_input(&wire, now());
     assert!(
-        matches!(server.poll_event(), Some(Ok(Event::Message(Message::Text(t)))) if t == "short")
+        matches!(server.poll_event(), Some(Ok(WsEvent::Message(Message::Text(t)))) if t == "short")
     );
 }
 
@@ -248,7 +253,10 @@ fn raw_deflate(data: &[u8]) -> Vec<u8> {
     out
 }
 
-fn server_error_after(frames: &[Vec<u8>], cfg: Config) -> (Vec<Result<Event, WsError>>, Vec<u8>) {
+fn server_error_after(
+    frames: &[Vec<u8>],
+    cfg: WsConfig,
+) -> (Vec<Result<WsEvent, WsError>>, Vec<u8>) {
     let (_, mut server, _) = connect(config(Some(DeflateConfig::client())), cfg);
     for f in frames {
         server.handle_input(f, now());
@@ -298,7 +306,7 @@ fn empty_compressed_messages() {
             config(Some(DeflateConfig::server())),
         );
         match seen.as_slice() {
-            [Ok(Event::Message(Message::Text(t))), Ok(Event::Message(Message::Binary(b)))] => {
+            [Ok(WsEvent::Message(Message::Text(t))), Ok(WsEvent::Message(Message::Binary(b)))] => {
                 assert!(t.is_empty() && b.is_empty())
             }
             other => panic!("{other:?}"),
@@ -311,16 +319,16 @@ fn streaming_delivers_inflated_pieces() {
     let text = json_like(100_000);
     let wire = raw_deflate(text.as_bytes());
     let (a, b) = wire.split_at(wire.len() / 2);
-    let cfg = Config {
+    let cfg = WsConfig {
         delivery: Delivery::Streaming,
         deflate: Some(DeflateConfig::server()),
-        ..Config::default()
+        ..WsConfig::default()
     };
     let (seen, _) = server_error_after(&[masked(0x41, a), masked(0x80, b)], cfg);
     let mut got = Vec::new();
     for e in &seen {
         match e {
-            Ok(Event::Fragment(f)) => got.extend_from_slice(&f.payload),
+            Ok(WsEvent::Fragment(f)) => got.extend_from_slice(&f.payload),
             other => panic!("{other:?}"),
         }
     }
@@ -354,10 +362,10 @@ fn deflate_bomb_ends_with_1009_at_the_limit() {
     assert!(bomb.len() < 8 << 20, "{} bytes on the wire", bomb.len());
 
     let limit = 4 << 20;
-    let cfg = Config {
+    let cfg = WsConfig {
         max_message_size: limit,
         deflate: Some(DeflateConfig::server()),
-        ..Config::default()
+        ..WsConfig::default()
     };
     let (seen, wire) = server_error_after(&[masked(0xC2, &bomb)], cfg);
     match seen.as_slice() {

@@ -8,7 +8,7 @@ use std::cell::Cell;
 use std::time::Instant;
 
 use wirestate_core::{Machine, SeededRandom};
-use wirestate_websocket::{ClientRequest, Config, DeflateConfig, Event, WsClient, WsServer};
+use wirestate_websocket::{ClientRequest, DeflateConfig, WsConfig, WsConnection, WsEvent};
 
 struct Counting;
 
@@ -65,11 +65,11 @@ fn idle_connections_hold_no_input_or_output_buffer() {
 
     COUNTED.with(|c| c.set(true));
     let before = live();
-    let mut server = Box::new(WsServer::auto_accept(Config::default()));
+    let mut server = Box::new(WsConnection::server_auto_accept(WsConfig::default()));
     let mut client = Box::new(
-        WsClient::new(
+        WsConnection::client(
             ClientRequest::new("h", "/"),
-            Config::default(),
+            WsConfig::default(),
             SeededRandom::new(1),
         )
         .unwrap(),
@@ -88,19 +88,19 @@ fn idle_connections_hold_no_input_or_output_buffer() {
     client.send_binary(vec![1u8; 100_000]).unwrap();
     pump(&mut *client, &mut *server, now);
     let got = server.poll_event();
-    assert!(matches!(got, Some(Ok(Event::Message(ref m))) if m.payload().len() == 100_000));
+    assert!(matches!(got, Some(Ok(WsEvent::Message(ref m))) if m.payload().len() == 100_000));
     drop(got);
     server.send_text("reply").unwrap();
     pump(&mut *server, &mut *client, now);
-    assert!(matches!(client.poll_event(), Some(Ok(Event::Message(_)))));
+    assert!(matches!(client.poll_event(), Some(Ok(WsEvent::Message(_)))));
     assert!(server.poll_event().is_none() && client.poll_event().is_none());
 
     let idle = live() - before;
     COUNTED.with(|c| c.set(false));
-    let server_heap = std::mem::size_of::<WsServer>();
-    let client_heap = std::mem::size_of::<WsClient>();
+    let server_heap = std::mem::size_of::<WsConnection>();
+    let client_heap = std::mem::size_of::<WsConnection>();
     println!(
-        "idle: WsServer {server_heap} B inline, WsClient {client_heap} B inline, \
+        "idle: server {server_heap} B inline, client {client_heap} B inline, \
          {idle} B heap for both (boxes + client random source), {machines} B at creation"
     );
     // Both boxes plus the client's boxed random source (SeededRandom, 32 B):
@@ -115,17 +115,17 @@ fn idle_connections_hold_no_input_or_output_buffer() {
 /// each way, per side, for a deflate setting.
 fn deflate_idle_heap(server_cfg: DeflateConfig, client_cfg: DeflateConfig) -> (isize, isize) {
     let now = Instant::now();
-    let config = |d: DeflateConfig| Config {
+    let config = |d: DeflateConfig| WsConfig {
         deflate: Some(d),
-        ..Config::default()
+        ..WsConfig::default()
     };
     let text = "{\"compressible\":true}".repeat(5000);
     COUNTED.with(|c| c.set(true));
     let base = live();
-    let mut server = Box::new(WsServer::auto_accept(config(server_cfg)));
+    let mut server = Box::new(WsConnection::server_auto_accept(config(server_cfg)));
     let server_start = live();
     let mut client = Box::new(
-        WsClient::new(
+        WsConnection::client(
             ClientRequest::new("h", "/"),
             config(client_cfg),
             SeededRandom::new(1),
@@ -141,17 +141,17 @@ fn deflate_idle_heap(server_cfg: DeflateConfig, client_cfg: DeflateConfig) -> (i
     while let Some(e) = client.poll_event() {
         e.unwrap();
     }
-    assert!(server.connection().deflate().is_some());
+    assert!(server.deflate().is_some());
     let idle_before = live() - base;
     client.send_text(text.clone()).unwrap();
     pump(&mut *client, &mut *server, now);
     assert!(
-        matches!(server.poll_event(), Some(Ok(Event::Message(m))) if m.payload().len() == text.len())
+        matches!(server.poll_event(), Some(Ok(WsEvent::Message(m))) if m.payload().len() == text.len())
     );
     server.send_text(text.clone()).unwrap();
     pump(&mut *server, &mut *client, now);
     assert!(
-        matches!(client.poll_event(), Some(Ok(Event::Message(m))) if m.payload().len() == text.len())
+        matches!(client.poll_event(), Some(Ok(WsEvent::Message(m))) if m.payload().len() == text.len())
     );
     assert!(server.poll_event().is_none() && client.poll_event().is_none());
 
@@ -172,8 +172,8 @@ fn deflate_idle_heap(server_cfg: DeflateConfig, client_cfg: DeflateConfig) -> (i
 #[test]
 fn idle_heap_with_permessage_deflate() {
     let boxes = (
-        std::mem::size_of::<WsServer>(),
-        std::mem::size_of::<WsClient>(),
+        std::mem::size_of::<WsConnection>(),
+        std::mem::size_of::<WsConnection>(),
     );
     let takeover = DeflateConfig {
         server_no_context_takeover: false,
@@ -196,7 +196,7 @@ fn idle_heap_with_permessage_deflate() {
     for (what, server_cfg) in cases {
         let (server, client) = deflate_idle_heap(server_cfg, DeflateConfig::client());
         println!(
-            "{what}: idle WsServer {server} B heap ({} B inline), WsClient {client} B heap",
+            "{what}: idle server {server} B heap ({} B inline), client {client} B heap",
             boxes.0
         );
         measured.push((server - boxes.0 as isize, client - boxes.1 as isize - 32));
@@ -224,16 +224,16 @@ fn closed_deflate_connections_free_their_zlib_state() {
         server_no_context_takeover: false,
         ..DeflateConfig::server()
     };
-    let config = |d: DeflateConfig| Config {
+    let config = |d: DeflateConfig| WsConfig {
         deflate: Some(d),
-        ..Config::default()
+        ..WsConfig::default()
     };
     let text = "{\"compressible\":true}".repeat(500);
     COUNTED.with(|c| c.set(true));
     let base = live();
-    let mut server = Box::new(WsServer::auto_accept(config(takeover)));
+    let mut server = Box::new(WsConnection::server_auto_accept(config(takeover)));
     let mut client = Box::new(
-        WsClient::new(
+        WsConnection::client(
             ClientRequest::new("h", "/"),
             config(DeflateConfig::client()),
             SeededRandom::new(1),
@@ -251,23 +251,24 @@ fn closed_deflate_connections_free_their_zlib_state() {
     }
     client.send_text(text.clone()).unwrap();
     pump(&mut *client, &mut *server, now);
-    assert!(matches!(server.poll_event(), Some(Ok(Event::Message(_)))));
+    assert!(matches!(server.poll_event(), Some(Ok(WsEvent::Message(_)))));
     server.send_text(text.clone()).unwrap();
     pump(&mut *server, &mut *client, now);
-    assert!(matches!(client.poll_event(), Some(Ok(Event::Message(_)))));
+    assert!(matches!(client.poll_event(), Some(Ok(WsEvent::Message(_)))));
     assert!(
         live() - base > created + (100 << 10),
         "zlib state while open"
     );
     client.close(1000, "bye").unwrap();
     pump(&mut *client, &mut *server, now);
-    assert!(matches!(server.poll_event(), Some(Ok(Event::Close(_)))));
+    assert!(matches!(server.poll_event(), Some(Ok(WsEvent::Close(_)))));
     pump(&mut *server, &mut *client, now);
-    assert!(matches!(client.poll_event(), Some(Ok(Event::Close(_)))));
+    assert!(matches!(client.poll_event(), Some(Ok(WsEvent::Close(_)))));
     assert!(server.is_closed() && client.is_closed());
     let after = live() - base;
     COUNTED.with(|c| c.set(false));
     // Only the two boxes and the client's random source (32 B) remain.
-    let boxes = (std::mem::size_of::<WsServer>() + std::mem::size_of::<WsClient>()) as isize;
+    let boxes =
+        (std::mem::size_of::<WsConnection>() + std::mem::size_of::<WsConnection>()) as isize;
     assert_eq!(after, boxes + 32, "heap after the close handshake");
 }

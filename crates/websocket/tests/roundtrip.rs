@@ -8,8 +8,8 @@ use proptest::prelude::*;
 use wirestate_core::testing::{arb_cuts, feed_cut};
 use wirestate_core::SeededRandom;
 use wirestate_websocket::{
-    CloseFrame, Command, Config, Connection, DataKind, Delivery, Event, Fragment, Message, Role,
-    Utf8Bytes,
+    CloseFrame, DataKind, Delivery, Fragment, Message, Role, Utf8Bytes, WsCommand, WsConfig,
+    WsConnection, WsEvent,
 };
 
 #[derive(Debug, Clone)]
@@ -39,25 +39,25 @@ fn arb_sent() -> impl Strategy<Value = Sent> {
     ]
 }
 
-fn endpoint(role: Role, config: Config) -> Connection {
+fn endpoint(role: Role, config: WsConfig) -> WsConnection {
     match role {
-        Role::Server => Connection::new(Role::Server, config),
-        Role::Client => Connection::client(config, SeededRandom::new(11)),
+        Role::Server => WsConnection::accepted(Role::Server, config, None, SeededRandom::new(0)),
+        Role::Client => WsConnection::accepted(Role::Client, config, None, SeededRandom::new(11)),
     }
 }
 
 /// Reassembles streamed fragments so both delivery modes compare alike.
-fn messages(events: Vec<Event>) -> Vec<Event> {
+fn messages(events: Vec<WsEvent>) -> Vec<WsEvent> {
     let mut out = Vec::new();
     let mut partial: Option<(DataKind, Vec<u8>)> = None;
     for event in events {
         match event {
-            Event::Fragment(Fragment { kind, payload, fin }) => {
+            WsEvent::Fragment(Fragment { kind, payload, fin }) => {
                 let (_, buf) = partial.get_or_insert((kind, Vec::new()));
                 buf.extend_from_slice(&payload);
                 if fin {
                     let (kind, buf) = partial.take().unwrap();
-                    out.push(Event::Message(match kind {
+                    out.push(WsEvent::Message(match kind {
                         DataKind::Text => Message::Text(String::from_utf8(buf).unwrap().into()),
                         DataKind::Binary => Message::Binary(buf.into()),
                     }));
@@ -86,33 +86,33 @@ proptest! {
         } else {
             (Role::Server, Role::Client)
         };
-        let mut sender = endpoint(sender_role, Config { fragment_size, ..Config::default() });
+        let mut sender = endpoint(sender_role, WsConfig { fragment_size, ..WsConfig::default() });
         let mut expected = Vec::new();
         for item in &sent {
             let (cmd, event) = match item.clone() {
                 Sent::Text(t) => (
-                    Command::Text(t.clone().into()),
-                    Event::Message(Message::Text(t.into())),
+                    WsCommand::Text(t.clone().into()),
+                    WsEvent::Message(Message::Text(t.into())),
                 ),
                 Sent::Binary(b) => (
-                    Command::Binary(b.clone().into()),
-                    Event::Message(Message::Binary(b.into())),
+                    WsCommand::Binary(b.clone().into()),
+                    WsEvent::Message(Message::Binary(b.into())),
                 ),
-                Sent::Ping(p) => (Command::Ping(p.clone().into()), Event::Ping(p.into())),
-                Sent::Pong(p) => (Command::Pong(p.clone().into()), Event::Pong(p.into())),
+                Sent::Ping(p) => (WsCommand::Ping(p.clone().into()), WsEvent::Ping(p.into())),
+                Sent::Pong(p) => (WsCommand::Pong(p.clone().into()), WsEvent::Pong(p.into())),
             };
             wirestate_core::Machine::handle_command(&mut sender, cmd, Instant::now()).unwrap();
             expected.push(event);
         }
         sender.close(close_code, "done ✓").unwrap();
-        expected.push(Event::Close(Some(CloseFrame { code: close_code, reason: Utf8Bytes::from("done ✓") })));
+        expected.push(WsEvent::Close(Some(CloseFrame { code: close_code, reason: Utf8Bytes::from("done ✓") })));
         let mut wire = Vec::new();
         while let Some(piece) = wirestate_core::Machine::poll_transmit(&mut sender) {
             wire.extend_from_slice(&piece);
         }
 
         let delivery = if streaming { Delivery::Streaming } else { Delivery::Whole };
-        let mut receiver = endpoint(receiver_role, Config { delivery, ..Config::default() });
+        let mut receiver = endpoint(receiver_role, WsConfig { delivery, ..WsConfig::default() });
         let t = feed_cut(&mut receiver, &wire, &cuts, true, Instant::now());
         prop_assert_eq!(t.error, None);
         prop_assert!(t.closed);
