@@ -10,7 +10,7 @@ pub type Outcome = (Vec<String>, Option<String>, Vec<u8>, bool);
 
 pub fn feed<M: Machine>(machine: &mut M, data: &[u8], cuts: &[usize], eof: bool) -> Outcome
 where
-    M::WsEvent: std::fmt::Debug,
+    M::Event: std::fmt::Debug,
 {
     let now = Instant::now();
     let mut out: Outcome = (Vec::new(), None, Vec::new(), false);
@@ -42,7 +42,7 @@ where
 /// Drains events and transmits; true once the machine failed or closed.
 fn drain<M: Machine>(machine: &mut M, out: &mut Outcome) -> bool
 where
-    M::WsEvent: std::fmt::Debug,
+    M::Event: std::fmt::Debug,
 {
     loop {
         while let Some(bytes) = machine.poll_transmit() {
@@ -66,7 +66,7 @@ where
 /// outcomes are equal.
 pub fn check<M: Machine>(make: impl Fn() -> M, data: &[u8], cut_seed: u8, eof: bool)
 where
-    M::WsEvent: std::fmt::Debug,
+    M::Event: std::fmt::Debug,
 {
     let whole = feed(&mut make(), data, &[], eof);
     let cut = usize::from(cut_seed) * data.len() / 256;
