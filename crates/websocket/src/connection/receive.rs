@@ -201,12 +201,7 @@ impl WsConnection {
             };
             self.write_frame(OpCode::Close, true, 0, echo);
         }
-        self.state = State::Closed;
-        self.timers.stop_all();
-        self.input = BytesMut::new();
-        self.spill = BytesMut::new();
-        self.message = None;
-        self.release_deflate();
+        self.end(State::Closed);
         Ok(WsEvent::Close(close))
     }
 

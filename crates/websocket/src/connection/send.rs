@@ -211,17 +211,18 @@ impl WsConnection {
                 }
             }
         }
-        self.state = State::Failed;
+        self.end(State::Failed);
+        error
+    }
+
+    /// The connection is over (closed or failed): timers stop, and buffered
+    /// input, a partial message and zlib state are no longer needed.
+    pub(super) fn end(&mut self, state: State) {
+        self.state = state;
         self.timers.stop_all();
         self.input = BytesMut::new();
         self.spill = BytesMut::new();
         self.message = None;
-        self.release_deflate();
-        error
-    }
-
-    /// The connection is over: zlib state is no longer needed.
-    pub(super) fn release_deflate(&mut self) {
         if let Some(deflate) = self.deflate.as_mut() {
             deflate.deflater.release();
             deflate.inflater.release();

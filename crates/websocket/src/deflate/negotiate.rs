@@ -223,11 +223,7 @@ mod tests {
     use super::*;
 
     fn ext(value: &str) -> Vec<Extension> {
-        let headers = [httparse::Header {
-            name: "Sec-WebSocket-Extensions",
-            value: value.as_bytes(),
-        }];
-        crate::handshake::extensions_of(&headers)
+        crate::parse_extensions(value.as_bytes())
     }
 
     fn params(snct: bool, cnct: bool, sbits: u8, cbits: u8) -> DeflateParams {

@@ -5,10 +5,8 @@ use base64::Engine as _;
 use bytes::{BufMut, Bytes, BytesMut};
 use wirestate_core::RandomSource;
 
-use super::{
-    accept_key, extensions_of, has_token, head_parsed, is_valid_header, owned_headers,
-    parse_protocols, single, Extension, HandshakeError,
-};
+use super::http::{self, has_token, is_valid_header, single};
+use super::{accept_key, Extension, HandshakeError};
 use crate::deflate::{check_deflate_answer, DeflateConfig, DeflateParams, NAME};
 use crate::error::LocalError;
 
@@ -162,10 +160,7 @@ pub struct Response {
 impl Response {
     /// The first header called `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&[u8]> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_slice())
+        http::find_header(&self.headers, name)
     }
 }
 
@@ -201,11 +196,11 @@ pub fn parse_response(
 ) -> Result<Response, HandshakeError> {
     let mut storage = vec![httparse::EMPTY_HEADER; max_headers];
     let mut res = httparse::Response::new(&mut storage);
-    head_parsed(res.parse(head), max_headers)?;
+    http::head_parsed(res.parse(head), max_headers)?;
     let status = res.code.unwrap_or(0);
     let headers = &*res.headers;
     if status != 101 {
-        let owned = owned_headers(headers);
+        let owned = http::owned_headers(headers);
         return Err(if (300..400).contains(&status) {
             HandshakeError::Redirect {
                 status,
@@ -229,14 +224,14 @@ pub fn parse_response(
     if single(headers, "sec-websocket-accept") != Some(accept_key(key.as_bytes()).as_bytes()) {
         return Err(HandshakeError::BadAccept);
     }
-    let chosen = parse_protocols(headers);
+    let chosen = http::parse_protocols(headers);
     let protocol = match chosen.as_slice() {
         [] => None,
         [one] if offered_protocols.contains(one) => Some(one.clone()),
         [one] => return Err(HandshakeError::ProtocolNotOffered(one.clone())),
         many => return Err(HandshakeError::ProtocolNotOffered(many.join(", "))),
     };
-    let extensions = extensions_of(headers);
+    let extensions = http::extensions_of(headers);
     // permessage-deflate is the only extension we ever offer.
     let offered = |e: &&Extension| deflate.is_some() && e.name.eq_ignore_ascii_case(NAME);
     if let Some(ext) = extensions.iter().find(|e| !offered(e)) {
@@ -248,7 +243,7 @@ pub fn parse_response(
     };
     Ok(Response {
         status,
-        headers: owned_headers(headers),
+        headers: http::owned_headers(headers),
         protocol,
         extensions,
         deflate,

@@ -13,12 +13,14 @@
 //! for the frame layer.
 
 pub(crate) mod client;
+mod http;
 pub(crate) mod server;
 
 use base64::Engine as _;
 use sha1::{Digest, Sha1};
 
 pub use client::{parse_response, ClientRequest, Response};
+pub(crate) use http::HeadScanner;
 pub(crate) use server::accept_response_for;
 pub use server::{
     accept_response, failure_response, parse_request, reject_response, Accept, Reject, Request,
@@ -128,80 +130,6 @@ pub struct Extension {
     pub params: Vec<(String, Option<String>)>,
 }
 
-/// Maps the outcome of an `httparse` parse of a complete head.
-pub(crate) fn head_parsed(
-    parsed: Result<httparse::Status<usize>, httparse::Error>,
-    max_headers: usize,
-) -> Result<(), HandshakeError> {
-    match parsed {
-        Ok(httparse::Status::Complete(_)) => Ok(()),
-        Ok(httparse::Status::Partial) => Err(HandshakeError::Malformed("incomplete head".into())),
-        Err(httparse::Error::TooManyHeaders) => Err(HandshakeError::TooManyHeaders(max_headers)),
-        Err(e) => Err(HandshakeError::Malformed(e.to_string())),
-    }
-}
-
-/// Finds the end of an HTTP head (`\r\n\r\n`) incrementally.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct HeadScanner {
-    scanned: usize,
-}
-
-impl HeadScanner {
-    /// The length of the head including the blank line, once complete.
-    /// Fails when the head is already longer than `limit` without ending.
-    pub fn scan(&mut self, buf: &[u8], limit: usize) -> Result<Option<usize>, HandshakeError> {
-        let from = self.scanned.saturating_sub(3);
-        let window = &buf[from.min(buf.len())..buf.len().min(limit.saturating_add(4))];
-        if let Some(at) = memchr::memmem::find(window, b"\r\n\r\n") {
-            let end = from + at + 4;
-            if end > limit {
-                return Err(HandshakeError::TooLarge(limit));
-            }
-            return Ok(Some(end));
-        }
-        self.scanned = buf.len();
-        if buf.len() > limit {
-            return Err(HandshakeError::TooLarge(limit));
-        }
-        Ok(None)
-    }
-}
-
-/// Comma-separated tokens of a header value, trimmed, empty ones skipped.
-pub(crate) fn tokens(value: &[u8]) -> impl Iterator<Item = &[u8]> {
-    value
-        .split(|&b| b == b',')
-        .map(|t| t.trim_ascii())
-        .filter(|t| !t.is_empty())
-}
-
-/// Whether any header called `name` lists `token` (both case-insensitive).
-pub(crate) fn has_token(headers: &[httparse::Header<'_>], name: &str, token: &str) -> bool {
-    headers
-        .iter()
-        .filter(|h| h.name.eq_ignore_ascii_case(name))
-        .any(|h| tokens(h.value).any(|t| t.eq_ignore_ascii_case(token.as_bytes())))
-}
-
-/// The single value of header `name`, trimmed; `None` if absent or repeated.
-pub(crate) fn single<'h>(headers: &'h [httparse::Header<'_>], name: &str) -> Option<&'h [u8]> {
-    let mut found = headers.iter().filter(|h| h.name.eq_ignore_ascii_case(name));
-    let first = found.next()?;
-    if found.next().is_some() {
-        return None;
-    }
-    Some(first.value.trim_ascii())
-}
-
-/// Every header as an owned (name, value) pair.
-pub(crate) fn owned_headers(headers: &[httparse::Header<'_>]) -> Vec<(String, Vec<u8>)> {
-    headers
-        .iter()
-        .map(|h| (h.name.to_string(), h.value.to_vec()))
-        .collect()
-}
-
 /// Parses one `Sec-WebSocket-Extensions` header value into its entries, in
 /// order: each extension's name and its parameters, values unquoted.
 /// Entries without a name are skipped; nothing else is checked here (a
@@ -242,15 +170,6 @@ pub fn parse_extensions(value: &[u8]) -> Vec<Extension> {
     out
 }
 
-/// Parses every `Sec-WebSocket-Extensions` header into extension entries.
-pub(crate) fn extensions_of(headers: &[httparse::Header<'_>]) -> Vec<Extension> {
-    headers
-        .iter()
-        .filter(|h| h.name.eq_ignore_ascii_case("sec-websocket-extensions"))
-        .flat_map(|h| parse_extensions(h.value))
-        .collect()
-}
-
 /// Server: the subprotocol to accept, the first of `supported` (in the
 /// server's order of preference) that the client `offered`
 /// ([`Request::protocols`]); `None` when they share none, and the answer
@@ -270,56 +189,9 @@ pub fn select_protocol<'a>(offered: &[String], supported: &[&'a str]) -> Option<
         .find(|s| offered.iter().any(|o| o == s))
 }
 
-/// Parses every `Sec-WebSocket-Protocol` token, in order.
-pub(crate) fn parse_protocols(headers: &[httparse::Header<'_>]) -> Vec<String> {
-    headers
-        .iter()
-        .filter(|h| h.name.eq_ignore_ascii_case("sec-websocket-protocol"))
-        .flat_map(|h| tokens(h.value))
-        .map(|t| String::from_utf8_lossy(t).into_owned())
-        .collect()
-}
-
-/// Whether `name: value` can be written into an HTTP head as is.
-pub(crate) fn is_valid_header(name: &str, value: &str) -> bool {
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
-        && !value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn head_scanner_finds_the_end_when_fed_byte_by_byte() {
-        let head = b"GET / HTTP/1.1\r\nHost: x\r\n\r\nrest";
-        let mut scanner = HeadScanner::default();
-        let mut found = None;
-        for n in 1..=head.len() {
-            if let Some(end) = scanner.scan(&head[..n], 1024).unwrap() {
-                found = Some((n, end));
-                break;
-            }
-        }
-        assert_eq!(found, Some((27, 27)));
-    }
-
-    #[test]
-    fn head_scanner_enforces_the_limit() {
-        let mut scanner = HeadScanner::default();
-        assert_eq!(
-            scanner.scan(&[b'a'; 20], 16),
-            Err(HandshakeError::TooLarge(16))
-        );
-        let mut scanner = HeadScanner::default();
-        assert_eq!(
-            scanner.scan(b"GET / HTTP/1.1\r\n\r\n", 10),
-            Err(HandshakeError::TooLarge(10))
-        );
-    }
 
     #[test]
     fn extension_offers_parse() {
@@ -328,7 +200,7 @@ mod tests {
             value:
                 b"permessage-deflate; client_max_window_bits; server_max_window_bits=\"10\", x-foo",
         }];
-        let ext = extensions_of(&headers);
+        let ext = http::extensions_of(&headers);
         assert_eq!(ext.len(), 2);
         assert_eq!(ext[0].name, "permessage-deflate");
         assert_eq!(

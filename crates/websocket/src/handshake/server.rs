@@ -4,10 +4,8 @@
 use base64::Engine as _;
 use bytes::{BufMut, Bytes, BytesMut};
 
-use super::{
-    accept_key, extensions_of, has_token, head_parsed, is_valid_header, owned_headers,
-    parse_protocols, single, Extension, HandshakeError,
-};
+use super::http::{self, has_token, single};
+use super::{accept_key, Extension, HandshakeError};
 use crate::deflate::DeflateParams;
 use crate::error::LocalError;
 
@@ -44,10 +42,7 @@ impl Request {
     /// assert_eq!((request.path.as_str(), request.query.as_deref()), ("/chat", Some("room=1")));
     /// ```
     pub fn header(&self, name: &str) -> Option<&[u8]> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_slice())
+        http::find_header(&self.headers, name)
     }
 }
 
@@ -110,7 +105,7 @@ impl Reject {
 pub fn parse_request(head: &[u8], max_headers: usize) -> Result<Request, HandshakeError> {
     let mut storage = vec![httparse::EMPTY_HEADER; max_headers];
     let mut req = httparse::Request::new(&mut storage);
-    head_parsed(req.parse(head), max_headers)?;
+    http::head_parsed(req.parse(head), max_headers)?;
     let method = req.method.unwrap_or_default();
     if method != "GET" {
         return Err(HandshakeError::NotGet(method.to_string()));
@@ -153,9 +148,9 @@ pub fn parse_request(head: &[u8], max_headers: usize) -> Result<Request, Handsha
         method: method.to_string(),
         path,
         query,
-        protocols: parse_protocols(headers),
-        extensions: extensions_of(headers),
-        headers: owned_headers(headers),
+        protocols: http::parse_protocols(headers),
+        extensions: http::extensions_of(headers),
+        headers: http::owned_headers(headers),
         key: key.to_vec(),
     })
 }
@@ -289,7 +284,7 @@ fn error_response(status: u16, headers: &[(String, String)], body: &[u8]) -> Byt
 }
 
 fn check_headers(headers: &[(String, String)]) -> Result<(), LocalError> {
-    match headers.iter().find(|(n, v)| !is_valid_header(n, v)) {
+    match headers.iter().find(|(n, v)| !http::is_valid_header(n, v)) {
         Some((n, _)) => Err(LocalError::InvalidHeader(n.clone())),
         None => Ok(()),
     }
