@@ -271,7 +271,11 @@ impl FrameDecoder {
     /// complete, unmasks payload bytes as they arrive, and splits the payload
     /// off once it is complete. Call again until [`Step::NeedMore`].
     ///
-    /// An `Err` is a peer violation; the decoder must not be used afterwards.
+    /// # Errors
+    ///
+    /// A peer violation found in a header ([`WsError::Protocol`], or
+    /// [`WsError::FrameTooBig`] past `max_frame_size`), before any of the
+    /// frame's payload is buffered; the decoder must not be used afterwards.
     #[inline]
     pub fn decode(&mut self, input: &mut BytesMut) -> Result<Step, WsError> {
         let (header, new_header) = match self.current {
@@ -359,6 +363,13 @@ fn extend_unmasked(buffer: &mut BytesMut, data: &[u8], mask: Option<[u8; 4]>, of
 /// Parses and validates a header at the front of `input`; `None` if it is not
 /// complete yet. Reads at most 14 bytes, so calling it again after more input
 /// arrived costs nothing worth remembering.
+///
+/// # Errors
+///
+/// The rule the header breaks: a reserved opcode or reserved bits, the wrong
+/// mask for the role, a malformed control frame, a 64-bit length with its
+/// top bit set ([`WsError::Protocol`]), or a payload over
+/// `rules.max_frame_size` ([`WsError::FrameTooBig`]).
 // Always inlined: it is the hot path of small frames.
 #[inline(always)]
 pub fn parse_header(input: &[u8], rules: &FrameRules) -> Result<Option<FrameHeader>, WsError> {

@@ -24,6 +24,10 @@ pub(crate) struct Utf8Error {
 impl Utf8Validator {
     /// Validates the next piece. An incomplete code point at its end is kept
     /// for the next piece.
+    ///
+    /// # Errors
+    ///
+    /// The offset of the first invalid byte within the message.
     pub fn feed(&mut self, mut data: &[u8]) -> Result<(), Utf8Error> {
         if self.pending_len > 0 {
             // Complete the carried code point first, one byte at a time.
@@ -73,7 +77,11 @@ impl Utf8Validator {
         }
     }
 
-    /// Ends the message: an incomplete code point now is an error.
+    /// Ends the message.
+    ///
+    /// # Errors
+    ///
+    /// A code point left incomplete at the end of the message.
     pub fn finish(&mut self) -> Result<(), Utf8Error> {
         let result = if self.pending_len > 0 {
             Err(Utf8Error { offset: self.seen })

@@ -120,6 +120,12 @@ impl Inflater {
     /// spare room it already has, when that cannot pass the limit) and fails
     /// with [`WsError::MessageTooBig`] as soon as `out` would pass `limit`,
     /// so a bomb costs about a limit's worth of work and memory.
+    ///
+    /// # Errors
+    ///
+    /// [`WsError::MessageTooBig`] past `limit`, a bad deflate stream
+    /// ([`ProtocolViolation::BadDeflate`](crate::ProtocolViolation::BadDeflate)),
+    /// or what `check` returns.
     pub fn inflate(
         &mut self,
         payload: &[u8],

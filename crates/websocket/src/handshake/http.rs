@@ -25,7 +25,11 @@ pub(crate) struct HeadScanner {
 
 impl HeadScanner {
     /// The length of the head including the blank line, once complete.
-    /// Fails when the head is already longer than `limit` without ending.
+    ///
+    /// # Errors
+    ///
+    /// [`HandshakeError::TooLarge`] when the head is already longer than
+    /// `limit` without ending.
     pub fn scan(&mut self, buf: &[u8], limit: usize) -> Result<Option<usize>, HandshakeError> {
         let from = self.scanned.saturating_sub(3);
         let window = &buf[from.min(buf.len())..buf.len().min(limit.saturating_add(4))];
