@@ -493,7 +493,15 @@ impl Machine for WsConnection {
         self.out.pop()
     }
 
-    /// The earliest armed [`WsTimer`] once the connection is open.
+    /// The earliest armed [`WsTimer`] once the connection is open; `None`
+    /// during the opening handshake and after the end.
+    ///
+    /// The answer changes after `handle_input` (input re-arms the idle and
+    /// keepalive timers), `handle_timeout` (a keepalive ping arms the pong
+    /// deadline; a failure stops everything), [`accept`](Self::accept) (the
+    /// timers armed by the request's arrival start to count), and
+    /// [`close`](Self::close) (keepalive stops; the idle timeout keeps
+    /// running until the peer's close arrives).
     fn poll_timeout(&self) -> Option<Instant> {
         if !self.timers_active() {
             return None;

@@ -126,6 +126,8 @@ impl Inflater {
     /// [`WsError::MessageTooBig`] past `limit`, a bad deflate stream
     /// ([`ProtocolViolation::BadDeflate`](crate::ProtocolViolation::BadDeflate)),
     /// or what `check` returns.
+    // One loop over the two inputs (payload, then the tail) with the limit
+    // check between zlib's steps: split, the bound would be harder to see.
     pub fn inflate(
         &mut self,
         payload: &[u8],
