@@ -44,6 +44,12 @@ impl Request {
     pub fn header(&self, name: &str) -> Option<&[u8]> {
         http::find_header(&self.headers, name)
     }
+
+    /// The validated `Sec-WebSocket-Key`, whose [`accept_key`] the answer
+    /// carries.
+    pub fn key(&self) -> &[u8] {
+        &self.key
+    }
 }
 
 /// The application's yes to an upgrade request.
