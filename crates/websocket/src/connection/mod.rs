@@ -383,7 +383,7 @@ impl WsConnection {
         self.timers.get(timer)
     }
 
-    /// Executes a [`WsCommand`] other than accept or reject.
+    /// Executes a [`WsCommand`] through the matching inherent method.
     fn command(&mut self, cmd: WsCommand) -> Result<(), LocalError> {
         match cmd {
             WsCommand::Text(t) => self.send_text(t),
@@ -489,6 +489,13 @@ impl Machine for WsConnection {
 
     /// The handshake head, then frames in order; a server's data frame is two
     /// pieces (header, payload).
+    ///
+    /// Bytes are queued by the client constructor (the request),
+    /// [`accept`](Self::accept) and [`reject`](Self::reject), the sending
+    /// methods and [`close`](Self::close), `poll_event` (a pong for a ping,
+    /// the echo of the peer's close, the close frame of a peer violation, a
+    /// server's answer to an invalid request) and `handle_timeout` (a
+    /// keepalive ping, the close frame of an idle timeout).
     fn poll_transmit(&mut self) -> Option<Bytes> {
         self.out.pop()
     }
