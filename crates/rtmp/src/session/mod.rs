@@ -23,7 +23,9 @@
 //! use wirestate_rtmp::session::*;
 //!
 //! let now = Instant::now();
-//! let mut server = ServerSession::new(ServerConfig::default(), SeededRandom::new(1), now);
+//! // A server that accepts every connect, publish and play by itself.
+//! let auto = ServerConfig { auto_accept: true, ..ServerConfig::default() };
+//! let mut server = ServerSession::new(auto, SeededRandom::new(1), now);
 //! let mut client = ClientSession::new(ClientConfig::new("live", "rtmp://127.0.0.1/live"), SeededRandom::new(2), now);
 //! client.publish("key", "live");
 //!
@@ -31,11 +33,8 @@
 //! for _ in 0..10 {
 //!     while let Some(bytes) = client.poll_transmit() { server.handle_input(&bytes, now); }
 //!     while let Some(event) = server.poll_event() {
-//!         match event? {
-//!             ServerEvent::ConnectRequested(c) => server.accept_connect(c.request)?,
-//!             ServerEvent::PublishRequested { request, .. } => server.accept_publish(request)?,
-//!             _ => {}
-//!         }
+//!         // ConnectRequested, PublishRequested: already accepted.
+//!         event?;
 //!     }
 //!     while let Some(bytes) = server.poll_transmit() { client.handle_input(&bytes, now); }
 //!     while let Some(event) = client.poll_event() { client_events.push(event?); }

@@ -343,3 +343,6 @@ impl SessionRole for ServerRole {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
