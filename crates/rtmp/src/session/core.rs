@@ -38,6 +38,24 @@ pub trait SessionRole: Sized + Debug + sealed::Sealed {
     /// What the application asks through
     /// [`Machine::handle_command`].
     type Command;
+    /// What [`Session::new`] takes.
+    type Config;
+
+    /// Which side of the connection the role plays.
+    #[doc(hidden)]
+    const SIDE: Role;
+
+    /// The role's state at the start.
+    #[doc(hidden)]
+    fn from_config(config: Self::Config) -> Self;
+
+    /// Queues what the role sends first.
+    #[doc(hidden)]
+    fn on_open(_session: &mut Session<Self>) {}
+
+    /// The connection's configuration and the idle timeout.
+    #[doc(hidden)]
+    fn connection_config(&self) -> (RtmpConfig, Option<Duration>);
 
     /// Handles a command message.
     #[doc(hidden)]
@@ -126,17 +144,40 @@ pub struct Session<R: SessionRole> {
 }
 
 impl<R: SessionRole> Session<R> {
-    /// A session over a fresh connection in `side`, with `role`'s state.
-    pub(crate) fn with_role(
-        side: Role,
-        connection: RtmpConfig,
+    /// A session for a connection accepted (server) or opened (client) at
+    /// `now`. `rng` fills the handshake's random bytes. A server waits for
+    /// the client's bytes; a client has C0+C1 ready in
+    /// [`poll_transmit`](Machine::poll_transmit) at once, and SetChunkSize
+    /// and `connect` once the handshake completes.
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use wirestate_core::{Machine, OsRandom};
+    /// use wirestate_rtmp::session::{ClientConfig, ClientSession, ServerConfig, ServerSession};
+    ///
+    /// let now = Instant::now();
+    /// let mut server = ServerSession::new(ServerConfig::default(), OsRandom, now);
+    /// // The client speaks first: nothing to send, nothing to report yet.
+    /// assert!(server.poll_transmit().is_none());
+    /// assert!(server.poll_event().is_none());
+    /// assert!(server.wants_read());
+    ///
+    /// let config = ClientConfig::new("live", "rtmp://example.com/live");
+    /// let mut client = ClientSession::new(config, OsRandom, now);
+    /// client.publish("stream-key", "live");
+    /// // C0+C1 go out at once; write them to the socket.
+    /// let c0c1 = client.poll_transmit().unwrap();
+    /// assert_eq!(c0c1[0], 3);
+    /// ```
+    pub fn new(
+        config: R::Config,
         rng: impl RandomSource + Send + 'static,
-        idle_timeout: Option<Duration>,
-        role: R,
         now: Instant,
     ) -> Session<R> {
+        let role = R::from_config(config);
+        let (connection, idle_timeout) = role.connection_config();
         let mut session = Session {
-            connection: RtmpConnection::new(side, connection, rng),
+            connection: RtmpConnection::new(R::SIDE, connection, rng),
             timers: TimerTable::default(),
             idle_timeout,
             poison: Poison::default(),
@@ -145,6 +186,7 @@ impl<R: SessionRole> Session<R> {
             role,
         };
         session.touch(now);
+        R::on_open(&mut session);
         session
     }
 

@@ -4,10 +4,9 @@
 
 mod commands;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
-use wirestate_core::RandomSource;
 
 use crate::amf0::Value;
 use crate::message::{type_id, Command, Connect, DataMessage, Message, UserControl};
@@ -106,6 +105,12 @@ pub enum ClientEvent {
     Other(MessageEvent),
 }
 
+impl From<MediaEvent> for ClientEvent {
+    fn from(media: MediaEvent) -> ClientEvent {
+        ClientEvent::Media(media)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 enum Intent {
     Publish { name: String, kind: String },
@@ -160,48 +165,6 @@ pub struct ClientRole {
 pub type ClientSession = Session<ClientRole>;
 
 impl Session<ClientRole> {
-    /// A session for a connection opened at `now`: C0+C1, SetChunkSize and
-    /// `connect` are ready in [`poll_transmit`](wirestate_core::Machine::poll_transmit)
-    /// (the last two once the handshake completes).
-    ///
-    /// ```
-    /// use std::time::Instant;
-    /// use wirestate_core::{Machine, OsRandom};
-    /// use wirestate_rtmp::session::{ClientConfig, ClientSession};
-    ///
-    /// let config = ClientConfig::new("live", "rtmp://example.com/live");
-    /// let mut client = ClientSession::new(config, OsRandom, Instant::now());
-    /// client.publish("stream-key", "live");
-    /// // C0+C1 go out at once; write them to the socket.
-    /// let c0c1 = client.poll_transmit().unwrap();
-    /// assert_eq!(c0c1[0], 3);
-    /// ```
-    pub fn new(
-        config: ClientConfig,
-        rng: impl RandomSource + Send + 'static,
-        now: Instant,
-    ) -> ClientSession {
-        let connect = connect_command(&config);
-        let chunk_size = config.chunk_size;
-        let connection = config.connection.clone();
-        let idle_timeout = config.idle_timeout;
-        let role = ClientRole {
-            config,
-            phase: Phase::Connecting,
-            intent: None,
-            create_transaction: None,
-            stream_id: None,
-            publishing: false,
-            next_transaction: 2.0,
-        };
-        let mut session =
-            Session::with_role(Role::Client, connection, rng, idle_timeout, role, now);
-        // Valid by construction: a fresh connection accepts both.
-        let _ = session.send_control(Message::SetChunkSize(chunk_size));
-        let _ = session.send_control(status::command(Command::Connect(connect)));
-        session
-    }
-
     /// The message stream the server created for this session, once known.
     pub fn stream_id(&self) -> Option<u32> {
         self.role.stream_id
@@ -350,15 +313,36 @@ fn connect_command(config: &ClientConfig) -> Connect {
     connect
 }
 
-impl From<MediaEvent> for ClientEvent {
-    fn from(media: MediaEvent) -> ClientEvent {
-        ClientEvent::Media(media)
-    }
-}
-
 impl SessionRole for ClientRole {
     type Event = ClientEvent;
     type Command = ClientCommand;
+    type Config = ClientConfig;
+    const SIDE: Role = Role::Client;
+
+    fn from_config(config: ClientConfig) -> ClientRole {
+        ClientRole {
+            config,
+            phase: Phase::Connecting,
+            intent: None,
+            create_transaction: None,
+            stream_id: None,
+            publishing: false,
+            // 1 is `connect`'s.
+            next_transaction: 2.0,
+        }
+    }
+
+    /// SetChunkSize and `connect`, valid by construction: a fresh
+    /// connection accepts both.
+    fn on_open(session: &mut ClientSession) {
+        let connect = connect_command(&session.role.config);
+        let _ = session.send_control(Message::SetChunkSize(session.role.config.chunk_size));
+        let _ = session.send_control(status::command(Command::Connect(connect)));
+    }
+
+    fn connection_config(&self) -> (RtmpConfig, Option<Duration>) {
+        (self.config.connection.clone(), self.config.idle_timeout)
+    }
 
     fn on_command(session: &mut ClientSession, context: Incoming, command: Command) {
         session.on_command(context, command);

@@ -192,24 +192,21 @@ impl ServerSession {
         timestamp: u32,
         data: &DataMessage,
     ) -> Result<(), LocalError> {
-        self.check_playing(stream_id)?;
+        let stream_id = self.playing(stream_id)?;
         let data = player_metadata(data).unwrap_or_else(|| data.clone());
         self.send_data(stream_id, timestamp, data)
     }
 
-    /// Sends an audio message body (tag header included) to a player. The
+    /// Sends an audio message body (tag header included) to the player on
+    /// message stream `stream`, with timestamp `ts` (milliseconds). The
     /// payload is not copied: it goes out as its own transmit pieces.
     ///
     /// # Errors
     ///
     /// As [`send_metadata`](Self::send_metadata).
-    pub fn send_audio(
-        &mut self,
-        stream_id: u32,
-        timestamp: u32,
-        payload: Bytes,
-    ) -> Result<(), LocalError> {
-        self.send_to_player(stream_id, timestamp, type_id::AUDIO, payload)
+    pub fn send_audio(&mut self, stream: u32, ts: u32, payload: Bytes) -> Result<(), LocalError> {
+        let stream_id = self.playing(stream)?;
+        self.send_media(stream_id, ts, type_id::AUDIO, payload)
     }
 
     /// Sends a video message body (tag header included) to a player, like
@@ -218,13 +215,9 @@ impl ServerSession {
     /// # Errors
     ///
     /// As [`send_metadata`](Self::send_metadata).
-    pub fn send_video(
-        &mut self,
-        stream_id: u32,
-        timestamp: u32,
-        payload: Bytes,
-    ) -> Result<(), LocalError> {
-        self.send_to_player(stream_id, timestamp, type_id::VIDEO, payload)
+    pub fn send_video(&mut self, stream: u32, ts: u32, payload: Bytes) -> Result<(), LocalError> {
+        let stream_id = self.playing(stream)?;
+        self.send_media(stream_id, ts, type_id::VIDEO, payload)
     }
 
     /// Tells a player the stream ended: onStatus
@@ -253,20 +246,10 @@ impl ServerSession {
         self.send_control(Message::UserControl(UserControl::StreamEof(stream_id)))
     }
 
-    fn send_to_player(
-        &mut self,
-        stream_id: u32,
-        timestamp: u32,
-        type_id: u8,
-        payload: Bytes,
-    ) -> Result<(), LocalError> {
-        self.check_playing(stream_id)?;
-        self.send_media(stream_id, timestamp, type_id, payload)
-    }
-
-    fn check_playing(&self, stream_id: u32) -> Result<(), LocalError> {
+    /// `stream_id`, if it is playing.
+    fn playing(&self, stream_id: u32) -> Result<u32, LocalError> {
         match self.role.stream(stream_id) {
-            StreamState::Playing(_) => Ok(()),
+            StreamState::Playing(_) => Ok(stream_id),
             _ => Err(LocalError::NotPlaying(stream_id)),
         }
     }

@@ -5,7 +5,7 @@ use crate::amf0::Value;
 use crate::message::{Command, Connect, Play};
 use crate::session::core::Incoming;
 use crate::session::status;
-use crate::session::{ConnectRequest, ServerEvent, ServerSession};
+use crate::session::{ConnectRequest, RequestId, ServerEvent, ServerSession};
 
 use super::streams::StreamState;
 use super::Phase;
@@ -107,12 +107,8 @@ impl ServerSession {
         name: String,
         kind: Option<String>,
     ) {
-        self.role
-            .set_stream(stream_id, StreamState::PublishPending(name.clone()));
-        let request = self.role.new_request(transaction_id, stream_id, None);
-        if self.role.config.auto_accept {
-            let _ = self.accept_publish(request);
-        }
+        let state = StreamState::PublishPending(name.clone());
+        let request = self.stream_request(stream_id, transaction_id, state);
         self.report(ServerEvent::PublishRequested {
             request,
             stream_id,
@@ -124,12 +120,8 @@ impl ServerSession {
 
     /// `play` on an idle stream: ask the application.
     fn on_play(&mut self, stream_id: u32, play: Play) {
-        self.role
-            .set_stream(stream_id, StreamState::PlayPending(play.name.clone()));
-        let request = self.role.new_request(play.transaction_id, stream_id, None);
-        if self.role.config.auto_accept {
-            let _ = self.accept_play(request);
-        }
+        let state = StreamState::PlayPending(play.name.clone());
+        let request = self.stream_request(stream_id, play.transaction_id, state);
         self.report(ServerEvent::PlayRequested {
             request,
             stream_id,
@@ -137,6 +129,28 @@ impl ServerSession {
             name: play.name,
             start: play.start,
         });
+    }
+
+    /// Registers a `publish` or `play` request (`state` says which) on
+    /// `stream_id`; in auto-accept mode, accepts it at once.
+    fn stream_request(
+        &mut self,
+        stream_id: u32,
+        transaction_id: f64,
+        state: StreamState,
+    ) -> RequestId {
+        let publish = matches!(state, StreamState::PublishPending(_));
+        self.role.set_stream(stream_id, state);
+        let request = self.role.new_request(transaction_id, stream_id, None);
+        if self.role.config.auto_accept {
+            // A closed session refuses the answer; its end is reported anyway.
+            let _ = if publish {
+                self.accept_publish(request)
+            } else {
+                self.accept_play(request)
+            };
+        }
+        request
     }
 
     /// `FCUnpublish`: the stream publishing `name` ends.

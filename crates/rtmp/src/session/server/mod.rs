@@ -12,9 +12,7 @@ mod commands;
 mod streams;
 
 use std::borrow::Cow;
-use std::time::{Duration, Instant};
-
-use wirestate_core::RandomSource;
+use std::time::Duration;
 
 use crate::media::FourCc;
 use crate::message::{Command, Connect};
@@ -168,6 +166,12 @@ pub enum ServerEvent {
     Other(MessageEvent),
 }
 
+impl From<MediaEvent> for ServerEvent {
+    fn from(media: MediaEvent) -> ServerEvent {
+        ServerEvent::Media(media)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
     AwaitingConnect,
@@ -222,54 +226,33 @@ pub struct ServerRole {
 pub type ServerSession = Session<ServerRole>;
 
 impl Session<ServerRole> {
-    /// A session for a connection accepted at `now`. `rng` fills the
-    /// handshake's random bytes. Feed it the client's bytes next.
-    ///
-    /// ```
-    /// use std::time::Instant;
-    /// use wirestate_core::{Machine, OsRandom};
-    /// use wirestate_rtmp::session::{ServerConfig, ServerSession};
-    ///
-    /// let now = Instant::now();
-    /// let mut session = ServerSession::new(ServerConfig::default(), OsRandom, now);
-    /// // The client speaks first: nothing to send, nothing to report yet.
-    /// assert!(session.poll_transmit().is_none());
-    /// assert!(session.poll_event().is_none());
-    /// assert!(session.wants_read());
-    /// ```
-    pub fn new(
-        config: ServerConfig,
-        rng: impl RandomSource + Send + 'static,
-        now: Instant,
-    ) -> ServerSession {
-        let connection = config.connection.clone();
-        let idle_timeout = config.idle_timeout;
-        let role = ServerRole {
-            config,
-            phase: Phase::AwaitingConnect,
-            app: String::new(),
-            streams: Vec::new(),
-            pending: Vec::new(),
-            next_request: 0,
-        };
-        Session::with_role(Role::Server, connection, rng, idle_timeout, role, now)
-    }
-
     /// The application name of the accepted `connect` (empty before).
     pub fn app(&self) -> &str {
         &self.role.app
     }
 }
 
-impl From<MediaEvent> for ServerEvent {
-    fn from(media: MediaEvent) -> ServerEvent {
-        ServerEvent::Media(media)
-    }
-}
-
 impl SessionRole for ServerRole {
+    const SIDE: Role = Role::Server;
+    type Config = ServerConfig;
     type Event = ServerEvent;
     type Command = ServerCommand;
+
+    fn connection_config(&self) -> (RtmpConfig, Option<Duration>) {
+        let config = &self.config;
+        (config.connection.clone(), config.idle_timeout)
+    }
+
+    fn from_config(config: ServerConfig) -> ServerRole {
+        ServerRole {
+            config,
+            phase: Phase::AwaitingConnect,
+            app: String::new(),
+            streams: Vec::new(),
+            pending: Vec::new(),
+            next_request: 0,
+        }
+    }
 
     fn on_command(session: &mut ServerSession, context: Incoming, command: Command) {
         session.on_command(context, command);
