@@ -218,6 +218,9 @@ impl Command {
 
     /// A typed command's transaction id, command object and arguments, as
     /// [`Kind::decode`] reads them (`Other` gives its own, or 0 and null).
+    ///
+    /// Over 80 lines only because rustfmt spreads the patterns: it is one
+    /// short arm per variant, the mirror of `decode`, kept in one place.
     pub(super) fn parts(&self) -> (f64, Value, Vec<Value>) {
         use Value::{Boolean as B, Number as N, String as S};
         let null = |tx: f64, arguments: Vec<Value>| (tx, Value::Null, arguments);
