@@ -482,6 +482,11 @@ impl Machine for RtmpConnection {
         }
     }
 
+    /// Decodes and returns the next event. Its answer changes after the
+    /// `handle_*` calls, and after [`close`](RtmpConnection::close) (no
+    /// more events from then on); [`send`](RtmpConnection::send) never
+    /// changes it. Acknowledgements and ping answers are queued while
+    /// polling: drain [`poll_transmit`](Machine::poll_transmit) after it.
     fn poll_event(&mut self) -> Option<Result<RtmpEvent, RtmpError>> {
         if let Some(event) = self.events.pop_front() {
             return Some(Ok(event));

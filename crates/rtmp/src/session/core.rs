@@ -132,13 +132,18 @@ impl Incoming {
 /// poison rule (a fatal error is reported once, after the end events it
 /// caused), media in ([`MediaEvent`]) and out, [`ping`](Self::ping) and
 /// [`close`](Self::close).
+///
+/// [`poll_event`](Machine::poll_event) has more to say after any `handle_*`
+/// call and after the inherent calls that answer or start something: a
+/// server's `accept_*`, `reject_*` and `end_play`, a client's `publish`,
+/// `play` and `stop`, and [`close`](Self::close) on both.
 #[derive(Debug)]
 pub struct Session<R: SessionRole> {
-    pub(crate) connection: RtmpConnection,
+    connection: RtmpConnection,
     timers: TimerTable<SessionTimer>,
     idle_timeout: Option<Duration>,
     poison: Poison<SessionError>,
-    pub(crate) events: VecDeque<R::Event>,
+    events: VecDeque<R::Event>,
     ended: bool,
     pub(crate) role: R,
 }
