@@ -14,9 +14,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use wirestate::rtmp::session::{
-    ClientConfig, ClientSession, ServerConfig, ServerEvent, ServerSession,
-};
+use wirestate::rtmp::session::{ClientConfig, ClientSession, ServerConfig, ServerSession};
 use wirestate_core::{Machine, SeededRandom};
 
 const MESSAGE_LEN: usize = 10_000;
@@ -24,7 +22,11 @@ const MESSAGE_LEN: usize = 10_000;
 /// A server session whose client has connected and plays stream 1.
 fn playing_session() -> ServerSession {
     let now = Instant::now();
-    let mut server = ServerSession::new(ServerConfig::default(), SeededRandom::new(1), now);
+    let config = ServerConfig {
+        auto_accept: true,
+        ..ServerConfig::default()
+    };
+    let mut server = ServerSession::new(config, SeededRandom::new(1), now);
     let config = ClientConfig::new("live", "rtmp://127.0.0.1/live");
     let mut client = ClientSession::new(config, SeededRandom::new(2), now);
     client.play("key");
@@ -33,11 +35,7 @@ fn playing_session() -> ServerSession {
             server.handle_input(&bytes, now);
         }
         while let Some(event) = server.poll_event() {
-            match event.unwrap() {
-                ServerEvent::ConnectRequested(c) => server.accept_connect(c.request).unwrap(),
-                ServerEvent::PlayRequested { request, .. } => server.accept_play(request).unwrap(),
-                _ => {}
-            }
+            event.unwrap();
         }
         while let Some(bytes) = server.poll_transmit() {
             client.handle_input(&bytes, now);

@@ -15,7 +15,7 @@ use peers::Peer;
 use wirestate::core::{Machine, OsRandom};
 use wirestate::rtmp::amf0::Value;
 use wirestate::rtmp::message::{Audio, Command, Connect, DataMessage, Message, Play, Video};
-use wirestate::rtmp::{Event, MessageEvent, RtmpConnection};
+use wirestate::rtmp::{MessageEvent, RtmpConnection, RtmpEvent};
 
 fn free_port() -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -71,7 +71,7 @@ impl Client {
         loop {
             self.flush();
             while let Some(event) = self.machine.poll_event() {
-                if let Event::Message(m) = event.expect("no connection error") {
+                if let RtmpEvent::Message(m) = event.expect("no connection error") {
                     let stop = done(&m);
                     seen.push(m);
                     if stop {
@@ -102,7 +102,7 @@ impl Client {
         let mut buf = vec![0u8; 64 << 10];
         while Instant::now() < end {
             self.flush();
-            while let Some(Ok(Event::Message(m))) = self.machine.poll_event() {
+            while let Some(Ok(RtmpEvent::Message(m))) = self.machine.poll_event() {
                 seen.push(m);
             }
             match self.socket.read(&mut buf) {

@@ -28,7 +28,7 @@ use wirestate::core::OsRandom;
 use wirestate::rtmp::amf0::{decode_all, Amf0Limits};
 use wirestate::rtmp::flv::{FlvReader, TagType};
 use wirestate::rtmp::session::{
-    is_audio_config, is_video_config, ClientConfig, ClientEvent, ClientSession,
+    is_audio_config, is_video_config, ClientConfig, ClientEvent, ClientSession, MediaEvent,
 };
 
 /// What `rtmp_serve` reads from the crate root (the CLI defines the same).
@@ -602,17 +602,17 @@ fn our_play(mut conn: Connection<ClientSession, TcpStream>, key: &str) -> Vec<(S
             Ok(ClientEvent::PlayStarted { .. }) => started = true,
             // FFmpeg ends H.264 with an empty end-of-sequence message, which
             // is no packet to ffprobe.
-            Ok(ClientEvent::Video { video, .. }) if video.data().is_empty() => {}
-            Ok(ClientEvent::Video {
+            Ok(ClientEvent::Media(MediaEvent::Video { video, .. })) if video.data().is_empty() => {}
+            Ok(ClientEvent::Media(MediaEvent::Video {
                 timestamp, video, ..
-            }) => media.push((
+            })) => media.push((
                 "video".to_owned(),
                 i64::from(timestamp),
                 is_video_config(&video),
             )),
-            Ok(ClientEvent::Audio {
+            Ok(ClientEvent::Media(MediaEvent::Audio {
                 timestamp, audio, ..
-            }) => media.push((
+            })) => media.push((
                 "audio".to_owned(),
                 i64::from(timestamp),
                 is_audio_config(&audio),

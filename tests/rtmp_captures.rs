@@ -16,7 +16,7 @@ use wirestate::rtmp::chunk::{ChunkDecoder, RawMessage};
 use wirestate::rtmp::handshake::HandshakeKind;
 use wirestate::rtmp::media::{FourCc, VideoTagHeader};
 use wirestate::rtmp::message::{Command, Message, UserControl};
-use wirestate::rtmp::{Event, MessageEvent, Role, RtmpConnection};
+use wirestate::rtmp::{MessageEvent, Role, RtmpConnection, RtmpEvent};
 
 /// C0 + C1 + C2 (or S0 + S1 + S2): every capture's dissect file reports
 /// 1536-byte handshake packets and no bytes left undecoded after the messages.
@@ -143,7 +143,7 @@ fn machine_for(dir: &str) -> RtmpConnection {
     RtmpConnection::new(role, Default::default(), SeededRandom::new(7))
 }
 
-fn replay(name: &str, dir: &str, cuts: &[usize]) -> Transcript<Event> {
+fn replay(name: &str, dir: &str, cuts: &[usize]) -> Transcript<RtmpEvent> {
     feed_cut(
         &mut machine_for(dir),
         &load(name, dir),
@@ -153,14 +153,14 @@ fn replay(name: &str, dir: &str, cuts: &[usize]) -> Transcript<Event> {
     )
 }
 
-fn messages(transcript: &Transcript<Event>) -> Vec<&MessageEvent> {
+fn messages(transcript: &Transcript<RtmpEvent>) -> Vec<&MessageEvent> {
     transcript
         .events
         .iter()
         .filter_map(|e| match e {
-            Event::Message(m) => Some(m),
-            Event::InvalidMessage { raw, error } => panic!("invalid message {raw:?}: {error}"),
-            Event::HandshakeComplete => None,
+            RtmpEvent::Message(m) => Some(m),
+            RtmpEvent::InvalidMessage { raw, error } => panic!("invalid message {raw:?}: {error}"),
+            RtmpEvent::HandshakeComplete => None,
         })
         .collect()
 }
@@ -173,7 +173,7 @@ fn machine_reproduces_every_capture_whole_and_byte_by_byte() {
             let whole = assert_chunk_independent(|| machine_for(dir), &input, true, Instant::now());
             assert_eq!(
                 whole.events.first(),
-                Some(&Event::HandshakeComplete),
+                Some(&RtmpEvent::HandshakeComplete),
                 "{name}.{dir}"
             );
             let got: Vec<Row> = messages(&whole)
@@ -232,7 +232,7 @@ fn handshake_kinds_match_the_dissection() {
 }
 
 /// The commands of a stream, by name and transaction id.
-fn commands(transcript: &Transcript<Event>) -> Vec<(String, Option<f64>, u32)> {
+fn commands(transcript: &Transcript<RtmpEvent>) -> Vec<(String, Option<f64>, u32)> {
     messages(transcript)
         .iter()
         .filter_map(|m| match &m.message {
@@ -246,7 +246,7 @@ fn commands(transcript: &Transcript<Event>) -> Vec<(String, Option<f64>, u32)> {
         .collect()
 }
 
-fn find_command<'a>(transcript: &'a Transcript<Event>, name: &str) -> &'a Command {
+fn find_command<'a>(transcript: &'a Transcript<RtmpEvent>, name: &str) -> &'a Command {
     messages(transcript)
         .into_iter()
         .find_map(|m| match &m.message {

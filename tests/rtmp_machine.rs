@@ -11,7 +11,9 @@ use wirestate::core::{Machine, SeededRandom};
 use wirestate::rtmp::chunk::{ChunkDecoder, ChunkEncoder, RawMessage};
 use wirestate::rtmp::media::{ModExType, VideoTagHeader};
 use wirestate::rtmp::message::{encode_aggregate, BandwidthLimit, Message, UserControl};
-use wirestate::rtmp::{Event, MessageEvent, Outgoing, Request, Role, RtmpConnection, RtmpError};
+use wirestate::rtmp::{
+    LocalError, MessageEvent, Outgoing, Role, RtmpCommand, RtmpConnection, RtmpError, RtmpEvent,
+};
 
 /// The server's S0+S1+S2.
 const SERVER_HANDSHAKE: usize = 1 + 1536 + 1536;
@@ -65,11 +67,11 @@ fn sent_messages(transmitted: &[u8]) -> Vec<Message> {
     out
 }
 
-fn message_events(events: &[Event]) -> Vec<&MessageEvent> {
+fn message_events(events: &[RtmpEvent]) -> Vec<&MessageEvent> {
     events
         .iter()
         .filter_map(|e| match e {
-            Event::Message(m) => Some(m),
+            RtmpEvent::Message(m) => Some(m),
             _ => None,
         })
         .collect()
@@ -205,8 +207,11 @@ fn a_bad_command_body_is_an_event_not_an_error() {
     };
     let input = client_stream(&[raw(3, 0, &bad, 0), raw(4, 0, &ok, 1)]);
     let transcript = assert_chunk_independent(server, &input, true, Instant::now());
-    assert!(matches!(transcript.events[1], Event::InvalidMessage { .. }));
-    assert!(matches!(&transcript.events[2], Event::Message(m) if m.message.type_id() == 8));
+    assert!(matches!(
+        transcript.events[1],
+        RtmpEvent::InvalidMessage { .. }
+    ));
+    assert!(matches!(&transcript.events[2], RtmpEvent::Message(m) if m.message.type_id() == 8));
     assert_eq!(transcript.error, None);
 }
 
@@ -221,7 +226,7 @@ fn a_fatal_error_is_reported_once_then_the_machine_is_poisoned() {
     machine.handle_input(&input, now);
     assert_eq!(
         machine.poll_event().unwrap().unwrap(),
-        Event::HandshakeComplete
+        RtmpEvent::HandshakeComplete
     );
     assert!(matches!(
         machine.poll_event(),
@@ -234,7 +239,7 @@ fn a_fatal_error_is_reported_once_then_the_machine_is_poisoned() {
     assert!(machine.poll_event().is_none());
     assert!(matches!(
         machine.send(0, 0, Message::Acknowledgement(1)),
-        Err(RtmpError::Closed)
+        Err(LocalError::Closed)
     ));
 }
 
@@ -264,7 +269,7 @@ fn sending_switches_chunk_size_after_the_message_and_refuses_misuse() {
     machine.handle_input(&client_stream(&[]), now);
     assert_eq!(
         machine.poll_event().unwrap().unwrap(),
-        Event::HandshakeComplete
+        RtmpEvent::HandshakeComplete
     );
     while machine.poll_transmit().is_some() {}
     machine.send(0, 0, Message::SetChunkSize(4096)).unwrap();
@@ -291,25 +296,25 @@ fn sending_switches_chunk_size_after_the_message_and_refuses_misuse() {
 
     assert!(matches!(
         machine.send(0, 0, Message::SetChunkSize(0)),
-        Err(RtmpError::Encode(_))
+        Err(LocalError::Encode(_))
     ));
     let bad_csid = Outgoing {
         csid: 1,
         ..Outgoing::new(0, 0, Message::Acknowledgement(0))
     };
     assert!(matches!(
-        machine.handle_command(Request::Send(bad_csid), now),
-        Err(RtmpError::Encode(_))
+        machine.handle_command(RtmpCommand::Send(bad_csid), now),
+        Err(RtmpError::Local(LocalError::Encode(_)))
     ));
     assert!(
         machine.poll_transmit().is_none(),
         "refused requests send nothing"
     );
-    machine.handle_command(Request::Close, now).unwrap();
+    machine.handle_command(RtmpCommand::Close, now).unwrap();
     assert!(machine.is_closed());
     assert!(matches!(
         machine.send(0, 0, Message::Acknowledgement(1)),
-        Err(RtmpError::Closed)
+        Err(LocalError::Closed)
     ));
 }
 
@@ -340,11 +345,11 @@ fn client_holds_messages_until_its_c2_is_out() {
     );
     assert_eq!(
         client.poll_event().unwrap().unwrap(),
-        Event::HandshakeComplete
+        RtmpEvent::HandshakeComplete
     );
     assert!(matches!(
         client.poll_event().unwrap().unwrap(),
-        Event::Message(MessageEvent {
+        RtmpEvent::Message(MessageEvent {
             message: Message::SetChunkSize(4096),
             ..
         })
@@ -401,7 +406,7 @@ fn enhanced_rtmp_connect_capabilities_are_typed() {
     };
     let input = client_stream(&[raw(3, 0, &message, 0)]);
     let transcript = assert_chunk_independent(server, &input, true, Instant::now());
-    let Event::Message(MessageEvent {
+    let RtmpEvent::Message(MessageEvent {
         message:
             Message::Command {
                 command: Command::Connect(got),
@@ -435,7 +440,7 @@ fn amf3_command_skips_the_format_byte_and_types_the_switch() {
     };
     let input = client_stream(&[raw(3, 0, &message, 1)]);
     let transcript = assert_chunk_independent(server, &input, true, Instant::now());
-    let Event::Message(MessageEvent {
+    let RtmpEvent::Message(MessageEvent {
         message: Message::Command { amf3, command },
         len,
         ..

@@ -13,7 +13,7 @@ use wirestate::rtmp::message::{
     Audio, BandwidthLimit, Command, Connect, DataMessage, GenericCommand, Message, Play, Response,
     UserControl, Video,
 };
-use wirestate::rtmp::{Event, Outgoing, RtmpConnection};
+use wirestate::rtmp::{Outgoing, RtmpConnection, RtmpEvent};
 
 fn arb_number() -> impl Strategy<Value = f64> + Clone {
     prop_oneof![(-1e9f64..1e9), Just(0.0), Just(1.0), Just(-2000.0)]
@@ -278,7 +278,7 @@ proptest! {
         loop {
             let a = pump(&mut client, &mut server, now);
             while let Some(event) = server.poll_event() {
-                if let Event::Message(m) = event.unwrap() {
+                if let RtmpEvent::Message(m) = event.unwrap() {
                     received.push((m.stream_id, m.timestamp, m.message));
                 }
             }

@@ -10,9 +10,10 @@ use wirestate::rtmp::amf0::Value;
 use wirestate::rtmp::flv::{FlvError, FlvReader, FlvWriter, TagType};
 use wirestate::rtmp::message::{Message, UserControl};
 use wirestate::rtmp::session::{
-    ClientCommand, ClientConfig, ClientEvent, ClientSession, SequenceHeaders, ServerCommand,
-    ServerConfig, ServerEvent, ServerSession, SessionError,
+    ClientCommand, ClientConfig, ClientEvent, ClientSession, MediaEvent, SequenceHeaders,
+    ServerCommand, ServerConfig, ServerEvent, ServerSession, SessionError,
 };
+use wirestate::rtmp::LocalError;
 use wirestate_core::testing::assert_chunk_independent;
 use wirestate_core::{Machine, SeededRandom};
 
@@ -103,13 +104,15 @@ fn media_of(events: &[ClientEvent]) -> Vec<(char, u32, Bytes)> {
     events
         .iter()
         .filter_map(|e| match e {
-            ClientEvent::Video {
+            ClientEvent::Media(MediaEvent::Video {
                 timestamp, video, ..
-            } => Some(('v', *timestamp, video.payload.clone())),
-            ClientEvent::Audio {
+            }) => Some(('v', *timestamp, video.payload.clone())),
+            ClientEvent::Media(MediaEvent::Audio {
                 timestamp, audio, ..
-            } => Some(('a', *timestamp, audio.payload.clone())),
-            ClientEvent::Metadata { timestamp, .. } => Some(('m', *timestamp, Bytes::new())),
+            }) => Some(('a', *timestamp, audio.payload.clone())),
+            ClientEvent::Media(MediaEvent::Metadata { timestamp, .. }) => {
+                Some(('m', *timestamp, Bytes::new()))
+            }
             _ => None,
         })
         .collect()
@@ -175,20 +178,20 @@ fn publish_then_late_player_gets_sequence_headers_first() {
     let mut relayed = Vec::new();
     for event in &events {
         match event {
-            ServerEvent::Metadata { data, .. } => {
+            ServerEvent::Media(MediaEvent::Metadata { data, .. }) => {
                 assert_eq!(data.values, vec![Value::String(META.into()), width.clone()]);
                 cache.observe(0, &Message::Data(data.clone()));
             }
-            ServerEvent::Video {
+            ServerEvent::Media(MediaEvent::Video {
                 timestamp, video, ..
-            } => {
+            }) => {
                 assert!(video.header.is_ok());
                 cache.observe(*timestamp, &Message::Video(video.clone()));
                 relayed.push(('v', *timestamp, video.payload.clone()));
             }
-            ServerEvent::Audio {
+            ServerEvent::Media(MediaEvent::Audio {
                 timestamp, audio, ..
-            } => {
+            }) => {
                 cache.observe(*timestamp, &Message::Audio(audio.clone()));
                 relayed.push(('a', *timestamp, audio.payload.clone()));
             }
@@ -244,9 +247,9 @@ fn publish_then_late_player_gets_sequence_headers_first() {
     assert_eq!(got[2], ('a', 0, Bytes::from_static(AAC_CONFIG)));
     assert_eq!(got[3], ('v', 200, keyframe(5)));
     assert_eq!(&got[3..], &relayed[from..]);
-    let ClientEvent::Metadata { data, .. } = &client_events
+    let ClientEvent::Media(MediaEvent::Metadata { data, .. }) = &client_events
         .iter()
-        .find(|e| matches!(e, ClientEvent::Metadata { .. }))
+        .find(|e| matches!(e, ClientEvent::Media(MediaEvent::Metadata { .. })))
         .unwrap()
     else {
         unreachable!()
@@ -280,7 +283,7 @@ fn publish_then_late_player_gets_sequence_headers_first() {
         ClientEvent::Status { status, .. } if status.code == "NetStream.Play.UnpublishNotify")));
     assert!(matches!(
         player_server.send_video(stream_id, 1000, keyframe(1)),
-        Err(SessionError::NotPlaying(_))
+        Err(LocalError::NotPlaying(_))
     ));
 }
 
@@ -353,7 +356,7 @@ fn rejected_publish_and_play_are_error_statuses() {
         )));
         assert!(matches!(
             client.send_video(0, keyframe(0)),
-            Err(SessionError::NotPublishing)
+            Err(LocalError::NotPublishing)
         ));
     }
 }
@@ -566,8 +569,8 @@ fn recorded_ffmpeg_publishes_become_media_events_in_any_cut() {
             assert_eq!(published, key);
         }
         let count = |f: fn(&ServerEvent) -> bool| events.iter().filter(|e| f(e)).count();
-        let video = count(|e| matches!(e, ServerEvent::Video { .. }));
-        let audio = count(|e| matches!(e, ServerEvent::Audio { .. }));
+        let video = count(|e| matches!(e, ServerEvent::Media(MediaEvent::Video { .. })));
+        let audio = count(|e| matches!(e, ServerEvent::Media(MediaEvent::Audio { .. })));
         assert!(
             video > 10 && audio > 10,
             "{name}: {video} video, {audio} audio"
@@ -576,7 +579,7 @@ fn recorded_ffmpeg_publishes_become_media_events_in_any_cut() {
             assert_eq!((video, audio), (v, a), "{name}");
         }
         assert_eq!(
-            count(|e| matches!(e, ServerEvent::Metadata { .. })),
+            count(|e| matches!(e, ServerEvent::Media(MediaEvent::Metadata { .. }))),
             1,
             "{name}"
         );
@@ -588,7 +591,7 @@ fn recorded_ffmpeg_publishes_become_media_events_in_any_cut() {
         // Timestamps never go backwards per kind (absolute, not deltas).
         let mut last = 0;
         for e in events {
-            if let ServerEvent::Video { timestamp, .. } = e {
+            if let ServerEvent::Media(MediaEvent::Video { timestamp, .. }) = e {
                 assert!(*timestamp >= last, "{name}");
                 last = *timestamp;
             }
@@ -733,14 +736,23 @@ fn recorded_nginx_stream_plays_in_any_cut() {
     let count = |f: fn(&ClientEvent) -> bool| events.iter().filter(|e| f(e)).count();
     // The counts of the capture's dissection.
     assert_eq!(
-        count(|e| matches!(e, ClientEvent::Video { stream_id: 1, .. })),
+        count(|e| matches!(
+            e,
+            ClientEvent::Media(MediaEvent::Video { stream_id: 1, .. })
+        )),
         124
     );
     assert_eq!(
-        count(|e| matches!(e, ClientEvent::Audio { stream_id: 1, .. })),
+        count(|e| matches!(
+            e,
+            ClientEvent::Media(MediaEvent::Audio { stream_id: 1, .. })
+        )),
         175
     );
-    assert_eq!(count(|e| matches!(e, ClientEvent::Metadata { .. })), 1);
+    assert_eq!(
+        count(|e| matches!(e, ClientEvent::Media(MediaEvent::Metadata { .. }))),
+        1
+    );
 }
 
 #[test]
@@ -793,7 +805,7 @@ fn commands_do_what_the_methods_do() {
     }
     let event = server.poll_event().unwrap().unwrap();
     assert!(
-        matches!(&event, ServerEvent::Video { timestamp: 40, video, .. } if video.payload == keyframe(1)),
+        matches!(&event, ServerEvent::Media(MediaEvent::Video { timestamp: 40, video, .. }) if video.payload == keyframe(1)),
         "{event:?}"
     );
     // Local misuse is an error of its own, and changes nothing: answering
@@ -820,11 +832,11 @@ fn commands_do_what_the_methods_do() {
     let request = publish_request.unwrap();
     assert!(matches!(
         server.handle_command(ServerCommand::AcceptConnect(request), now),
-        Err(SessionError::UnknownRequest(_))
+        Err(SessionError::Local(LocalError::UnknownRequest(_)))
     ));
     assert!(matches!(
         server.handle_command(ServerCommand::AcceptPlay(request), now),
-        Err(SessionError::UnknownRequest(_))
+        Err(SessionError::Local(LocalError::UnknownRequest(_)))
     ));
     server.accept_publish(request).unwrap();
     assert!(matches!(
@@ -832,7 +844,7 @@ fn commands_do_what_the_methods_do() {
             ServerCommand::AcceptPlay(wirestate::rtmp::session::RequestId(99)),
             now
         ),
-        Err(SessionError::UnknownRequest(_))
+        Err(SessionError::Local(LocalError::UnknownRequest(_)))
     ));
     assert!(matches!(
         server.handle_command(
@@ -843,7 +855,7 @@ fn commands_do_what_the_methods_do() {
             },
             now
         ),
-        Err(SessionError::NotPlaying(1))
+        Err(SessionError::Local(LocalError::NotPlaying(1)))
     ));
 }
 

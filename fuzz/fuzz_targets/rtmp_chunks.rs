@@ -12,7 +12,7 @@ use bytes::BytesMut;
 use libfuzzer_sys::fuzz_target;
 use wirestate_core::{Machine, SeededRandom};
 use wirestate_rtmp::chunk::{ChunkDecoder, ChunkLimits, DecoderConfig, Type3ExtendedTimestamp};
-use wirestate_rtmp::{ConnectionConfig, Event, Role, RtmpConnection};
+use wirestate_rtmp::{RtmpConfig, RtmpEvent, Role, RtmpConnection};
 
 const LIMITS: ChunkLimits = ChunkLimits {
     max_message_len: 64 << 10,
@@ -33,11 +33,11 @@ fn config(compat: bool) -> DecoderConfig {
 }
 
 /// Everything a server connection produced: events, error text, bytes sent.
-fn run_machine(input: &[u8], cut: usize, compat: bool) -> (Vec<Event>, Option<String>, Vec<u8>) {
+fn run_machine(input: &[u8], cut: usize, compat: bool) -> (Vec<RtmpEvent>, Option<String>, Vec<u8>) {
     let now = Instant::now();
-    let connection_config = ConnectionConfig {
+    let connection_config = RtmpConfig {
         decoder: config(compat),
-        ..ConnectionConfig::default()
+        ..RtmpConfig::default()
     };
     let mut machine = RtmpConnection::new(Role::Server, connection_config, SeededRandom::new(0));
     let (mut events, mut error, mut sent) = (Vec::new(), None, Vec::new());
@@ -53,12 +53,14 @@ fn run_machine(input: &[u8], cut: usize, compat: bool) -> (Vec<Event>, Option<St
             }
             match machine.poll_event() {
                 Some(Ok(event)) => events.push(event),
-                Some(Err(e)) => {
-                    error = Some(e.to_string());
-                    break;
-                }
+                Some(Err(e)) => error = Some(e.to_string()),
                 None => break,
             }
+        }
+        // Drained after an error too: the call that reported it may have
+        // queued acknowledgements.
+        while let Some(bytes) = machine.poll_transmit() {
+            sent.extend_from_slice(&bytes);
         }
         if error.is_some() {
             break;

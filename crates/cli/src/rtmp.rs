@@ -8,7 +8,7 @@ use wirestate_rtmp::amf0::Value;
 use wirestate_rtmp::handshake::{HandshakeInfo, HandshakeKind};
 use wirestate_rtmp::media::{AudioTagHeader, VideoTagHeader};
 use wirestate_rtmp::message::{Command, Message, UserControl};
-use wirestate_rtmp::{Event, MessageEvent, Role, RtmpConnection, RtmpError};
+use wirestate_rtmp::{MessageEvent, Role, RtmpConnection, RtmpError, RtmpEvent};
 
 use crate::output::{preview, Printer};
 use crate::sample::{sample, Sample};
@@ -16,7 +16,7 @@ use crate::sample::{sample, Sample};
 /// What one decoding pass produced.
 struct Pass {
     role: Role,
-    events: Vec<Event>,
+    events: Vec<RtmpEvent>,
     error: Option<RtmpError>,
     info: Option<HandshakeInfo>,
 }
@@ -67,9 +67,9 @@ pub fn inspect(input: &[u8], out: &mut Printer) -> io::Result<()> {
     print_handshake(&pass, out)?;
     for event in &pass.events {
         match event {
-            Event::HandshakeComplete => {}
-            Event::Message(m) => print_message(m, out)?,
-            Event::InvalidMessage { raw, error } => out.emit(
+            RtmpEvent::HandshakeComplete => {}
+            RtmpEvent::Message(m) => print_message(m, out)?,
+            RtmpEvent::InvalidMessage { raw, error } => out.emit(
                 serde_json::json!({
                     "event": "invalid_message",
                     "type_id": raw.type_id,

@@ -23,7 +23,8 @@ use wirestate_core::OsRandom;
 use wirestate_rtmp::flv::{FlvWriter, TagType};
 use wirestate_rtmp::message::{DataMessage, Message};
 use wirestate_rtmp::session::{
-    is_keyframe, is_video_config, SequenceHeaders, ServerConfig, ServerEvent, ServerSession,
+    is_keyframe, is_video_config, MediaEvent, SequenceHeaders, ServerConfig, ServerEvent,
+    ServerSession,
 };
 use wirestate_tokio::Connection;
 
@@ -292,9 +293,9 @@ async fn on_event(
                 *role = Role::Publisher { key, recorder };
             }
         }
-        ServerEvent::Metadata {
+        ServerEvent::Media(MediaEvent::Metadata {
             timestamp, data, ..
-        } => {
+        }) => {
             if let Role::Publisher { key, recorder } = role {
                 let message = Message::Data(data.clone());
                 record(
@@ -306,18 +307,18 @@ async fn on_event(
                 hub.publish(key, timestamp, &message, Relay::Metadata(timestamp, data));
             }
         }
-        ServerEvent::Audio {
+        ServerEvent::Media(MediaEvent::Audio {
             timestamp, audio, ..
-        } => {
+        }) => {
             if let Role::Publisher { key, recorder } = role {
                 record(recorder, TagType::Audio, timestamp, &audio.payload);
                 let relay = Relay::Audio(timestamp, audio.payload.clone());
                 hub.publish(key, timestamp, &Message::Audio(audio), relay);
             }
         }
-        ServerEvent::Video {
+        ServerEvent::Media(MediaEvent::Video {
             timestamp, video, ..
-        } => {
+        }) => {
             if let Role::Publisher { key, recorder } = role {
                 record(recorder, TagType::Video, timestamp, &video.payload);
                 let relay = Relay::Video {

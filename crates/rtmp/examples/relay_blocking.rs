@@ -24,8 +24,8 @@ use wirestate_blocking::Connection;
 use wirestate_core::{Machine, OsRandom};
 use wirestate_rtmp::message::{DataMessage, Message};
 use wirestate_rtmp::session::{
-    is_keyframe, is_video_config, SequenceHeaders, ServerConfig, ServerEvent, ServerSession,
-    SessionError,
+    is_keyframe, is_video_config, MediaEvent, SequenceHeaders, ServerConfig, ServerEvent,
+    ServerSession, SessionError,
 };
 
 /// How often a player's thread looks for relayed media.
@@ -216,9 +216,9 @@ fn run(
                     need_keyframe: true,
                 };
             }
-            Some(ServerEvent::Metadata {
+            Some(ServerEvent::Media(MediaEvent::Metadata {
                 timestamp, data, ..
-            }) => {
+            })) => {
                 let message = Message::Data(data.clone());
                 publish(
                     hub,
@@ -228,15 +228,15 @@ fn run(
                     Relay::Metadata(timestamp, data),
                 );
             }
-            Some(ServerEvent::Audio {
+            Some(ServerEvent::Media(MediaEvent::Audio {
                 timestamp, audio, ..
-            }) => {
+            })) => {
                 let relay = Relay::Audio(timestamp, audio.payload.clone());
                 publish(hub, role, timestamp, &Message::Audio(audio), relay);
             }
-            Some(ServerEvent::Video {
+            Some(ServerEvent::Media(MediaEvent::Video {
                 timestamp, video, ..
-            }) => {
+            })) => {
                 let key = is_keyframe(&video) || is_video_config(&video);
                 let relay = Relay::Video(timestamp, video.payload.clone(), key);
                 publish(hub, role, timestamp, &Message::Video(video), relay);

@@ -5,157 +5,22 @@ use std::collections::VecDeque;
 use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
-use wirestate_core::{Machine, RandomSource};
+use wirestate_core::{Machine, Poison, RandomSource, TransmitQueue};
 
 use crate::amf0::Amf0Limits;
-use crate::chunk::{
-    ChunkDecoder, ChunkEncoder, ChunkError, DecoderConfig, EncodeError, RawMessage,
+use crate::chunk::{ChunkDecoder, ChunkEncoder, EncodeError, RawMessage};
+use crate::handshake::{Handshake, HandshakeInfo};
+use crate::message::{split_aggregate, type_id, Message, UserControl};
+use crate::{
+    LocalError, MessageEvent, Outgoing, Role, RtmpCommand, RtmpConfig, RtmpError, RtmpEvent,
 };
-use crate::handshake::{Handshake, HandshakeConfig, HandshakeError, HandshakeInfo};
-use crate::message::{split_aggregate, type_id, Message, MessageError, UserControl};
 
-/// Which side of the TCP connection the machine plays.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    /// Accepted the connection: waits for C0+C1, answers S0+S1+S2.
-    Server,
-    /// Opened the connection: sends C0+C1 at once, answers S1 with C2.
-    Client,
-}
-
-/// How a connection behaves; [`Default`] suits servers and clients alike.
-#[derive(Debug, Clone)]
-pub struct ConnectionConfig {
-    /// Handshake options (epoch, digest handshake for clients ...).
-    pub handshake: HandshakeConfig,
-    /// Chunk stream limits and compatibility switches.
-    pub decoder: DecoderConfig,
-    /// Limits for AMF0 command and data bodies.
-    pub amf0: Amf0Limits,
-    /// Buffered input above which [`wants_read`](Machine::wants_read) turns
-    /// false while events are waiting to be polled (1 MiB).
-    pub input_high_water: usize,
-}
-
-impl Default for ConnectionConfig {
-    fn default() -> Self {
-        ConnectionConfig {
-            handshake: HandshakeConfig::default(),
-            decoder: DecoderConfig::default(),
-            amf0: Amf0Limits::default(),
-            input_high_water: 1 << 20,
-        }
-    }
-}
+#[cfg(test)]
+mod tests;
 
 /// Acknowledgement windows below this are raised to it, so a peer cannot
 /// make the machine answer every byte with a 16-byte acknowledgement.
 pub const MIN_ACK_WINDOW: u32 = 1024;
-
-/// A fatal connection error.
-#[derive(Debug, thiserror::Error)]
-pub enum RtmpError {
-    /// The peer's handshake was invalid.
-    #[error("handshake: {0}")]
-    Handshake(#[from] HandshakeError),
-    /// The peer's chunk stream was invalid or exceeded a limit.
-    #[error("chunk stream: {0}")]
-    Chunk(#[from] ChunkError),
-    /// The peer closed the connection during the handshake.
-    #[error("connection closed during the handshake")]
-    EofInHandshake,
-    /// The peer closed the connection inside a message; what was buffered
-    /// is dropped.
-    #[error("connection closed inside a message ({buffered} buffered payload byte(s) dropped)")]
-    EofInMessage {
-        /// Bytes of unfinished chunks and messages that were dropped.
-        buffered: usize,
-    },
-    /// Local misuse: a message the encoder cannot send (nothing was sent).
-    #[error("cannot send: {0}")]
-    Encode(#[from] EncodeError),
-    /// Local misuse: the connection was already closed or failed.
-    #[error("the connection is closed")]
-    Closed,
-}
-
-/// A message received, with where and when it belongs.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MessageEvent {
-    /// The chunk stream id it arrived on.
-    pub csid: u32,
-    /// The message stream id (0: the connection; others: `createStream`'s).
-    pub stream_id: u32,
-    /// Absolute timestamp in milliseconds (wrapping at 2^32).
-    pub timestamp: u32,
-    /// The payload length on the wire.
-    pub len: usize,
-    /// The message.
-    pub message: Message,
-}
-
-/// What an [`RtmpConnection`] reports.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Event {
-    /// The handshake finished; [`RtmpConnection::handshake_info`] now says
-    /// which kind it was. Messages may be sent and will arrive.
-    HandshakeComplete,
-    /// A message arrived. Protocol control was already applied (chunk size,
-    /// abort, acknowledgement window, ping answered); it is reported anyway.
-    Message(MessageEvent),
-    /// A message whose payload could not be interpreted (bad AMF0, a short
-    /// control message ...). The connection goes on.
-    InvalidMessage {
-        /// The raw message.
-        raw: RawMessage,
-        /// What was wrong with it.
-        error: MessageError,
-    },
-}
-
-/// What the application asks an [`RtmpConnection`] to do (for generic
-/// drivers; the inherent [`send`](RtmpConnection::send) does the same).
-#[derive(Debug, Clone, PartialEq)]
-pub enum Request {
-    /// Send a message.
-    Send(Outgoing),
-    /// Stop: no more input is read and nothing more is sent.
-    Close,
-}
-
-/// A message to send, with its chunk stream id, message stream id and
-/// timestamp.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Outgoing {
-    /// The chunk stream id (2 to 65599); [`Outgoing::new`] picks the usual one.
-    pub csid: u32,
-    /// The message stream id.
-    pub stream_id: u32,
-    /// Absolute timestamp in milliseconds.
-    pub timestamp: u32,
-    /// The message.
-    pub message: Message,
-}
-
-impl Outgoing {
-    /// A message on the conventional chunk stream for its kind: 2 for
-    /// protocol control, 3 for commands, 4 audio, 5 data, 6 video.
-    pub fn new(stream_id: u32, timestamp: u32, message: Message) -> Outgoing {
-        let csid = match message.type_id() {
-            1..=6 => 2,
-            type_id::AUDIO => 4,
-            type_id::VIDEO => 6,
-            type_id::DATA | type_id::DATA_AMF3 => 5,
-            _ => 3,
-        };
-        Outgoing {
-            csid,
-            stream_id,
-            timestamp,
-            message,
-        }
-    }
-}
 
 /// One RTMP connection, server or client side: the handshake, then the
 /// chunk stream with protocol control handled inside.
@@ -185,7 +50,7 @@ impl Outgoing {
 ///
 /// # Memory
 ///
-/// Input: up to [`ConnectionConfig::input_high_water`] plus one read, or one
+/// Input: up to [`RtmpConfig::input_high_water`] plus one read, or one
 /// chunk header plus one single-chunk message (at most
 /// [`ChunkLimits::max_message_len`](crate::chunk::ChunkLimits::max_message_len)),
 /// whichever is larger. Reassembly: at most
@@ -204,16 +69,16 @@ pub struct RtmpConnection {
     decoder: ChunkDecoder,
     encoder: ChunkEncoder,
     amf0: Amf0Limits,
-    high_water: usize,
+    input_high_water: usize,
     /// Bytes to send, in order.
-    out: VecDeque<Bytes>,
+    out: TransmitQueue,
     /// Chunks sent before the handshake finished, released after it.
     held: Vec<Bytes>,
-    events: VecDeque<Event>,
-    /// A fatal error not reported yet.
-    error: Option<RtmpError>,
-    /// Set once the error (or the clean end) was reported.
-    finished: bool,
+    events: VecDeque<RtmpEvent>,
+    /// The poison rule: a fatal error is reported once.
+    poison: Poison<RtmpError>,
+    /// Set once the clean end was reported.
+    ended: bool,
     eof: bool,
     closed_locally: bool,
     /// The last decode attempt needed more input.
@@ -244,7 +109,7 @@ impl RtmpConnection {
     /// tests.
     pub fn new(
         role: Role,
-        config: ConnectionConfig,
+        config: RtmpConfig,
         rng: impl RandomSource + Send + 'static,
     ) -> RtmpConnection {
         let mut rng = Rng(Box::new(rng));
@@ -261,12 +126,12 @@ impl RtmpConnection {
             decoder: ChunkDecoder::new(config.decoder),
             encoder: ChunkEncoder::default(),
             amf0: config.amf0,
-            high_water: config.input_high_water,
-            out: VecDeque::new(),
+            input_high_water: config.input_high_water,
+            out: TransmitQueue::default(),
             held: Vec::new(),
             events: VecDeque::new(),
-            error: None,
-            finished: false,
+            poison: Poison::default(),
+            ended: false,
             eof: false,
             closed_locally: false,
             starved: true,
@@ -281,13 +146,13 @@ impl RtmpConnection {
 
     /// A server-side connection with the default configuration.
     pub fn server(rng: impl RandomSource + Send + 'static) -> RtmpConnection {
-        RtmpConnection::new(Role::Server, ConnectionConfig::default(), rng)
+        RtmpConnection::new(Role::Server, RtmpConfig::default(), rng)
     }
 
     /// A client-side connection with the default configuration; C0+C1 are
     /// ready in [`poll_transmit`](Machine::poll_transmit) at once.
     pub fn client(rng: impl RandomSource + Send + 'static) -> RtmpConnection {
-        RtmpConnection::new(Role::Client, ConnectionConfig::default(), rng)
+        RtmpConnection::new(Role::Client, RtmpConfig::default(), rng)
     }
 
     /// The role given at creation.
@@ -326,19 +191,47 @@ impl RtmpConnection {
     /// Sending SetChunkSize also switches this side's chunk size, right after
     /// that message; sending WindowAckSize records the announced window.
     /// Messages sent before the handshake completes go out after it.
+    ///
+    /// ```
+    /// use wirestate_core::{Machine, SeededRandom};
+    /// use wirestate_rtmp::message::Message;
+    /// use wirestate_rtmp::RtmpConnection;
+    ///
+    /// let mut client = RtmpConnection::client(SeededRandom::new(1));
+    /// let c0c1 = client.poll_transmit().unwrap();
+    /// assert_eq!(c0c1.len(), 1 + 1536);
+    /// // Held until the handshake completes, then sent in order.
+    /// client.send(0, 0, Message::SetChunkSize(4096))?;
+    /// assert!(client.poll_transmit().is_none());
+    /// assert_eq!(client.chunk_size(), 4096);
+    /// # Ok::<(), wirestate_rtmp::LocalError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`LocalError::Closed`] after [`close`](Self::close) or a fatal error;
+    /// [`LocalError::Encode`] for a message the encoder cannot send (a chunk
+    /// size of 0 or above 2^31 - 1, a payload longer than 2^24 - 1 bytes).
+    /// Nothing is sent then.
     pub fn send(
         &mut self,
         stream_id: u32,
         timestamp: u32,
         message: Message,
-    ) -> Result<(), RtmpError> {
+    ) -> Result<(), LocalError> {
         self.send_outgoing(Outgoing::new(stream_id, timestamp, message))
     }
 
-    /// Sends a message on the chunk stream it names.
-    pub fn send_outgoing(&mut self, outgoing: Outgoing) -> Result<(), RtmpError> {
-        if self.closed_locally || self.finished || self.error.is_some() {
-            return Err(RtmpError::Closed);
+    /// Sends a message on the chunk stream it names, like
+    /// [`send`](Self::send).
+    ///
+    /// # Errors
+    ///
+    /// As [`send`](Self::send); also [`LocalError::Encode`] for a chunk
+    /// stream id outside 2 to 65599.
+    pub fn send_outgoing(&mut self, outgoing: Outgoing) -> Result<(), LocalError> {
+        if self.is_dead() {
+            return Err(LocalError::Closed);
         }
         let new_chunk_size = match outgoing.message {
             Message::SetChunkSize(size) => {
@@ -357,7 +250,7 @@ impl RtmpConnection {
             payload: outgoing.message.encode_payload(),
         };
         if self.handshake.is_none() {
-            self.encoder.encode(&raw, &mut self.out)?;
+            self.encoder.encode(&raw, &mut Queue(&mut self.out))?;
         } else {
             self.encoder.encode(&raw, &mut self.held)?;
         }
@@ -380,19 +273,13 @@ impl RtmpConnection {
     fn collect_handshake_output(&mut self) {
         if let Some(handshake) = &mut self.handshake {
             while let Some(bytes) = handshake.poll_transmit() {
-                self.out.push_back(bytes);
+                self.out.push(bytes);
             }
         }
     }
 
-    fn fail(&mut self, error: RtmpError) {
-        if self.error.is_none() && !self.finished {
-            self.error = Some(error);
-        }
-    }
-
     fn is_dead(&self) -> bool {
-        self.closed_locally || self.finished || self.error.is_some()
+        self.closed_locally || self.ended || !self.poison.is_healthy()
     }
 
     /// Runs the handshake over the buffered input until it completes.
@@ -408,11 +295,14 @@ impl RtmpConnection {
         match result {
             Ok(true) => {
                 self.handshake_info = self.handshake.take().and_then(|h| h.info().cloned());
-                self.out.extend(self.held.drain(..));
-                self.events.push_back(Event::HandshakeComplete);
+                for piece in self.held.drain(..) {
+                    self.out.push(piece);
+                }
+                self.held = Vec::new();
+                self.events.push_back(RtmpEvent::HandshakeComplete);
             }
             Ok(false) => {}
-            Err(e) => self.fail(e.into()),
+            Err(e) => self.poison.fail(e.into()),
         }
     }
 
@@ -448,7 +338,7 @@ impl RtmpConnection {
     }
 
     /// Applies protocol control and turns a raw message into events.
-    fn on_message(&mut self, raw: RawMessage) -> Event {
+    fn on_message(&mut self, raw: RawMessage) -> RtmpEvent {
         if raw.type_id == type_id::AGGREGATE {
             return match split_aggregate(&raw) {
                 Ok(parts) => {
@@ -462,16 +352,16 @@ impl RtmpConnection {
                     }
                     self.message_event(first)
                 }
-                Err(error) => Event::InvalidMessage { raw, error },
+                Err(error) => RtmpEvent::InvalidMessage { raw, error },
             };
         }
         self.message_event(raw)
     }
 
-    fn message_event(&mut self, raw: RawMessage) -> Event {
+    fn message_event(&mut self, raw: RawMessage) -> RtmpEvent {
         let message = match Message::decode(raw.type_id, raw.payload.clone(), &self.amf0) {
             Ok(message) => message,
-            Err(error) => return Event::InvalidMessage { raw, error },
+            Err(error) => return RtmpEvent::InvalidMessage { raw, error },
         };
         match &message {
             Message::WindowAckSize(window) => self.set_ack_window(*window),
@@ -483,7 +373,7 @@ impl RtmpConnection {
             }
             _ => {}
         }
-        Event::Message(MessageEvent {
+        RtmpEvent::Message(MessageEvent {
             csid: raw.csid,
             stream_id: raw.stream_id,
             timestamp: raw.timestamp,
@@ -493,8 +383,7 @@ impl RtmpConnection {
     }
 
     /// What to report once the input is exhausted after EOF.
-    fn end_of_input(&mut self) -> Option<Result<Event, RtmpError>> {
-        self.finished = true;
+    fn end_of_input(&mut self) -> Option<Result<RtmpEvent, RtmpError>> {
         if self.handshake.is_some() {
             return Some(Err(RtmpError::EofInHandshake));
         }
@@ -503,13 +392,67 @@ impl RtmpConnection {
                 buffered: self.input.len() + self.decoder.buffered(),
             }));
         }
+        self.ended = true;
         None
+    }
+
+    /// Decodes the next message after the handshake. Acknowledgements are
+    /// due for every byte the decoder consumed, whatever the outcome, so
+    /// that they do not depend on how the input was cut.
+    fn decode_next(&mut self) -> Option<Result<RtmpEvent, RtmpError>> {
+        let decoded = self.decoder.decode(&mut self.input);
+        self.acknowledge();
+        match decoded {
+            Ok(Some(raw)) => Some(Ok(self.on_message(raw))),
+            Ok(None) => {
+                self.starved = true;
+                if self.input.is_empty() {
+                    // Nothing buffered: give the memory back, so an idle
+                    // connection holds no input buffer (a driver reserves a
+                    // fresh one before its next read).
+                    self.input = BytesMut::new();
+                }
+                if self.eof {
+                    self.end_of_input()
+                } else {
+                    None
+                }
+            }
+            Err(error) => Some(Err(error.into())),
+        }
+    }
+
+    /// Bytes of received input not handed out yet: undecoded input plus
+    /// unfinished messages being reassembled.
+    pub fn buffered(&self) -> usize {
+        self.input.len() + self.decoder.buffered()
+    }
+
+    /// The input high-water mark ([`RtmpConfig::input_high_water`]).
+    pub fn input_high_water(&self) -> usize {
+        self.input_high_water
+    }
+
+    /// Changes the input high-water mark.
+    pub fn set_input_high_water(&mut self, bytes: usize) {
+        self.input_high_water = bytes;
+    }
+}
+
+/// Lets the chunk encoder append its pieces straight to the transmit queue.
+struct Queue<'a>(&'a mut TransmitQueue);
+
+impl Extend<Bytes> for Queue<'_> {
+    fn extend<I: IntoIterator<Item = Bytes>>(&mut self, pieces: I) {
+        for piece in pieces {
+            self.0.push(piece);
+        }
     }
 }
 
 impl Machine for RtmpConnection {
-    type Event = Event;
-    type Command = Request;
+    type Event = RtmpEvent;
+    type Command = RtmpCommand;
     type Error = RtmpError;
 
     fn input_buffer(&mut self) -> &mut BytesMut {
@@ -529,73 +472,55 @@ impl Machine for RtmpConnection {
         self.eof = true;
     }
 
-    fn handle_timeout(&mut self, _now: Instant) {}
-
-    fn handle_command(&mut self, cmd: Request, _now: Instant) -> Result<(), RtmpError> {
+    fn handle_command(&mut self, cmd: RtmpCommand, _now: Instant) -> Result<(), RtmpError> {
         match cmd {
-            Request::Send(outgoing) => self.send_outgoing(outgoing),
-            Request::Close => {
+            RtmpCommand::Send(outgoing) => Ok(self.send_outgoing(outgoing)?),
+            RtmpCommand::Close => {
                 self.close();
                 Ok(())
             }
         }
     }
 
-    fn poll_event(&mut self) -> Option<Result<Event, RtmpError>> {
+    /// Decodes and returns the next event. Its answer changes after the
+    /// `handle_*` calls, and after [`close`](RtmpConnection::close) (no
+    /// more events from then on); [`send`](RtmpConnection::send) never
+    /// changes it. Acknowledgements and ping answers are queued while
+    /// polling: drain [`poll_transmit`](Machine::poll_transmit) after it.
+    fn poll_event(&mut self) -> Option<Result<RtmpEvent, RtmpError>> {
         if let Some(event) = self.events.pop_front() {
             return Some(Ok(event));
         }
-        if self.finished || self.closed_locally {
+        if self.ended || self.closed_locally {
             return None;
         }
-        if let Some(error) = self.error.take() {
-            self.finished = true;
-            return Some(Err(error));
+        if !self.poison.is_healthy() {
+            return self.poison.take_error().map(Err);
         }
         if self.handshake.is_some() {
             self.starved = true;
-            return if self.eof { self.end_of_input() } else { None };
+            return if self.eof {
+                let end = self.end_of_input();
+                self.poison.check(end)
+            } else {
+                None
+            };
         }
-        match self.decoder.decode(&mut self.input) {
-            Ok(Some(raw)) => {
-                self.acknowledge();
-                Some(Ok(self.on_message(raw)))
-            }
-            Ok(None) => {
-                self.acknowledge();
-                self.starved = true;
-                if self.input.is_empty() {
-                    // Nothing buffered: give the memory back, so an idle
-                    // connection holds no input buffer (a driver reserves a
-                    // fresh one before its next read).
-                    self.input = BytesMut::new();
-                }
-                if self.eof {
-                    self.end_of_input()
-                } else {
-                    None
-                }
-            }
-            Err(error) => {
-                self.finished = true;
-                Some(Err(error.into()))
-            }
-        }
+        let next = self.decode_next();
+        self.poison.check(next)
     }
 
     fn poll_transmit(&mut self) -> Option<Bytes> {
-        self.out.pop_front()
-    }
-
-    fn poll_timeout(&self) -> Option<Instant> {
-        None
+        self.out.pop()
     }
 
     fn wants_read(&self) -> bool {
-        !self.is_dead() && !self.eof && (self.starved || self.input.len() < self.high_water)
+        !self.is_dead() && !self.eof && (self.starved || self.input.len() < self.input_high_water)
     }
 
     fn is_closed(&self) -> bool {
-        self.closed_locally || self.finished
+        self.closed_locally
+            || self.ended
+            || (!self.poison.is_healthy() && !self.poison.has_pending_error())
     }
 }

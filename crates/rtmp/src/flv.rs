@@ -80,6 +80,10 @@ pub fn encode_header(has_audio: bool, has_video: bool) -> [u8; HEADER_LEN] {
 /// The 11-byte header of a tag with `data_len` bytes of data, and the
 /// 4-byte back pointer that follows the data: write header, data, back
 /// pointer. Fails if `data_len` exceeds [`MAX_TAG_DATA`].
+///
+/// # Errors
+///
+/// [`FlvError::TagTooLarge`] if `data_len` exceeds [`MAX_TAG_DATA`].
 pub fn encode_tag(
     tag_type: TagType,
     timestamp: u32,
@@ -210,6 +214,12 @@ pub struct FlvReader<'a> {
 
 impl<'a> FlvReader<'a> {
     /// Reads the file header and the first back pointer (which must be 0).
+    ///
+    /// # Errors
+    ///
+    /// [`FlvError::BadSignature`], [`FlvError::BadHeaderSize`] or
+    /// [`FlvError::Truncated`] for a file that does not start with a valid
+    /// header; [`FlvError::BadBackPointer`] if the first back pointer is not 0.
     pub fn new(file: &'a [u8]) -> Result<FlvReader<'a>, FlvError> {
         if file.len() < 9 {
             return Err(FlvError::Truncated(file.len()));
@@ -257,6 +267,12 @@ impl<'a> FlvReader<'a> {
     }
 
     /// The next tag, `None` at the end of the file.
+    ///
+    /// # Errors
+    ///
+    /// [`FlvError::Truncated`] for a file that ends inside a tag,
+    /// [`FlvError::BadBackPointer`] for a back pointer that does not match its
+    /// tag, [`FlvError::UnknownTagType`] for a tag type other than 8, 9 and 18.
     pub fn next_tag(&mut self) -> Result<Option<FlvTag<'a>>, FlvError> {
         if self.pos == self.file.len() {
             return Ok(None);

@@ -1,7 +1,7 @@
 //! wirestate-rtmp: Sans-IO RTMP, as a pure state machine.
 //!
 //! [`RtmpConnection`] is one side of one connection: push received bytes in,
-//! pull typed [`Event`]s and bytes to send out. It runs the handshake
+//! pull typed [`RtmpEvent`]s and bytes to send out. It runs the handshake
 //! ([`handshake`]), then the chunk stream ([`chunk`]), applies protocol
 //! control itself (chunk size, abort, acknowledgements, ping answers) and
 //! types every message ([`message`]: commands and data in [`amf0`], audio and
@@ -12,7 +12,7 @@
 //! use std::time::Instant;
 //! use wirestate_core::{Machine, SeededRandom};
 //! use wirestate_rtmp::message::{Command, Connect, Message};
-//! use wirestate_rtmp::{Event, MessageEvent, RtmpConnection};
+//! use wirestate_rtmp::{MessageEvent, RtmpConnection, RtmpEvent};
 //!
 //! let now = Instant::now();
 //! let mut client = RtmpConnection::client(SeededRandom::new(1));
@@ -44,8 +44,8 @@
 //!         break;
 //!     }
 //! }
-//! assert_eq!(events[0], Event::HandshakeComplete);
-//! let Event::Message(MessageEvent { message: Message::Command { command: Command::Connect(c), .. }, .. }) = &events[1]
+//! assert_eq!(events[0], RtmpEvent::HandshakeComplete);
+//! let RtmpEvent::Message(MessageEvent { message: Message::Command { command: Command::Connect(c), .. }, .. }) = &events[1]
 //! else { panic!("expected connect, got {:?}", events[1]) };
 //! assert_eq!(c.app(), Some("live"));
 //! # Ok::<(), wirestate_rtmp::RtmpError>(())
@@ -55,14 +55,19 @@
 
 pub mod amf0;
 pub mod chunk;
+mod command;
+mod config;
 mod connection;
+mod error;
+mod event;
 pub mod flv;
 pub mod handshake;
 pub mod media;
 pub mod message;
 pub mod session;
 
-pub use connection::{
-    ConnectionConfig, Event, MessageEvent, Outgoing, Request, Role, RtmpConnection, RtmpError,
-    MIN_ACK_WINDOW,
-};
+pub use command::{Outgoing, RtmpCommand};
+pub use config::{Role, RtmpConfig, DEFAULT_INPUT_HIGH_WATER};
+pub use connection::{RtmpConnection, MIN_ACK_WINDOW};
+pub use error::{LocalError, RtmpError};
+pub use event::{MessageEvent, RtmpEvent};

@@ -48,6 +48,11 @@ impl Default for Amf0Limits {
 /// let values = decode_all(body, &Amf0Limits::default()).unwrap();
 /// assert_eq!(values, [Value::String("createStream".into()), Value::Number(4.0), Value::Null]);
 /// ```
+///
+/// # Errors
+///
+/// An [`Amf0Error`] for a value that is truncated, malformed, of an
+/// unsupported type, or beyond one of `limits`.
 pub fn decode_all(input: &[u8], limits: &Amf0Limits) -> Result<Vec<Value>, Amf0Error> {
     let mut decoder = Decoder::new(input, limits);
     let mut values = Vec::new();
@@ -76,6 +81,11 @@ pub fn decode_all(input: &[u8], limits: &Amf0Limits) -> Result<Vec<Value>, Amf0E
 /// assert_eq!(decode_value(&mut body, &limits).unwrap(), Value::Null);
 /// assert_eq!(body, b"rest");
 /// ```
+///
+/// # Errors
+///
+/// As [`decode_all`]; `input` is then left where the bad value began or
+/// somewhere inside it.
 pub fn decode_value(input: &mut &[u8], limits: &Amf0Limits) -> Result<Value, Amf0Error> {
     let mut decoder = Decoder::new(input, limits);
     let value = decoder.value(0)?;

@@ -193,6 +193,11 @@ impl ChunkDecoder {
     /// A message that fits in one chunk is split off `input` without a copy;
     /// longer ones are reassembled. After an `Err` the stream cannot be read
     /// further.
+    ///
+    /// # Errors
+    ///
+    /// A [`ChunkError`] for a malformed chunk stream or one beyond the
+    /// decoder's limits; fatal.
     pub fn decode(&mut self, input: &mut BytesMut) -> Result<Option<RawMessage>, ChunkError> {
         loop {
             match self.progress {

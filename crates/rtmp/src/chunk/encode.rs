@@ -88,6 +88,11 @@ impl ChunkEncoder {
 
     /// Cuts the following messages with `size` bytes per chunk. Send the
     /// SetChunkSize message first (the machine does both in one step).
+    ///
+    /// # Errors
+    ///
+    /// [`EncodeError::InvalidChunkSize`] for 0 or above 0x7FFFFFFF (the size
+    /// is unchanged).
     pub fn set_chunk_size(&mut self, size: u32) -> Result<(), EncodeError> {
         if size == 0 || size > MAX_CHUNK_SIZE {
             return Err(EncodeError::InvalidChunkSize(size));
@@ -101,6 +106,12 @@ impl ChunkEncoder {
     /// A message that fits in one chunk comes out as two pieces, the header
     /// and the payload `Bytes` itself (one piece when empty); a longer one as
     /// a single buffer holding all its chunks.
+    ///
+    /// # Errors
+    ///
+    /// [`EncodeError::InvalidCsid`] for a chunk stream id outside 2..=65599,
+    /// [`EncodeError::MessageTooLong`] for a payload over 16 MiB - 1; nothing
+    /// is appended then.
     pub fn encode(
         &mut self,
         message: &RawMessage,

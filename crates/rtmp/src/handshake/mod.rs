@@ -223,6 +223,11 @@ impl Handshake {
     ///
     /// After each call, drain [`poll_transmit`](Self::poll_transmit). An error
     /// is fatal and is returned again by every later call.
+    ///
+    /// # Errors
+    ///
+    /// A [`HandshakeError`] when the peer's C0/S0 asks for a version other
+    /// than 3; fatal, returned again by every later call.
     pub fn advance(
         &mut self,
         buf: &mut BytesMut,

@@ -183,6 +183,11 @@ impl AudioTagHeader {
     /// assert!(legacy.stereo);
     /// # Ok::<(), wirestate_rtmp::media::MediaError>(())
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// A [`MediaError`] for a payload too short for its header, or an
+    /// Enhanced RTMP header with an unknown packet type or malformed tracks.
     pub fn parse(payload: &[u8]) -> Result<(AudioTagHeader, usize), MediaError> {
         let Some(&first) = payload.first() else {
             return Ok((AudioTagHeader::Silence, 0));

@@ -185,6 +185,11 @@ impl VideoTagHeader {
     /// assert_eq!(ex.tracks[0].composition_time, 67);
     /// # Ok::<(), wirestate_rtmp::media::MediaError>(())
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// A [`MediaError`] for a payload too short for its header, or an
+    /// Enhanced RTMP header with an unknown packet type or malformed tracks.
     pub fn parse(payload: &[u8]) -> Result<(VideoTagHeader, usize), MediaError> {
         let mut cur = Cursor::new(payload);
         let first = match cur.u8() {

@@ -32,6 +32,10 @@ const TAG_OVERHEAD: usize = 11 + 4;
 /// assert_eq!((subs[0].type_id, subs[0].timestamp), (8, 5000));
 /// assert_eq!((subs[1].type_id, subs[1].timestamp, &subs[1].payload[..]), (9, 5040, &b"\x27\x01v"[..]));
 /// ```
+///
+/// # Errors
+///
+/// [`MessageError::BadAggregate`] if a sub-message is truncated.
 pub fn split_aggregate(aggregate: &RawMessage) -> Result<Vec<RawMessage>, MessageError> {
     let payload = &aggregate.payload;
     let mut at = 0;

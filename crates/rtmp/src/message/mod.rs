@@ -240,6 +240,12 @@ fn amf3_body(type_id: u8, payload: &[u8]) -> Result<&[u8], MessageError> {
 impl Message {
     /// Interprets a message payload by its type id. Extra bytes after the
     /// fields of a fixed-size control message are ignored.
+    ///
+    /// # Errors
+    ///
+    /// A [`MessageError`] for a payload too short for its control message,
+    /// a command or data body that is not valid AMF0, or a command without
+    /// a name.
     pub fn decode(
         type_id: u8,
         payload: Bytes,

@@ -8,9 +8,13 @@
 //! - [`SequenceHeaders`]: what a player joining late needs first.
 //!
 //! Both sessions are [`Machine`](wirestate_core::Machine)s: feed them bytes,
-//! poll events and transmits, pass the time. Pings are answered and
-//! acknowledgements sent by the connection underneath; an optional idle
-//! timeout is the only timer.
+//! poll events and transmits, pass the time. They are one type,
+//! [`Session`], with a role: the connection underneath, the idle timer, the
+//! poison rule, media in ([`MediaEvent`]) and out are shared; each role
+//! adds its command handling. Pings are answered and acknowledgements sent
+//! by the connection underneath; an optional idle timeout is the only
+//! timer. A server that accepts everything sets
+//! [`ServerConfig::auto_accept`].
 //!
 //! ```
 //! use std::time::Instant;
@@ -19,7 +23,9 @@
 //! use wirestate_rtmp::session::*;
 //!
 //! let now = Instant::now();
-//! let mut server = ServerSession::new(ServerConfig::default(), SeededRandom::new(1), now);
+//! // A server that accepts every connect, publish and play by itself.
+//! let auto = ServerConfig { auto_accept: true, ..ServerConfig::default() };
+//! let mut server = ServerSession::new(auto, SeededRandom::new(1), now);
 //! let mut client = ClientSession::new(ClientConfig::new("live", "rtmp://127.0.0.1/live"), SeededRandom::new(2), now);
 //! client.publish("key", "live");
 //!
@@ -27,11 +33,8 @@
 //! for _ in 0..10 {
 //!     while let Some(bytes) = client.poll_transmit() { server.handle_input(&bytes, now); }
 //!     while let Some(event) = server.poll_event() {
-//!         match event? {
-//!             ServerEvent::ConnectRequested(c) => server.accept_connect(c.request)?,
-//!             ServerEvent::PublishRequested { request, .. } => server.accept_publish(request)?,
-//!             _ => {}
-//!         }
+//!         // ConnectRequested, PublishRequested: already accepted.
+//!         event?;
 //!     }
 //!     while let Some(bytes) = server.poll_transmit() { client.handle_input(&bytes, now); }
 //!     while let Some(event) = client.poll_event() { client_events.push(event?); }
@@ -43,40 +46,41 @@
 mod cache;
 mod client;
 mod command;
+mod core;
+mod media;
 mod server;
 mod status;
 
 use std::time::Duration;
 
 pub use cache::{is_audio_config, is_keyframe, is_video_config, player_metadata, SequenceHeaders};
-pub use client::{ClientConfig, ClientEvent, ClientSession};
+pub use client::{ClientConfig, ClientEvent, ClientRole, ClientSession};
 pub use command::{ClientCommand, ServerCommand};
-pub use server::{ConnectRequest, ServerConfig, ServerEvent, ServerSession};
+pub use core::{Session, SessionRole};
+pub use media::MediaEvent;
+pub use server::{ConnectRequest, ServerConfig, ServerEvent, ServerRole, ServerSession};
 pub use status::Status;
 
-use crate::RtmpError;
+use crate::{LocalError, RtmpError};
 
 /// Names one request (connect, publish, play) a [`ServerSession`] waits for
 /// the application to answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct RequestId(pub u64);
 
-/// What went wrong in a session.
+/// What ends a session: a peer violation, the idle timeout, or (through
+/// [`Machine::handle_command`](wirestate_core::Machine::handle_command)) a
+/// refused local request.
 #[derive(Debug, thiserror::Error)]
 pub enum SessionError {
-    /// The connection failed (a peer violation), or a send was refused.
+    /// The connection failed: the peer broke a rule.
     #[error(transparent)]
     Connection(#[from] RtmpError),
     /// No input arrived for this long.
     #[error("no input for {0:?}: idle timeout")]
     IdleTimeout(Duration),
-    /// Local misuse: no request with this id is waiting for an answer.
-    #[error("no pending request {0:?}")]
-    UnknownRequest(RequestId),
-    /// Local misuse: media for a stream that is not playing.
-    #[error("message stream {0} is not playing")]
-    NotPlaying(u32),
-    /// Local misuse: media sent before publishing started.
-    #[error("not publishing")]
-    NotPublishing,
+    /// Local misuse: a request was refused and nothing was sent (the
+    /// inherent methods return the [`LocalError`] itself).
+    #[error(transparent)]
+    Local(#[from] LocalError),
 }

@@ -1,0 +1,419 @@
+//! [`Session`]: what the server and client sessions share. The wrapped
+//! [`RtmpConnection`], the idle timer, the poison rule, media in and out,
+//! and the [`Machine`] plumbing live here once; each role adds its command
+//! handling through [`SessionRole`].
+
+use std::collections::VecDeque;
+use std::fmt::Debug;
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use wirestate_core::{Machine, Poison, RandomSource, Timer, TimerTable};
+
+use crate::message::{Command, DataMessage, Message, UserControl};
+use crate::session::{MediaEvent, SessionError};
+use crate::{LocalError, MessageEvent, Role, RtmpConfig, RtmpConnection, RtmpEvent};
+
+/// The deadlines of a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SessionTimer {
+    /// No input for the configured idle timeout.
+    Idle,
+}
+
+impl Timer for SessionTimer {
+    const ALL: &'static [Self] = &[SessionTimer::Idle];
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// The role half of a [`Session`]: [`ServerRole`](super::ServerRole) or
+/// [`ClientRole`](super::ClientRole). Sealed: the crate's two roles are the
+/// only ones.
+pub trait SessionRole: Sized + Debug + sealed::Sealed {
+    /// What the session reports.
+    type Event: Debug + From<MediaEvent>;
+    /// What the application asks through
+    /// [`Machine::handle_command`].
+    type Command;
+    /// What [`Session::new`] takes.
+    type Config;
+
+    /// Which side of the connection the role plays.
+    #[doc(hidden)]
+    const SIDE: Role;
+
+    /// The role's state at the start.
+    #[doc(hidden)]
+    fn from_config(config: Self::Config) -> Self;
+
+    /// Queues what the role sends first.
+    #[doc(hidden)]
+    fn on_open(_session: &mut Session<Self>) {}
+
+    /// The connection's configuration and the idle timeout.
+    #[doc(hidden)]
+    fn connection_config(&self) -> (RtmpConfig, Option<Duration>);
+
+    /// Handles a command message.
+    #[doc(hidden)]
+    fn on_command(session: &mut Session<Self>, context: Incoming, command: Command);
+
+    /// Reports a message that is neither a command nor accepted media.
+    #[doc(hidden)]
+    fn on_other(session: &mut Session<Self>, message: MessageEvent);
+
+    /// Whether media on `stream_id` is reported as [`MediaEvent`]s.
+    #[doc(hidden)]
+    fn takes_media(&self, stream_id: u32) -> bool;
+
+    /// Runs an application request.
+    #[doc(hidden)]
+    fn handle_command(
+        session: &mut Session<Self>,
+        command: Self::Command,
+    ) -> Result<(), LocalError>;
+
+    /// The session ends (error, idle timeout or close): report what stops.
+    #[doc(hidden)]
+    fn on_end(_session: &mut Session<Self>) {}
+
+    /// Whether a stream is still active, which keeps a closed connection's
+    /// session open until its end events are polled.
+    #[doc(hidden)]
+    fn is_active(&self) -> bool {
+        false
+    }
+
+    /// Frees what an idle session need not hold.
+    #[doc(hidden)]
+    fn release_idle_memory(&mut self) {}
+}
+
+impl sealed::Sealed for super::ServerRole {}
+impl sealed::Sealed for super::ClientRole {}
+
+/// Where and when a command message arrived, to report it again.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub struct Incoming {
+    pub(crate) csid: u32,
+    pub(crate) stream_id: u32,
+    pub(crate) timestamp: u32,
+    pub(crate) len: usize,
+    pub(crate) amf3: bool,
+}
+
+impl Incoming {
+    /// The command as the message event it came in.
+    pub(crate) fn message(self, command: Command) -> MessageEvent {
+        MessageEvent {
+            csid: self.csid,
+            stream_id: self.stream_id,
+            timestamp: self.timestamp,
+            len: self.len,
+            message: Message::Command {
+                amf3: self.amf3,
+                command,
+            },
+        }
+    }
+}
+
+/// An RTMP session: an [`RtmpConnection`] with the NetConnection and
+/// NetStream commands of one role on top. Use it as
+/// [`ServerSession`](super::ServerSession) or
+/// [`ClientSession`](super::ClientSession).
+///
+/// Both roles share: the connection underneath (acknowledgements, ping
+/// answers, chunk sizes), an optional idle timeout (the only timer), the
+/// poison rule (a fatal error is reported once, after the end events it
+/// caused), media in ([`MediaEvent`]) and out, [`ping`](Self::ping) and
+/// [`close`](Self::close).
+///
+/// [`poll_event`](Machine::poll_event) has more to say after any `handle_*`
+/// call and after the inherent calls that answer or start something: a
+/// server's `accept_*`, `reject_*` and `end_play`, a client's `publish`,
+/// `play` and `stop`, and [`close`](Self::close) on both.
+#[derive(Debug)]
+pub struct Session<R: SessionRole> {
+    connection: RtmpConnection,
+    timers: TimerTable<SessionTimer>,
+    idle_timeout: Option<Duration>,
+    poison: Poison<SessionError>,
+    events: VecDeque<R::Event>,
+    ended: bool,
+    pub(crate) role: R,
+}
+
+impl<R: SessionRole> Session<R> {
+    /// A session for a connection accepted (server) or opened (client) at
+    /// `now`. `rng` fills the handshake's random bytes. A server waits for
+    /// the client's bytes; a client has C0+C1 ready in
+    /// [`poll_transmit`](Machine::poll_transmit) at once, and SetChunkSize
+    /// and `connect` once the handshake completes.
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use wirestate_core::{Machine, OsRandom};
+    /// use wirestate_rtmp::session::{ClientConfig, ClientSession, ServerConfig, ServerSession};
+    ///
+    /// let now = Instant::now();
+    /// let mut server = ServerSession::new(ServerConfig::default(), OsRandom, now);
+    /// // The client speaks first: nothing to send, nothing to report yet.
+    /// assert!(server.poll_transmit().is_none());
+    /// assert!(server.poll_event().is_none());
+    /// assert!(server.wants_read());
+    ///
+    /// let config = ClientConfig::new("live", "rtmp://example.com/live");
+    /// let mut client = ClientSession::new(config, OsRandom, now);
+    /// client.publish("stream-key", "live");
+    /// // C0+C1 go out at once; write them to the socket.
+    /// let c0c1 = client.poll_transmit().unwrap();
+    /// assert_eq!(c0c1[0], 3);
+    /// ```
+    pub fn new(
+        config: R::Config,
+        rng: impl RandomSource + Send + 'static,
+        now: Instant,
+    ) -> Session<R> {
+        let role = R::from_config(config);
+        let (connection, idle_timeout) = role.connection_config();
+        let mut session = Session {
+            connection: RtmpConnection::new(R::SIDE, connection, rng),
+            timers: TimerTable::default(),
+            idle_timeout,
+            poison: Poison::default(),
+            events: VecDeque::new(),
+            ended: false,
+            role,
+        };
+        session.touch(now);
+        R::on_open(&mut session);
+        session
+    }
+
+    /// The connection underneath (handshake info, chunk sizes ...).
+    pub fn connection(&self) -> &RtmpConnection {
+        &self.connection
+    }
+
+    /// Bytes of received input not handed out yet (see
+    /// [`RtmpConnection::buffered`]).
+    pub fn buffered(&self) -> usize {
+        self.connection.buffered()
+    }
+
+    /// Sends a ping request; the peer's PingResponse arrives as an `Other`
+    /// event.
+    ///
+    /// # Errors
+    ///
+    /// [`LocalError::Closed`] once the session is closed or failed.
+    pub fn ping(&mut self, timestamp: u32) -> Result<(), LocalError> {
+        self.send_control(Message::UserControl(UserControl::PingRequest(timestamp)))
+    }
+
+    /// Stops the session: nothing more is read or sent. Transmits already
+    /// queued can still be drained.
+    pub fn close(&mut self) {
+        self.connection.close();
+    }
+
+    /// Queues an event.
+    pub(crate) fn report(&mut self, event: R::Event) {
+        self.events.push_back(event);
+    }
+
+    /// Sends a message on message stream 0 with timestamp 0.
+    pub(crate) fn send_control(&mut self, message: Message) -> Result<(), LocalError> {
+        self.connection.send(0, 0, message)
+    }
+
+    /// Sends a command (or another message) on `stream_id` with timestamp 0.
+    pub(crate) fn send_on(&mut self, stream_id: u32, message: Message) -> Result<(), LocalError> {
+        self.connection.send(stream_id, 0, message)
+    }
+
+    /// Sends an audio or video message body as it is: by type id, so the
+    /// tag header is not parsed again (a relay sends one payload to many
+    /// players), and without a copy.
+    pub(crate) fn send_media(
+        &mut self,
+        stream_id: u32,
+        timestamp: u32,
+        type_id: u8,
+        payload: Bytes,
+    ) -> Result<(), LocalError> {
+        let message = Message::Unknown { type_id, payload };
+        self.connection.send(stream_id, timestamp, message)
+    }
+
+    /// Sends a data message (metadata).
+    pub(crate) fn send_data(
+        &mut self,
+        stream_id: u32,
+        timestamp: u32,
+        data: DataMessage,
+    ) -> Result<(), LocalError> {
+        self.connection
+            .send(stream_id, timestamp, Message::Data(data))
+    }
+
+    /// Records a fatal error, reported by the next poll.
+    pub(crate) fn fail(&mut self, error: SessionError) {
+        self.poison.fail(error);
+    }
+
+    fn touch(&mut self, now: Instant) {
+        if let Some(idle) = self.idle_timeout {
+            self.timers.set(SessionTimer::Idle, now + idle);
+        }
+    }
+
+    fn is_running(&self) -> bool {
+        !self.ended && self.poison.is_healthy()
+    }
+
+    fn on_message(&mut self, event: MessageEvent) {
+        let MessageEvent {
+            csid,
+            stream_id,
+            timestamp,
+            len,
+            message,
+        } = event;
+        match message {
+            Message::Command { amf3, command } => {
+                let context = Incoming {
+                    csid,
+                    stream_id,
+                    timestamp,
+                    len,
+                    amf3,
+                };
+                R::on_command(self, context, command);
+            }
+            message if self.role.takes_media(stream_id) => {
+                match MediaEvent::from_message(stream_id, timestamp, message) {
+                    Ok(media) => self.report(media.into()),
+                    Err(message) => R::on_other(self, MessageEvent { message, ..event }),
+                }
+            }
+            message => R::on_other(self, MessageEvent { message, ..event }),
+        }
+    }
+
+    fn on_timer(&mut self, timer: SessionTimer) {
+        match timer {
+            SessionTimer::Idle => {
+                let Some(idle) = self.idle_timeout else {
+                    return;
+                };
+                if self.is_running() {
+                    R::on_end(self);
+                    self.fail(SessionError::IdleTimeout(idle));
+                    self.connection.close();
+                }
+            }
+        }
+    }
+
+    /// An idle session keeps no queue capacity: events are large, and an
+    /// idle server may hold thousands of sessions.
+    fn release_idle_memory(&mut self) {
+        if self.events.capacity() > 0 {
+            self.events = VecDeque::new();
+        }
+        self.role.release_idle_memory();
+    }
+}
+
+impl<R: SessionRole> Machine for Session<R> {
+    type Event = R::Event;
+    type Command = R::Command;
+    type Error = SessionError;
+
+    fn input_buffer(&mut self) -> &mut BytesMut {
+        self.connection.input_buffer()
+    }
+
+    fn handle_buffered_input(&mut self, now: Instant) {
+        self.touch(now);
+        self.connection.handle_buffered_input(now);
+    }
+
+    fn handle_eof(&mut self, now: Instant) {
+        self.connection.handle_eof(now);
+    }
+
+    fn handle_timeout(&mut self, now: Instant) {
+        while let Some(timer) = self.timers.expire(now) {
+            self.on_timer(timer);
+        }
+        self.connection.handle_timeout(now);
+    }
+
+    fn handle_command(&mut self, command: R::Command, _now: Instant) -> Result<(), SessionError> {
+        Ok(R::handle_command(self, command)?)
+    }
+
+    /// Returns the next event. Besides the `handle_*` calls, the inherent
+    /// calls that answer requests or start something (`accept_*`,
+    /// `reject_*`, `end_play`, `publish`, `play`, `stop`, `close`) change
+    /// what comes next: a poll that returned `None` may have more to say
+    /// after them.
+    fn poll_event(&mut self) -> Option<Result<R::Event, SessionError>> {
+        loop {
+            if let Some(event) = self.events.pop_front() {
+                return Some(Ok(event));
+            }
+            if self.ended {
+                return None;
+            }
+            if !self.poison.is_healthy() {
+                self.ended = true;
+                return self.poison.take_error().map(Err);
+            }
+            match self.connection.poll_event() {
+                Some(Ok(RtmpEvent::Message(message))) => self.on_message(message),
+                Some(Ok(RtmpEvent::HandshakeComplete | RtmpEvent::InvalidMessage { .. })) => {}
+                Some(Err(error)) => {
+                    R::on_end(self);
+                    self.fail(error.into());
+                }
+                None if self.connection.is_closed() => {
+                    R::on_end(self);
+                    self.ended = true;
+                }
+                None => {
+                    self.release_idle_memory();
+                    return None;
+                }
+            }
+        }
+    }
+
+    fn poll_transmit(&mut self) -> Option<Bytes> {
+        self.connection.poll_transmit()
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        if !self.is_running() {
+            return None;
+        }
+        self.timers.next()
+    }
+
+    fn wants_read(&self) -> bool {
+        self.is_running() && self.connection.wants_read()
+    }
+
+    fn is_closed(&self) -> bool {
+        self.events.is_empty()
+            && !self.poison.has_pending_error()
+            && (self.ended || (self.connection.is_closed() && !self.role.is_active()))
+    }
+}
