@@ -9,7 +9,6 @@
 //! every frame with the same framing, so s2c holds the same frames; it never
 //! echoes past an error, so s2c always ends cleanly. Only the first error
 //! counts: Erlang's later `enotconn` lines are its own socket being gone.
-#![cfg(feature = "length")]
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -17,8 +16,8 @@ use std::time::Instant;
 
 use proptest::prelude::*;
 use sha2::{Digest, Sha256};
-use wirestate::length::{Framing, LengthError, LengthEvent, LengthMachine};
 use wirestate_core::testing::{assert_chunk_independent, feed_cut, feed_sizes, Transcript};
+use wirestate_length::{Framing, LengthError, LengthEvent, LengthMachine};
 
 /// One payload as the ground truth describes it.
 #[derive(Debug, Clone)]
@@ -51,7 +50,7 @@ fn hex(text: &str) -> Vec<u8> {
 }
 
 fn capture_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/captures/length")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/captures/length")
 }
 
 /// The framing each capture was recorded with, from its name.

@@ -1,20 +1,19 @@
 //! ServerSession and ClientSession against each other in memory, the
 //! recorded FFmpeg publishes replayed through a ServerSession, and the FLV
 //! writer read back.
-#![cfg(feature = "rtmp")]
 
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
-use wirestate::rtmp::amf0::Value;
-use wirestate::rtmp::flv::{FlvError, FlvReader, FlvWriter, TagType};
-use wirestate::rtmp::message::{Message, UserControl};
-use wirestate::rtmp::session::{
+use wirestate_core::testing::assert_chunk_independent;
+use wirestate_core::{Machine, SeededRandom};
+use wirestate_rtmp::amf0::Value;
+use wirestate_rtmp::flv::{FlvError, FlvReader, FlvWriter, TagType};
+use wirestate_rtmp::message::{Message, UserControl};
+use wirestate_rtmp::session::{
     ClientCommand, ClientConfig, ClientEvent, ClientSession, SequenceHeaders, ServerCommand,
     ServerConfig, ServerEvent, ServerSession, SessionError,
 };
-use wirestate_core::testing::assert_chunk_independent;
-use wirestate_core::{Machine, SeededRandom};
 
 /// What the in-memory application answers.
 #[derive(Clone, Copy, PartialEq)]
@@ -520,7 +519,7 @@ fn count_connects(events: &[ServerEvent]) -> usize {
 
 fn capture(name: &str) -> Vec<u8> {
     let path = format!(
-        "{}/tests/captures/rtmp/{name}.c2s.bin",
+        "{}/../../tests/captures/rtmp/{name}.c2s.bin",
         env!("CARGO_MANIFEST_DIR")
     );
     std::fs::read(path).unwrap()
@@ -707,7 +706,7 @@ fn recorded_nginx_stream_plays_in_any_cut() {
     // nginx-rtmp's side of FFmpeg playing `test`: its connect and
     // createStream answers carry transaction ids 1 and 2, as ours.
     let path = format!(
-        "{}/tests/captures/rtmp/rtmp_ffmpeg_play_nginx.s2c.bin",
+        "{}/../../tests/captures/rtmp/rtmp_ffmpeg_play_nginx.s2c.bin",
         env!("CARGO_MANIFEST_DIR")
     );
     let input = std::fs::read(path).unwrap();
@@ -829,7 +828,7 @@ fn commands_do_what_the_methods_do() {
     server.accept_publish(request).unwrap();
     assert!(matches!(
         server.handle_command(
-            ServerCommand::AcceptPlay(wirestate::rtmp::session::RequestId(99)),
+            ServerCommand::AcceptPlay(wirestate_rtmp::session::RequestId(99)),
             now
         ),
         Err(SessionError::UnknownRequest(_))

@@ -10,7 +10,6 @@
 //!   the same, with permessage-deflate negotiated by our machines (every
 //!   message inflated and compared), and also at frame level (count,
 //!   opcodes, FIN, RSV1, masks, lengths).
-#![cfg(feature = "websocket")]
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -19,12 +18,12 @@ use bytes::BytesMut;
 use proptest::prelude::*;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use wirestate::websocket::frame::{rsv, FrameDecoder, FrameRules, Step};
-use wirestate::websocket::{
-    ClientRequest, Config, DeflateConfig, DeflateParams, Event, Message, WsClient, WsServer,
-};
 use wirestate_core::testing::{assert_transcripts_equal, feed_cut, feed_sizes, Transcript};
 use wirestate_core::SeededRandom;
+use wirestate_websocket::frame::{rsv, FrameDecoder, FrameRules, Step};
+use wirestate_websocket::{
+    ClientRequest, Config, DeflateConfig, DeflateParams, Event, Message, WsClient, WsServer,
+};
 
 struct Capture {
     manifest: Value,
@@ -33,7 +32,7 @@ struct Capture {
 }
 
 fn load(name: &str) -> Capture {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/captures/websocket");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/captures/websocket");
     let read = |ext: &str| std::fs::read(dir.join(format!("{name}.{ext}"))).unwrap();
     let capture = Capture {
         manifest: serde_json::from_slice(&read("manifest.json")).unwrap(),
