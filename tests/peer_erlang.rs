@@ -91,7 +91,7 @@ fn blocking_round_trips(header: u8, sizes: &[usize]) {
     // Pipelined: all frames of up to 64 KiB out before any echo is read.
     let small: Vec<usize> = sizes.iter().copied().filter(|&s| s <= 65536).collect();
     for &size in &small {
-        conn.machine_mut().get_mut().send(payload(size)).unwrap();
+        conn.machine_mut().inner_mut().send(payload(size)).unwrap();
     }
     conn.flush().unwrap();
     for &size in &small {
@@ -163,7 +163,7 @@ async fn tokio_round_trips(header: u8, sizes: &[usize]) {
 
     let small: Vec<usize> = sizes.iter().copied().filter(|&s| s <= 65536).collect();
     for &size in &small {
-        conn.machine_mut().get_mut().send(payload(size)).unwrap();
+        conn.machine_mut().inner_mut().send(payload(size)).unwrap();
     }
     conn.flush().await.unwrap();
     for &size in &small {
