@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use bytes::BytesMut;
 use proptest::prelude::*;
+use wirestate_core::testing::capture;
 use wirestate_core::testing::{
     arb_cuts, assert_chunk_independent, assert_transcripts_equal, feed_cut, Transcript,
 };
@@ -30,20 +31,15 @@ const CAPTURES: &[&str] = &[
     "rtmp_ffmpeg9_publish_nginx_ertmp_hevc",
 ];
 
-fn capture_dir() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/captures/rtmp")
-}
-
 fn load(name: &str, dir: &str) -> Vec<u8> {
-    std::fs::read(capture_dir().join(format!("{name}.{dir}.bin"))).unwrap()
+    capture::read(&format!("rtmp/{name}.{dir}.bin"))
 }
 
 /// `(type_id, stream_id, timestamp, length)` per message.
 type Row = (u8, u32, u32, usize);
 
 fn expected(name: &str, dir: &str) -> Vec<Row> {
-    let text =
-        std::fs::read_to_string(capture_dir().join(format!("{name}.{dir}.messages.csv"))).unwrap();
+    let text = capture::read_to_string(&format!("rtmp/{name}.{dir}.messages.csv"));
     text.lines()
         .filter(|line| !line.trim().is_empty())
         .map(|line| {

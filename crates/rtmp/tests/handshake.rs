@@ -28,11 +28,7 @@ const CAPTURES: [&str; 6] = [
 ];
 
 fn capture(name: &str, direction: &str) -> Vec<u8> {
-    let path = format!(
-        "{}/../../tests/captures/rtmp/rtmp_{name}.{direction}.bin",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    wirestate_core::testing::capture::read(&format!("rtmp/rtmp_{name}.{direction}.bin"))
 }
 
 /// C1/S1 and C2/S2 of one direction of a capture.

@@ -518,11 +518,7 @@ fn count_connects(events: &[ServerEvent]) -> usize {
 }
 
 fn capture(name: &str) -> Vec<u8> {
-    let path = format!(
-        "{}/../../tests/captures/rtmp/{name}.c2s.bin",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read(path).unwrap()
+    wirestate_core::testing::capture::read(&format!("rtmp/{name}.c2s.bin"))
 }
 
 #[test]
@@ -705,11 +701,7 @@ impl Machine for Player {
 fn recorded_nginx_stream_plays_in_any_cut() {
     // nginx-rtmp's side of FFmpeg playing `test`: its connect and
     // createStream answers carry transaction ids 1 and 2, as ours.
-    let path = format!(
-        "{}/../../tests/captures/rtmp/rtmp_ffmpeg_play_nginx.s2c.bin",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let input = std::fs::read(path).unwrap();
+    let input = wirestate_core::testing::capture::read("rtmp/rtmp_ffmpeg_play_nginx.s2c.bin");
     let now = Instant::now();
     let transcript = assert_chunk_independent(
         || {
