@@ -4,6 +4,7 @@
 //!
 //! - [`rtmp_relay`]: an RTMP ingest and relay server (publishers, live
 //!   players, optional FLV recording) on the tokio driver.
+//! - [`ws_chat`]: a WebSocket broadcast chat with its page, on one port.
 //!
 //! ```no_run
 //! use tokio::net::TcpListener;
@@ -20,6 +21,7 @@
 #![warn(missing_docs)]
 
 pub mod rtmp_relay;
+pub mod ws_chat;
 
 /// How long the servers keep a connection without input before closing it
 /// (Erlang's classic 120 s).
