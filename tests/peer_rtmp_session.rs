@@ -11,14 +11,9 @@
 
 mod peers;
 
-#[path = "../crates/cli/src/rtmp_serve.rs"]
-mod rtmp_serve;
-
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -30,21 +25,7 @@ use wirestate::rtmp::flv::{FlvReader, TagType};
 use wirestate::rtmp::session::{
     is_audio_config, is_video_config, ClientConfig, ClientEvent, ClientSession, MediaEvent,
 };
-
-/// What `rtmp_serve` reads from the crate root (the CLI defines the same).
-pub const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
-
-/// Where the in-process servers report their port (the CLI prints it).
-static ANNOUNCED: Mutex<Option<mpsc::Sender<u16>>> = Mutex::new(None);
-
-/// `rtmp_serve`'s announcement hook: hands the port to the test.
-pub fn announce(listener: &tokio::net::TcpListener) -> std::io::Result<()> {
-    let port = listener.local_addr()?.port();
-    if let Some(tx) = ANNOUNCED.lock().unwrap().as_ref() {
-        let _ = tx.send(port);
-    }
-    Ok(())
-}
+use wirestate_server::rtmp_relay;
 
 /// `serve rtmp` on a runtime thread of its own; stopped when dropped.
 struct Relay {
@@ -55,8 +36,10 @@ struct Relay {
 
 impl Relay {
     fn start(record: Option<PathBuf>) -> Relay {
-        let (port_tx, port_rx) = mpsc::channel();
-        *ANNOUNCED.lock().unwrap() = Some(port_tx);
+        // Bound here, so the port is known before the relay runs.
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let addr = listener.local_addr().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -65,18 +48,15 @@ impl Relay {
                 .build()
                 .unwrap();
             runtime.block_on(async move {
-                let listen = SocketAddr::from(([127, 0, 0, 1], 0));
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
                 tokio::select! {
-                    result = rtmp_serve::serve(listen, record) => result.unwrap(),
+                    result = rtmp_relay::serve(listener, record) => result.unwrap(),
                     _ = stopped => {}
                 }
             });
         });
-        let port = port_rx
-            .recv_timeout(Duration::from_secs(10))
-            .expect("relay listening");
         Relay {
-            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            addr,
             stop: Some(stop),
             thread: Some(thread),
         }

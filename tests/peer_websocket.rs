@@ -10,7 +10,7 @@
 //! incompressible binary each way: Python with context takeover and 12-bit
 //! windows, Node with no context takeover both ways and its default
 //! threshold, and Chromium against our server.
-//! Last, two Chromium pages chat through crates/websocket/examples/chat_server.rs.
+//! Last, two Chromium pages chat through the chat server of `wirestate_server::ws_chat`.
 //! Run with scripts/peer-tests.sh (installs the peers first).
 #![cfg(feature = "peer-tests")]
 
@@ -696,11 +696,9 @@ fn chromium_page_against_our_deflate_server_tokio() {
     chromium_deflate(Driver::Tokio);
 }
 
-// ---- the chat example ----
+// ---- the chat server ----
 
-#[allow(dead_code)]
-#[path = "../crates/websocket/examples/chat_server.rs"]
-mod chat_server;
+use wirestate_server::ws_chat;
 
 /// Reads chat messages on `conn` into `seen` until `want` arrives.
 fn wait_for_chat(
@@ -729,7 +727,7 @@ fn chromium_pages_chat_through_the_chat_example() {
     std::thread::spawn(move || {
         runtime().block_on(async {
             let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            chat_server::serve(listener).await
+            ws_chat::serve(listener).await
         })
     });
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Headless Chromium peer for the chat test in tests/peer_websocket.rs: loads
-# the chat page from crates/websocket/examples/chat_server.rs on
+# the chat page from crates/server/src/ws_chat.rs on
 # 127.0.0.1:$2 as member $1. Prints `LISTENING <port>` first (the harness
 # waits for it), then becomes the browser (exec), so the test stops it by
 # this PID.

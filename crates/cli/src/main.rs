@@ -12,7 +12,6 @@ mod length;
 mod lines;
 mod output;
 mod rtmp;
-mod rtmp_serve;
 mod sample;
 mod websocket;
 
@@ -26,7 +25,7 @@ use output::Printer;
 
 /// How long the demo servers keep a connection without input (Erlang's
 /// classic 120 s).
-pub const IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+pub const IDLE_TIMEOUT: std::time::Duration = wirestate_server::IDLE_TIMEOUT;
 
 /// Tells whoever started the server where it listens: one stdout line
 /// `LISTENING <port>` (the peer tests wait for it).
@@ -276,7 +275,11 @@ fn serve(cmd: ServeCommand) -> Result<(), String> {
             .block_on(websocket::serve(listen))
             .map_err(|e| e.to_string()),
         ServeCommand::Rtmp { listen, record } => runtime
-            .block_on(rtmp_serve::serve(listen, record))
+            .block_on(async {
+                let listener = tokio::net::TcpListener::bind(listen).await?;
+                announce(&listener)?;
+                wirestate_server::rtmp_relay::serve(listener, record).await
+            })
             .map_err(|e| e.to_string()),
     }
 }

@@ -32,6 +32,8 @@
 //! assert_eq!(cut, whole);
 //! ```
 
+pub mod capture;
+pub mod table;
 pub mod tiny;
 
 use std::fmt::Debug;

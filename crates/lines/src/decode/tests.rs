@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use wirestate_core::testing::assert_chunk_independent;
+use wirestate_core::testing::table::{case, run, Case};
 
 use crate::{Delimiter, EofPolicy, LineError, LineEvent, Lines, LinesConfig, Overflow};
 
@@ -31,43 +32,7 @@ fn limited(delimiter: Delimiter, max: usize, overflow: Overflow) -> LinesConfig 
     cfg(delimiter).max_line(max).unwrap().overflow(overflow)
 }
 
-struct Case {
-    name: &'static str,
-    config: LinesConfig,
-    input: &'static [u8],
-    eof: bool,
-    events: Vec<LineEvent>,
-    error: Option<LineError>,
-}
-
-fn case(
-    name: &'static str,
-    config: LinesConfig,
-    input: &'static [u8],
-    events: Vec<LineEvent>,
-) -> Case {
-    Case {
-        name,
-        config,
-        input,
-        eof: false,
-        events,
-        error: None,
-    }
-}
-
-impl Case {
-    fn at_eof(mut self) -> Self {
-        self.eof = true;
-        self
-    }
-    fn fails(mut self, error: LineError) -> Self {
-        self.error = Some(error);
-        self
-    }
-}
-
-fn cases() -> Vec<Case> {
+fn cases() -> Vec<Case<LinesConfig, LineEvent>> {
     let lf = Delimiter::lf;
     let seq = |s: &[u8]| Delimiter::sequence(s).unwrap();
     vec![
@@ -313,31 +278,8 @@ fn cases() -> Vec<Case> {
 
 #[test]
 fn decodes_every_case_however_cut() {
-    let now = Instant::now();
-    for case in cases() {
-        let transcript = std::panic::catch_unwind(|| {
-            assert_chunk_independent(
-                || Lines::new(case.config.clone()),
-                case.input,
-                case.eof,
-                now,
-            )
-        })
-        .unwrap_or_else(|_| panic!("case {:?}: not chunk independent", case.name));
-        assert_eq!(transcript.events, case.events, "case {:?}", case.name);
-        assert_eq!(
-            transcript.error,
-            case.error.as_ref().map(ToString::to_string),
-            "case {:?}",
-            case.name
-        );
-        assert_eq!(
-            transcript.closed,
-            case.eof || case.error.is_some(),
-            "case {:?}",
-            case.name
-        );
-    }
+    // Closed exactly when at EOF or failed: the table's default.
+    run(cases(), |config| Lines::new(config.clone()));
 }
 
 #[test]

@@ -2,7 +2,6 @@
 //! rtmpdump, `ffmpeg -listen`): the digests in the captures validate, our
 //! server and client accept every recorded peer, and whatever way the stream
 //! is cut, exactly the post-handshake bytes are left for the chunk layer.
-#![cfg(feature = "rtmp")]
 
 use bytes::BytesMut;
 use proptest::prelude::*;
@@ -29,11 +28,7 @@ const CAPTURES: [&str; 6] = [
 ];
 
 fn capture(name: &str, direction: &str) -> Vec<u8> {
-    let path = format!(
-        "{}/tests/captures/rtmp/rtmp_{name}.{direction}.bin",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    wirestate_core::testing::capture::read(&format!("rtmp/rtmp_{name}.{direction}.bin"))
 }
 
 /// C1/S1 and C2/S2 of one direction of a capture.

@@ -1,17 +1,16 @@
 //! RtmpConnection behaviour beyond the captures: protocol control answers,
 //! sending, local misuse, poisoning, backpressure, aggregates and Enhanced
 //! RTMP messages through the whole machine.
-#![cfg(feature = "rtmp")]
 
 use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
-use wirestate::core::testing::{assert_chunk_independent, feed_cut};
-use wirestate::core::{Machine, SeededRandom};
-use wirestate::rtmp::chunk::{ChunkDecoder, ChunkEncoder, RawMessage};
-use wirestate::rtmp::media::{ModExType, VideoTagHeader};
-use wirestate::rtmp::message::{encode_aggregate, BandwidthLimit, Message, UserControl};
-use wirestate::rtmp::{
+use wirestate_core::testing::{assert_chunk_independent, feed_cut};
+use wirestate_core::{Machine, SeededRandom};
+use wirestate_rtmp::chunk::{ChunkDecoder, ChunkEncoder, RawMessage};
+use wirestate_rtmp::media::{ModExType, VideoTagHeader};
+use wirestate_rtmp::message::{encode_aggregate, BandwidthLimit, Message, UserControl};
+use wirestate_rtmp::{
     LocalError, MessageEvent, Outgoing, Role, RtmpCommand, RtmpConnection, RtmpError, RtmpEvent,
 };
 
@@ -384,8 +383,8 @@ fn backpressure_stops_reading_until_events_are_polled() {
 
 #[test]
 fn enhanced_rtmp_connect_capabilities_are_typed() {
-    use wirestate::rtmp::amf0::Value;
-    use wirestate::rtmp::message::{Command, Connect};
+    use wirestate_rtmp::amf0::Value;
+    use wirestate_rtmp::message::{Command, Connect};
     let connect = Connect::new(1.0, "live", "rtmp://127.0.0.1/live")
         .with(
             "fourCcList",
@@ -429,8 +428,8 @@ fn enhanced_rtmp_connect_capabilities_are_typed() {
 
 #[test]
 fn amf3_command_skips_the_format_byte_and_types_the_switch() {
-    use wirestate::rtmp::amf0::Value;
-    use wirestate::rtmp::message::Command;
+    use wirestate_rtmp::amf0::Value;
+    use wirestate_rtmp::message::Command;
     // Type 17: format byte 0, "play", tx 0, null, then an AVM+ switch and AMF3 bytes.
     let body: &[u8] =
         b"\x00\x02\x00\x04play\x00\x00\x00\x00\x00\x00\x00\x00\x00\x05\x11\x06\x09abcd";

@@ -2,7 +2,6 @@
 //! sends, our server decodes to the same messages; what our client sends,
 //! tungstenite's server reads back unchanged. Random messages, fragment sizes
 //! and read cuts.
-#![cfg(feature = "websocket")]
 
 use std::io::{Cursor, Read, Write};
 use std::time::Instant;
@@ -11,10 +10,9 @@ use proptest::prelude::*;
 use tungstenite::protocol::frame::coding::CloseCode;
 use tungstenite::protocol::{CloseFrame as TCloseFrame, Role as TRole, WebSocket};
 use tungstenite::Message as TMessage;
-use wirestate::websocket::{Message, Role, WsCommand, WsConfig, WsConnection, WsEvent};
-use wirestate::Machine;
 use wirestate_core::testing::{arb_cuts, feed_cut};
-use wirestate_core::SeededRandom;
+use wirestate_core::{Machine, SeededRandom};
+use wirestate_websocket::{Message, Role, WsCommand, WsConfig, WsConnection, WsEvent};
 
 /// A byte pipe: reads from `input`, writes to `output`.
 #[derive(Default)]

@@ -1,22 +1,22 @@
 //! Replays the recorded RTMP captures (tests/captures/rtmp) and compares every
 //! message with the ground truth in `*.messages.csv`: type, message stream id,
 //! absolute timestamp and length, in order.
-#![cfg(feature = "rtmp")]
 
 use std::time::Instant;
 
 use bytes::BytesMut;
 use proptest::prelude::*;
-use wirestate::core::testing::{
+use wirestate_core::testing::capture;
+use wirestate_core::testing::{
     arb_cuts, assert_chunk_independent, assert_transcripts_equal, feed_cut, Transcript,
 };
-use wirestate::core::SeededRandom;
-use wirestate::rtmp::amf0::Value;
-use wirestate::rtmp::chunk::{ChunkDecoder, RawMessage};
-use wirestate::rtmp::handshake::HandshakeKind;
-use wirestate::rtmp::media::{FourCc, VideoTagHeader};
-use wirestate::rtmp::message::{Command, Message, UserControl};
-use wirestate::rtmp::{MessageEvent, Role, RtmpConnection, RtmpEvent};
+use wirestate_core::SeededRandom;
+use wirestate_rtmp::amf0::Value;
+use wirestate_rtmp::chunk::{ChunkDecoder, RawMessage};
+use wirestate_rtmp::handshake::HandshakeKind;
+use wirestate_rtmp::media::{FourCc, VideoTagHeader};
+use wirestate_rtmp::message::{Command, Message, UserControl};
+use wirestate_rtmp::{MessageEvent, Role, RtmpConnection, RtmpEvent};
 
 /// C0 + C1 + C2 (or S0 + S1 + S2): every capture's dissect file reports
 /// 1536-byte handshake packets and no bytes left undecoded after the messages.
@@ -31,20 +31,15 @@ const CAPTURES: &[&str] = &[
     "rtmp_ffmpeg9_publish_nginx_ertmp_hevc",
 ];
 
-fn capture_dir() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/captures/rtmp")
-}
-
 fn load(name: &str, dir: &str) -> Vec<u8> {
-    std::fs::read(capture_dir().join(format!("{name}.{dir}.bin"))).unwrap()
+    capture::read(&format!("rtmp/{name}.{dir}.bin"))
 }
 
 /// `(type_id, stream_id, timestamp, length)` per message.
 type Row = (u8, u32, u32, usize);
 
 fn expected(name: &str, dir: &str) -> Vec<Row> {
-    let text =
-        std::fs::read_to_string(capture_dir().join(format!("{name}.{dir}.messages.csv"))).unwrap();
+    let text = capture::read_to_string(&format!("rtmp/{name}.{dir}.messages.csv"));
     text.lines()
         .filter(|line| !line.trim().is_empty())
         .map(|line| {
@@ -359,7 +354,7 @@ fn ffmpeg_publish_commands_decode_as_dissected() {
             &Message::WindowAckSize(5_000_000),
             &Message::SetPeerBandwidth {
                 size: 5_000_000,
-                limit: wirestate::rtmp::message::BandwidthLimit::Dynamic
+                limit: wirestate_rtmp::message::BandwidthLimit::Dynamic
             },
             &Message::SetChunkSize(4096),
         ]

@@ -1,14 +1,13 @@
 //! Differential properties against rml_rtmp, an independent implementation:
 //! its serializer's chunks decode with our decoder, and our encoder's chunks
 //! decode with its deserializer, to the same messages.
-#![cfg(feature = "rtmp")]
 
 use bytes::{Bytes, BytesMut};
 use proptest::prelude::*;
 use rml_rtmp::chunk_io::{ChunkDeserializer, ChunkSerializer};
 use rml_rtmp::messages::MessagePayload;
 use rml_rtmp::time::RtmpTimestamp;
-use wirestate::rtmp::chunk::{ChunkDecoder, ChunkEncoder, RawMessage};
+use wirestate_rtmp::chunk::{ChunkDecoder, ChunkEncoder, RawMessage};
 
 /// `(type_id, stream_id, timestamp, payload)`.
 type Msg = (u8, u32, u32, Vec<u8>);

@@ -9,16 +9,15 @@
 //! every frame with the same framing, so s2c holds the same frames; it never
 //! echoes past an error, so s2c always ends cleanly. Only the first error
 //! counts: Erlang's later `enotconn` lines are its own socket being gone.
-#![cfg(feature = "length")]
 
-use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Instant;
 
 use proptest::prelude::*;
 use sha2::{Digest, Sha256};
-use wirestate::length::{Framing, LengthError, LengthEvent, LengthMachine};
+use wirestate_core::testing::capture::{self, Capture};
 use wirestate_core::testing::{assert_chunk_independent, feed_cut, feed_sizes, Transcript};
+use wirestate_length::{Framing, LengthError, LengthEvent, LengthMachine};
 
 /// One payload as the ground truth describes it.
 #[derive(Debug, Clone)]
@@ -48,10 +47,6 @@ fn hex(text: &str) -> Vec<u8> {
         .step_by(2)
         .map(|i| u8::from_str_radix(&text[i..i + 2], 16).expect("hex digit"))
         .collect()
-}
-
-fn capture_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/captures/length")
 }
 
 /// The framing each capture was recorded with, from its name.
@@ -104,20 +99,13 @@ fn parse_events(text: &str) -> (Vec<Expected>, Option<String>) {
 }
 
 fn load() -> Vec<Stream> {
-    let mut names: Vec<String> = std::fs::read_dir(capture_dir())
-        .expect("tests/captures/length exists")
-        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
-        .filter_map(|file| file.strip_suffix(".events.txt").map(str::to_string))
-        .collect();
-    names.sort();
     let mut streams = Vec::new();
-    for name in names {
-        let read =
-            |suffix: &str| std::fs::read(capture_dir().join(format!("{name}.{suffix}"))).unwrap();
-        let events = String::from_utf8(read("events.txt")).unwrap();
+    for name in capture::names("length", ".events.txt") {
+        let recorded = Capture::load("length", &name);
+        let events = recorded.file_to_string("events.txt");
         let (frames, error) = parse_events(&events);
         let framing = framing_for(&name);
-        let c2s = read("c2s.bin");
+        let c2s = recorded.c2s;
         let c2s_error = error.map(|reason| {
             assert_eq!(reason, "emsgsize", "{name}: only emsgsize is expected");
             c2s_oversize_error(&c2s, &frames, &framing)
@@ -132,7 +120,7 @@ fn load() -> Vec<Stream> {
         streams.push(Stream {
             name: format!("{name} s2c"),
             framing,
-            bytes: read("s2c.bin"),
+            bytes: recorded.s2c,
             frames,
             error: None,
         });

@@ -8,18 +8,17 @@
 //! - differential: on the configurations tokio-util's `LengthDelimitedCodec`
 //!   also supports, both decoders cut the same frames from the same bytes
 //!   fed in the same pieces.
-#![cfg(feature = "length")]
 
 use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 use proptest::prelude::*;
 use tokio_util::codec::{Decoder, LengthDelimitedCodec};
-use wirestate::length::{
+use wirestate_core::testing::{arb_cuts, feed_cut};
+use wirestate_core::Machine;
+use wirestate_length::{
     Framing, LengthError, LengthEvent, LengthField, LengthMachine, OversizePolicy,
 };
-use wirestate::Machine;
-use wirestate_core::testing::{arb_cuts, feed_cut};
 
 fn arb_field() -> impl Strategy<Value = LengthField> {
     prop_oneof![

@@ -2,16 +2,15 @@
 //! counted with a global allocator (rml_rtmp's ServerSession keeps about
 //! 4.2 KiB in 27 allocations at the same point). Run with `--nocapture` for
 //! the figures.
-#![cfg(feature = "rtmp")]
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::Instant;
 
-use wirestate::rtmp::session::{
+use wirestate_core::{Machine, SeededRandom};
+use wirestate_rtmp::session::{
     ClientConfig, ClientSession, ServerConfig, ServerEvent, ServerSession,
 };
-use wirestate_core::{Machine, SeededRandom};
 
 /// Counts live heap bytes and blocks.
 struct Counting;

@@ -1,16 +1,13 @@
 //! A broadcast chat server on the tokio driver: every text message a client
 //! sends goes to every connected client, the sender included. One port
-//! serves both the page (`GET /`, examples/chat.html over plain HTTP) and
-//! the WebSocket (`GET /chat` with an upgrade).
+//! serves both the page (`GET /`, `chat.html` over plain HTTP) and the
+//! WebSocket (`GET /chat` with an upgrade).
 //!
 //! ```text
-//! cargo run -p wirestate-websocket --example chat_server -- 127.0.0.1:8000
+//! cargo run -p wirestate-server --example chat_server -- 127.0.0.1:8000
 //! ```
 //!
-//! Prints `LISTENING <port>` once bound (port 0 picks a free one); then open
-//! http://127.0.0.1:8000/ in two browser tabs.
-
-use std::net::SocketAddr;
+//! Then open http://127.0.0.1:8000/ in two browser tabs.
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -25,8 +22,13 @@ const MAX_HEAD: usize = 8 * 1024;
 /// Messages a slow client may fall behind before it misses some.
 const BACKLOG: usize = 64;
 
-/// Accepts connections forever, each on its own task, all sharing one
-/// broadcast channel.
+/// Accepts connections on `listener` forever, each on its own task, all
+/// sharing one broadcast channel.
+///
+/// # Errors
+///
+/// When accepting a connection fails. Errors of single connections end
+/// only that connection.
 pub async fn serve(listener: TcpListener) -> std::io::Result<()> {
     let (room, _) = broadcast::channel::<Utf8Bytes>(BACKLOG);
     loop {
@@ -110,20 +112,4 @@ async fn chat(
         }
     }
     conn.flush().await.map_err(std::io::Error::other)
-}
-
-#[allow(dead_code)] // the peer tests include this file for `serve`
-#[tokio::main(flavor = "current_thread")]
-async fn main() -> std::io::Result<()> {
-    let addr: SocketAddr = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "127.0.0.1:8000".into())
-        .parse()
-        .map_err(std::io::Error::other)?;
-    if !addr.ip().is_loopback() {
-        return Err(std::io::Error::other("listen on 127.0.0.1 only"));
-    }
-    let listener = TcpListener::bind(addr).await?;
-    println!("LISTENING {}", listener.local_addr()?.port());
-    serve(listener).await
 }

@@ -1,19 +1,18 @@
 //! Round trips for every RTMP message type: `encode_payload` then
 //! `Message::decode` gives the same message, and so does sending it through
 //! a client connection into a server connection at a random chunk size.
-#![cfg(feature = "rtmp")]
 
 use std::time::Instant;
 
 use bytes::Bytes;
 use proptest::prelude::*;
-use wirestate::core::{Machine, SeededRandom};
-use wirestate::rtmp::amf0::{Amf0Limits, Value};
-use wirestate::rtmp::message::{
+use wirestate_core::{Machine, SeededRandom};
+use wirestate_rtmp::amf0::{Amf0Limits, Value};
+use wirestate_rtmp::message::{
     Audio, BandwidthLimit, Command, Connect, DataMessage, GenericCommand, Message, Play, Response,
     UserControl, Video,
 };
-use wirestate::rtmp::{Outgoing, RtmpConnection, RtmpEvent};
+use wirestate_rtmp::{Outgoing, RtmpConnection, RtmpEvent};
 
 fn arb_number() -> impl Strategy<Value = f64> + Clone {
     prop_oneof![(-1e9f64..1e9), Just(0.0), Just(1.0), Just(-2000.0)]

@@ -10,39 +10,41 @@
 //!   the same, with permessage-deflate negotiated by our machines (every
 //!   message inflated and compared), and also at frame level (count,
 //!   opcodes, FIN, RSV1, masks, lengths).
-#![cfg(feature = "websocket")]
 
-use std::path::PathBuf;
 use std::time::Instant;
 
 use bytes::BytesMut;
 use proptest::prelude::*;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use wirestate::websocket::frame::{rsv, FrameDecoder, FrameRules, Step};
-use wirestate::websocket::{
+use wirestate_core::testing::capture::{Capture as Recorded, Direction};
+use wirestate_core::testing::{assert_transcripts_equal, feed_cut, Transcript};
+use wirestate_core::SeededRandom;
+use wirestate_websocket::frame::{rsv, FrameDecoder, FrameRules, Step};
+use wirestate_websocket::{
     ClientRequest, DeflateConfig, DeflateParams, Message, WsConfig, WsConnection, WsEvent,
 };
-use wirestate_core::testing::{assert_transcripts_equal, feed_cut, feed_sizes, Transcript};
-use wirestate_core::SeededRandom;
 
+/// A recorded capture (bytes and segment sizes) with its manifest.
 struct Capture {
     manifest: Value,
-    c2s: Vec<u8>,
-    s2c: Vec<u8>,
+    recorded: Recorded,
+}
+
+impl std::ops::Deref for Capture {
+    type Target = Recorded;
+
+    fn deref(&self) -> &Recorded {
+        &self.recorded
+    }
 }
 
 fn load(name: &str) -> Capture {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/captures/websocket");
-    let read = |ext: &str| std::fs::read(dir.join(format!("{name}.{ext}"))).unwrap();
-    let capture = Capture {
-        manifest: serde_json::from_slice(&read("manifest.json")).unwrap(),
-        c2s: read("c2s.bin"),
-        s2c: read("s2c.bin"),
-    };
-    assert_eq!(capture.manifest["c2s_bytes"], capture.c2s.len());
-    assert_eq!(capture.manifest["s2c_bytes"], capture.s2c.len());
-    capture
+    let recorded = Recorded::load("websocket", name);
+    Capture {
+        manifest: serde_json::from_slice(&recorded.file("manifest.json")).unwrap(),
+        recorded,
+    }
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -218,13 +220,8 @@ fn is_connected(e: &WsEvent) -> bool {
     matches!(e, WsEvent::Connected(_))
 }
 
-fn sizes(capture: &Capture, direction: &str) -> Vec<usize> {
-    capture.manifest[format!("{direction}_tcp_segment_lengths")]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_u64().unwrap() as usize)
-        .collect()
+fn sizes(capture: &Capture, direction: Direction) -> Vec<usize> {
+    capture.segments(direction).unwrap().to_vec()
 }
 
 /// Whole, byte by byte and in the recorded segments: all equal, all right.
@@ -274,13 +271,7 @@ fn replay_with<
 
     let whole = feed_cut(&mut server(), &capture.c2s, &[], true, now);
     check_messages(&whole, &capture.manifest["c2s_messages"], is_request);
-    let segments = feed_sizes(
-        &mut server(),
-        &capture.c2s,
-        &sizes(capture, "c2s"),
-        true,
-        now,
-    );
+    let segments = capture.feed_segments(Direction::C2s, &mut server(), true, now);
     assert_transcripts_equal(&whole, &segments, "c2s in recorded segments");
     let bytewise = feed_cut(
         &mut server(),
@@ -293,13 +284,7 @@ fn replay_with<
 
     let whole = feed_cut(&mut client(), &capture.s2c, &[], true, now);
     check_messages(&whole, &capture.manifest["s2c_messages"], is_connected);
-    let segments = feed_sizes(
-        &mut client(),
-        &capture.s2c,
-        &sizes(capture, "s2c"),
-        true,
-        now,
-    );
+    let segments = capture.feed_segments(Direction::S2c, &mut client(), true, now);
     assert_transcripts_equal(&whole, &segments, "s2c in recorded segments");
     let bytewise = feed_cut(
         &mut client(),
@@ -497,9 +482,10 @@ fn every_capture_parses_at_frame_level() {
         "ws_py_server_close_1009",
     ] {
         let capture = load(name);
-        for (direction, data, from_client) in
-            [("c2s", &capture.c2s, true), ("s2c", &capture.s2c, false)]
-        {
+        for (direction, data, from_client) in [
+            (Direction::C2s, &capture.c2s, true),
+            (Direction::S2c, &capture.s2c, false),
+        ] {
             let offset = capture.manifest[format!("{direction}_ws_offset")]
                 .as_u64()
                 .unwrap() as usize;

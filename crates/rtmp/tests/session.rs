@@ -1,21 +1,20 @@
 //! ServerSession and ClientSession against each other in memory, the
 //! recorded FFmpeg publishes replayed through a ServerSession, and the FLV
 //! writer read back.
-#![cfg(feature = "rtmp")]
 
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
-use wirestate::rtmp::amf0::Value;
-use wirestate::rtmp::flv::{FlvError, FlvReader, FlvWriter, TagType};
-use wirestate::rtmp::message::{Message, UserControl};
-use wirestate::rtmp::session::{
+use wirestate_core::testing::assert_chunk_independent;
+use wirestate_core::{Machine, SeededRandom};
+use wirestate_rtmp::amf0::Value;
+use wirestate_rtmp::flv::{FlvError, FlvReader, FlvWriter, TagType};
+use wirestate_rtmp::message::{Message, UserControl};
+use wirestate_rtmp::session::{
     ClientCommand, ClientConfig, ClientEvent, ClientSession, MediaEvent, SequenceHeaders,
     ServerCommand, ServerConfig, ServerEvent, ServerSession, SessionError,
 };
-use wirestate::rtmp::LocalError;
-use wirestate_core::testing::assert_chunk_independent;
-use wirestate_core::{Machine, SeededRandom};
+use wirestate_rtmp::LocalError;
 
 /// What the in-memory application answers.
 #[derive(Clone, Copy, PartialEq)]
@@ -522,11 +521,7 @@ fn count_connects(events: &[ServerEvent]) -> usize {
 }
 
 fn capture(name: &str) -> Vec<u8> {
-    let path = format!(
-        "{}/tests/captures/rtmp/{name}.c2s.bin",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read(path).unwrap()
+    wirestate_core::testing::capture::read(&format!("rtmp/{name}.c2s.bin"))
 }
 
 #[test]
@@ -709,11 +704,7 @@ impl Machine for Player {
 fn recorded_nginx_stream_plays_in_any_cut() {
     // nginx-rtmp's side of FFmpeg playing `test`: its connect and
     // createStream answers carry transaction ids 1 and 2, as ours.
-    let path = format!(
-        "{}/tests/captures/rtmp/rtmp_ffmpeg_play_nginx.s2c.bin",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let input = std::fs::read(path).unwrap();
+    let input = wirestate_core::testing::capture::read("rtmp/rtmp_ffmpeg_play_nginx.s2c.bin");
     let now = Instant::now();
     let transcript = assert_chunk_independent(
         || {
@@ -841,7 +832,7 @@ fn commands_do_what_the_methods_do() {
     server.accept_publish(request).unwrap();
     assert!(matches!(
         server.handle_command(
-            ServerCommand::AcceptPlay(wirestate::rtmp::session::RequestId(99)),
+            ServerCommand::AcceptPlay(wirestate_rtmp::session::RequestId(99)),
             now
         ),
         Err(SessionError::Local(LocalError::UnknownRequest(_)))

@@ -1,10 +1,9 @@
 //! Synthetic chunk-stream vectors for the RTMP chunk decoder and encoder:
 //! hand-written bytes for the cases the captures do not cover.
-#![cfg(feature = "rtmp")]
 
 use bytes::{Bytes, BytesMut};
 use proptest::prelude::*;
-use wirestate::rtmp::chunk::{
+use wirestate_rtmp::chunk::{
     ChunkDecoder, ChunkEncoder, ChunkError, ChunkLimits, DecoderConfig, RawMessage,
     Type3ExtendedTimestamp,
 };

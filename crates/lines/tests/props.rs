@@ -1,6 +1,5 @@
 //! Property tests of wirestate-lines: a differential test against
 //! tokio-util's `LinesCodec`, and encode→decode round trips.
-#![cfg(feature = "lines")]
 
 use std::time::Instant;
 

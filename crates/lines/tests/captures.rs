@@ -1,6 +1,5 @@
 //! Replays the recorded line-protocol captures (tests/captures/lines) through
 //! wirestate-lines: whole, byte by byte, at fixed cuts and at proptest cuts.
-#![cfg(feature = "lines")]
 
 use std::time::Instant;
 
@@ -17,8 +16,7 @@ use wirestate_lines::{
 };
 
 fn capture(name: &str) -> Vec<u8> {
-    let path = format!("{}/tests/captures/lines/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    wirestate_core::testing::capture::read(&format!("lines/{name}"))
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -12,7 +12,6 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufWriter};
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -32,15 +31,19 @@ use wirestate_tokio::Connection;
 /// to the next keyframe.
 const RELAY_BACKLOG: usize = 1024;
 
-/// Listens on `listen` (announcing `LISTENING <port>`) and serves RTMP
-/// publishers and players until the process ends. With `record`, every
-/// published stream is also written to an FLV file in that directory.
-pub async fn serve(listen: SocketAddr, record: Option<PathBuf>) -> io::Result<()> {
+/// Serves RTMP publishers and players on `listener` until the task is
+/// dropped. With `record`, every published stream is also written to an FLV
+/// file in that directory (created if missing).
+///
+/// # Errors
+///
+/// When the recording directory cannot be created, or accepting a
+/// connection fails. Errors of single connections are logged and end only
+/// that connection.
+pub async fn serve(listener: TcpListener, record: Option<PathBuf>) -> io::Result<()> {
     if let Some(dir) = &record {
         std::fs::create_dir_all(dir)?;
     }
-    let listener = TcpListener::bind(listen).await?;
-    crate::announce(&listener)?;
     tracing::info!(addr = %listener.local_addr()?, record = ?record, "rtmp relay listening");
     let hub = Arc::new(Hub::default());
     loop {
