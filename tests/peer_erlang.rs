@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use peers::Peer;
 use wirestate_core::IdleTimeout;
-use wirestate_length::{Framing, LengthCommand, LengthEvent, LengthMachine};
+use wirestate_length::{LengthCommand, LengthConfig, LengthConnection, LengthEvent};
 
 const ECHO_SERVER: &str = "tests/peers/erlang_echo.escript";
 const CLIENT: &str = "tests/peers/erlang_client.escript";
@@ -52,8 +52,8 @@ fn echo_server(header: &str, packet_size: Option<&str>) -> Peer {
     Peer::start("escript", &args)
 }
 
-fn framing(header: u8) -> IdleTimeout<LengthMachine> {
-    let machine = LengthMachine::new(Framing::erlang(header));
+fn framing(header: u8) -> IdleTimeout<LengthConnection> {
+    let machine = LengthConnection::new(LengthConfig::erlang(header));
     IdleTimeout::new(machine, GUARD, Instant::now())
 }
 
@@ -91,7 +91,7 @@ fn blocking_round_trips(header: u8, sizes: &[usize]) {
     // Pipelined: all frames of up to 64 KiB out before any echo is read.
     let small: Vec<usize> = sizes.iter().copied().filter(|&s| s <= 65536).collect();
     for &size in &small {
-        conn.machine_mut().get_mut().send(payload(size)).unwrap();
+        conn.machine_mut().inner_mut().send(payload(size)).unwrap();
     }
     conn.flush().unwrap();
     for &size in &small {
@@ -146,7 +146,7 @@ async fn tokio_round_trips(header: u8, sizes: &[usize]) {
     let peer = echo_server(&header.to_string(), None);
     let socket = tokio::net::TcpStream::connect(peer.addr).await.unwrap();
     let machine = IdleTimeout::new(
-        LengthMachine::new(Framing::erlang(header)),
+        LengthConnection::new(LengthConfig::erlang(header)),
         GUARD,
         wirestate_tokio::now(),
     );
@@ -163,7 +163,7 @@ async fn tokio_round_trips(header: u8, sizes: &[usize]) {
 
     let small: Vec<usize> = sizes.iter().copied().filter(|&s| s <= 65536).collect();
     for &size in &small {
-        conn.machine_mut().get_mut().send(payload(size)).unwrap();
+        conn.machine_mut().inner_mut().send(payload(size)).unwrap();
     }
     conn.flush().await.unwrap();
     for &size in &small {
@@ -193,7 +193,7 @@ async fn tokio_oversize_frame_is_dropped_cleanly() {
     let peer = echo_server("2", Some("1024"));
     let socket = tokio::net::TcpStream::connect(peer.addr).await.unwrap();
     let machine = IdleTimeout::new(
-        LengthMachine::new(Framing::erlang(2)),
+        LengthConnection::new(LengthConfig::erlang(2)),
         GUARD,
         wirestate_tokio::now(),
     );

@@ -387,11 +387,11 @@ proptest::proptest! {
         max_write in 1usize..64,
         read_size in 1usize..100,
     ) {
-        use wirestate_length::{Framing, LengthCommand, LengthEvent, LengthMachine};
+        use wirestate_length::{LengthConfig, LengthCommand, LengthEvent, LengthConnection};
         let wire = packet2_wire(&payloads);
         let mut script = Script::new(reads_of(&wire, &read_sizes));
         script.max_write = max_write;
-        let machine = LengthMachine::new(Framing::erlang(2));
+        let machine = LengthConnection::new(LengthConfig::erlang(2));
         let mut conn = Connection::new(script, machine).with_read_size(read_size);
         let mut frames = Vec::new();
         while let Some(event) = conn.next_event() {

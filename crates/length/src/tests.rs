@@ -8,7 +8,8 @@ use wirestate_core::testing::{assert_chunk_independent, feed_cut};
 use wirestate_core::Machine;
 
 use crate::{
-    Framing, LengthCommand, LengthError, LengthEvent, LengthField, LengthMachine, OversizePolicy,
+    LengthCommand, LengthConfig, LengthConnection, LengthError, LengthEvent, LengthField,
+    LocalError, OversizePolicy,
 };
 
 fn frame(bytes: &[u8]) -> LengthEvent {
@@ -25,7 +26,7 @@ fn cat(parts: &[&[u8]]) -> Vec<u8> {
 
 struct Case {
     name: &'static str,
-    framing: Framing,
+    framing: LengthConfig,
     input: Vec<u8>,
     eof: bool,
     events: Vec<LengthEvent>,
@@ -34,14 +35,14 @@ struct Case {
 }
 
 fn cases() -> Vec<Case> {
-    let u16 = || Framing::new(LengthField::U16);
-    let varint = || Framing::new(LengthField::Varint);
+    let u16 = || LengthConfig::new(LengthField::U16);
+    let varint = || LengthConfig::new(LengthField::Varint);
     let x127 = [b'x'; 127];
     let x128 = [b'x'; 128];
     vec![
         Case {
             name: "incomplete header waits",
-            framing: Framing::erlang(4),
+            framing: LengthConfig::erlang(4),
             input: b"\0\0\0".to_vec(),
             eof: false,
             events: vec![],
@@ -50,7 +51,7 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "incomplete payload waits",
-            framing: Framing::erlang(2),
+            framing: LengthConfig::erlang(2),
             input: b"\0\x05hel".to_vec(),
             eof: false,
             events: vec![],
@@ -59,7 +60,7 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "several frames in one push, then a clean EOF",
-            framing: Framing::erlang(2),
+            framing: LengthConfig::erlang(2),
             input: b"\0\x01a\0\x02bc\0\0\0\x03def".to_vec(),
             eof: true,
             events: vec![frame(b"a"), frame(b"bc"), frame(b""), frame(b"def")],
@@ -68,7 +69,7 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "zero-length frames only",
-            framing: Framing::erlang(1),
+            framing: LengthConfig::erlang(1),
             input: b"\0\0\0".to_vec(),
             eof: true,
             events: vec![frame(b""), frame(b""), frame(b"")],
@@ -77,7 +78,7 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "EOF inside the header",
-            framing: Framing::erlang(4),
+            framing: LengthConfig::erlang(4),
             input: b"\0\0\0\x01x\0\0".to_vec(),
             eof: true,
             events: vec![frame(b"x")],
@@ -86,7 +87,7 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "EOF inside the payload",
-            framing: Framing::erlang(2),
+            framing: LengthConfig::erlang(2),
             input: b"\0\x05he".to_vec(),
             eof: true,
             events: vec![],
@@ -95,7 +96,7 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "oversize, Fail: fatal at the offending header",
-            framing: Framing::erlang(2).max_frame_length(3),
+            framing: LengthConfig::erlang(2).max_frame_length(3),
             input: b"\0\x03abc\0\x04abcd\0\x01z".to_vec(),
             eof: true,
             events: vec![frame(b"abc")],
@@ -108,7 +109,7 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "oversize, Skip: event, bytes discarded, next frame decoded",
-            framing: Framing::erlang(2)
+            framing: LengthConfig::erlang(2)
                 .max_frame_length(3)
                 .oversize(OversizePolicy::Skip),
             input: b"\0\x03abc\0\x04abcd\0\x01z".to_vec(),
@@ -119,7 +120,7 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "oversize, Skip: EOF inside the skipped frame",
-            framing: Framing::erlang(2)
+            framing: LengthConfig::erlang(2)
                 .max_frame_length(3)
                 .oversize(OversizePolicy::Skip),
             input: b"\0\x10abcd".to_vec(),
@@ -205,7 +206,7 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "header kept, length counts the whole frame",
-            framing: Framing::new(LengthField::U32)
+            framing: LengthConfig::new(LengthField::U32)
                 .length_adjustment(-4)
                 .keep_header(true),
             input: b"\0\0\0\x06ab\0\0\0\x04".to_vec(),
@@ -216,7 +217,7 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "little endian",
-            framing: Framing::new(LengthField::U32).little_endian(),
+            framing: LengthConfig::new(LengthField::U32).little_endian(),
             input: b"\x03\0\0\0abc\x01\0\0\0d".to_vec(),
             eof: true,
             events: vec![frame(b"abc"), frame(b"d")],
@@ -225,7 +226,7 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "3-byte field",
-            framing: Framing::new(LengthField::U24),
+            framing: LengthConfig::new(LengthField::U24),
             input: cat(&[b"\0\x01\x00", &[b'q'; 256], b"\0\0\x01z"]),
             eof: true,
             events: vec![frame(&[b'q'; 256]), frame(b"z")],
@@ -234,7 +235,7 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "3-byte field, little endian",
-            framing: Framing::new(LengthField::U24).little_endian(),
+            framing: LengthConfig::new(LengthField::U24).little_endian(),
             input: cat(&[b"\x00\x01\0", &[b'q'; 256]]),
             eof: true,
             events: vec![frame(&[b'q'; 256])],
@@ -243,7 +244,7 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "8-byte field",
-            framing: Framing::new(LengthField::U64),
+            framing: LengthConfig::new(LengthField::U64),
             input: b"\0\0\0\0\0\0\0\x02hi".to_vec(),
             eof: true,
             events: vec![frame(b"hi")],
@@ -252,7 +253,7 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "8-byte field announcing 2^64-1: oversize, nothing reserved",
-            framing: Framing::new(LengthField::U64).oversize(OversizePolicy::Skip),
+            framing: LengthConfig::new(LengthField::U64).oversize(OversizePolicy::Skip),
             input: b"\xff\xff\xff\xff\xff\xff\xff\xffabc".to_vec(),
             eof: true,
             events: vec![oversize(u64::MAX)],
@@ -263,7 +264,7 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "{packet,1} at its largest",
-            framing: Framing::erlang(1),
+            framing: LengthConfig::erlang(1),
             input: cat(&[b"\xff", &[7; 255]]),
             eof: true,
             events: vec![frame(&[7; 255])],
@@ -353,7 +354,7 @@ fn cases() -> Vec<Case> {
 fn decoding_table() {
     let now = Instant::now();
     for case in cases() {
-        let make = || LengthMachine::new(case.framing.clone());
+        let make = || LengthConnection::new(case.framing.clone());
         let transcript = assert_chunk_independent(make, &case.input, case.eof, now);
         assert_eq!(transcript.events, case.events, "{}", case.name);
         assert_eq!(
@@ -374,7 +375,7 @@ fn header_split_at_every_byte() {
     let expected = vec![frame(b"abc"), frame(b""), frame(b"z")];
     for a in 0..=input.len() {
         for b in a..=input.len() {
-            let mut machine = LengthMachine::new(Framing::erlang(4));
+            let mut machine = LengthConnection::new(LengthConfig::erlang(4));
             let transcript = feed_cut(&mut machine, input, &[a, b], true, now);
             assert_eq!(transcript.events, expected, "cuts {a} {b}");
             assert!(transcript.closed && transcript.error.is_none());
@@ -385,7 +386,7 @@ fn header_split_at_every_byte() {
 #[test]
 fn lowering_the_limit_applies_to_a_header_already_parsed() {
     let now = Instant::now();
-    let mut machine = LengthMachine::new(Framing::erlang(2));
+    let mut machine = LengthConnection::new(LengthConfig::erlang(2));
     machine.handle_input(b"\0\x02ab\0\x05ab", now);
     assert_eq!(machine.poll_event(), Some(Ok(frame(b"ab"))));
     assert_eq!(machine.poll_event(), None); // second header parsed, payload partial
@@ -406,8 +407,8 @@ fn lowering_the_limit_applies_to_a_header_already_parsed() {
 #[test]
 fn raising_the_limit_lets_longer_frames_through() {
     let now = Instant::now();
-    let mut machine = LengthMachine::new(
-        Framing::erlang(2)
+    let mut machine = LengthConnection::new(
+        LengthConfig::erlang(2)
             .max_frame_length(2)
             .oversize(OversizePolicy::Skip),
     );
@@ -415,7 +416,7 @@ fn raising_the_limit_lets_longer_frames_through() {
     assert_eq!(machine.poll_event(), Some(Ok(oversize(3))));
     assert_eq!(machine.poll_event(), Some(Ok(frame(b"de"))));
     machine.set_max_frame_length(3);
-    assert_eq!(machine.framing().frame_length_limit(), 3);
+    assert_eq!(machine.config().frame_length_limit(), 3);
     assert_eq!(machine.poll_event(), Some(Ok(frame(b"fgh"))));
 }
 
@@ -426,7 +427,8 @@ fn changing_the_limit_between_events_is_chunk_independent() {
     let input = b"\0\x02ab\0\x05abcde\0\x01z";
     let now = Instant::now();
     for cut in 0..=input.len() {
-        let mut machine = LengthMachine::new(Framing::erlang(2).oversize(OversizePolicy::Skip));
+        let mut machine =
+            LengthConnection::new(LengthConfig::erlang(2).oversize(OversizePolicy::Skip));
         let mut events = Vec::new();
         for piece in [&input[..cut], &input[cut..]] {
             machine.handle_input(piece, now);
@@ -446,15 +448,15 @@ fn changing_the_limit_between_events_is_chunk_independent() {
 #[test]
 fn skipped_bytes_are_never_buffered() {
     let now = Instant::now();
-    let framing = Framing::erlang(4)
+    let framing = LengthConfig::erlang(4)
         .max_frame_length(16)
         .oversize(OversizePolicy::Skip);
-    let mut machine = LengthMachine::new(framing);
+    let mut machine = LengthConnection::new(framing);
     machine.handle_input(b"\0\x10\0\0", now); // announces 1 MiB
     assert_eq!(machine.poll_event(), Some(Ok(oversize(1 << 20))));
     for _ in 0..16 {
         machine.handle_input(&[0; 65_536], now);
-        assert_eq!(machine.buffered_len(), 0);
+        assert_eq!(machine.buffered(), 0);
         assert!(machine.wants_read());
     }
     machine.handle_input(b"\0\0\0\x01!", now);
@@ -464,7 +466,7 @@ fn skipped_bytes_are_never_buffered() {
 #[test]
 fn nothing_is_reserved_for_an_announced_length() {
     let now = Instant::now();
-    let mut machine = LengthMachine::new(Framing::erlang(4));
+    let mut machine = LengthConnection::new(LengthConfig::erlang(4));
     machine.handle_input(b"\0\x7f\xff\xff", now); // 8 MiB - 1: allowed
     assert_eq!(machine.poll_event(), None);
     assert!(machine.input_buffer().capacity() < 4096);
@@ -473,7 +475,7 @@ fn nothing_is_reserved_for_an_announced_length() {
 #[test]
 fn frames_share_the_input_buffer() {
     let now = Instant::now();
-    let mut machine = LengthMachine::new(Framing::erlang(2));
+    let mut machine = LengthConnection::new(LengthConfig::erlang(2));
     let buffer = machine.input_buffer();
     buffer.extend_from_slice(b"\0\x05hello\0\x03abc");
     let range = buffer.as_ptr() as usize..buffer.as_ptr() as usize + buffer.len();
@@ -493,9 +495,9 @@ fn frames_share_the_input_buffer() {
 #[test]
 fn wants_read_follows_the_high_water_mark() {
     let now = Instant::now();
-    let mut machine = LengthMachine::new(Framing::erlang(1));
-    machine.set_high_water_mark(6);
-    assert_eq!(machine.high_water_mark(), 6);
+    let mut machine = LengthConnection::new(LengthConfig::erlang(1));
+    machine.set_input_high_water(6);
+    assert_eq!(machine.input_high_water(), 6);
     machine.handle_input(b"\x01a\x01b", now);
     assert!(machine.wants_read());
     machine.handle_input(b"\x01c", now);
@@ -524,7 +526,7 @@ fn wants_read_follows_the_high_water_mark() {
 #[test]
 fn a_fatal_error_poisons_the_machine() {
     let now = Instant::now();
-    let mut machine = LengthMachine::new(Framing::erlang(1).max_frame_length(1));
+    let mut machine = LengthConnection::new(LengthConfig::erlang(1).max_frame_length(1));
     machine.handle_input(b"\x02ab\x01c", now);
     assert!(matches!(
         machine.poll_event(),
@@ -533,12 +535,12 @@ fn a_fatal_error_poisons_the_machine() {
     assert_eq!(machine.poll_event(), None);
     machine.handle_input(b"\x01d", now);
     assert_eq!(machine.poll_event(), None);
-    assert_eq!(machine.buffered_len(), 0);
+    assert_eq!(machine.buffered(), 0);
     assert!(machine.is_closed());
     assert!(!machine.wants_read());
     assert_eq!(
         machine.send(Bytes::from_static(b"x")),
-        Err(LengthError::Closed)
+        Err(LocalError::Closed)
     );
     assert_eq!(machine.poll_transmit(), None);
 }
@@ -546,7 +548,7 @@ fn a_fatal_error_poisons_the_machine() {
 #[test]
 fn buffered_frames_come_out_after_eof_and_later_input_is_ignored() {
     let now = Instant::now();
-    let mut machine = LengthMachine::new(Framing::erlang(1));
+    let mut machine = LengthConnection::new(LengthConfig::erlang(1));
     machine.handle_input(b"\x01a\x01b", now);
     machine.handle_eof(now);
     assert!(!machine.is_closed());
@@ -563,7 +565,7 @@ fn buffered_frames_come_out_after_eof_and_later_input_is_ignored() {
 #[test]
 fn send_queues_header_and_payload_untouched() {
     let now = Instant::now();
-    let mut machine = LengthMachine::new(Framing::new(LengthField::Varint));
+    let mut machine = LengthConnection::new(LengthConfig::new(LengthField::Varint));
     let payload = Bytes::from(vec![9u8; 300]);
     machine.send(payload.clone()).unwrap();
     machine
@@ -579,28 +581,28 @@ fn send_queues_header_and_payload_untouched() {
 
 #[test]
 fn encoder_table() {
-    let u16 = || Framing::new(LengthField::U16);
+    let u16 = || LengthConfig::new(LengthField::U16);
     type EncoderCase = (
         &'static str,
-        Framing,
+        LengthConfig,
         usize,
-        Result<&'static [u8], LengthError>,
+        Result<&'static [u8], LocalError>,
     );
     let cases: Vec<EncoderCase> = vec![
-        ("{packet,1} max", Framing::erlang(1), 255, Ok(b"\xff")),
+        ("{packet,1} max", LengthConfig::erlang(1), 255, Ok(b"\xff")),
         (
             "{packet,1} over the field",
-            Framing::erlang(1),
+            LengthConfig::erlang(1),
             256,
-            Err(LengthError::PayloadTooLarge { len: 256, max: 255 }),
+            Err(LocalError::PayloadTooLarge { len: 256, max: 255 }),
         ),
         (
             "over the configured limit",
-            Framing::erlang(4).max_frame_length(10),
+            LengthConfig::erlang(4).max_frame_length(10),
             11,
-            Err(LengthError::PayloadTooLarge { len: 11, max: 10 }),
+            Err(LocalError::PayloadTooLarge { len: 11, max: 10 }),
         ),
-        ("zero length", Framing::erlang(4), 0, Ok(b"\0\0\0\0")),
+        ("zero length", LengthConfig::erlang(4), 0, Ok(b"\0\0\0\0")),
         (
             "positive adjustment",
             u16().length_adjustment(2),
@@ -611,7 +613,7 @@ fn encoder_table() {
             "positive adjustment, payload too short",
             u16().length_adjustment(2),
             1,
-            Err(LengthError::PayloadTooShort { len: 1, min: 2 }),
+            Err(LocalError::PayloadTooShort { len: 1, min: 2 }),
         ),
         (
             "negative adjustment at the field's edge",
@@ -623,16 +625,16 @@ fn encoder_table() {
             "negative adjustment past the field",
             u16().length_adjustment(-2),
             65_534,
-            Err(LengthError::PayloadTooLarge {
+            Err(LocalError::PayloadTooLarge {
                 len: 65_534,
                 max: 65_533,
             }),
         ),
         (
             "adjustment larger than the field can ever hold",
-            Framing::new(LengthField::U8).length_adjustment(-300),
+            LengthConfig::new(LengthField::U8).length_adjustment(-300),
             0,
-            Err(LengthError::PayloadTooLarge { len: 0, max: 0 }),
+            Err(LocalError::PayloadTooLarge { len: 0, max: 0 }),
         ),
         (
             "offset bytes are zeros",
@@ -642,13 +644,13 @@ fn encoder_table() {
         ),
         (
             "little endian",
-            Framing::new(LengthField::U24).little_endian(),
+            LengthConfig::new(LengthField::U24).little_endian(),
             0x0102,
             Ok(b"\x02\x01\0"),
         ),
         (
             "varint",
-            Framing::new(LengthField::Varint),
+            LengthConfig::new(LengthField::Varint),
             128,
             Ok(b"\x80\x01"),
         ),
@@ -682,5 +684,5 @@ fn encoder_table() {
 #[test]
 #[should_panic(expected = "N = 1, 2 or 4")]
 fn erlang_rejects_other_sizes() {
-    let _ = Framing::erlang(3);
+    let _ = LengthConfig::erlang(3);
 }

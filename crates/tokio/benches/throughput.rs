@@ -12,7 +12,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use futures_util::{SinkExt, StreamExt};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_util::codec::{FramedRead, FramedWrite, LengthDelimitedCodec};
-use wirestate_length::{Framing, LengthCommand, LengthEvent, LengthMachine};
+use wirestate_length::{LengthCommand, LengthConfig, LengthConnection, LengthEvent};
 use wirestate_tokio::Connection;
 
 const FRAMES: usize = 4096;
@@ -50,7 +50,7 @@ fn read(c: &mut Criterion) {
                     tx.write_all(&wire).await.unwrap();
                     tx.shutdown().await.unwrap();
                 });
-                let mut conn = Connection::new(rx, LengthMachine::new(Framing::erlang(4)));
+                let mut conn = Connection::new(rx, LengthConnection::new(LengthConfig::erlang(4)));
                 let mut frames = 0;
                 while let Some(event) = conn.next_event().await {
                     let LengthEvent::Frame(frame) = event.unwrap() else {
@@ -134,7 +134,7 @@ fn write_over(c: &mut Criterion, name: &str, tcp: bool) {
                     rx.read_to_end(&mut sink).await.unwrap();
                     sink.len()
                 });
-                let mut conn = Connection::new(tx, LengthMachine::new(Framing::erlang(4)));
+                let mut conn = Connection::new(tx, LengthConnection::new(LengthConfig::erlang(4)));
                 for payload in &payloads {
                     // Queue without flushing; the sink's backpressure bounds it.
                     conn.feed(LengthCommand::Send(payload.clone()))

@@ -543,12 +543,12 @@ proptest::proptest! {
         stutter in proptest::bool::ANY,
         read_size in 1usize..100,
     ) {
-        use wirestate_length::{Framing, LengthCommand, LengthEvent, LengthMachine};
+        use wirestate_length::{LengthConfig, LengthCommand, LengthEvent, LengthConnection};
         let wire = packet2_wire(&payloads);
         let mut script = Script::new(reads_of(&wire, &read_sizes));
         script.max_write = max_write;
         script.stutter = stutter;
-        let machine = LengthMachine::new(Framing::erlang(2));
+        let machine = LengthConnection::new(LengthConfig::erlang(2));
         let mut conn = Connection::new(script, machine).with_read_size(read_size);
         let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
         let frames = runtime.block_on(async {
