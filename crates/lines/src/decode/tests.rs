@@ -6,7 +6,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use wirestate_core::testing::assert_chunk_independent;
 
-use crate::{Delimiter, EofPolicy, LineError, LineEvent, Lines, LinesConfig, Overflow};
+use crate::{Delimiter, EofPolicy, LineConfig, LineConnection, LineError, LineEvent, Overflow};
 
 fn line(s: &str) -> LineEvent {
     LineEvent::line(Bytes::copy_from_slice(s.as_bytes()))
@@ -23,17 +23,17 @@ fn oversize(discarded: usize) -> LineEvent {
     LineEvent::Oversize { discarded }
 }
 
-fn cfg(delimiter: Delimiter) -> LinesConfig {
-    LinesConfig::new(delimiter)
+fn cfg(delimiter: Delimiter) -> LineConfig {
+    LineConfig::new(delimiter)
 }
 
-fn limited(delimiter: Delimiter, max: usize, overflow: Overflow) -> LinesConfig {
+fn limited(delimiter: Delimiter, max: usize, overflow: Overflow) -> LineConfig {
     cfg(delimiter).max_line(max).unwrap().overflow(overflow)
 }
 
 struct Case {
     name: &'static str,
-    config: LinesConfig,
+    config: LineConfig,
     input: &'static [u8],
     eof: bool,
     events: Vec<LineEvent>,
@@ -42,7 +42,7 @@ struct Case {
 
 fn case(
     name: &'static str,
-    config: LinesConfig,
+    config: LineConfig,
     input: &'static [u8],
     events: Vec<LineEvent>,
 ) -> Case {
@@ -317,7 +317,7 @@ fn decodes_every_case_however_cut() {
     for case in cases() {
         let transcript = std::panic::catch_unwind(|| {
             assert_chunk_independent(
-                || Lines::new(case.config.clone()),
+                || LineConnection::new(case.config.clone()),
                 case.input,
                 case.eof,
                 now,
@@ -347,7 +347,7 @@ fn a_burst_of_lines_in_one_push() {
         input.extend_from_slice(format!("line {i}\r\n").as_bytes());
     }
     let transcript = assert_chunk_independent(
-        || Lines::new(LinesConfig::default()),
+        || LineConnection::new(LineConfig::default()),
         &input,
         false,
         Instant::now(),
@@ -361,7 +361,7 @@ fn discarding_keeps_no_more_than_a_delimiter() {
     use wirestate_core::Machine;
     let now = Instant::now();
     let config = limited(Delimiter::sequence(b"<>").unwrap(), 8, Overflow::Discard);
-    let mut lines = Lines::new(config);
+    let mut lines = LineConnection::new(config);
     for _ in 0..1000 {
         lines.handle_input(&[b'x'; 100], now);
         assert_eq!(lines.poll_event(), None);
@@ -378,7 +378,7 @@ fn an_unterminated_line_is_held_up_to_the_limit_only() {
     use wirestate_core::Machine;
     let now = Instant::now();
     let config = limited(Delimiter::crlf(), 10, Overflow::Split);
-    let mut lines = Lines::new(config);
+    let mut lines = LineConnection::new(config);
     let mut pieces = 0;
     for _ in 0..100 {
         lines.handle_input(b"abc", now);
