@@ -102,7 +102,7 @@ fn blocking_round_trips(header: u8, sizes: &[usize]) {
     }
 
     // We close; Erlang sees it and closes too; our side ends without error.
-    conn.get_mut().shutdown(Shutdown::Write).unwrap();
+    conn.transport_mut().shutdown(Shutdown::Write).unwrap();
     assert!(conn.next_event().is_none());
     assert_eq!(closed_line(&peer), "CLOSED closed");
 }

@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 use wirestate_core::Machine;
 
 use crate::{Error, Transport};
-use wirestate_core::{reserved_room, TransmitQueue, MAX_IO_SLICES};
+use wirestate_core::{prepare_read, TransmitQueue, MAX_IO_SLICES};
 
 /// How many bytes one read asks for by default.
 pub const DEFAULT_READ_SIZE: usize = 16 * 1024;
@@ -167,13 +167,13 @@ impl<M: Machine, S: Transport> Connection<M, S> {
     }
 
     /// The transport.
-    pub fn get_ref(&self) -> &S {
+    pub fn transport(&self) -> &S {
         &self.stream
     }
 
     /// The transport, mutably. Reading from or writing to it directly
     /// desynchronises the machine from the peer.
-    pub fn get_mut(&mut self) -> &mut S {
+    pub fn transport_mut(&mut self) -> &mut S {
         &mut self.stream
     }
 
@@ -209,10 +209,8 @@ impl<M: Machine, S: Transport> Connection<M, S> {
         }
         // Read straight into the machine's buffer, bounded by `read_size`
         // (and by the room reserved for the unit in progress, if any).
-        let needed = self.machine.input_needed();
-        let buffer = self.machine.input_buffer();
+        let (buffer, size) = prepare_read(&mut self.machine, self.read_size);
         let start = buffer.len();
-        let size = reserved_room(needed, buffer, self.read_size).unwrap_or(self.read_size);
         buffer.resize(start + size, 0);
         let result = self.stream.read(&mut buffer[start..]);
         buffer.truncate(start + result.as_ref().map_or(0, |&n| n));
@@ -244,12 +242,7 @@ impl<M: Machine, S: Transport> Connection<M, S> {
                 let count = self.outbox.slices(&mut slices);
                 self.stream.write_vectored(&slices[..count])
             };
-            match written {
-                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(n) => self.outbox.advance(n),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
+            self.outbox.wrote(written)?;
         }
     }
 

@@ -30,7 +30,7 @@
 //! let echo = client.next_event().unwrap()?;
 //! assert_eq!(echo, LengthEvent::Frame(Bytes::from_static(b"hello")));
 //!
-//! client.get_mut().shutdown(Shutdown::Write)?;
+//! client.transport_mut().shutdown(Shutdown::Write)?;
 //! assert!(client.next_event().is_none()); // the server closed too
 //! server.join().unwrap()?;
 //! # Ok::<(), BoxError>(())
@@ -63,11 +63,10 @@
 #![warn(missing_docs)]
 
 mod connection;
-mod error;
 mod transport;
 
 pub use connection::{Connection, DEFAULT_READ_SIZE};
-pub use error::Error;
 pub use transport::Transport;
+pub use wirestate_core::DriverError as Error;
 #[doc(no_inline)]
 pub use wirestate_core::Machine;

@@ -56,6 +56,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod driver_error;
 mod idle;
 mod machine;
 mod poison;
@@ -66,12 +67,13 @@ pub mod testing;
 mod timer;
 mod transmit;
 
+pub use driver_error::DriverError;
 pub use idle::{IdleError, IdleTimeout};
 pub use machine::Machine;
 pub use poison::Poison;
 #[cfg(feature = "os-random")]
 pub use random::OsRandom;
 pub use random::{RandomSource, SeededRandom};
-pub use read_room::reserved_room;
+pub use read_room::{prepare_read, reserved_room};
 pub use timer::{Timer, TimerTable, MAX_TIMERS};
 pub use transmit::{TransmitQueue, MAX_IO_SLICES};

@@ -133,7 +133,8 @@ where
         let event = match event {
             Ok(event) => event,
             Err(wirestate_tokio::Error::Machine(why)) => return Some(why),
-            Err(wirestate_tokio::Error::Io(_)) => return None,
+            // Io; `Stalled` is the blocking driver's only.
+            Err(_) => return None,
         };
         if conn
             .send(LineCommand::Send(gateway.reply(&event)))

@@ -11,7 +11,7 @@ use tokio::time::{Instant, Sleep};
 use wirestate_core::Machine;
 
 use crate::Error;
-use wirestate_core::{reserved_room, TransmitQueue, MAX_IO_SLICES};
+use wirestate_core::{prepare_read, TransmitQueue, MAX_IO_SLICES};
 
 /// One item of the event stream.
 type EventResult<M> = Result<<M as Machine>::Event, Error<<M as Machine>::Error>>;
@@ -174,13 +174,13 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
     }
 
     /// The transport.
-    pub fn get_ref(&self) -> &S {
+    pub fn transport(&self) -> &S {
         &self.stream
     }
 
     /// The transport, mutably. Reading from or writing to it directly
     /// desynchronises the machine from the peer.
-    pub fn get_mut(&mut self) -> &mut S {
+    pub fn transport_mut(&mut self) -> &mut S {
         &mut self.stream
     }
 
@@ -247,12 +247,8 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
 
             // 5. Input, unless the machine or a stuck peer says wait.
             if self.machine.wants_read() && !write_blocked {
-                let needed = self.machine.input_needed();
-                let buffer = self.machine.input_buffer();
-                if reserved_room(needed, buffer, self.read_size).is_none() {
-                    buffer.reserve(self.read_size);
-                }
-                let mut limited = buffer.limit(self.read_size);
+                let (buffer, size) = prepare_read(&mut self.machine, self.read_size);
+                let mut limited = buffer.limit(size);
                 let read =
                     tokio_util::io::poll_read_buf(Pin::new(&mut self.stream), cx, &mut limited);
                 match read {
@@ -333,11 +329,8 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
                 let count = self.outbox.slices(&mut slices);
                 ready!(Pin::new(&mut self.stream).poll_write_vectored(cx, &slices[..count]))
             };
-            match written {
-                Ok(0) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
-                Ok(n) => self.outbox.advance(n),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Poll::Ready(Err(e)),
+            if let Err(e) = self.outbox.wrote(written) {
+                return Poll::Ready(Err(e));
             }
         }
         Pin::new(&mut self.stream).poll_flush(cx)

@@ -84,9 +84,8 @@
 #![warn(missing_docs)]
 
 mod connection;
-mod error;
 
 pub use connection::{now, Connection, DEFAULT_READ_SIZE, DEFAULT_WRITE_HIGH_WATER};
-pub use error::Error;
+pub use wirestate_core::DriverError as Error;
 #[doc(no_inline)]
 pub use wirestate_core::Machine;

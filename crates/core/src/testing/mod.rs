@@ -33,6 +33,7 @@
 //! ```
 
 pub mod tiny;
+pub mod transport;
 
 use std::fmt::Debug;
 use std::time::Instant;
