@@ -2,7 +2,6 @@
 //! and partial writes) and against real socket pairs (timeouts).
 
 use std::io::{self, IoSlice, Read, Write};
-use std::ops::{Deref, DerefMut};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -20,19 +19,6 @@ struct Script(ScriptedTransport);
 impl Script {
     fn new(reads: Vec<Step>) -> Self {
         Script(ScriptedTransport::new(reads))
-    }
-}
-
-impl Deref for Script {
-    type Target = ScriptedTransport;
-    fn deref(&self) -> &ScriptedTransport {
-        &self.0
-    }
-}
-
-impl DerefMut for Script {
-    fn deref_mut(&mut self) -> &mut ScriptedTransport {
-        &mut self.0
     }
 }
 
@@ -83,7 +69,7 @@ fn frames_cut_across_reads_come_out_whole() {
     assert_eq!(conn.next_event().unwrap().unwrap(), frame_event(b""));
     assert_eq!(conn.next_event().unwrap().unwrap(), frame_event(b"world"));
     // Five reads of three bytes and one of one: nothing read ahead.
-    assert_eq!(conn.transport().reads_done, 5);
+    assert_eq!(conn.transport().0.reads_done, 5);
 }
 
 #[test]
@@ -92,7 +78,7 @@ fn read_size_bounds_each_read() {
     let mut conn =
         Connection::new(Script::new(vec![Step::Data(wire)]), Tiny::new()).with_read_size(10);
     assert_eq!(conn.next_event().unwrap().unwrap(), frame_event(&[7; 100]));
-    assert_eq!(conn.transport().reads_done, 11);
+    assert_eq!(conn.transport().0.reads_done, 11);
     assert_eq!(conn.machine().inputs, 11);
 }
 
@@ -113,7 +99,7 @@ fn reads_fill_the_room_a_machine_reserved_without_growing_it() {
 #[test]
 fn partial_writes_resume_where_they_stopped() {
     let mut script = Script::new(vec![]);
-    script.max_write = 3;
+    script.0.max_write = 3;
     let mut conn = Connection::new(script, Tiny::new());
     let payload: Vec<u8> = (0..200).collect();
     conn.send(TinyCommand::Send(Bytes::from(payload.clone())))
@@ -122,9 +108,9 @@ fn partial_writes_resume_where_they_stopped() {
         .unwrap();
     let mut expected = frame(&payload);
     expected.extend(frame(b"xy"));
-    assert_eq!(conn.transport().written, expected);
+    assert_eq!(conn.transport().0.written, expected);
     // Header and payload were offered together in one vectored write.
-    assert_eq!(conn.transport().slices_offered[0], 2);
+    assert_eq!(conn.transport().0.slices_offered[0], 2);
 }
 
 #[test]
@@ -139,12 +125,12 @@ fn queued_transmits_are_written_in_one_vectored_write() {
             .unwrap();
     }
     assert!(
-        conn.transport().written.is_empty(),
+        conn.transport().0.written.is_empty(),
         "nothing written before flush"
     );
     conn.flush().unwrap();
-    assert_eq!(conn.transport().written, b"\x01a\x02bc\x03def");
-    assert_eq!(conn.transport().slices_offered, [6]);
+    assert_eq!(conn.transport().0.written, b"\x01a\x02bc\x03def");
+    assert_eq!(conn.transport().0.slices_offered, [6]);
 }
 
 #[test]
@@ -160,7 +146,7 @@ fn no_read_while_the_machine_does_not_want_input() {
     let mut conn = Connection::new(Script::new(reads), machine);
     assert!(matches!(conn.next_event(), Some(Err(Error::Stalled))));
     assert!(matches!(conn.next_event(), Some(Err(Error::Stalled))));
-    assert_eq!(conn.transport().reads_done, 1);
+    assert_eq!(conn.transport().0.reads_done, 1);
     assert!(!conn.is_finished());
 
     // The application lifts the limit: reading resumes.
@@ -169,7 +155,7 @@ fn no_read_while_the_machine_does_not_want_input() {
         conn.next_event().unwrap().unwrap(),
         frame_event(&[1, 2, 3, 4, 5, 6, 7, 8, 9])
     );
-    assert_eq!(conn.transport().reads_done, 2);
+    assert_eq!(conn.transport().0.reads_done, 2);
 }
 
 #[test]
@@ -178,7 +164,7 @@ fn deadline_without_reading_fires_the_timer() {
     machine.high_water = 0; // never wants input
     let mut conn = Connection::new(Script::new(vec![]), machine);
     assert_eq!(conn.next_event().unwrap().unwrap(), TinyEvent::TimedOut);
-    assert_eq!(conn.transport().reads_done, 0);
+    assert_eq!(conn.transport().0.reads_done, 0);
 }
 
 #[test]
@@ -187,7 +173,7 @@ fn read_timeout_is_the_time_left_until_the_deadline() {
     let reads = vec![Step::Data(frame(b"a"))];
     let mut conn = Connection::new(Script::new(reads), Tiny::with_deadline(deadline));
     assert_eq!(conn.next_event().unwrap().unwrap(), frame_event(b"a"));
-    let set = conn.transport().timeouts_set.clone();
+    let set = conn.transport().0.timeouts_set.clone();
     assert_eq!(set.len(), 1, "set once, before the first read");
     let timeout = set[0].expect("a read timeout was set");
     assert!(timeout <= Duration::from_secs(30) && timeout > Duration::from_secs(25));
@@ -219,11 +205,11 @@ fn eof_with_a_partial_frame_reports_the_machine_error_then_ends() {
         other => panic!("expected the truncation error, got {other:?}"),
     }
     // The goodbye went out before the error was returned.
-    assert_eq!(conn.transport().written, GOODBYE);
-    assert!(conn.transport().shut_down);
+    assert_eq!(conn.transport().0.written, GOODBYE);
+    assert!(conn.transport().0.shut_down);
     assert!(conn.next_event().is_none());
     assert!(conn.next_event().is_none());
-    assert_eq!(conn.transport().reads_done, 2);
+    assert_eq!(conn.transport().0.reads_done, 2);
 }
 
 #[test]
@@ -239,7 +225,7 @@ fn clean_eof_returns_the_last_events_then_ends() {
 #[test]
 fn close_flushes_every_transmit_then_shuts_down() {
     let mut script = Script::new(vec![]);
-    script.max_write = 1;
+    script.0.max_write = 1;
     let mut conn = Connection::new(script, Tiny::new());
     let now = Instant::now();
     let machine = conn.machine_mut();
@@ -250,9 +236,9 @@ fn close_flushes_every_transmit_then_shuts_down() {
     assert!(conn.next_event().is_none());
     let mut expected = frame(b"last");
     expected.extend(GOODBYE);
-    assert_eq!(conn.transport().written, expected);
-    assert!(conn.transport().shut_down);
-    assert_eq!(conn.transport().reads_done, 0);
+    assert_eq!(conn.transport().0.written, expected);
+    assert!(conn.transport().0.shut_down);
+    assert_eq!(conn.transport().0.reads_done, 0);
     assert!(conn.is_finished());
 }
 
@@ -266,7 +252,7 @@ fn rejected_command_is_a_machine_error_and_keeps_the_connection() {
     ));
     conn.send(TinyCommand::Send(Bytes::from_static(b"ok")))
         .unwrap();
-    assert_eq!(conn.transport().written, frame(b"ok"));
+    assert_eq!(conn.transport().0.written, frame(b"ok"));
     assert!(!conn.is_finished());
 }
 
@@ -279,7 +265,7 @@ fn io_error_is_reported_once_then_the_connection_ends() {
         other => panic!("expected an io error, got {other:?}"),
     }
     assert!(conn.next_event().is_none());
-    assert_eq!(conn.transport().reads_done, 1);
+    assert_eq!(conn.transport().0.reads_done, 1);
 }
 
 #[test]
@@ -348,7 +334,7 @@ proptest::proptest! {
         use wirestate_length::{LengthCommand, LengthEvent, LengthConnection};
         let wire = packet2_wire(&payloads);
         let mut script = Script::new(Step::cut(&wire, &read_sizes));
-        script.max_write = max_write;
+        script.0.max_write = max_write;
         let machine = LengthConnection::new(LengthConfig::erlang(2));
         let mut conn = Connection::new(script, machine).with_read_size(read_size);
         let mut frames = Vec::new();
@@ -358,8 +344,8 @@ proptest::proptest! {
             conn.send(LengthCommand::Send(payload)).unwrap();
         }
         proptest::prop_assert_eq!(&frames, &payloads);
-        proptest::prop_assert_eq!(&conn.transport().written, &wire);
-        proptest::prop_assert!(conn.transport().shut_down);
+        proptest::prop_assert_eq!(&conn.transport().0.written, &wire);
+        proptest::prop_assert!(conn.transport().0.shut_down);
     }
 }
 

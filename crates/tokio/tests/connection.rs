@@ -3,7 +3,6 @@
 //! for timers.
 
 use std::io::{self, IoSlice};
-use std::ops::{Deref, DerefMut};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -27,19 +26,6 @@ struct Script(ScriptedTransport);
 impl Script {
     fn new(reads: Vec<Step>) -> Self {
         Script(ScriptedTransport::new(reads))
-    }
-}
-
-impl Deref for Script {
-    type Target = ScriptedTransport;
-    fn deref(&self) -> &ScriptedTransport {
-        &self.0
-    }
-}
-
-impl DerefMut for Script {
-    fn deref_mut(&mut self) -> &mut ScriptedTransport {
-        &mut self.0
     }
 }
 
@@ -126,7 +112,7 @@ async fn frames_cut_across_reads_come_out_whole() {
         conn.next_event().await.unwrap().unwrap(),
         frame_event(b"world")
     );
-    assert_eq!(conn.transport().reads_done, 5, "nothing read ahead");
+    assert_eq!(conn.transport().0.reads_done, 5, "nothing read ahead");
 }
 
 #[tokio::test]
@@ -137,7 +123,7 @@ async fn read_size_bounds_each_read() {
         conn.next_event().await.unwrap().unwrap(),
         frame_event(&[7; 100])
     );
-    assert_eq!(conn.transport().reads_done, 11);
+    assert_eq!(conn.transport().0.reads_done, 11);
     assert_eq!(conn.machine().inputs, 11);
 }
 
@@ -161,8 +147,8 @@ async fn reads_fill_the_room_a_machine_reserved_without_growing_it() {
 #[tokio::test]
 async fn partial_and_pending_writes_resume_where_they_stopped() {
     let mut script = Script::new(vec![]);
-    script.max_write = 3;
-    script.stutter = true;
+    script.0.max_write = 3;
+    script.0.stutter = true;
     let mut conn = Connection::new(script, Tiny::new());
     let payload: Vec<u8> = (0..200).collect();
     conn.send(TinyCommand::Send(Bytes::from(payload.clone())))
@@ -173,9 +159,9 @@ async fn partial_and_pending_writes_resume_where_they_stopped() {
         .unwrap();
     let mut expected = frame(&payload);
     expected.extend(frame(b"xy"));
-    assert_eq!(conn.transport().written, expected);
+    assert_eq!(conn.transport().0.written, expected);
     // Header and payload were offered together in one vectored write.
-    assert_eq!(conn.transport().slices_offered[0], 2);
+    assert_eq!(conn.transport().0.slices_offered[0], 2);
 }
 
 #[tokio::test]
@@ -187,12 +173,12 @@ async fn queued_transmits_go_out_in_one_vectored_write() {
             .unwrap();
     }
     assert!(
-        conn.transport().written.is_empty(),
+        conn.transport().0.written.is_empty(),
         "nothing written before flush"
     );
     conn.flush().await.unwrap();
-    assert_eq!(conn.transport().written, b"\x01a\x02bc\x03def");
-    assert_eq!(conn.transport().slices_offered, [6]);
+    assert_eq!(conn.transport().0.written, b"\x01a\x02bc\x03def");
+    assert_eq!(conn.transport().0.slices_offered, [6]);
 }
 
 #[tokio::test(start_paused = true)]
@@ -207,7 +193,7 @@ async fn no_read_while_the_machine_does_not_want_input() {
     machine.high_water = 2;
     let mut conn = Connection::new(Script::new(reads), machine);
     assert!(stays_pending(&mut conn).await);
-    assert_eq!(conn.transport().reads_done, 1);
+    assert_eq!(conn.transport().0.reads_done, 1);
 
     // The application lifts the limit: reading resumes.
     conn.machine_mut().high_water = usize::MAX;
@@ -215,7 +201,7 @@ async fn no_read_while_the_machine_does_not_want_input() {
         conn.next_event().await.unwrap().unwrap(),
         frame_event(&[1, 2, 3, 4, 5, 6, 7, 8, 9])
     );
-    assert_eq!(conn.transport().reads_done, 2);
+    assert_eq!(conn.transport().0.reads_done, 2);
 }
 
 #[tokio::test(start_paused = true)]
@@ -268,7 +254,7 @@ async fn the_deadline_fires_while_not_reading() {
         conn.next_event().await.unwrap().unwrap(),
         TinyEvent::TimedOut
     );
-    assert_eq!(conn.transport().reads_done, 0);
+    assert_eq!(conn.transport().0.reads_done, 0);
 }
 
 #[tokio::test(start_paused = true)]
@@ -364,7 +350,7 @@ async fn rejected_command_is_a_machine_error_and_keeps_the_connection() {
     conn.send(TinyCommand::Send(Bytes::from_static(b"ok")))
         .await
         .unwrap();
-    assert_eq!(conn.transport().written, frame(b"ok"));
+    assert_eq!(conn.transport().0.written, frame(b"ok"));
     assert!(!conn.is_finished());
 }
 
@@ -377,7 +363,7 @@ async fn io_error_is_reported_once_then_the_stream_ends() {
         other => panic!("expected an io error, got {other:?}"),
     }
     assert!(conn.next_event().await.is_none());
-    assert_eq!(conn.transport().reads_done, 1);
+    assert_eq!(conn.transport().0.reads_done, 1);
 }
 
 #[tokio::test]
@@ -502,8 +488,8 @@ proptest::proptest! {
         use wirestate_length::{LengthCommand, LengthEvent, LengthConnection};
         let wire = packet2_wire(&payloads);
         let mut script = Script::new(Step::cut(&wire, &read_sizes));
-        script.max_write = max_write;
-        script.stutter = stutter;
+        script.0.max_write = max_write;
+        script.0.stutter = stutter;
         let machine = LengthConnection::new(LengthConfig::erlang(2));
         let mut conn = Connection::new(script, machine).with_read_size(read_size);
         let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
@@ -517,8 +503,8 @@ proptest::proptest! {
             frames
         });
         proptest::prop_assert_eq!(&frames, &payloads);
-        proptest::prop_assert_eq!(&conn.transport().written, &wire);
-        proptest::prop_assert!(conn.transport().shut_down);
+        proptest::prop_assert_eq!(&conn.transport().0.written, &wire);
+        proptest::prop_assert!(conn.transport().0.shut_down);
     }
 }
 
