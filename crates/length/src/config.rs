@@ -93,6 +93,13 @@ impl LengthConfig {
     /// A framing with a length field of the given kind at the very start,
     /// big endian, counting only the payload, header stripped, a maximum frame
     /// length of [`DEFAULT_MAX_FRAME_LENGTH`] and [`OversizePolicy::Fail`].
+    ///
+    /// ```
+    /// use wirestate_length::{LengthConfig, LengthField, DEFAULT_MAX_FRAME_LENGTH};
+    /// let config = LengthConfig::new(LengthField::Varint);
+    /// assert_eq!(config.frame_length_limit(), DEFAULT_MAX_FRAME_LENGTH);
+    /// assert_eq!(config.encode_header(300).unwrap(), &[0xac, 0x02][..]);
+    /// ```
     pub fn new(field: LengthField) -> LengthConfig {
         LengthConfig {
             field,

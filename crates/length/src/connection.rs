@@ -78,10 +78,21 @@ pub struct LengthConnection {
 }
 
 impl LengthConnection {
-    /// A machine that decodes and encodes with `framing`.
-    pub fn new(framing: LengthConfig) -> Self {
+    /// A connection that decodes and encodes with `config`.
+    ///
+    /// ```
+    /// use wirestate_core::Machine;
+    /// use wirestate_length::{LengthConfig, LengthConnection, DEFAULT_INPUT_HIGH_WATER};
+    ///
+    /// let conn = LengthConnection::new(LengthConfig::erlang(4).max_frame_length(1024));
+    /// assert_eq!(conn.config().frame_length_limit(), 1024);
+    /// assert_eq!(conn.input_high_water(), DEFAULT_INPUT_HIGH_WATER);
+    /// assert_eq!(conn.buffered(), 0);
+    /// assert!(conn.wants_read());
+    /// ```
+    pub fn new(config: LengthConfig) -> Self {
         LengthConnection {
-            decoder: FrameDecoder::new(framing),
+            decoder: FrameDecoder::new(config),
             input: BytesMut::new(),
             eof_at: 0,
             transmits: TransmitQueue::default(),
@@ -93,7 +104,7 @@ impl LengthConnection {
         }
     }
 
-    /// The framing in use (with the current maximum frame length).
+    /// The configuration in use (with the current maximum frame length).
     pub fn config(&self) -> &LengthConfig {
         self.decoder.config()
     }

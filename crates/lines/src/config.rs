@@ -86,6 +86,13 @@ impl LineConfig {
     /// Lines ended by `delimiter`, delimiter stripped, at most
     /// [`DEFAULT_MAX_LINE`] bytes ([`Overflow::Fail`]), the last partial line
     /// emitted at EOF, raw blocks up to [`DEFAULT_MAX_RAW`].
+    ///
+    /// ```
+    /// use wirestate_lines::{Delimiter, LineConfig, DEFAULT_MAX_LINE};
+    /// let config = LineConfig::new(Delimiter::byte(b';'));
+    /// assert_eq!(config.line_limit(), DEFAULT_MAX_LINE);
+    /// assert_eq!(config.delimiter().encoded(), ";");
+    /// ```
     pub fn new(delimiter: Delimiter) -> Self {
         LineConfig {
             delimiter,

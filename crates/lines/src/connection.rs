@@ -62,7 +62,19 @@ pub struct LineConnection {
 }
 
 impl LineConnection {
-    /// A machine in line mode with an empty buffer.
+    /// A connection in line mode with an empty buffer.
+    ///
+    /// ```
+    /// use wirestate_core::Machine;
+    /// use wirestate_lines::{Delimiter, LineConfig, LineConnection};
+    ///
+    /// let config = LineConfig::new(Delimiter::crlf()).max_line(512)?;
+    /// let conn = LineConnection::new(config);
+    /// assert_eq!(conn.decoder().config().line_limit(), 512);
+    /// assert_eq!(conn.buffered(), 0);
+    /// assert!(conn.wants_read());
+    /// # Ok::<(), wirestate_lines::ConfigError>(())
+    /// ```
     pub fn new(config: LineConfig) -> Self {
         LineConnection {
             encoder: LineEncoder::new(config.delimiter.clone()),
@@ -76,6 +88,18 @@ impl LineConnection {
     }
 
     /// Queues `line` and the delimiter as two transmits (the line is not copied).
+    ///
+    /// ```
+    /// use wirestate_core::Machine;
+    /// use wirestate_lines::{Delimiter, LineConfig, LineConnection, LocalError};
+    ///
+    /// let mut conn = LineConnection::new(LineConfig::new(Delimiter::crlf()));
+    /// conn.send_line("QUIT")?;
+    /// assert_eq!(conn.poll_transmit().unwrap(), "QUIT");
+    /// assert_eq!(conn.poll_transmit().unwrap(), "\r\n");
+    /// assert_eq!(conn.send_line("a\r\nb"), Err(LocalError::DelimiterInLine { at: 1 }));
+    /// # Ok::<(), LocalError>(())
+    /// ```
     ///
     /// # Errors
     ///

@@ -44,6 +44,10 @@ impl LineEncoder {
     }
 
     /// Checks that `line` followed by the delimiter decodes as exactly `line`.
+    ///
+    /// # Errors
+    ///
+    /// As [`encode`](LineEncoder::encode).
     pub fn check(&self, line: &[u8]) -> Result<(), LocalError> {
         if let Some(found) = self.delimiter.find(line, 0) {
             return Err(LocalError::DelimiterInLine { at: found.content });

@@ -48,6 +48,10 @@ impl LineEvent {
     /// The line or raw block checked as UTF-8 (with `simdutf8`); `None` for
     /// `Oversize`.
     ///
+    /// # Errors
+    ///
+    /// [`InvalidUtf8`] (inside the `Some`) where the bytes stop being UTF-8.
+    ///
     /// ```
     /// use wirestate_lines::LineEvent;
     /// assert_eq!(LineEvent::line("héllo").text(), Some(Ok("héllo")));
@@ -59,6 +63,10 @@ impl LineEvent {
 }
 
 /// `bytes` as UTF-8, or where it stops being valid.
+///
+/// # Errors
+///
+/// [`InvalidUtf8`] with the length of the valid prefix.
 ///
 /// ```
 /// use wirestate_lines::{text, InvalidUtf8};

@@ -90,6 +90,19 @@ enum State {
 impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
     /// Runs `machine` on `stream`. Nothing is read or written until the
     /// connection is polled, or a command is sent or flushed.
+    ///
+    /// ```
+    /// use wirestate_length::{LengthConfig, LengthConnection};
+    /// use wirestate_tokio::Connection;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let (ours, _theirs) = tokio::io::duplex(1024); // or a TcpStream
+    /// let conn = Connection::new(ours, LengthConnection::new(LengthConfig::erlang(4)))
+    ///     .with_read_size(4096);
+    /// assert!(!conn.is_finished());
+    /// # }
+    /// ```
     pub fn new(stream: S, machine: M) -> Self {
         Connection {
             machine,
@@ -135,6 +148,30 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
     /// connection. After EOF the driver no longer waits for deadlines, and
     /// the final flush waits for the peer as long as it takes: bound it with
     /// `tokio::time::timeout` if the peer may stop reading.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use tokio::io::AsyncWriteExt;
+    /// use wirestate_length::{LengthConfig, LengthConnection, LengthEvent};
+    /// use wirestate_tokio::Connection;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let (ours, mut theirs) = tokio::io::duplex(1024);
+    /// let mut conn = Connection::new(ours, LengthConnection::new(LengthConfig::erlang(2)));
+    /// theirs.write_all(b"\x00\x02hi").await.unwrap();
+    /// drop(theirs); // EOF
+    /// let event = conn.next_event().await.unwrap().unwrap();
+    /// assert_eq!(event, LengthEvent::Frame(Bytes::from_static(b"hi")));
+    /// assert!(conn.next_event().await.is_none());
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// Inside the `Some`, as listed above: [`Error::Machine`] for the
+    /// machine's fatal error, [`Error::Io`] for the transport's; both end
+    /// the stream.
     pub async fn next_event(&mut self) -> Option<Result<M::Event, Error<M::Error>>> {
         poll_fn(|cx| self.poll_next_event(cx)).await
     }
@@ -142,8 +179,28 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
     /// Executes `cmd` (see [`Machine::handle_command`]) and writes the bytes
     /// it produced.
     ///
-    /// An `Error::Machine` is a rejected request: the connection is unchanged
-    /// and still usable. An `Error::Io` means the transport failed.
+    /// ```
+    /// use bytes::Bytes;
+    /// use tokio::io::AsyncReadExt;
+    /// use wirestate_length::{LengthCommand, LengthConfig, LengthConnection};
+    /// use wirestate_tokio::Connection;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let (ours, mut theirs) = tokio::io::duplex(1024);
+    /// let mut conn = Connection::new(ours, LengthConnection::new(LengthConfig::erlang(2)));
+    /// conn.send(LengthCommand::Send(Bytes::from_static(b"hi"))).await?;
+    /// let mut wire = [0; 4];
+    /// theirs.read_exact(&mut wire).await?;
+    /// assert_eq!(&wire, b"\x00\x02hi");
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Machine`] is a rejected request: the connection is unchanged
+    /// and still usable. [`Error::Io`] means the transport failed.
     pub async fn send(&mut self, cmd: M::Command) -> Result<(), Error<M::Error>> {
         self.start_command(cmd)?;
         self.flush().await
@@ -152,6 +209,10 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
     /// Writes every byte the machine has queued (for example after a call
     /// through [`machine_mut`](Connection::machine_mut)) and flushes the
     /// transport.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] when writing or flushing the transport failed.
     pub async fn flush(&mut self) -> Result<(), Error<M::Error>> {
         poll_fn(|cx| self.poll_flush_all(cx)).await
     }
@@ -191,6 +252,10 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
     }
 
     /// The event stream's poll: see [`next_event`](Connection::next_event).
+    ///
+    /// # Errors
+    ///
+    /// As [`next_event`](Connection::next_event).
     pub fn poll_next_event(&mut self, cx: &mut Context<'_>) -> Poll<Option<EventResult<M>>> {
         loop {
             match self.state {

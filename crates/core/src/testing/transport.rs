@@ -103,6 +103,15 @@ pub struct ScriptedTransport {
 impl ScriptedTransport {
     /// A transport that answers reads with `reads`, in order, and takes
     /// whole writes.
+    ///
+    /// ```
+    /// use std::io::Read;
+    /// use wirestate_core::testing::transport::{ScriptedTransport, Step};
+    /// let mut transport = ScriptedTransport::new(vec![Step::Data(b"hi".to_vec()), Step::Eof]);
+    /// let mut buf = [0; 8];
+    /// assert_eq!(transport.read(&mut buf).unwrap(), 2);
+    /// assert_eq!(transport.read(&mut buf).unwrap(), 0);
+    /// ```
     pub fn new(reads: Vec<Step>) -> Self {
         ScriptedTransport {
             reads: reads.into(),
@@ -114,6 +123,10 @@ impl ScriptedTransport {
     /// Answers one read into `buf` from the script: `Some(Ok(n))` for `n`
     /// bytes (0 at EOF), `Some(Err(_))` for a scripted failure, `None` once
     /// the script is used up (pending forever, for an async transport).
+    ///
+    /// # Errors
+    ///
+    /// A scripted [`Step::Fail`], inside the `Some`.
     pub fn read_step(&mut self, buf: &mut [u8]) -> Option<io::Result<usize>> {
         let step = self.reads.pop_front()?;
         self.reads_done += 1;
