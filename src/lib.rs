@@ -13,7 +13,7 @@
 //! use std::time::Instant;
 //! use wirestate::Machine;
 //! # #[cfg(feature = "length")] {
-//! use wirestate::length::{LengthConfig, LengthEvent, LengthConnection};
+//! use wirestate::length::{LengthConfig, LengthConnection, LengthEvent};
 //!
 //! let mut machine = LengthConnection::new(LengthConfig::erlang(2));
 //! machine.handle_input(b"\x00\x05hello\x00", Instant::now());

@@ -6,7 +6,7 @@
 //! use std::net::{Shutdown, TcpListener, TcpStream};
 //! use bytes::Bytes;
 //! use wirestate_blocking::Connection;
-//! use wirestate_length::{LengthConfig, LengthCommand, LengthEvent, LengthConnection};
+//! use wirestate_length::{LengthCommand, LengthConfig, LengthConnection, LengthEvent};
 //! # type BoxError = Box<dyn std::error::Error + Send + Sync>;
 //!
 //! // An echo server for Erlang-style {packet,2} frames.

@@ -31,7 +31,7 @@ impl From<LocalError> for CodecError {
 /// ```
 /// use bytes::{Bytes, BytesMut};
 /// use tokio_util::codec::{Decoder, Encoder};
-/// use wirestate_length::{LengthConfig, LengthCodec, LengthEvent};
+/// use wirestate_length::{LengthCodec, LengthConfig, LengthEvent};
 ///
 /// let mut codec = LengthCodec::new(LengthConfig::erlang(2));
 /// let mut wire = BytesMut::new();

@@ -18,7 +18,7 @@ pub const DEFAULT_INPUT_HIGH_WATER: usize = 64 * 1024;
 /// use std::time::Instant;
 /// use bytes::Bytes;
 /// use wirestate_core::Machine;
-/// use wirestate_length::{LengthConfig, LengthEvent, LengthConnection};
+/// use wirestate_length::{LengthConfig, LengthConnection, LengthEvent};
 ///
 /// let now = Instant::now();
 /// let mut machine = LengthConnection::new(LengthConfig::erlang(4));

@@ -6,7 +6,7 @@
 //! use std::time::Instant;
 //! use bytes::Bytes;
 //! use wirestate_core::Machine;
-//! use wirestate_length::{LengthConfig, LengthEvent, LengthConnection};
+//! use wirestate_length::{LengthConfig, LengthConnection, LengthEvent};
 //!
 //! let now = Instant::now();
 //! let mut machine = LengthConnection::new(LengthConfig::erlang(2));

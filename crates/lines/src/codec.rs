@@ -35,7 +35,7 @@ impl From<LocalError> for LineCodecError {
 /// ```
 /// use bytes::BytesMut;
 /// use tokio_util::codec::{Decoder, Encoder};
-/// use wirestate_lines::{LineCodec, LineEvent, LineConfig};
+/// use wirestate_lines::{LineCodec, LineConfig, LineEvent};
 ///
 /// let mut codec = LineCodec::new(LineConfig::default());
 /// let mut buf = BytesMut::from(&b"one\r\ntwo"[..]);

@@ -32,7 +32,7 @@ use crate::event::{LineCommand, LineEvent};
 /// ```
 /// use std::time::Instant;
 /// use wirestate_core::Machine;
-/// use wirestate_lines::{LineEvent, LineConnection, LineConfig};
+/// use wirestate_lines::{LineConfig, LineConnection, LineEvent};
 ///
 /// let now = Instant::now();
 /// let mut lines = LineConnection::new(LineConfig::default());
@@ -124,7 +124,7 @@ impl LineConnection {
     /// ```
     /// use std::time::Instant;
     /// use wirestate_core::Machine;
-    /// use wirestate_lines::{LineEvent, LineConnection, LineConfig};
+    /// use wirestate_lines::{LineConfig, LineConnection, LineEvent};
     ///
     /// let now = Instant::now();
     /// let mut lines = LineConnection::new(LineConfig::default());

@@ -25,7 +25,7 @@ const LONG_LINE: usize = 4 * BLOCK;
 ///
 /// ```
 /// use bytes::BytesMut;
-/// use wirestate_lines::{LineDecoder, LineEvent, LineConfig};
+/// use wirestate_lines::{LineConfig, LineDecoder, LineEvent};
 ///
 /// let mut decoder = LineDecoder::new(LineConfig::default());
 /// let mut buf = BytesMut::from(&b"VALUE k 0 5\r\nab\r\nc\r\nEND\r\n"[..]);

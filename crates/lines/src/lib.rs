@@ -5,7 +5,7 @@
 //! ```
 //! use std::time::Instant;
 //! use wirestate_core::Machine;
-//! use wirestate_lines::{memcached, LineEvent, LineConnection, LineConfig};
+//! use wirestate_lines::{memcached, LineConfig, LineConnection, LineEvent};
 //!
 //! let now = Instant::now();
 //! // Accept "\n" or "\r\n"; send "\r\n".

@@ -4,7 +4,7 @@
 //!
 //! ```
 //! use bytes::Bytes;
-//! use wirestate_length::{LengthConfig, LengthCommand, LengthError, LengthEvent, LengthConnection};
+//! use wirestate_length::{LengthCommand, LengthConfig, LengthConnection, LengthError, LengthEvent};
 //! use wirestate_tokio::Connection;
 //!
 //! # #[tokio::main(flavor = "current_thread")]
