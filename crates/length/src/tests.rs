@@ -24,6 +24,7 @@ fn cat(parts: &[&[u8]]) -> Vec<u8> {
     parts.concat()
 }
 
+/// One decoding case: a config and an input, what comes out and how it ends.
 struct Case {
     name: &'static str,
     framing: LengthConfig,
@@ -34,319 +35,310 @@ struct Case {
     closed: bool,
 }
 
+/// A case that expects no events, no error and an open connection until the
+/// builder methods say otherwise.
+fn case(name: &'static str, framing: LengthConfig, input: impl AsRef<[u8]>) -> Case {
+    Case {
+        name,
+        framing,
+        input: input.as_ref().to_vec(),
+        eof: false,
+        events: Vec::new(),
+        error: None,
+        closed: false,
+    }
+}
+
+impl Case {
+    /// The input is followed by EOF.
+    fn at_eof(mut self) -> Self {
+        self.eof = true;
+        self
+    }
+
+    /// These events come out, in order.
+    fn events(mut self, events: Vec<LengthEvent>) -> Self {
+        self.events = events;
+        self
+    }
+
+    /// The connection fails with `error` after the events (and is closed).
+    fn fails(mut self, error: LengthError) -> Self {
+        self.error = Some(error);
+        self.closed = true;
+        self
+    }
+
+    /// The connection reports `is_closed` at the end.
+    fn closed(mut self) -> Self {
+        self.closed = true;
+        self
+    }
+}
+
 fn cases() -> Vec<Case> {
     let u16 = || LengthConfig::new(LengthField::U16);
     let varint = || LengthConfig::new(LengthField::Varint);
     let x127 = [b'x'; 127];
     let x128 = [b'x'; 128];
     vec![
-        Case {
-            name: "incomplete header waits",
-            framing: LengthConfig::erlang(4),
-            input: b"\0\0\0".to_vec(),
-            eof: false,
-            events: vec![],
-            error: None,
-            closed: false,
-        },
-        Case {
-            name: "incomplete payload waits",
-            framing: LengthConfig::erlang(2),
-            input: b"\0\x05hel".to_vec(),
-            eof: false,
-            events: vec![],
-            error: None,
-            closed: false,
-        },
-        Case {
-            name: "several frames in one push, then a clean EOF",
-            framing: LengthConfig::erlang(2),
-            input: b"\0\x01a\0\x02bc\0\0\0\x03def".to_vec(),
-            eof: true,
-            events: vec![frame(b"a"), frame(b"bc"), frame(b""), frame(b"def")],
-            error: None,
-            closed: true,
-        },
-        Case {
-            name: "zero-length frames only",
-            framing: LengthConfig::erlang(1),
-            input: b"\0\0\0".to_vec(),
-            eof: true,
-            events: vec![frame(b""), frame(b""), frame(b"")],
-            error: None,
-            closed: true,
-        },
-        Case {
-            name: "EOF inside the header",
-            framing: LengthConfig::erlang(4),
-            input: b"\0\0\0\x01x\0\0".to_vec(),
-            eof: true,
-            events: vec![frame(b"x")],
-            error: Some(LengthError::Truncated { missing: 2 }),
-            closed: true,
-        },
-        Case {
-            name: "EOF inside the payload",
-            framing: LengthConfig::erlang(2),
-            input: b"\0\x05he".to_vec(),
-            eof: true,
-            events: vec![],
-            error: Some(LengthError::Truncated { missing: 3 }),
-            closed: true,
-        },
-        Case {
-            name: "oversize, Fail: fatal at the offending header",
-            framing: LengthConfig::erlang(2).max_frame_length(3),
-            input: b"\0\x03abc\0\x04abcd\0\x01z".to_vec(),
-            eof: true,
-            events: vec![frame(b"abc")],
-            error: Some(LengthError::Oversize {
-                len: 4,
-                max: 3,
-                offset: 5,
-            }),
-            closed: true,
-        },
-        Case {
-            name: "oversize, Skip: event, bytes discarded, next frame decoded",
-            framing: LengthConfig::erlang(2)
+        case(
+            "incomplete header waits",
+            LengthConfig::erlang(4),
+            b"\0\0\0",
+        ),
+        case(
+            "incomplete payload waits",
+            LengthConfig::erlang(2),
+            b"\0\x05hel",
+        ),
+        case(
+            "several frames in one push, then a clean EOF",
+            LengthConfig::erlang(2),
+            b"\0\x01a\0\x02bc\0\0\0\x03def",
+        )
+        .at_eof()
+        .events(vec![frame(b"a"), frame(b"bc"), frame(b""), frame(b"def")])
+        .closed(),
+        case(
+            "zero-length frames only",
+            LengthConfig::erlang(1),
+            b"\0\0\0",
+        )
+        .at_eof()
+        .events(vec![frame(b""), frame(b""), frame(b"")])
+        .closed(),
+        case(
+            "EOF inside the header",
+            LengthConfig::erlang(4),
+            b"\0\0\0\x01x\0\0",
+        )
+        .at_eof()
+        .events(vec![frame(b"x")])
+        .fails(LengthError::Truncated { missing: 2 }),
+        case(
+            "EOF inside the payload",
+            LengthConfig::erlang(2),
+            b"\0\x05he",
+        )
+        .at_eof()
+        .fails(LengthError::Truncated { missing: 3 }),
+        case(
+            "oversize, Fail: fatal at the offending header",
+            LengthConfig::erlang(2).max_frame_length(3),
+            b"\0\x03abc\0\x04abcd\0\x01z",
+        )
+        .at_eof()
+        .events(vec![frame(b"abc")])
+        .fails(LengthError::Oversize {
+            len: 4,
+            max: 3,
+            offset: 5,
+        }),
+        case(
+            "oversize, Skip: event, bytes discarded, next frame decoded",
+            LengthConfig::erlang(2)
                 .max_frame_length(3)
                 .oversize(OversizePolicy::Skip),
-            input: b"\0\x03abc\0\x04abcd\0\x01z".to_vec(),
-            eof: true,
-            events: vec![frame(b"abc"), oversize(4), frame(b"z")],
-            error: None,
-            closed: true,
-        },
-        Case {
-            name: "oversize, Skip: EOF inside the skipped frame",
-            framing: LengthConfig::erlang(2)
+            b"\0\x03abc\0\x04abcd\0\x01z",
+        )
+        .at_eof()
+        .events(vec![frame(b"abc"), oversize(4), frame(b"z")])
+        .closed(),
+        case(
+            "oversize, Skip: EOF inside the skipped frame",
+            LengthConfig::erlang(2)
                 .max_frame_length(3)
                 .oversize(OversizePolicy::Skip),
-            input: b"\0\x10abcd".to_vec(),
-            eof: true,
-            events: vec![oversize(16)],
-            error: Some(LengthError::Truncated { missing: 12 }),
-            closed: true,
-        },
-        Case {
-            name: "oversize, Skip, kept header and offset: the whole frame is skipped",
-            framing: u16()
+            b"\0\x10abcd",
+        )
+        .at_eof()
+        .events(vec![oversize(16)])
+        .fails(LengthError::Truncated { missing: 12 }),
+        case(
+            "oversize, Skip, kept header and offset: the whole frame is skipped",
+            u16()
                 .length_offset(1)
                 .keep_header(true)
                 .max_frame_length(2)
                 .oversize(OversizePolicy::Skip),
-            input: b"T\0\x03abcT\0\x02de".to_vec(),
-            eof: true,
-            events: vec![oversize(3), frame(b"T\0\x02de")],
-            error: None,
-            closed: true,
-        },
-        Case {
-            name: "positive adjustment: the field leaves out 2 bytes",
-            framing: u16().length_adjustment(2),
-            input: b"\0\x01abc\0\0xy".to_vec(),
-            eof: true,
-            events: vec![frame(b"abc"), frame(b"xy")],
-            error: None,
-            closed: true,
-        },
-        Case {
-            name: "negative adjustment: the field counts itself",
-            framing: u16().length_adjustment(-2),
-            input: b"\0\x05abc\0\x02".to_vec(),
-            eof: true,
-            events: vec![frame(b"abc"), frame(b"")],
-            error: None,
-            closed: true,
-        },
-        Case {
-            name: "negative adjustment: a field below it is fatal",
-            framing: u16().length_adjustment(-2),
-            input: b"\0\x05abc\0\x01".to_vec(),
-            eof: false,
-            events: vec![frame(b"abc")],
-            error: Some(LengthError::LengthUnderflow {
-                field: 1,
-                adjustment: -2,
-                offset: 5,
-            }),
-            closed: true,
-        },
-        Case {
-            name: "the limit applies to the adjusted length",
-            framing: u16().length_adjustment(-2).max_frame_length(3),
-            input: b"\0\x05abc\0\x06abcd".to_vec(),
-            eof: false,
-            events: vec![frame(b"abc")],
-            error: Some(LengthError::Oversize {
-                len: 4,
-                max: 3,
-                offset: 5,
-            }),
-            closed: true,
-        },
-        Case {
-            name: "offset, header stripped",
-            framing: u16().length_offset(2),
-            input: b"TT\0\x03abcUU\0\0".to_vec(),
-            eof: true,
-            events: vec![frame(b"abc"), frame(b"")],
-            error: None,
-            closed: true,
-        },
-        Case {
-            name: "offset, header kept",
-            framing: u16().length_offset(2).keep_header(true),
-            input: b"TT\0\x03abcUU\0\0".to_vec(),
-            eof: true,
-            events: vec![frame(b"TT\0\x03abc"), frame(b"UU\0\0")],
-            error: None,
-            closed: true,
-        },
-        Case {
-            name: "header kept, length counts the whole frame",
-            framing: LengthConfig::new(LengthField::U32)
+            b"T\0\x03abcT\0\x02de",
+        )
+        .at_eof()
+        .events(vec![oversize(3), frame(b"T\0\x02de")])
+        .closed(),
+        case(
+            "positive adjustment: the field leaves out 2 bytes",
+            u16().length_adjustment(2),
+            b"\0\x01abc\0\0xy",
+        )
+        .at_eof()
+        .events(vec![frame(b"abc"), frame(b"xy")])
+        .closed(),
+        case(
+            "negative adjustment: the field counts itself",
+            u16().length_adjustment(-2),
+            b"\0\x05abc\0\x02",
+        )
+        .at_eof()
+        .events(vec![frame(b"abc"), frame(b"")])
+        .closed(),
+        case(
+            "negative adjustment: a field below it is fatal",
+            u16().length_adjustment(-2),
+            b"\0\x05abc\0\x01",
+        )
+        .events(vec![frame(b"abc")])
+        .fails(LengthError::LengthUnderflow {
+            field: 1,
+            adjustment: -2,
+            offset: 5,
+        }),
+        case(
+            "the limit applies to the adjusted length",
+            u16().length_adjustment(-2).max_frame_length(3),
+            b"\0\x05abc\0\x06abcd",
+        )
+        .events(vec![frame(b"abc")])
+        .fails(LengthError::Oversize {
+            len: 4,
+            max: 3,
+            offset: 5,
+        }),
+        case(
+            "offset, header stripped",
+            u16().length_offset(2),
+            b"TT\0\x03abcUU\0\0",
+        )
+        .at_eof()
+        .events(vec![frame(b"abc"), frame(b"")])
+        .closed(),
+        case(
+            "offset, header kept",
+            u16().length_offset(2).keep_header(true),
+            b"TT\0\x03abcUU\0\0",
+        )
+        .at_eof()
+        .events(vec![frame(b"TT\0\x03abc"), frame(b"UU\0\0")])
+        .closed(),
+        case(
+            "header kept, length counts the whole frame",
+            LengthConfig::new(LengthField::U32)
                 .length_adjustment(-4)
                 .keep_header(true),
-            input: b"\0\0\0\x06ab\0\0\0\x04".to_vec(),
-            eof: true,
-            events: vec![frame(b"\0\0\0\x06ab"), frame(b"\0\0\0\x04")],
-            error: None,
-            closed: true,
-        },
-        Case {
-            name: "little endian",
-            framing: LengthConfig::new(LengthField::U32).little_endian(),
-            input: b"\x03\0\0\0abc\x01\0\0\0d".to_vec(),
-            eof: true,
-            events: vec![frame(b"abc"), frame(b"d")],
-            error: None,
-            closed: true,
-        },
-        Case {
-            name: "3-byte field",
-            framing: LengthConfig::new(LengthField::U24),
-            input: cat(&[b"\0\x01\x00", &[b'q'; 256], b"\0\0\x01z"]),
-            eof: true,
-            events: vec![frame(&[b'q'; 256]), frame(b"z")],
-            error: None,
-            closed: true,
-        },
-        Case {
-            name: "3-byte field, little endian",
-            framing: LengthConfig::new(LengthField::U24).little_endian(),
-            input: cat(&[b"\x00\x01\0", &[b'q'; 256]]),
-            eof: true,
-            events: vec![frame(&[b'q'; 256])],
-            error: None,
-            closed: true,
-        },
-        Case {
-            name: "8-byte field",
-            framing: LengthConfig::new(LengthField::U64),
-            input: b"\0\0\0\0\0\0\0\x02hi".to_vec(),
-            eof: true,
-            events: vec![frame(b"hi")],
-            error: None,
-            closed: true,
-        },
-        Case {
-            name: "8-byte field announcing 2^64-1: oversize, nothing reserved",
-            framing: LengthConfig::new(LengthField::U64).oversize(OversizePolicy::Skip),
-            input: b"\xff\xff\xff\xff\xff\xff\xff\xffabc".to_vec(),
-            eof: true,
-            events: vec![oversize(u64::MAX)],
-            error: Some(LengthError::Truncated {
-                missing: u64::MAX - 11,
-            }),
-            closed: true,
-        },
-        Case {
-            name: "{packet,1} at its largest",
-            framing: LengthConfig::erlang(1),
-            input: cat(&[b"\xff", &[7; 255]]),
-            eof: true,
-            events: vec![frame(&[7; 255])],
-            error: None,
-            closed: true,
-        },
-        Case {
-            name: "varint 0, 127 and 128",
-            framing: varint(),
-            input: cat(&[b"\x00\x7f", &x127, b"\x80\x01", &x128]),
-            eof: true,
-            events: vec![frame(b""), frame(&x127), frame(&x128)],
-            error: None,
-            closed: true,
-        },
-        Case {
-            name: "varint 2^63: over the limit",
-            framing: varint(),
-            input: b"\x80\x80\x80\x80\x80\x80\x80\x80\x80\x01".to_vec(),
-            eof: false,
-            events: vec![],
-            error: Some(LengthError::Oversize {
-                len: 1 << 63,
-                max: crate::DEFAULT_MAX_FRAME_LENGTH,
-                offset: 0,
-            }),
-            closed: true,
-        },
-        Case {
-            name: "varint over 64 bits: tenth byte above 1",
-            framing: varint(),
-            input: b"\x01x\xff\xff\xff\xff\xff\xff\xff\xff\xff\x02".to_vec(),
-            eof: false,
-            events: vec![frame(b"x")],
-            error: Some(LengthError::VarintOverflow { offset: 2 }),
-            closed: true,
-        },
-        Case {
-            name: "varint over 64 bits: continuation on the tenth byte",
-            framing: varint(),
-            input: vec![0x80; 10],
-            eof: false,
-            events: vec![],
-            error: Some(LengthError::VarintOverflow { offset: 0 }),
-            closed: true,
-        },
-        Case {
-            name: "varint non-minimal: rejected by default",
-            framing: varint(),
-            input: b"\x01x\x80\x00".to_vec(),
-            eof: false,
-            events: vec![frame(b"x")],
-            error: Some(LengthError::NonMinimalVarint { offset: 2 }),
-            closed: true,
-        },
-        Case {
-            name: "varint non-minimal: allowed on request",
-            framing: varint().allow_non_minimal_varint(true),
-            input: b"\x81\x80\x00x\x80\x80\x80\x80\x80\x80\x80\x80\x80\x00".to_vec(),
-            eof: true,
-            events: vec![frame(b"x"), frame(b"")],
-            error: None,
-            closed: true,
-        },
-        Case {
-            name: "varint after an offset, header kept",
-            framing: varint().length_offset(1).keep_header(true),
-            input: b"T\x02ab".to_vec(),
-            eof: true,
-            events: vec![frame(b"T\x02ab")],
-            error: None,
-            closed: true,
-        },
-        Case {
-            name: "varint cut at EOF",
-            framing: varint(),
-            input: b"\x01x\x80".to_vec(),
-            eof: true,
-            events: vec![frame(b"x")],
-            error: Some(LengthError::Truncated { missing: 1 }),
-            closed: true,
-        },
+            b"\0\0\0\x06ab\0\0\0\x04",
+        )
+        .at_eof()
+        .events(vec![frame(b"\0\0\0\x06ab"), frame(b"\0\0\0\x04")])
+        .closed(),
+        case(
+            "little endian",
+            LengthConfig::new(LengthField::U32).little_endian(),
+            b"\x03\0\0\0abc\x01\0\0\0d",
+        )
+        .at_eof()
+        .events(vec![frame(b"abc"), frame(b"d")])
+        .closed(),
+        case(
+            "3-byte field",
+            LengthConfig::new(LengthField::U24),
+            cat(&[b"\0\x01\x00", &[b'q'; 256], b"\0\0\x01z"]),
+        )
+        .at_eof()
+        .events(vec![frame(&[b'q'; 256]), frame(b"z")])
+        .closed(),
+        case(
+            "3-byte field, little endian",
+            LengthConfig::new(LengthField::U24).little_endian(),
+            cat(&[b"\x00\x01\0", &[b'q'; 256]]),
+        )
+        .at_eof()
+        .events(vec![frame(&[b'q'; 256])])
+        .closed(),
+        case(
+            "8-byte field",
+            LengthConfig::new(LengthField::U64),
+            b"\0\0\0\0\0\0\0\x02hi",
+        )
+        .at_eof()
+        .events(vec![frame(b"hi")])
+        .closed(),
+        case(
+            "8-byte field announcing 2^64-1: oversize, nothing reserved",
+            LengthConfig::new(LengthField::U64).oversize(OversizePolicy::Skip),
+            b"\xff\xff\xff\xff\xff\xff\xff\xffabc",
+        )
+        .at_eof()
+        .events(vec![oversize(u64::MAX)])
+        .fails(LengthError::Truncated {
+            missing: u64::MAX - 11,
+        }),
+        case(
+            "{packet,1} at its largest",
+            LengthConfig::erlang(1),
+            cat(&[b"\xff", &[7; 255]]),
+        )
+        .at_eof()
+        .events(vec![frame(&[7; 255])])
+        .closed(),
+        case(
+            "varint 0, 127 and 128",
+            varint(),
+            cat(&[b"\x00\x7f", &x127, b"\x80\x01", &x128]),
+        )
+        .at_eof()
+        .events(vec![frame(b""), frame(&x127), frame(&x128)])
+        .closed(),
+        case(
+            "varint 2^63: over the limit",
+            varint(),
+            b"\x80\x80\x80\x80\x80\x80\x80\x80\x80\x01",
+        )
+        .fails(LengthError::Oversize {
+            len: 1 << 63,
+            max: crate::DEFAULT_MAX_FRAME_LENGTH,
+            offset: 0,
+        }),
+        case(
+            "varint over 64 bits: tenth byte above 1",
+            varint(),
+            b"\x01x\xff\xff\xff\xff\xff\xff\xff\xff\xff\x02",
+        )
+        .events(vec![frame(b"x")])
+        .fails(LengthError::VarintOverflow { offset: 2 }),
+        case(
+            "varint over 64 bits: continuation on the tenth byte",
+            varint(),
+            vec![0x80; 10],
+        )
+        .fails(LengthError::VarintOverflow { offset: 0 }),
+        case(
+            "varint non-minimal: rejected by default",
+            varint(),
+            b"\x01x\x80\x00",
+        )
+        .events(vec![frame(b"x")])
+        .fails(LengthError::NonMinimalVarint { offset: 2 }),
+        case(
+            "varint non-minimal: allowed on request",
+            varint().allow_non_minimal_varint(true),
+            b"\x81\x80\x00x\x80\x80\x80\x80\x80\x80\x80\x80\x80\x00",
+        )
+        .at_eof()
+        .events(vec![frame(b"x"), frame(b"")])
+        .closed(),
+        case(
+            "varint after an offset, header kept",
+            varint().length_offset(1).keep_header(true),
+            b"T\x02ab",
+        )
+        .at_eof()
+        .events(vec![frame(b"T\x02ab")])
+        .closed(),
+        case("varint cut at EOF", varint(), b"\x01x\x80")
+            .at_eof()
+            .events(vec![frame(b"x")])
+            .fails(LengthError::Truncated { missing: 1 }),
     ]
 }
 
