@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use wirestate_blocking::{Connection, Error, Machine, Transport};
 use wirestate_core::testing::tiny::{
-    frame, Tiny, TinyCommand, TinyError, TinyEvent, GOODBYE, PONG,
+    frame, stalling_reads, Tiny, TinyCommand, TinyError, TinyEvent, GOODBYE, PONG,
 };
 use wirestate_core::testing::transport::{ScriptedTransport, Step};
 use wirestate_length::LengthConfig;
@@ -137,13 +137,8 @@ fn queued_transmits_are_written_in_one_vectored_write() {
 fn no_read_while_the_machine_does_not_want_input() {
     // Three bytes of a nine-byte frame reach the high-water mark of 2; the
     // rest is available but must stay unread.
-    let reads = vec![
-        Step::Data(vec![9, 1, 2]),
-        Step::Data(vec![3, 4, 5, 6, 7, 8, 9]),
-    ];
-    let mut machine = Tiny::new();
-    machine.high_water = 2;
-    let mut conn = Connection::new(Script::new(reads), machine);
+    let reads = stalling_reads();
+    let mut conn = Connection::new(Script::new(reads), Tiny::with_high_water(2));
     assert!(matches!(conn.next_event(), Some(Err(Error::Stalled))));
     assert!(matches!(conn.next_event(), Some(Err(Error::Stalled))));
     assert_eq!(conn.transport().0.reads_done, 1);

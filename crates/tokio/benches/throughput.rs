@@ -35,6 +35,16 @@ fn runtime() -> tokio::runtime::Runtime {
         .expect("runtime")
 }
 
+/// A pipe whose other end a task fills with `wire`, then closes.
+fn peer_sending(wire: Bytes) -> (tokio::io::DuplexStream, tokio::task::JoinHandle<()>) {
+    let (mut tx, rx) = tokio::io::duplex(PIPE);
+    let writer = tokio::spawn(async move {
+        tx.write_all(&wire).await.unwrap();
+        tx.shutdown().await.unwrap();
+    });
+    (rx, writer)
+}
+
 fn read(c: &mut Criterion) {
     let wire = wire();
     let rt = runtime();
@@ -44,12 +54,7 @@ fn read(c: &mut Criterion) {
     group.bench_function("wirestate_tokio", |b| {
         b.iter(|| {
             rt.block_on(async {
-                let (mut tx, rx) = tokio::io::duplex(PIPE);
-                let wire = wire.clone();
-                let writer = tokio::spawn(async move {
-                    tx.write_all(&wire).await.unwrap();
-                    tx.shutdown().await.unwrap();
-                });
+                let (rx, writer) = peer_sending(wire.clone());
                 let mut conn = Connection::new(rx, LengthConnection::new(LengthConfig::erlang(4)));
                 let mut frames = 0;
                 while let Some(event) = conn.next_event().await {
@@ -68,12 +73,7 @@ fn read(c: &mut Criterion) {
     group.bench_function("tokio_util_framed", |b| {
         b.iter(|| {
             rt.block_on(async {
-                let (mut tx, rx) = tokio::io::duplex(PIPE);
-                let wire = wire.clone();
-                let writer = tokio::spawn(async move {
-                    tx.write_all(&wire).await.unwrap();
-                    tx.shutdown().await.unwrap();
-                });
+                let (rx, writer) = peer_sending(wire.clone());
                 let mut framed = FramedRead::new(rx, LengthDelimitedCodec::new());
                 let mut frames = 0;
                 while let Some(frame) = framed.next().await {

@@ -11,7 +11,7 @@ use bytes::Bytes;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use wirestate_core::testing::tiny::{
-    frame, Tiny, TinyCommand, TinyError, TinyEvent, GOODBYE, PONG,
+    frame, stalling_reads, Tiny, TinyCommand, TinyError, TinyEvent, GOODBYE, PONG,
 };
 use wirestate_core::testing::transport::{ScriptedTransport, Step};
 use wirestate_core::{IdleError, IdleTimeout};
@@ -185,13 +185,8 @@ async fn queued_transmits_go_out_in_one_vectored_write() {
 async fn no_read_while_the_machine_does_not_want_input() {
     // Three bytes of a nine-byte frame reach the high-water mark of 2; the
     // rest is available but must stay unread.
-    let reads = vec![
-        Step::Data(vec![9, 1, 2]),
-        Step::Data(vec![3, 4, 5, 6, 7, 8, 9]),
-    ];
-    let mut machine = Tiny::new();
-    machine.high_water = 2;
-    let mut conn = Connection::new(Script::new(reads), machine);
+    let reads = stalling_reads();
+    let mut conn = Connection::new(Script::new(reads), Tiny::with_high_water(2));
     assert!(stays_pending(&mut conn).await);
     assert_eq!(conn.transport().0.reads_done, 1);
 
@@ -408,13 +403,8 @@ impl std::task::Wake for Flag {
 #[test]
 fn a_command_wakes_the_waiting_event_side() {
     // The machine waits for the application: not reading, no deadline.
-    let reads = vec![
-        Step::Data(vec![9, 1, 2]),
-        Step::Data(vec![3, 4, 5, 6, 7, 8, 9]),
-    ];
-    let mut machine = Tiny::new();
-    machine.high_water = 2;
-    let mut conn = Connection::new(Script::new(reads), machine);
+    let reads = stalling_reads();
+    let mut conn = Connection::new(Script::new(reads), Tiny::with_high_water(2));
     let flag = std::sync::Arc::new(Flag(false.into()));
     let waker = std::task::Waker::from(flag.clone());
     let mut cx = Context::from_waker(&waker);

@@ -4,6 +4,7 @@
 
 use std::time::Instant;
 
+use crate::testing::transport::Step;
 use crate::{Machine, Poison, TransmitQueue};
 use bytes::{Buf, Bytes, BytesMut};
 
@@ -106,6 +107,14 @@ impl Tiny {
         }
     }
 
+    /// A machine that stops wanting input once `bytes` are buffered.
+    pub fn with_high_water(bytes: usize) -> Self {
+        Tiny {
+            high_water: bytes,
+            ..Tiny::new()
+        }
+    }
+
     /// A machine whose deadline is `deadline`.
     pub fn with_deadline(deadline: Instant) -> Self {
         Tiny {
@@ -118,6 +127,16 @@ impl Tiny {
     pub fn buffered(&self) -> usize {
         self.buf.len()
     }
+}
+
+/// Reads for a [`Tiny::with_high_water(2)`](Tiny::with_high_water): the
+/// first brings 3 bytes of a 9-byte frame, past the mark, so the second (the
+/// rest of the frame) must stay unread until the application acts.
+pub fn stalling_reads() -> Vec<Step> {
+    vec![
+        Step::Data(vec![9, 1, 2]),
+        Step::Data(vec![3, 4, 5, 6, 7, 8, 9]),
+    ]
 }
 
 /// The wire form of a frame.
