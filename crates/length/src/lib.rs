@@ -37,6 +37,9 @@
 //!   its own.
 //! - [`LengthConnection`]: the [`Machine`](wirestate_core::Machine) to run under
 //!   a driver; its docs give the EOF policy and the memory bound.
+//! - [`LengthError`]: what the peer got wrong (fatal); [`LocalError`]: what
+//!   the application asked for that cannot be done (returned, nothing
+//!   changes).
 //! - `LengthCodec` (feature `tokio-util`): the same as a
 //!   `tokio_util::codec::{Decoder, Encoder}`.
 #![forbid(unsafe_code)]

@@ -35,6 +35,8 @@
 //!   (fail, discard, split), the [`EofPolicy`], the raw-block limit.
 //! - [`LineDecoder`] / [`LineEncoder`]: the pure codec over a `BytesMut`.
 //! - [`LineConnection`]: the [`Machine`](wirestate_core::Machine) for the drivers.
+//! - [`LineError`]: what the peer got wrong (fatal); [`LocalError`]: what the
+//!   application asked for that cannot be done (returned, nothing changes).
 //! - `LineCodec` (feature `tokio-util`): `tokio_util::codec::{Decoder, Encoder}`.
 //! - [`memcached::data_len`]: which memcached lines announce a data block.
 //!
