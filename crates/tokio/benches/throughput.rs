@@ -107,6 +107,17 @@ async fn pair(
     }
 }
 
+/// A task that reads `rx` to the end and returns how many bytes came.
+fn peer_receiving(
+    mut rx: Box<dyn tokio::io::AsyncRead + Unpin + Send>,
+) -> tokio::task::JoinHandle<usize> {
+    tokio::spawn(async move {
+        let mut sink = Vec::new();
+        rx.read_to_end(&mut sink).await.unwrap();
+        sink.len()
+    })
+}
+
 trait AsyncWriteUnpin: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
 impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> AsyncWriteUnpin for T {}
 
@@ -128,12 +139,8 @@ fn write_over(c: &mut Criterion, name: &str, tcp: bool) {
     group.bench_function("wirestate_tokio", |b| {
         b.iter(|| {
             rt.block_on(async {
-                let (tx, mut rx) = pair(tcp).await;
-                let reader = tokio::spawn(async move {
-                    let mut sink = Vec::new();
-                    rx.read_to_end(&mut sink).await.unwrap();
-                    sink.len()
-                });
+                let (tx, rx) = pair(tcp).await;
+                let reader = peer_receiving(rx);
                 let mut conn = Connection::new(tx, LengthConnection::new(LengthConfig::erlang(4)));
                 for payload in &payloads {
                     // Queue without flushing; the sink's backpressure bounds it.
@@ -150,12 +157,8 @@ fn write_over(c: &mut Criterion, name: &str, tcp: bool) {
     group.bench_function("tokio_util_framed", |b| {
         b.iter(|| {
             rt.block_on(async {
-                let (tx, mut rx) = pair(tcp).await;
-                let reader = tokio::spawn(async move {
-                    let mut sink = Vec::new();
-                    rx.read_to_end(&mut sink).await.unwrap();
-                    sink.len()
-                });
+                let (tx, rx) = pair(tcp).await;
+                let reader = peer_receiving(rx);
                 let mut framed = FramedWrite::new(tx, LengthDelimitedCodec::new());
                 for payload in &payloads {
                     framed.feed(payload.clone()).await.unwrap();
