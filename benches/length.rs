@@ -8,7 +8,7 @@ use std::time::Instant;
 use bytes::{BufMut, BytesMut};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use tokio_util::codec::{Decoder, LengthDelimitedCodec};
-use wirestate::length::{Framing, LengthEvent, LengthMachine};
+use wirestate::length::{LengthConfig, LengthConnection, LengthEvent};
 use wirestate::Machine;
 
 /// Bytes of input per iteration (rounded to whole frames).
@@ -40,7 +40,7 @@ fn decode(c: &mut Criterion) {
             |b, input| {
                 let now = Instant::now();
                 b.iter(|| {
-                    let mut machine = LengthMachine::new(Framing::erlang(4));
+                    let mut machine = LengthConnection::new(LengthConfig::erlang(4));
                     let mut count = 0u64;
                     for piece in input.chunks(PIECE) {
                         machine.handle_input(piece, now);

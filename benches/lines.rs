@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use bytes::BytesMut;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use tokio_util::codec::{AnyDelimiterCodec, Decoder, LinesCodec};
-use wirestate::lines::{LineEvent, Lines, LinesConfig};
+use wirestate::lines::{LineConfig, LineConnection, LineEvent};
 use wirestate::Machine;
 
 /// Bytes of input per iteration (16 MiB rather than 64 MiB keeps a run short
@@ -51,8 +51,8 @@ fn decode(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("wirestate", name), &input, |b, input| {
             let now = Instant::now();
             b.iter(|| {
-                let config = LinesConfig::default().max_line(MAX_LINE).unwrap();
-                let mut machine = Lines::new(config);
+                let config = LineConfig::default().max_line(MAX_LINE).unwrap();
+                let mut machine = LineConnection::new(config);
                 let mut count = 0u64;
                 for piece in input.chunks(PIECE) {
                     machine.handle_input(piece, now);

@@ -13,9 +13,9 @@
 //! use std::time::Instant;
 //! use wirestate::Machine;
 //! # #[cfg(feature = "length")] {
-//! use wirestate::length::{Framing, LengthEvent, LengthMachine};
+//! use wirestate::length::{LengthConfig, LengthConnection, LengthEvent};
 //!
-//! let mut machine = LengthMachine::new(Framing::erlang(2));
+//! let mut machine = LengthConnection::new(LengthConfig::erlang(2));
 //! machine.handle_input(b"\x00\x05hello\x00", Instant::now());
 //! match machine.poll_event() {
 //!     Some(Ok(LengthEvent::Frame(frame))) => assert_eq!(&frame[..], b"hello"),

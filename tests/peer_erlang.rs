@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use peers::Peer;
 use wirestate_core::IdleTimeout;
-use wirestate_length::{Framing, LengthCommand, LengthEvent, LengthMachine};
+use wirestate_length::{LengthCommand, LengthConfig, LengthConnection, LengthEvent};
 
 const ECHO_SERVER: &str = "tests/peers/erlang_echo.escript";
 const CLIENT: &str = "tests/peers/erlang_client.escript";
@@ -52,8 +52,8 @@ fn echo_server(header: &str, packet_size: Option<&str>) -> Peer {
     Peer::start("escript", &args)
 }
 
-fn framing(header: u8) -> IdleTimeout<LengthMachine> {
-    let machine = LengthMachine::new(Framing::erlang(header));
+fn framing(header: u8) -> IdleTimeout<LengthConnection> {
+    let machine = LengthConnection::new(LengthConfig::erlang(header));
     IdleTimeout::new(machine, GUARD, Instant::now())
 }
 
@@ -102,7 +102,7 @@ fn blocking_round_trips(header: u8, sizes: &[usize]) {
     }
 
     // We close; Erlang sees it and closes too; our side ends without error.
-    conn.get_mut().shutdown(Shutdown::Write).unwrap();
+    conn.transport_mut().shutdown(Shutdown::Write).unwrap();
     assert!(conn.next_event().is_none());
     assert_eq!(closed_line(&peer), "CLOSED closed");
 }
@@ -146,7 +146,7 @@ async fn tokio_round_trips(header: u8, sizes: &[usize]) {
     let peer = echo_server(&header.to_string(), None);
     let socket = tokio::net::TcpStream::connect(peer.addr).await.unwrap();
     let machine = IdleTimeout::new(
-        LengthMachine::new(Framing::erlang(header)),
+        LengthConnection::new(LengthConfig::erlang(header)),
         GUARD,
         wirestate_tokio::now(),
     );
@@ -193,7 +193,7 @@ async fn tokio_oversize_frame_is_dropped_cleanly() {
     let peer = echo_server("2", Some("1024"));
     let socket = tokio::net::TcpStream::connect(peer.addr).await.unwrap();
     let machine = IdleTimeout::new(
-        LengthMachine::new(Framing::erlang(2)),
+        LengthConnection::new(LengthConfig::erlang(2)),
         GUARD,
         wirestate_tokio::now(),
     );

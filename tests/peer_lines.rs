@@ -17,7 +17,7 @@ use bytes::Bytes;
 use memcached_client::protocol::Done;
 use memcached_client::{BlockingClient, TokioClient};
 use peers::Peer;
-use wirestate_lines::{LineCommand, LineEvent, Lines, LinesConfig};
+use wirestate_lines::{LineCommand, LineConfig, LineConnection, LineEvent};
 
 /// Large enough for the 1 MiB value (memcached runs with `-I 2m`).
 const MAX_VALUE: usize = 2 << 20;
@@ -187,7 +187,8 @@ fn erlang_line_echo_through_the_tokio_driver() {
         .unwrap();
     let echoed = runtime.block_on(async {
         let stream = tokio::net::TcpStream::connect(peer.addr).await.unwrap();
-        let mut conn = wirestate_tokio::Connection::new(stream, Lines::new(LinesConfig::default()));
+        let mut conn =
+            wirestate_tokio::Connection::new(stream, LineConnection::new(LineConfig::default()));
         for line in &lines {
             conn.send(LineCommand::Send(line.clone())).await.unwrap();
         }
@@ -213,8 +214,8 @@ fn erlang_line_echo_through_the_blocking_driver() {
     let lines = lines_to_send();
     let stream = std::net::TcpStream::connect(peer.addr).unwrap();
     // CRLF on the way out: Erlang keeps the CR, and our LF decoder strips it.
-    let config = LinesConfig::default().encode_delimiter("\r\n").unwrap();
-    let mut conn = wirestate_blocking::Connection::new(stream, Lines::new(config));
+    let config = LineConfig::default().encode_delimiter("\r\n").unwrap();
+    let mut conn = wirestate_blocking::Connection::new(stream, LineConnection::new(config));
     for line in &lines {
         conn.send(LineCommand::Send(line.clone())).unwrap();
     }

@@ -1,4 +1,4 @@
-//! Fuzzes `LengthMachine`: the first bytes pick a configuration, the rest is
+//! Fuzzes `LengthConnection`: the first bytes pick a configuration, the rest is
 //! the stream. Nothing may panic, and feeding the stream whole or split at a
 //! fuzzer-chosen point must give the same frames, the same error and the
 //! same end state. Frames must also respect the limit and the layout.
@@ -9,12 +9,12 @@ use std::time::Instant;
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
 use wirestate_core::Machine;
-use wirestate_length::{Framing, LengthEvent, LengthField, LengthMachine, OversizePolicy};
+use wirestate_length::{LengthConfig, LengthEvent, LengthField, LengthConnection, OversizePolicy};
 
 /// Bytes of configuration at the start of each input.
 const CONFIG_LEN: usize = 7;
 
-fn framing(config: &[u8; CONFIG_LEN]) -> Framing {
+fn framing(config: &[u8; CONFIG_LEN]) -> LengthConfig {
     let field = match config[0] % 6 {
         0 => LengthField::U8,
         1 => LengthField::U16,
@@ -24,7 +24,7 @@ fn framing(config: &[u8; CONFIG_LEN]) -> Framing {
         _ => LengthField::Varint,
     };
     let flags = config[1];
-    let framing = Framing::new(field)
+    let framing = LengthConfig::new(field)
         .length_offset(usize::from(config[2] % 4))
         .length_adjustment(i64::from(config[3] as i8))
         .keep_header(flags & 1 != 0)
@@ -50,15 +50,15 @@ struct Outcome {
     closed: bool,
 }
 
-fn run(framing: &Framing, input: &[u8], pieces: &[&[u8]]) -> Outcome {
+fn run(framing: &LengthConfig, input: &[u8], pieces: &[&[u8]]) -> Outcome {
     let now = Instant::now();
-    let mut machine = LengthMachine::new(framing.clone());
+    let mut machine = LengthConnection::new(framing.clone());
     let mut outcome = Outcome {
         events: Vec::new(),
         error: None,
         closed: false,
     };
-    let drain = |machine: &mut LengthMachine, outcome: &mut Outcome| {
+    let drain = |machine: &mut LengthConnection, outcome: &mut Outcome| {
         while let Some(event) = machine.poll_event() {
             match event {
                 Ok(event) => outcome.events.push(event),
@@ -69,7 +69,7 @@ fn run(framing: &Framing, input: &[u8], pieces: &[&[u8]]) -> Outcome {
     for piece in pieces {
         machine.handle_input(piece, now);
         // Memory only grows with what arrived.
-        assert!(machine.buffered_len() <= input.len());
+        assert!(machine.buffered() <= input.len());
         drain(&mut machine, &mut outcome);
     }
     machine.handle_eof(now);

@@ -7,11 +7,11 @@ use std::time::Instant;
 
 use libfuzzer_sys::fuzz_target;
 use wirestate_core::Machine;
-use wirestate_lines::{Delimiter, EofPolicy, LineEvent, Lines, LinesConfig, Overflow};
+use wirestate_lines::{Delimiter, EofPolicy, LineEvent, LineConnection, LineConfig, Overflow};
 
 const MAX_RAW: usize = 64;
 
-fn config(head: &[u8; 4]) -> LinesConfig {
+fn config(head: &[u8; 4]) -> LineConfig {
     let delimiter = match head[0] % 6 {
         0 => Delimiter::lf(),
         1 => Delimiter::crlf(),
@@ -22,7 +22,7 @@ fn config(head: &[u8; 4]) -> LinesConfig {
     };
     let overflow = [Overflow::Fail, Overflow::Discard, Overflow::Split][usize::from(head[2] % 3)];
     let eof = [EofPolicy::Emit, EofPolicy::Drop, EofPolicy::Error][usize::from(head[2] / 3 % 3)];
-    LinesConfig::new(delimiter)
+    LineConfig::new(delimiter)
         .keep_delimiter(head[2] & 0x80 != 0)
         .max_line(1 + usize::from(head[3] % 64))
         .unwrap()
@@ -33,10 +33,10 @@ fn config(head: &[u8; 4]) -> LinesConfig {
 
 /// Feeds `input` in pieces ending at `cuts`; a line starting with `#` asks
 /// for a raw block of its own length (refusals are local and ignored).
-fn run(config: &LinesConfig, input: &[u8], cuts: &[usize]) -> (Vec<LineEvent>, Option<String>) {
+fn run(config: &LineConfig, input: &[u8], cuts: &[usize]) -> (Vec<LineEvent>, Option<String>) {
     let now = Instant::now();
-    let mut lines = Lines::new(config.clone());
-    let bound = config.get_max_line() + 4 + MAX_RAW;
+    let mut lines = LineConnection::new(config.clone());
+    let bound = config.line_limit() + 4 + MAX_RAW;
     let mut events = Vec::new();
     let mut start = 0;
     let ends = cuts

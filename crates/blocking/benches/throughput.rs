@@ -12,7 +12,7 @@ use std::os::unix::net::UnixStream;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use wirestate_blocking::Connection;
-use wirestate_length::{Framing, LengthEvent, LengthMachine};
+use wirestate_length::{LengthConfig, LengthConnection, LengthEvent};
 
 const FRAMES: usize = 4096;
 const PAYLOAD: usize = 1024;
@@ -43,7 +43,7 @@ fn read(c: &mut Criterion) {
     group.bench_function("wirestate_blocking", |b| {
         b.iter(|| {
             let (socket, writer) = fed(wire);
-            let mut conn = Connection::new(socket, LengthMachine::new(Framing::erlang(4)));
+            let mut conn = Connection::new(socket, LengthConnection::new(LengthConfig::erlang(4)));
             let mut frames = 0;
             while let Some(event) = conn.next_event() {
                 let LengthEvent::Frame(frame) = event.unwrap() else {

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use wirestate_blocking::{Connection, Error};
 use wirestate_core::{IdleError, IdleTimeout};
-use wirestate_length::{Framing, LengthCommand, LengthError, LengthEvent, LengthMachine};
+use wirestate_length::{LengthCommand, LengthConfig, LengthConnection, LengthError, LengthEvent};
 
 /// How long a connection may stay silent.
 pub const IDLE: Duration = Duration::from_secs(120);
@@ -46,7 +46,7 @@ pub fn serve(listener: TcpListener, header: u8) -> std::io::Result<()> {
 /// Echoes every `{packet,N}` frame until the peer closes (returns how many
 /// frames), the idle timeout passes, or something fails.
 pub fn echo(socket: TcpStream, header: u8) -> Result<u64, Error<IdleError<LengthError>>> {
-    let framing = LengthMachine::new(Framing::erlang(header));
+    let framing = LengthConnection::new(LengthConfig::erlang(header));
     let machine = IdleTimeout::new(framing, IDLE, Instant::now());
     let mut conn = Connection::new(socket, machine);
     let mut frames = 0;

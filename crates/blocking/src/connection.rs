@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 use wirestate_core::Machine;
 
 use crate::{Error, Transport};
-use wirestate_core::{reserved_room, TransmitQueue, MAX_IO_SLICES};
+use wirestate_core::{prepare_read, TransmitQueue, MAX_IO_SLICES};
 
 /// How many bytes one read asks for by default.
 pub const DEFAULT_READ_SIZE: usize = 16 * 1024;
@@ -46,6 +46,18 @@ impl<M: Machine, S: Transport> Connection<M, S> {
     /// Runs `machine` on `stream`. Nothing is read or written until the first
     /// [`next_event`](Connection::next_event), [`send`](Connection::send) or
     /// [`flush`](Connection::flush).
+    ///
+    /// ```
+    /// use std::os::unix::net::UnixStream;
+    /// use wirestate_blocking::Connection;
+    /// use wirestate_length::{LengthConfig, LengthConnection};
+    ///
+    /// let (ours, _theirs) = UnixStream::pair()?; // or a TcpStream
+    /// let conn = Connection::new(ours, LengthConnection::new(LengthConfig::erlang(4)))
+    ///     .with_read_size(4096);
+    /// assert!(!conn.is_finished());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn new(stream: S, machine: M) -> Self {
         Connection {
             machine,
@@ -86,6 +98,29 @@ impl<M: Machine, S: Transport> Connection<M, S> {
     /// called. After EOF the driver no longer waits for deadlines. Writes
     /// block until the peer takes the bytes; give the socket a write timeout
     /// (`TcpStream::set_write_timeout`) if the peer may stop reading.
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use std::net::Shutdown;
+    /// use std::os::unix::net::UnixStream;
+    /// use bytes::Bytes;
+    /// use wirestate_blocking::Connection;
+    /// use wirestate_length::{LengthConfig, LengthConnection, LengthEvent};
+    ///
+    /// let (ours, mut theirs) = UnixStream::pair()?;
+    /// let mut conn = Connection::new(ours, LengthConnection::new(LengthConfig::erlang(2)));
+    /// theirs.write_all(b"\x00\x02hi")?;
+    /// theirs.shutdown(Shutdown::Write)?;
+    /// let event = conn.next_event().unwrap().unwrap();
+    /// assert_eq!(event, LengthEvent::Frame(Bytes::from_static(b"hi")));
+    /// assert!(conn.next_event().is_none());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// Inside the `Some`, as listed above: [`Error::Machine`] and
+    /// [`Error::Io`] end the connection, [`Error::Stalled`] does not.
     pub fn next_event(&mut self) -> Option<Result<M::Event, Error<M::Error>>> {
         loop {
             if self.state == State::Done {
@@ -129,8 +164,26 @@ impl<M: Machine, S: Transport> Connection<M, S> {
     /// Executes `cmd` (see [`Machine::handle_command`]) and writes the bytes
     /// it produced.
     ///
-    /// An `Error::Machine` is a rejected request: the connection is unchanged
-    /// and still usable. An `Error::Io` ends the connection.
+    /// ```
+    /// use std::io::Read;
+    /// use std::os::unix::net::UnixStream;
+    /// use bytes::Bytes;
+    /// use wirestate_blocking::Connection;
+    /// use wirestate_length::{LengthCommand, LengthConfig, LengthConnection};
+    ///
+    /// let (ours, mut theirs) = UnixStream::pair()?;
+    /// let mut conn = Connection::new(ours, LengthConnection::new(LengthConfig::erlang(2)));
+    /// conn.send(LengthCommand::Send(Bytes::from_static(b"hi")))?;
+    /// let mut wire = [0; 4];
+    /// theirs.read_exact(&mut wire)?;
+    /// assert_eq!(&wire, b"\x00\x02hi");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Machine`] is a rejected request: the connection is unchanged
+    /// and still usable. [`Error::Io`] ends the connection.
     pub fn send(&mut self, cmd: M::Command) -> Result<(), Error<M::Error>> {
         self.machine
             .handle_command(cmd, Instant::now())
@@ -140,7 +193,11 @@ impl<M: Machine, S: Transport> Connection<M, S> {
 
     /// Writes every byte the machine has queued, for example after a call
     /// through [`machine_mut`](Connection::machine_mut), and flushes the
-    /// transport. An `Err` ends the connection.
+    /// transport.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] when writing or flushing failed; it ends the connection.
     pub fn flush(&mut self) -> Result<(), Error<M::Error>> {
         self.write_transmits().map_err(|e| {
             self.state = State::Done;
@@ -167,13 +224,13 @@ impl<M: Machine, S: Transport> Connection<M, S> {
     }
 
     /// The transport.
-    pub fn get_ref(&self) -> &S {
+    pub fn transport(&self) -> &S {
         &self.stream
     }
 
     /// The transport, mutably. Reading from or writing to it directly
     /// desynchronises the machine from the peer.
-    pub fn get_mut(&mut self) -> &mut S {
+    pub fn transport_mut(&mut self) -> &mut S {
         &mut self.stream
     }
 
@@ -209,10 +266,8 @@ impl<M: Machine, S: Transport> Connection<M, S> {
         }
         // Read straight into the machine's buffer, bounded by `read_size`
         // (and by the room reserved for the unit in progress, if any).
-        let needed = self.machine.input_needed();
-        let buffer = self.machine.input_buffer();
+        let (buffer, size) = prepare_read(&mut self.machine, self.read_size);
         let start = buffer.len();
-        let size = reserved_room(needed, buffer, self.read_size).unwrap_or(self.read_size);
         buffer.resize(start + size, 0);
         let result = self.stream.read(&mut buffer[start..]);
         buffer.truncate(start + result.as_ref().map_or(0, |&n| n));
@@ -244,12 +299,7 @@ impl<M: Machine, S: Transport> Connection<M, S> {
                 let count = self.outbox.slices(&mut slices);
                 self.stream.write_vectored(&slices[..count])
             };
-            match written {
-                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(n) => self.outbox.advance(n),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
+            self.outbox.wrote(written)?;
         }
     }
 

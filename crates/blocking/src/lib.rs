@@ -6,7 +6,7 @@
 //! use std::net::{Shutdown, TcpListener, TcpStream};
 //! use bytes::Bytes;
 //! use wirestate_blocking::Connection;
-//! use wirestate_length::{Framing, LengthCommand, LengthEvent, LengthMachine};
+//! use wirestate_length::{LengthCommand, LengthConfig, LengthConnection, LengthEvent};
 //! # type BoxError = Box<dyn std::error::Error + Send + Sync>;
 //!
 //! // An echo server for Erlang-style {packet,2} frames.
@@ -14,7 +14,7 @@
 //! let addr = listener.local_addr()?;
 //! let server = std::thread::spawn(move || -> Result<(), BoxError> {
 //!     let (socket, _) = listener.accept()?;
-//!     let mut conn = Connection::new(socket, LengthMachine::new(Framing::erlang(2)));
+//!     let mut conn = Connection::new(socket, LengthConnection::new(LengthConfig::erlang(2)));
 //!     while let Some(event) = conn.next_event() {
 //!         if let LengthEvent::Frame(payload) = event? {
 //!             conn.send(LengthCommand::Send(payload))?;
@@ -25,12 +25,12 @@
 //!
 //! // A client on the same driver.
 //! let socket = TcpStream::connect(addr)?;
-//! let mut client = Connection::new(socket, LengthMachine::new(Framing::erlang(2)));
+//! let mut client = Connection::new(socket, LengthConnection::new(LengthConfig::erlang(2)));
 //! client.send(LengthCommand::Send(Bytes::from_static(b"hello")))?;
 //! let echo = client.next_event().unwrap()?;
 //! assert_eq!(echo, LengthEvent::Frame(Bytes::from_static(b"hello")));
 //!
-//! client.get_mut().shutdown(Shutdown::Write)?;
+//! client.transport_mut().shutdown(Shutdown::Write)?;
 //! assert!(client.next_event().is_none()); // the server closed too
 //! server.join().unwrap()?;
 //! # Ok::<(), BoxError>(())
@@ -63,11 +63,10 @@
 #![warn(missing_docs)]
 
 mod connection;
-mod error;
 mod transport;
 
 pub use connection::{Connection, DEFAULT_READ_SIZE};
-pub use error::Error;
 pub use transport::Transport;
+pub use wirestate_core::DriverError as Error;
 #[doc(no_inline)]
 pub use wirestate_core::Machine;

@@ -15,10 +15,19 @@ pub trait Transport: Read + Write {
     /// [`TimedOut`](io::ErrorKind::TimedOut). The driver calls it before each
     /// read with the time left until the machine's deadline; it never passes
     /// a zero duration.
+    ///
+    /// # Errors
+    ///
+    /// The socket's error; the driver ends the connection with it.
     fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()>;
 
     /// Closes the sending direction, so the peer reads EOF once it has every
     /// byte written before.
+    ///
+    /// # Errors
+    ///
+    /// The socket's error; [`NotConnected`](io::ErrorKind::NotConnected)
+    /// (the peer is gone already) is ignored by the driver.
     fn shutdown_write(&mut self) -> io::Result<()>;
 }
 

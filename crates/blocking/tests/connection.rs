@@ -1,98 +1,55 @@
 //! The blocking driver against a scripted transport (exact control over reads
 //! and partial writes) and against real socket pairs (timeouts).
 
-use std::collections::VecDeque;
 use std::io::{self, IoSlice, Read, Write};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use wirestate_blocking::{Connection, Error, Machine, Transport};
 use wirestate_core::testing::tiny::{
-    frame, Tiny, TinyCommand, TinyError, TinyEvent, GOODBYE, PONG,
+    frame, stalling_reads, Tiny, TinyCommand, TinyError, TinyEvent, GOODBYE, PONG,
 };
+use wirestate_core::testing::transport::{ScriptedTransport, Step};
+use wirestate_length::LengthConfig;
 
-/// One scripted answer to `read`.
-enum Step {
-    Data(Vec<u8>),
-    Eof,
-    Fail(io::ErrorKind),
-}
-
-/// A transport that answers reads from a script and accepts at most
-/// `max_write` bytes per write call.
-#[derive(Default)]
-struct Script {
-    reads: VecDeque<Step>,
-    reads_done: usize,
-    written: Vec<u8>,
-    max_write: usize,
-    /// How many slices each `write_vectored` call was offered.
-    slices_offered: Vec<usize>,
-    timeouts_set: Vec<Option<Duration>>,
-    shut_down: bool,
-}
+/// The shared scripted transport with the blocking driver's socket controls.
+#[derive(Debug)]
+struct Script(ScriptedTransport);
 
 impl Script {
     fn new(reads: Vec<Step>) -> Self {
-        Script {
-            reads: reads.into(),
-            max_write: usize::MAX,
-            ..Script::default()
-        }
+        Script(ScriptedTransport::new(reads))
     }
 }
 
 impl Read for Script {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.reads_done += 1;
-        match self.reads.pop_front() {
-            Some(Step::Data(mut data)) => {
-                let n = data.len().min(buf.len());
-                buf[..n].copy_from_slice(&data[..n]);
-                if n < data.len() {
-                    self.reads.push_front(Step::Data(data.split_off(n)));
-                }
-                Ok(n)
-            }
-            Some(Step::Eof) => Ok(0),
-            Some(Step::Fail(kind)) => Err(kind.into()),
-            None => Err(io::Error::other("read beyond the script")),
-        }
+        self.0.read(buf)
     }
 }
 
 impl Write for Script {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.write_vectored(&[IoSlice::new(buf)])
+        self.0.write(buf)
     }
 
     fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        assert!(!self.shut_down, "write after shutdown");
-        self.slices_offered.push(bufs.len());
-        let mut room = self.max_write;
-        let mut n = 0;
-        for buf in bufs {
-            let take = buf.len().min(room);
-            self.written.extend_from_slice(&buf[..take]);
-            room -= take;
-            n += take;
-        }
-        Ok(n)
+        self.0.write_vectored(bufs)
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        Ok(())
+        self.0.flush()
     }
 }
 
 impl Transport for Script {
     fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
-        self.timeouts_set.push(timeout);
+        self.0.timeouts_set.push(timeout);
         Ok(())
     }
 
     fn shutdown_write(&mut self) -> io::Result<()> {
-        self.shut_down = true;
+        self.0.shut_down = true;
         Ok(())
     }
 }
@@ -112,7 +69,7 @@ fn frames_cut_across_reads_come_out_whole() {
     assert_eq!(conn.next_event().unwrap().unwrap(), frame_event(b""));
     assert_eq!(conn.next_event().unwrap().unwrap(), frame_event(b"world"));
     // Five reads of three bytes and one of one: nothing read ahead.
-    assert_eq!(conn.get_ref().reads_done, 5);
+    assert_eq!(conn.transport().0.reads_done, 5);
 }
 
 #[test]
@@ -121,7 +78,7 @@ fn read_size_bounds_each_read() {
     let mut conn =
         Connection::new(Script::new(vec![Step::Data(wire)]), Tiny::new()).with_read_size(10);
     assert_eq!(conn.next_event().unwrap().unwrap(), frame_event(&[7; 100]));
-    assert_eq!(conn.get_ref().reads_done, 11);
+    assert_eq!(conn.transport().0.reads_done, 11);
     assert_eq!(conn.machine().inputs, 11);
 }
 
@@ -142,7 +99,7 @@ fn reads_fill_the_room_a_machine_reserved_without_growing_it() {
 #[test]
 fn partial_writes_resume_where_they_stopped() {
     let mut script = Script::new(vec![]);
-    script.max_write = 3;
+    script.0.max_write = 3;
     let mut conn = Connection::new(script, Tiny::new());
     let payload: Vec<u8> = (0..200).collect();
     conn.send(TinyCommand::Send(Bytes::from(payload.clone())))
@@ -151,9 +108,9 @@ fn partial_writes_resume_where_they_stopped() {
         .unwrap();
     let mut expected = frame(&payload);
     expected.extend(frame(b"xy"));
-    assert_eq!(conn.get_ref().written, expected);
+    assert_eq!(conn.transport().0.written, expected);
     // Header and payload were offered together in one vectored write.
-    assert_eq!(conn.get_ref().slices_offered[0], 2);
+    assert_eq!(conn.transport().0.slices_offered[0], 2);
 }
 
 #[test]
@@ -168,28 +125,23 @@ fn queued_transmits_are_written_in_one_vectored_write() {
             .unwrap();
     }
     assert!(
-        conn.get_ref().written.is_empty(),
+        conn.transport().0.written.is_empty(),
         "nothing written before flush"
     );
     conn.flush().unwrap();
-    assert_eq!(conn.get_ref().written, b"\x01a\x02bc\x03def");
-    assert_eq!(conn.get_ref().slices_offered, [6]);
+    assert_eq!(conn.transport().0.written, b"\x01a\x02bc\x03def");
+    assert_eq!(conn.transport().0.slices_offered, [6]);
 }
 
 #[test]
 fn no_read_while_the_machine_does_not_want_input() {
     // Three bytes of a nine-byte frame reach the high-water mark of 2; the
     // rest is available but must stay unread.
-    let reads = vec![
-        Step::Data(vec![9, 1, 2]),
-        Step::Data(vec![3, 4, 5, 6, 7, 8, 9]),
-    ];
-    let mut machine = Tiny::new();
-    machine.high_water = 2;
-    let mut conn = Connection::new(Script::new(reads), machine);
+    let reads = stalling_reads();
+    let mut conn = Connection::new(Script::new(reads), Tiny::with_high_water(2));
     assert!(matches!(conn.next_event(), Some(Err(Error::Stalled))));
     assert!(matches!(conn.next_event(), Some(Err(Error::Stalled))));
-    assert_eq!(conn.get_ref().reads_done, 1);
+    assert_eq!(conn.transport().0.reads_done, 1);
     assert!(!conn.is_finished());
 
     // The application lifts the limit: reading resumes.
@@ -198,7 +150,7 @@ fn no_read_while_the_machine_does_not_want_input() {
         conn.next_event().unwrap().unwrap(),
         frame_event(&[1, 2, 3, 4, 5, 6, 7, 8, 9])
     );
-    assert_eq!(conn.get_ref().reads_done, 2);
+    assert_eq!(conn.transport().0.reads_done, 2);
 }
 
 #[test]
@@ -207,7 +159,7 @@ fn deadline_without_reading_fires_the_timer() {
     machine.high_water = 0; // never wants input
     let mut conn = Connection::new(Script::new(vec![]), machine);
     assert_eq!(conn.next_event().unwrap().unwrap(), TinyEvent::TimedOut);
-    assert_eq!(conn.get_ref().reads_done, 0);
+    assert_eq!(conn.transport().0.reads_done, 0);
 }
 
 #[test]
@@ -216,7 +168,7 @@ fn read_timeout_is_the_time_left_until_the_deadline() {
     let reads = vec![Step::Data(frame(b"a"))];
     let mut conn = Connection::new(Script::new(reads), Tiny::with_deadline(deadline));
     assert_eq!(conn.next_event().unwrap().unwrap(), frame_event(b"a"));
-    let set = conn.get_ref().timeouts_set.clone();
+    let set = conn.transport().0.timeouts_set.clone();
     assert_eq!(set.len(), 1, "set once, before the first read");
     let timeout = set[0].expect("a read timeout was set");
     assert!(timeout <= Duration::from_secs(30) && timeout > Duration::from_secs(25));
@@ -233,7 +185,7 @@ fn timeout_fires_on_a_real_socket() {
     // The deadline is gone, so the socket's read timeout is cleared again.
     theirs.write_all(&frame(b"late")).unwrap();
     assert_eq!(conn.next_event().unwrap().unwrap(), frame_event(b"late"));
-    assert_eq!(conn.get_ref().read_timeout().unwrap(), None);
+    assert_eq!(conn.transport().read_timeout().unwrap(), None);
 }
 
 #[test]
@@ -248,11 +200,11 @@ fn eof_with_a_partial_frame_reports_the_machine_error_then_ends() {
         other => panic!("expected the truncation error, got {other:?}"),
     }
     // The goodbye went out before the error was returned.
-    assert_eq!(conn.get_ref().written, GOODBYE);
-    assert!(conn.get_ref().shut_down);
+    assert_eq!(conn.transport().0.written, GOODBYE);
+    assert!(conn.transport().0.shut_down);
     assert!(conn.next_event().is_none());
     assert!(conn.next_event().is_none());
-    assert_eq!(conn.get_ref().reads_done, 2);
+    assert_eq!(conn.transport().0.reads_done, 2);
 }
 
 #[test]
@@ -268,7 +220,7 @@ fn clean_eof_returns_the_last_events_then_ends() {
 #[test]
 fn close_flushes_every_transmit_then_shuts_down() {
     let mut script = Script::new(vec![]);
-    script.max_write = 1;
+    script.0.max_write = 1;
     let mut conn = Connection::new(script, Tiny::new());
     let now = Instant::now();
     let machine = conn.machine_mut();
@@ -279,9 +231,9 @@ fn close_flushes_every_transmit_then_shuts_down() {
     assert!(conn.next_event().is_none());
     let mut expected = frame(b"last");
     expected.extend(GOODBYE);
-    assert_eq!(conn.get_ref().written, expected);
-    assert!(conn.get_ref().shut_down);
-    assert_eq!(conn.get_ref().reads_done, 0);
+    assert_eq!(conn.transport().0.written, expected);
+    assert!(conn.transport().0.shut_down);
+    assert_eq!(conn.transport().0.reads_done, 0);
     assert!(conn.is_finished());
 }
 
@@ -295,7 +247,7 @@ fn rejected_command_is_a_machine_error_and_keeps_the_connection() {
     ));
     conn.send(TinyCommand::Send(Bytes::from_static(b"ok")))
         .unwrap();
-    assert_eq!(conn.get_ref().written, frame(b"ok"));
+    assert_eq!(conn.transport().0.written, frame(b"ok"));
     assert!(!conn.is_finished());
 }
 
@@ -308,7 +260,7 @@ fn io_error_is_reported_once_then_the_connection_ends() {
         other => panic!("expected an io error, got {other:?}"),
     }
     assert!(conn.next_event().is_none());
-    assert_eq!(conn.get_ref().reads_done, 1);
+    assert_eq!(conn.transport().0.reads_done, 1);
 }
 
 #[test]
@@ -345,35 +297,22 @@ fn tcp_round_trip() {
             .unwrap();
         assert_eq!(conn.next_event().unwrap().unwrap(), frame_event(payload));
     }
-    conn.get_mut().shutdown(std::net::Shutdown::Write).unwrap();
+    conn.transport_mut()
+        .shutdown(std::net::Shutdown::Write)
+        .unwrap();
     assert!(conn.next_event().is_none());
     assert_eq!(server.join().unwrap(), 3);
 }
 
 /// `payloads` as `{packet,2}` frames.
 fn packet2_wire(payloads: &[Vec<u8>]) -> Vec<u8> {
-    let mut wire = Vec::new();
+    let mut wire = bytes::BytesMut::new();
     for payload in payloads {
-        wire.extend_from_slice(&u16::try_from(payload.len()).unwrap().to_be_bytes());
-        wire.extend_from_slice(payload);
+        LengthConfig::erlang(2)
+            .encode_into(payload, &mut wire)
+            .unwrap();
     }
-    wire
-}
-
-/// `wire` cut into reads of the given sizes (cycled), then EOF.
-fn reads_of(wire: &[u8], sizes: &[usize]) -> Vec<Step> {
-    let mut reads = Vec::new();
-    let mut at = 0;
-    for &size in sizes.iter().cycle() {
-        if at == wire.len() {
-            break;
-        }
-        let end = (at + size).min(wire.len());
-        reads.push(Step::Data(wire[at..end].to_vec()));
-        at = end;
-    }
-    reads.push(Step::Eof);
-    reads
+    wire.to_vec()
 }
 
 proptest::proptest! {
@@ -387,11 +326,11 @@ proptest::proptest! {
         max_write in 1usize..64,
         read_size in 1usize..100,
     ) {
-        use wirestate_length::{Framing, LengthCommand, LengthEvent, LengthMachine};
+        use wirestate_length::{LengthCommand, LengthEvent, LengthConnection};
         let wire = packet2_wire(&payloads);
-        let mut script = Script::new(reads_of(&wire, &read_sizes));
-        script.max_write = max_write;
-        let machine = LengthMachine::new(Framing::erlang(2));
+        let mut script = Script::new(Step::cut(&wire, &read_sizes));
+        script.0.max_write = max_write;
+        let machine = LengthConnection::new(LengthConfig::erlang(2));
         let mut conn = Connection::new(script, machine).with_read_size(read_size);
         let mut frames = Vec::new();
         while let Some(event) = conn.next_event() {
@@ -400,8 +339,8 @@ proptest::proptest! {
             conn.send(LengthCommand::Send(payload)).unwrap();
         }
         proptest::prop_assert_eq!(&frames, &payloads);
-        proptest::prop_assert_eq!(&conn.get_ref().written, &wire);
-        proptest::prop_assert!(conn.get_ref().shut_down);
+        proptest::prop_assert_eq!(&conn.transport().0.written, &wire);
+        proptest::prop_assert!(conn.transport().0.shut_down);
     }
 }
 

@@ -4,7 +4,7 @@ use std::io;
 use std::time::Instant;
 
 use wirestate_core::Machine;
-use wirestate_length::{Framing, LengthEvent, LengthField, LengthMachine};
+use wirestate_length::{LengthConfig, LengthConnection, LengthEvent, LengthField};
 
 use crate::output::{preview, sha256_hex, Printer};
 use crate::sample::{sample, Sample};
@@ -18,12 +18,12 @@ pub const FRAMING_NAMES: &[&str] = &[
 /// Parses a `--framing` name: `erlangN` is Erlang's `{packet,N}`; `uN` is an
 /// N-bit big-endian length field (`le` suffix: little endian); `varint` is
 /// unsigned LEB128. The header is stripped in every case.
-pub fn framing_from_name(name: &str) -> Result<Framing, String> {
+pub fn framing_from_name(name: &str) -> Result<LengthConfig, String> {
     let little = name.ends_with("le");
     let field = match name.trim_end_matches("le") {
-        "erlang1" => return Ok(Framing::erlang(1)),
-        "erlang2" => return Ok(Framing::erlang(2)),
-        "erlang4" => return Ok(Framing::erlang(4)),
+        "erlang1" => return Ok(LengthConfig::erlang(1)),
+        "erlang2" => return Ok(LengthConfig::erlang(2)),
+        "erlang4" => return Ok(LengthConfig::erlang(4)),
         "u8" => LengthField::U8,
         "u16" => LengthField::U16,
         "u24" => LengthField::U24,
@@ -37,7 +37,7 @@ pub fn framing_from_name(name: &str) -> Result<Framing, String> {
             ))
         }
     };
-    let framing = Framing::new(field);
+    let framing = LengthConfig::new(field);
     Ok(if little {
         framing.little_endian()
     } else {
@@ -48,9 +48,9 @@ pub fn framing_from_name(name: &str) -> Result<Framing, String> {
 /// Decodes `input` as one byte stream of length-prefixed frames and prints a
 /// line per frame, per skipped oversize frame, and for the error that ends the
 /// stream, if any (EOF inside a frame is one).
-pub fn inspect(input: &[u8], framing: Framing, out: &mut Printer) -> io::Result<()> {
+pub fn inspect(input: &[u8], framing: LengthConfig, out: &mut Printer) -> io::Result<()> {
     let now = Instant::now();
-    let mut machine = LengthMachine::new(framing);
+    let mut machine = LengthConnection::new(framing);
     machine.handle_input(input, now);
     machine.handle_eof(now);
     while let Some(event) = machine.poll_event() {
@@ -77,25 +77,29 @@ pub fn inspect(input: &[u8], framing: Framing, out: &mut Printer) -> io::Result<
 }
 
 /// The recorded Erlang `gen_tcp` captures, with the framing each was made with.
-pub const SAMPLES: &[Sample<fn() -> Framing>] = &[
-    sample!("length/erl_packet2_basic.c2s.bin", || Framing::erlang(2)),
-    sample!("length/erl_packet4_basic.c2s.bin", || Framing::erlang(4)),
+pub const SAMPLES: &[Sample<fn() -> LengthConfig>] = &[
+    sample!("length/erl_packet2_basic.c2s.bin", || LengthConfig::erlang(
+        2
+    )),
+    sample!("length/erl_packet4_basic.c2s.bin", || LengthConfig::erlang(
+        4
+    )),
     // Recorded with {packet_size, 1024}: the 2000-byte frame is fatal.
     sample!("length/erl_packet2_oversize.c2s.bin", || {
-        Framing::erlang(2).max_frame_length(1024)
+        LengthConfig::erlang(2).max_frame_length(1024)
     }),
 ];
 
 /// The `{packet,N}` echo server of the classic OTP tutorial: every frame comes
 /// back with the same framing; a connection with no input for 120 s is closed.
 /// Prints `LISTENING <port>` once bound.
-pub async fn serve(listen: std::net::SocketAddr, framing: Framing) -> io::Result<()> {
+pub async fn serve(listen: std::net::SocketAddr, framing: LengthConfig) -> io::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen).await?;
     crate::announce(&listener)?;
     loop {
         let (stream, peer) = listener.accept().await?;
         let machine = wirestate_core::IdleTimeout::new(
-            LengthMachine::new(framing.clone()),
+            LengthConnection::new(framing.clone()),
             crate::IDLE_TIMEOUT,
             wirestate_tokio::now(),
         );

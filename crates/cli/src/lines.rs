@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use wirestate_core::Machine;
 use wirestate_lines::{
-    memcached, Delimiter, EofPolicy, LineCommand, LineEvent, Lines, LinesConfig, Overflow,
+    memcached, Delimiter, EofPolicy, LineCommand, LineConfig, LineConnection, LineEvent, Overflow,
 };
 
 use crate::output::{preview, sha256_hex, Printer};
@@ -74,14 +74,14 @@ pub fn inspect(input: &[u8], opts: &LinesInspectOptions, out: &mut Printer) -> i
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
     // The whole input is in memory already: without --max, a line may be all of it.
     let max = opts.max.unwrap_or(input.len()).max(1);
-    let config = LinesConfig::new(delimiter)
+    let config = LineConfig::new(delimiter)
         .max_line(max)
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?
         .overflow(Overflow::Discard)
         .eof(EofPolicy::Error)
         .max_raw(input.len().saturating_add(2));
     let now = Instant::now();
-    let mut machine = Lines::new(config);
+    let mut machine = LineConnection::new(config);
     machine.handle_input(input, now);
     machine.handle_eof(now);
     while let Some(event) = machine.poll_event() {
@@ -155,9 +155,9 @@ pub async fn serve(listen: std::net::SocketAddr) -> io::Result<()> {
     crate::announce(&listener)?;
     loop {
         let (stream, peer) = listener.accept().await?;
-        let config = LinesConfig::default().overflow(Overflow::Discard);
+        let config = LineConfig::default().overflow(Overflow::Discard);
         let machine = wirestate_core::IdleTimeout::new(
-            Lines::new(config),
+            LineConnection::new(config),
             crate::IDLE_TIMEOUT,
             wirestate_tokio::now(),
         );

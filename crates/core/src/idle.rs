@@ -42,7 +42,8 @@ impl Timer for IdleTimer {
 }
 
 impl<M: Machine> IdleTimeout<M> {
-    /// Wraps `inner`; the idle clock starts at `now`.
+    /// Wraps `inner`; the idle clock starts at `now` (the crate docs show it
+    /// around a toy machine).
     pub fn new(inner: M, idle: Duration, now: Instant) -> Self {
         let mut timers = TimerTable::default();
         timers.set(IdleTimer::Idle, now + idle);

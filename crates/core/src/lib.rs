@@ -23,7 +23,6 @@
 //!     fn input_buffer(&mut self) -> &mut BytesMut { &mut self.buf }
 //!     fn handle_buffered_input(&mut self, _now: Instant) {}
 //!     fn handle_eof(&mut self, _now: Instant) { self.eof = true }
-//!     fn handle_timeout(&mut self, _now: Instant) {}
 //!     fn handle_command(&mut self, _: (), _now: Instant) -> Result<(), std::io::Error> { Ok(()) }
 //!     fn poll_event(&mut self) -> Option<Result<u8, std::io::Error>> {
 //!         if self.buf.is_empty() { return None }
@@ -34,7 +33,6 @@
 //!     fn poll_transmit(&mut self) -> Option<Bytes> {
 //!         (!self.out.is_empty()).then(|| self.out.remove(0))
 //!     }
-//!     fn poll_timeout(&self) -> Option<Instant> { None }
 //!     fn wants_read(&self) -> bool { !self.eof }
 //!     fn is_closed(&self) -> bool { self.eof && self.buf.is_empty() }
 //! }
@@ -56,6 +54,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod driver_error;
 mod idle;
 mod machine;
 mod poison;
@@ -66,12 +65,13 @@ pub mod testing;
 mod timer;
 mod transmit;
 
+pub use driver_error::DriverError;
 pub use idle::{IdleError, IdleTimeout};
 pub use machine::Machine;
 pub use poison::Poison;
 #[cfg(feature = "os-random")]
 pub use random::OsRandom;
 pub use random::{RandomSource, SeededRandom};
-pub use read_room::reserved_room;
+pub use read_room::{prepare_read, reserved_room};
 pub use timer::{Timer, TimerTable, MAX_TIMERS};
 pub use transmit::{TransmitQueue, MAX_IO_SLICES};

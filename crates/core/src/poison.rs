@@ -102,6 +102,10 @@ impl<E> Poison<E> {
 
     /// Passes a poll's result through, poisoning on an error so that it is
     /// the last thing the poll yields.
+    ///
+    /// # Errors
+    ///
+    /// `next`'s error, unchanged (it only marks the poison as reported).
     pub fn check<T>(&mut self, next: Option<Result<T, E>>) -> Option<Result<T, E>> {
         if matches!(next, Some(Err(_))) {
             self.state = State::Reported;

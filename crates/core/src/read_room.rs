@@ -2,6 +2,8 @@
 
 use bytes::BytesMut;
 
+use crate::Machine;
+
 /// The most bytes the next read should put into the room a machine reserved
 /// for the unit it is decoding, or `None` when there is no such room and the
 /// driver reserves a read of `read_size` as usual.
@@ -28,4 +30,47 @@ pub fn reserved_room(needed: Option<usize>, buffer: &BytesMut, read_size: usize)
     let spare = buffer.capacity() - buffer.len();
     let needed = needed.filter(|&n| n > 0)?;
     (spare >= needed.min(read_size)).then_some(spare.min(read_size))
+}
+
+/// Prepares `machine`'s input buffer for one read of at most `read_size`
+/// bytes and returns it with the number of bytes the read may append: the
+/// room the machine reserved for the unit it is decoding (see
+/// [`reserved_room`]), or else `read_size` after reserving that much. Both
+/// drivers size their reads with it.
+///
+/// ```
+/// use std::time::Instant;
+/// use bytes::BytesMut;
+/// use wirestate_core::{prepare_read, Machine};
+/// # struct Sink { buf: BytesMut }
+/// # impl Machine for Sink {
+/// #     type Event = (); type Command = (); type Error = std::io::Error;
+/// #     fn input_buffer(&mut self) -> &mut BytesMut { &mut self.buf }
+/// #     fn handle_buffered_input(&mut self, _: Instant) {}
+/// #     fn handle_eof(&mut self, _: Instant) {}
+/// #     fn handle_command(&mut self, _: (), _: Instant) -> Result<(), std::io::Error> { Ok(()) }
+/// #     fn poll_event(&mut self) -> Option<Result<(), std::io::Error>> { None }
+/// #     fn poll_transmit(&mut self) -> Option<bytes::Bytes> { None }
+/// #     fn wants_read(&self) -> bool { true }
+/// #     fn is_closed(&self) -> bool { false }
+/// # }
+/// let mut machine = Sink { buf: BytesMut::new() };
+/// let (buffer, size) = prepare_read(&mut machine, 4096);
+/// assert_eq!(size, 4096);
+/// assert!(buffer.capacity() >= 4096);
+/// ```
+pub fn prepare_read<M: Machine + ?Sized>(
+    machine: &mut M,
+    read_size: usize,
+) -> (&mut BytesMut, usize) {
+    let needed = machine.input_needed();
+    let buffer = machine.input_buffer();
+    let size = match reserved_room(needed, buffer, read_size) {
+        Some(room) => room,
+        None => {
+            buffer.reserve(read_size);
+            read_size
+        }
+    };
+    (buffer, size)
 }

@@ -1,5 +1,5 @@
 use std::collections::VecDeque;
-use std::io::IoSlice;
+use std::io::{self, IoSlice};
 
 use bytes::{Buf, Bytes};
 
@@ -96,6 +96,41 @@ impl TransmitQueue {
             n += 1;
         }
         n
+    }
+
+    /// Takes in the outcome of one write of [`slices`](TransmitQueue::slices)
+    /// the way both drivers do: bytes written are dropped from the queue
+    /// ([`advance`](TransmitQueue::advance)), an interrupted write is retried
+    /// later (`Ok`), and a write of 0 bytes (the peer takes nothing more)
+    /// is a [`WriteZero`](io::ErrorKind::WriteZero) error.
+    ///
+    /// ```
+    /// use std::io;
+    /// use bytes::Bytes;
+    /// use wirestate_core::TransmitQueue;
+    ///
+    /// let mut queue = TransmitQueue::default();
+    /// queue.push(Bytes::from_static(b"abc"));
+    /// queue.wrote(Ok(2)).unwrap();
+    /// assert_eq!(queue.len(), 1);
+    /// queue.wrote(Err(io::ErrorKind::Interrupted.into())).unwrap();
+    /// assert_eq!(queue.wrote(Ok(0)).unwrap_err().kind(), io::ErrorKind::WriteZero);
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The write's error (but `Interrupted`), or `WriteZero` for a write of 0
+    /// bytes; the queue is unchanged then.
+    pub fn wrote(&mut self, result: io::Result<usize>) -> io::Result<()> {
+        match result {
+            Ok(0) => Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => {
+                self.advance(n);
+                Ok(())
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     /// Drops the first `written` bytes: whole pieces first, then the front of

@@ -5,7 +5,7 @@ use bytes::{Bytes, BytesMut};
 use tokio_util::codec::{Decoder, Encoder};
 
 use crate::decode::FrameDecoder;
-use crate::{Framing, LengthError, LengthEvent};
+use crate::{LengthConfig, LengthError, LengthEvent, LocalError};
 
 /// Errors of [`LengthCodec`]: a framing error, or an IO error from the
 /// transport `Framed` wraps.
@@ -19,15 +19,21 @@ pub enum CodecError {
     Io(#[from] std::io::Error),
 }
 
-/// The same framing as [`LengthMachine`](crate::LengthMachine), as a
+impl From<LocalError> for CodecError {
+    fn from(error: LocalError) -> Self {
+        CodecError::Length(LengthError::Local(error))
+    }
+}
+
+/// The same framing as [`LengthConnection`](crate::LengthConnection), as a
 /// tokio-util codec: decodes to [`LengthEvent`]s, encodes `Bytes` and `&[u8]`.
 ///
 /// ```
 /// use bytes::{Bytes, BytesMut};
 /// use tokio_util::codec::{Decoder, Encoder};
-/// use wirestate_length::{Framing, LengthCodec, LengthEvent};
+/// use wirestate_length::{LengthCodec, LengthConfig, LengthEvent};
 ///
-/// let mut codec = LengthCodec::new(Framing::erlang(2));
+/// let mut codec = LengthCodec::new(LengthConfig::erlang(2));
 /// let mut wire = BytesMut::new();
 /// codec.encode(Bytes::from_static(b"hello"), &mut wire).unwrap();
 /// assert_eq!(wire, &b"\x00\x05hello"[..]);
@@ -46,7 +52,7 @@ pub struct LengthCodec {
 
 impl LengthCodec {
     /// A codec that decodes and encodes with `framing`.
-    pub fn new(framing: Framing) -> Self {
+    pub fn new(framing: LengthConfig) -> Self {
         LengthCodec {
             decoder: FrameDecoder::new(framing),
             failed: false,
@@ -54,8 +60,8 @@ impl LengthCodec {
     }
 
     /// The framing in use.
-    pub fn framing(&self) -> &Framing {
-        self.decoder.framing()
+    pub fn config(&self) -> &LengthConfig {
+        self.decoder.config()
     }
 
     /// Changes the maximum frame length, for every frame not decoded yet.
@@ -103,7 +109,7 @@ impl Encoder<Bytes> for LengthCodec {
     type Error = CodecError;
 
     fn encode(&mut self, payload: Bytes, dst: &mut BytesMut) -> Result<(), CodecError> {
-        Ok(self.decoder.framing().encode_into(&payload, dst)?)
+        Ok(self.decoder.config().encode_into(&payload, dst)?)
     }
 }
 
@@ -111,7 +117,7 @@ impl Encoder<&[u8]> for LengthCodec {
     type Error = CodecError;
 
     fn encode(&mut self, payload: &[u8], dst: &mut BytesMut) -> Result<(), CodecError> {
-        Ok(self.decoder.framing().encode_into(payload, dst)?)
+        Ok(self.decoder.config().encode_into(payload, dst)?)
     }
 }
 
@@ -126,7 +132,7 @@ mod tests {
 
     #[test]
     fn underrun_waits_without_consuming() {
-        let mut codec = LengthCodec::new(Framing::erlang(4));
+        let mut codec = LengthCodec::new(LengthConfig::erlang(4));
         let mut src = BytesMut::new();
         for piece in [&b"\0\0"[..], b"\0\x05", b"hel"] {
             src.extend_from_slice(piece);
@@ -142,7 +148,7 @@ mod tests {
 
     #[test]
     fn burst_of_frames_in_one_read() {
-        let mut codec = LengthCodec::new(Framing::new(LengthField::U16).little_endian());
+        let mut codec = LengthCodec::new(LengthConfig::new(LengthField::U16).little_endian());
         let mut src = BytesMut::from(&b"\x01\0a\0\0\x02\0bc\x03\0de"[..]);
         assert_eq!(codec.decode(&mut src).unwrap(), frame(b"a"));
         assert_eq!(codec.decode(&mut src).unwrap(), frame(b""));
@@ -156,7 +162,7 @@ mod tests {
 
     #[test]
     fn max_length_is_fatal_and_poisons() {
-        let mut codec = LengthCodec::new(Framing::erlang(2).max_frame_length(4));
+        let mut codec = LengthCodec::new(LengthConfig::erlang(2).max_frame_length(4));
         let mut src = BytesMut::from(&b"\0\x04abcd\0\x05abcde\0\x01z"[..]);
         assert_eq!(codec.decode(&mut src).unwrap(), frame(b"abcd"));
         assert!(matches!(
@@ -175,17 +181,17 @@ mod tests {
 
     #[test]
     fn max_length_changed_between_frames() {
-        let mut codec = LengthCodec::new(Framing::erlang(2));
+        let mut codec = LengthCodec::new(LengthConfig::erlang(2));
         let mut src = BytesMut::from(&b"\0\x03abc\0\x03def"[..]);
         assert_eq!(codec.decode(&mut src).unwrap(), frame(b"abc"));
         codec.set_max_frame_length(2);
-        assert_eq!(codec.framing().frame_length_limit(), 2);
+        assert_eq!(codec.config().frame_length_limit(), 2);
         assert!(codec.decode(&mut src).is_err());
     }
 
     #[test]
     fn skip_policy_recovers_after_an_oversize_frame() {
-        let framing = Framing::erlang(2)
+        let framing = LengthConfig::erlang(2)
             .max_frame_length(2)
             .oversize(OversizePolicy::Skip);
         let mut codec = LengthCodec::new(framing);
@@ -203,15 +209,14 @@ mod tests {
 
     #[test]
     fn encoder_refuses_without_writing_then_recovers() {
-        let mut codec = LengthCodec::new(Framing::erlang(1));
+        let mut codec = LengthCodec::new(LengthConfig::erlang(1));
         let mut dst = BytesMut::new();
         let too_big = Bytes::from(vec![0; 256]);
         assert!(matches!(
             codec.encode(too_big, &mut dst),
-            Err(CodecError::Length(LengthError::PayloadTooLarge {
-                len: 256,
-                max: 255
-            }))
+            Err(CodecError::Length(LengthError::Local(
+                LocalError::PayloadTooLarge { len: 256, max: 255 }
+            )))
         ));
         assert!(dst.is_empty());
         codec.encode(&b"ok"[..], &mut dst).unwrap();
@@ -244,14 +249,14 @@ mod tests {
                 LengthField::Varint,
             ][width];
             let policy = if skip { OversizePolicy::Skip } else { OversizePolicy::Fail };
-            let framing = Framing::new(field)
+            let framing = LengthConfig::new(field)
                 .length_offset(offset)
                 .length_adjustment(adjustment)
                 .keep_header(keep)
                 .max_frame_length(max)
                 .oversize(policy);
             let now = std::time::Instant::now();
-            let mut machine = crate::LengthMachine::new(framing.clone());
+            let mut machine = crate::LengthConnection::new(framing.clone());
             let expected = wirestate_core::testing::feed_cut(&mut machine, &input, &cuts, true, now);
 
             let mut codec = LengthCodec::new(framing);

@@ -1,4 +1,4 @@
-//! The decoder core shared by [`LengthMachine`](crate::LengthMachine) and the
+//! The decoder core shared by [`LengthConnection`](crate::LengthConnection) and the
 //! tokio-util codec: cuts frames off the front of an input buffer.
 //!
 //! Decoding is lazy: nothing happens until the caller asks for the next
@@ -10,7 +10,7 @@ use bytes::{Buf, Bytes, BytesMut};
 
 use crate::field::read_fixed;
 use crate::varint::{self, VarintRead};
-use crate::{Framing, LengthError, LengthEvent, OversizePolicy};
+use crate::{LengthConfig, LengthError, LengthEvent, OversizePolicy};
 
 /// Where the decoder is in the stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,7 +28,7 @@ enum State {
 /// A length-prefix frame decoder over a caller-owned buffer.
 #[derive(Debug, Clone)]
 pub(crate) struct FrameDecoder {
-    framing: Framing,
+    framing: LengthConfig,
     /// `framing.frame_length_limit()`, cached for the hot path.
     limit: usize,
     /// Where a fixed-width length field ends (offset + width); `None` for a
@@ -40,7 +40,7 @@ pub(crate) struct FrameDecoder {
 }
 
 impl FrameDecoder {
-    pub(crate) fn new(framing: Framing) -> Self {
+    pub(crate) fn new(framing: LengthConfig) -> Self {
         FrameDecoder {
             limit: framing.frame_length_limit(),
             fixed_header: framing
@@ -53,7 +53,7 @@ impl FrameDecoder {
         }
     }
 
-    pub(crate) fn framing(&self) -> &Framing {
+    pub(crate) fn config(&self) -> &LengthConfig {
         &self.framing
     }
 

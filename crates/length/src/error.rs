@@ -1,16 +1,17 @@
 //! What can go wrong while framing, and whose fault it was.
 
-/// Why a [`LengthMachine`](crate::LengthMachine), a [`Framing`](crate::Framing)
+/// Why a [`LengthConnection`](crate::LengthConnection), a [`LengthConfig`](crate::LengthConfig)
 /// encoder or the codec refused to go on.
 ///
-/// Peer violations (`Oversize`, `LengthUnderflow`, `NonMinimalVarint`,
-/// `VarintOverflow`, `Truncated`) are fatal: the machine returns the error
+/// Peer violations (every variant but `Local`) are fatal: the connection returns the error
 /// once from `poll_event` and is closed afterwards. `offset` is the stream
 /// offset (bytes since the start of the input) where the offending header
 /// begins.
 ///
-/// Local errors (`PayloadTooLarge`, `PayloadTooShort`, `Closed`) come back from
-/// the call that caused them and leave the machine unchanged.
+/// Local misuse is a [`LocalError`]; it comes back from the call that caused
+/// it, wrapped in [`LengthError::Local`] where the call returns a
+/// `LengthError` ([`handle_command`](wirestate_core::Machine::handle_command)),
+/// and leaves the connection unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LengthError {
     /// The peer announced a frame longer than the maximum frame length, and
@@ -60,7 +61,20 @@ pub enum LengthError {
         /// more header bytes were needed at least.
         missing: u64,
     },
-    /// Local: the payload is longer than the maximum frame length, or than
+    /// Local misuse, from [`handle_command`](wirestate_core::Machine::handle_command):
+    /// nothing was queued and the connection is unchanged.
+    #[error(transparent)]
+    Local(#[from] LocalError),
+}
+
+/// Misuse by the local application: a payload this framing cannot carry, or
+/// sending on a failed connection. Returned by the call that caused it
+/// ([`LengthConnection::send`](crate::LengthConnection::send),
+/// [`LengthConfig::encode_header`](crate::LengthConfig::encode_header) ...);
+/// nothing was queued or written and the connection is unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LocalError {
+    /// The payload is longer than the maximum frame length, or than
     /// the length field can express. Nothing was queued or written.
     #[error("payload of {len} bytes is over the limit of {max}")]
     PayloadTooLarge {
@@ -69,7 +83,7 @@ pub enum LengthError {
         /// The largest payload this framing accepts.
         max: usize,
     },
-    /// Local: with a positive length adjustment the length field holds
+    /// With a positive length adjustment the length field holds
     /// `payload length - adjustment`, which would be negative for this
     /// payload. Nothing was queued or written.
     #[error("payload of {len} bytes is shorter than the minimum of {min}")]
@@ -79,7 +93,7 @@ pub enum LengthError {
         /// The smallest payload this framing can encode.
         min: u64,
     },
-    /// Local: the machine failed with a fatal error, so it sends nothing more.
+    /// The connection failed with a fatal error, so it sends nothing more.
     #[error("the machine is closed")]
     Closed,
 }

@@ -6,8 +6,8 @@ use crate::varint;
 
 /// The encoding of the length field.
 ///
-/// Fixed widths are read big endian unless the [`Framing`](crate::Framing)
-/// says [`little_endian`](crate::Framing::little_endian); `Varint` is
+/// Fixed widths are read big endian unless the [`LengthConfig`](crate::LengthConfig)
+/// says [`little_endian`](crate::LengthConfig::little_endian); `Varint` is
 /// unsigned LEB128 (protobuf style), which has no endianness.
 ///
 /// ```text

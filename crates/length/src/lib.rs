@@ -6,10 +6,10 @@
 //! use std::time::Instant;
 //! use bytes::Bytes;
 //! use wirestate_core::Machine;
-//! use wirestate_length::{Framing, LengthEvent, LengthMachine};
+//! use wirestate_length::{LengthConfig, LengthConnection, LengthEvent};
 //!
 //! let now = Instant::now();
-//! let mut machine = LengthMachine::new(Framing::erlang(2));
+//! let mut machine = LengthConnection::new(LengthConfig::erlang(2));
 //!
 //! // Input arrives in arbitrary pieces; frames come out whole.
 //! machine.handle_input(b"\x00\x05hel", now);
@@ -31,12 +31,15 @@
 //!
 //! The pieces:
 //!
-//! - [`Framing`]: the wire layout (field, endianness, offset, adjustment,
+//! - [`LengthConfig`]: the wire layout (field, endianness, offset, adjustment,
 //!   header kept or stripped, maximum length, oversize policy) and the
-//!   encoder ([`Framing::encode_header`], [`Framing::encode_into`]), usable on
+//!   encoder ([`LengthConfig::encode_header`], [`LengthConfig::encode_into`]), usable on
 //!   its own.
-//! - [`LengthMachine`]: the [`Machine`](wirestate_core::Machine) to run under
+//! - [`LengthConnection`]: the [`Machine`](wirestate_core::Machine) to run under
 //!   a driver; its docs give the EOF policy and the memory bound.
+//! - [`LengthError`]: what the peer got wrong (fatal); [`LocalError`]: what
+//!   the application asked for that cannot be done (returned, nothing
+//!   changes).
 //! - `LengthCodec` (feature `tokio-util`): the same as a
 //!   `tokio_util::codec::{Decoder, Encoder}`.
 #![forbid(unsafe_code)]
@@ -44,18 +47,20 @@
 
 #[cfg(feature = "tokio-util")]
 mod codec;
+mod config;
+mod connection;
 mod decode;
 mod error;
+mod event;
 mod field;
-mod framing;
-mod machine;
 #[cfg(test)]
 mod tests;
 mod varint;
 
 #[cfg(feature = "tokio-util")]
 pub use codec::{CodecError, LengthCodec};
-pub use error::LengthError;
+pub use config::{LengthConfig, OversizePolicy, DEFAULT_MAX_FRAME_LENGTH};
+pub use connection::{LengthConnection, DEFAULT_INPUT_HIGH_WATER};
+pub use error::{LengthError, LocalError};
+pub use event::{LengthCommand, LengthEvent};
 pub use field::LengthField;
-pub use framing::{Framing, OversizePolicy, DEFAULT_MAX_FRAME_LENGTH};
-pub use machine::{LengthCommand, LengthEvent, LengthMachine, DEFAULT_HIGH_WATER_MARK};

@@ -9,7 +9,8 @@ use wirestate_core::testing::table::{case, run, Case};
 use wirestate_core::Machine;
 
 use crate::{
-    Framing, LengthCommand, LengthError, LengthEvent, LengthField, LengthMachine, OversizePolicy,
+    LengthCommand, LengthConfig, LengthConnection, LengthError, LengthEvent, LengthField,
+    LocalError, OversizePolicy,
 };
 
 fn frame(bytes: &[u8]) -> LengthEvent {
@@ -24,41 +25,41 @@ fn cat(parts: &[&[u8]]) -> Vec<u8> {
     parts.concat()
 }
 
-fn cases() -> Vec<Case<Framing, LengthEvent>> {
-    let u16 = || Framing::new(LengthField::U16);
-    let varint = || Framing::new(LengthField::Varint);
+fn cases() -> Vec<Case<LengthConfig, LengthEvent>> {
+    let u16 = || LengthConfig::new(LengthField::U16);
+    let varint = || LengthConfig::new(LengthField::Varint);
     let x127 = [b'x'; 127];
     let x128 = [b'x'; 128];
     vec![
         case(
             "incomplete header waits",
-            Framing::erlang(4),
+            LengthConfig::erlang(4),
             b"\0\0\0",
             vec![],
         ),
         case(
             "incomplete payload waits",
-            Framing::erlang(2),
+            LengthConfig::erlang(2),
             b"\0\x05hel",
             vec![],
         ),
         case(
             "several frames in one push, then a clean EOF",
-            Framing::erlang(2),
+            LengthConfig::erlang(2),
             b"\0\x01a\0\x02bc\0\0\0\x03def",
             vec![frame(b"a"), frame(b"bc"), frame(b""), frame(b"def")],
         )
         .at_eof(),
         case(
             "zero-length frames only",
-            Framing::erlang(1),
+            LengthConfig::erlang(1),
             b"\0\0\0",
             vec![frame(b""), frame(b""), frame(b"")],
         )
         .at_eof(),
         case(
             "EOF inside the header",
-            Framing::erlang(4),
+            LengthConfig::erlang(4),
             b"\0\0\0\x01x\0\0",
             vec![frame(b"x")],
         )
@@ -66,7 +67,7 @@ fn cases() -> Vec<Case<Framing, LengthEvent>> {
         .fails(LengthError::Truncated { missing: 2 }),
         case(
             "EOF inside the payload",
-            Framing::erlang(2),
+            LengthConfig::erlang(2),
             b"\0\x05he",
             vec![],
         )
@@ -74,7 +75,7 @@ fn cases() -> Vec<Case<Framing, LengthEvent>> {
         .fails(LengthError::Truncated { missing: 3 }),
         case(
             "oversize, Fail: fatal at the offending header",
-            Framing::erlang(2).max_frame_length(3),
+            LengthConfig::erlang(2).max_frame_length(3),
             b"\0\x03abc\0\x04abcd\0\x01z",
             vec![frame(b"abc")],
         )
@@ -86,7 +87,7 @@ fn cases() -> Vec<Case<Framing, LengthEvent>> {
         }),
         case(
             "oversize, Skip: event, bytes discarded, next frame decoded",
-            Framing::erlang(2)
+            LengthConfig::erlang(2)
                 .max_frame_length(3)
                 .oversize(OversizePolicy::Skip),
             b"\0\x03abc\0\x04abcd\0\x01z",
@@ -95,7 +96,7 @@ fn cases() -> Vec<Case<Framing, LengthEvent>> {
         .at_eof(),
         case(
             "oversize, Skip: EOF inside the skipped frame",
-            Framing::erlang(2)
+            LengthConfig::erlang(2)
                 .max_frame_length(3)
                 .oversize(OversizePolicy::Skip),
             b"\0\x10abcd",
@@ -166,7 +167,7 @@ fn cases() -> Vec<Case<Framing, LengthEvent>> {
         .at_eof(),
         case(
             "header kept, length counts the whole frame",
-            Framing::new(LengthField::U32)
+            LengthConfig::new(LengthField::U32)
                 .length_adjustment(-4)
                 .keep_header(true),
             b"\0\0\0\x06ab\0\0\0\x04",
@@ -175,35 +176,35 @@ fn cases() -> Vec<Case<Framing, LengthEvent>> {
         .at_eof(),
         case(
             "little endian",
-            Framing::new(LengthField::U32).little_endian(),
+            LengthConfig::new(LengthField::U32).little_endian(),
             b"\x03\0\0\0abc\x01\0\0\0d",
             vec![frame(b"abc"), frame(b"d")],
         )
         .at_eof(),
         case(
             "3-byte field",
-            Framing::new(LengthField::U24),
+            LengthConfig::new(LengthField::U24),
             cat(&[b"\0\x01\x00", &[b'q'; 256], b"\0\0\x01z"]),
             vec![frame(&[b'q'; 256]), frame(b"z")],
         )
         .at_eof(),
         case(
             "3-byte field, little endian",
-            Framing::new(LengthField::U24).little_endian(),
+            LengthConfig::new(LengthField::U24).little_endian(),
             cat(&[b"\x00\x01\0", &[b'q'; 256]]),
             vec![frame(&[b'q'; 256])],
         )
         .at_eof(),
         case(
             "8-byte field",
-            Framing::new(LengthField::U64),
+            LengthConfig::new(LengthField::U64),
             b"\0\0\0\0\0\0\0\x02hi",
             vec![frame(b"hi")],
         )
         .at_eof(),
         case(
             "8-byte field announcing 2^64-1: oversize, nothing reserved",
-            Framing::new(LengthField::U64).oversize(OversizePolicy::Skip),
+            LengthConfig::new(LengthField::U64).oversize(OversizePolicy::Skip),
             b"\xff\xff\xff\xff\xff\xff\xff\xffabc",
             vec![oversize(u64::MAX)],
         )
@@ -213,7 +214,7 @@ fn cases() -> Vec<Case<Framing, LengthEvent>> {
         }),
         case(
             "{packet,1} at its largest",
-            Framing::erlang(1),
+            LengthConfig::erlang(1),
             cat(&[b"\xff", &[7; 255]]),
             vec![frame(&[7; 255])],
         )
@@ -284,7 +285,7 @@ fn cases() -> Vec<Case<Framing, LengthEvent>> {
 
 #[test]
 fn decoding_table() {
-    run(cases(), |framing| LengthMachine::new(framing.clone()));
+    run(cases(), |framing| LengthConnection::new(framing.clone()));
 }
 
 #[test]
@@ -295,7 +296,7 @@ fn header_split_at_every_byte() {
     let expected = vec![frame(b"abc"), frame(b""), frame(b"z")];
     for a in 0..=input.len() {
         for b in a..=input.len() {
-            let mut machine = LengthMachine::new(Framing::erlang(4));
+            let mut machine = LengthConnection::new(LengthConfig::erlang(4));
             let transcript = feed_cut(&mut machine, input, &[a, b], true, now);
             assert_eq!(transcript.events, expected, "cuts {a} {b}");
             assert!(transcript.closed && transcript.error.is_none());
@@ -306,7 +307,7 @@ fn header_split_at_every_byte() {
 #[test]
 fn lowering_the_limit_applies_to_a_header_already_parsed() {
     let now = Instant::now();
-    let mut machine = LengthMachine::new(Framing::erlang(2));
+    let mut machine = LengthConnection::new(LengthConfig::erlang(2));
     machine.handle_input(b"\0\x02ab\0\x05ab", now);
     assert_eq!(machine.poll_event(), Some(Ok(frame(b"ab"))));
     assert_eq!(machine.poll_event(), None); // second header parsed, payload partial
@@ -327,8 +328,8 @@ fn lowering_the_limit_applies_to_a_header_already_parsed() {
 #[test]
 fn raising_the_limit_lets_longer_frames_through() {
     let now = Instant::now();
-    let mut machine = LengthMachine::new(
-        Framing::erlang(2)
+    let mut machine = LengthConnection::new(
+        LengthConfig::erlang(2)
             .max_frame_length(2)
             .oversize(OversizePolicy::Skip),
     );
@@ -336,7 +337,7 @@ fn raising_the_limit_lets_longer_frames_through() {
     assert_eq!(machine.poll_event(), Some(Ok(oversize(3))));
     assert_eq!(machine.poll_event(), Some(Ok(frame(b"de"))));
     machine.set_max_frame_length(3);
-    assert_eq!(machine.framing().frame_length_limit(), 3);
+    assert_eq!(machine.config().frame_length_limit(), 3);
     assert_eq!(machine.poll_event(), Some(Ok(frame(b"fgh"))));
 }
 
@@ -347,7 +348,8 @@ fn changing_the_limit_between_events_is_chunk_independent() {
     let input = b"\0\x02ab\0\x05abcde\0\x01z";
     let now = Instant::now();
     for cut in 0..=input.len() {
-        let mut machine = LengthMachine::new(Framing::erlang(2).oversize(OversizePolicy::Skip));
+        let mut machine =
+            LengthConnection::new(LengthConfig::erlang(2).oversize(OversizePolicy::Skip));
         let mut events = Vec::new();
         for piece in [&input[..cut], &input[cut..]] {
             machine.handle_input(piece, now);
@@ -367,15 +369,15 @@ fn changing_the_limit_between_events_is_chunk_independent() {
 #[test]
 fn skipped_bytes_are_never_buffered() {
     let now = Instant::now();
-    let framing = Framing::erlang(4)
+    let framing = LengthConfig::erlang(4)
         .max_frame_length(16)
         .oversize(OversizePolicy::Skip);
-    let mut machine = LengthMachine::new(framing);
+    let mut machine = LengthConnection::new(framing);
     machine.handle_input(b"\0\x10\0\0", now); // announces 1 MiB
     assert_eq!(machine.poll_event(), Some(Ok(oversize(1 << 20))));
     for _ in 0..16 {
         machine.handle_input(&[0; 65_536], now);
-        assert_eq!(machine.buffered_len(), 0);
+        assert_eq!(machine.buffered(), 0);
         assert!(machine.wants_read());
     }
     machine.handle_input(b"\0\0\0\x01!", now);
@@ -385,7 +387,7 @@ fn skipped_bytes_are_never_buffered() {
 #[test]
 fn nothing_is_reserved_for_an_announced_length() {
     let now = Instant::now();
-    let mut machine = LengthMachine::new(Framing::erlang(4));
+    let mut machine = LengthConnection::new(LengthConfig::erlang(4));
     machine.handle_input(b"\0\x7f\xff\xff", now); // 8 MiB - 1: allowed
     assert_eq!(machine.poll_event(), None);
     assert!(machine.input_buffer().capacity() < 4096);
@@ -394,7 +396,7 @@ fn nothing_is_reserved_for_an_announced_length() {
 #[test]
 fn frames_share_the_input_buffer() {
     let now = Instant::now();
-    let mut machine = LengthMachine::new(Framing::erlang(2));
+    let mut machine = LengthConnection::new(LengthConfig::erlang(2));
     let buffer = machine.input_buffer();
     buffer.extend_from_slice(b"\0\x05hello\0\x03abc");
     let range = buffer.as_ptr() as usize..buffer.as_ptr() as usize + buffer.len();
@@ -414,9 +416,9 @@ fn frames_share_the_input_buffer() {
 #[test]
 fn wants_read_follows_the_high_water_mark() {
     let now = Instant::now();
-    let mut machine = LengthMachine::new(Framing::erlang(1));
-    machine.set_high_water_mark(6);
-    assert_eq!(machine.high_water_mark(), 6);
+    let mut machine = LengthConnection::new(LengthConfig::erlang(1));
+    machine.set_input_high_water(6);
+    assert_eq!(machine.input_high_water(), 6);
     machine.handle_input(b"\x01a\x01b", now);
     assert!(machine.wants_read());
     machine.handle_input(b"\x01c", now);
@@ -445,7 +447,7 @@ fn wants_read_follows_the_high_water_mark() {
 #[test]
 fn a_fatal_error_poisons_the_machine() {
     let now = Instant::now();
-    let mut machine = LengthMachine::new(Framing::erlang(1).max_frame_length(1));
+    let mut machine = LengthConnection::new(LengthConfig::erlang(1).max_frame_length(1));
     machine.handle_input(b"\x02ab\x01c", now);
     assert!(matches!(
         machine.poll_event(),
@@ -454,12 +456,12 @@ fn a_fatal_error_poisons_the_machine() {
     assert_eq!(machine.poll_event(), None);
     machine.handle_input(b"\x01d", now);
     assert_eq!(machine.poll_event(), None);
-    assert_eq!(machine.buffered_len(), 0);
+    assert_eq!(machine.buffered(), 0);
     assert!(machine.is_closed());
     assert!(!machine.wants_read());
     assert_eq!(
         machine.send(Bytes::from_static(b"x")),
-        Err(LengthError::Closed)
+        Err(LocalError::Closed)
     );
     assert_eq!(machine.poll_transmit(), None);
 }
@@ -467,7 +469,7 @@ fn a_fatal_error_poisons_the_machine() {
 #[test]
 fn buffered_frames_come_out_after_eof_and_later_input_is_ignored() {
     let now = Instant::now();
-    let mut machine = LengthMachine::new(Framing::erlang(1));
+    let mut machine = LengthConnection::new(LengthConfig::erlang(1));
     machine.handle_input(b"\x01a\x01b", now);
     machine.handle_eof(now);
     assert!(!machine.is_closed());
@@ -484,7 +486,7 @@ fn buffered_frames_come_out_after_eof_and_later_input_is_ignored() {
 #[test]
 fn send_queues_header_and_payload_untouched() {
     let now = Instant::now();
-    let mut machine = LengthMachine::new(Framing::new(LengthField::Varint));
+    let mut machine = LengthConnection::new(LengthConfig::new(LengthField::Varint));
     let payload = Bytes::from(vec![9u8; 300]);
     machine.send(payload.clone()).unwrap();
     machine
@@ -500,28 +502,28 @@ fn send_queues_header_and_payload_untouched() {
 
 #[test]
 fn encoder_table() {
-    let u16 = || Framing::new(LengthField::U16);
+    let u16 = || LengthConfig::new(LengthField::U16);
     type EncoderCase = (
         &'static str,
-        Framing,
+        LengthConfig,
         usize,
-        Result<&'static [u8], LengthError>,
+        Result<&'static [u8], LocalError>,
     );
     let cases: Vec<EncoderCase> = vec![
-        ("{packet,1} max", Framing::erlang(1), 255, Ok(b"\xff")),
+        ("{packet,1} max", LengthConfig::erlang(1), 255, Ok(b"\xff")),
         (
             "{packet,1} over the field",
-            Framing::erlang(1),
+            LengthConfig::erlang(1),
             256,
-            Err(LengthError::PayloadTooLarge { len: 256, max: 255 }),
+            Err(LocalError::PayloadTooLarge { len: 256, max: 255 }),
         ),
         (
             "over the configured limit",
-            Framing::erlang(4).max_frame_length(10),
+            LengthConfig::erlang(4).max_frame_length(10),
             11,
-            Err(LengthError::PayloadTooLarge { len: 11, max: 10 }),
+            Err(LocalError::PayloadTooLarge { len: 11, max: 10 }),
         ),
-        ("zero length", Framing::erlang(4), 0, Ok(b"\0\0\0\0")),
+        ("zero length", LengthConfig::erlang(4), 0, Ok(b"\0\0\0\0")),
         (
             "positive adjustment",
             u16().length_adjustment(2),
@@ -532,7 +534,7 @@ fn encoder_table() {
             "positive adjustment, payload too short",
             u16().length_adjustment(2),
             1,
-            Err(LengthError::PayloadTooShort { len: 1, min: 2 }),
+            Err(LocalError::PayloadTooShort { len: 1, min: 2 }),
         ),
         (
             "negative adjustment at the field's edge",
@@ -544,16 +546,16 @@ fn encoder_table() {
             "negative adjustment past the field",
             u16().length_adjustment(-2),
             65_534,
-            Err(LengthError::PayloadTooLarge {
+            Err(LocalError::PayloadTooLarge {
                 len: 65_534,
                 max: 65_533,
             }),
         ),
         (
             "adjustment larger than the field can ever hold",
-            Framing::new(LengthField::U8).length_adjustment(-300),
+            LengthConfig::new(LengthField::U8).length_adjustment(-300),
             0,
-            Err(LengthError::PayloadTooLarge { len: 0, max: 0 }),
+            Err(LocalError::PayloadTooLarge { len: 0, max: 0 }),
         ),
         (
             "offset bytes are zeros",
@@ -563,13 +565,13 @@ fn encoder_table() {
         ),
         (
             "little endian",
-            Framing::new(LengthField::U24).little_endian(),
+            LengthConfig::new(LengthField::U24).little_endian(),
             0x0102,
             Ok(b"\x02\x01\0"),
         ),
         (
             "varint",
-            Framing::new(LengthField::Varint),
+            LengthConfig::new(LengthField::Varint),
             128,
             Ok(b"\x80\x01"),
         ),
@@ -603,5 +605,5 @@ fn encoder_table() {
 #[test]
 #[should_panic(expected = "N = 1, 2 or 4")]
 fn erlang_rejects_other_sizes() {
-    let _ = Framing::erlang(3);
+    let _ = LengthConfig::erlang(3);
 }

@@ -1,5 +1,5 @@
 //! Replays every recorded Erlang `gen_tcp` `{packet,N}` capture in
-//! `tests/captures/length/` through `LengthMachine`, both directions, whole,
+//! `tests/captures/length/` through `LengthConnection`, both directions, whole,
 //! one byte at a time and at proptest-chosen cuts, and checks every frame
 //! against the capture's `*.events.txt` ground truth.
 //!
@@ -17,7 +17,7 @@ use proptest::prelude::*;
 use sha2::{Digest, Sha256};
 use wirestate_core::testing::capture::{self, Capture};
 use wirestate_core::testing::{assert_chunk_independent, feed_cut, feed_sizes, Transcript};
-use wirestate_length::{Framing, LengthError, LengthEvent, LengthMachine};
+use wirestate_length::{LengthConfig, LengthConnection, LengthError, LengthEvent};
 
 /// One payload as the ground truth describes it.
 #[derive(Debug, Clone)]
@@ -34,7 +34,7 @@ enum Expected {
 #[derive(Debug)]
 struct Stream {
     name: String,
-    framing: Framing,
+    framing: LengthConfig,
     bytes: Vec<u8>,
     frames: Vec<Expected>,
     /// The fatal error the machine must end with, if any.
@@ -50,13 +50,13 @@ fn hex(text: &str) -> Vec<u8> {
 }
 
 /// The framing each capture was recorded with, from its name.
-fn framing_for(name: &str) -> Framing {
+fn framing_for(name: &str) -> LengthConfig {
     let framing = if name.contains("packet1") {
-        Framing::erlang(1)
+        LengthConfig::erlang(1)
     } else if name.contains("packet2") {
-        Framing::erlang(2)
+        LengthConfig::erlang(2)
     } else if name.contains("packet4") {
-        Framing::erlang(4)
+        LengthConfig::erlang(4)
     } else {
         panic!("{name}: no {{packet,N}} in the name");
     };
@@ -130,7 +130,7 @@ fn load() -> Vec<Stream> {
 
 /// Erlang's `emsgsize` as our error: the header right after the last good
 /// frame announces more than the limit.
-fn c2s_oversize_error(c2s: &[u8], frames: &[Expected], framing: &Framing) -> LengthError {
+fn c2s_oversize_error(c2s: &[u8], frames: &[Expected], framing: &LengthConfig) -> LengthError {
     let field_len = framing.field().fixed_width().unwrap();
     let offset: usize = frames
         .iter()
@@ -221,7 +221,7 @@ fn every_capture_is_found() {
 fn whole_byte_by_byte_and_fixed_cuts() {
     let now = Instant::now();
     for stream in streams() {
-        let make = || LengthMachine::new(stream.framing.clone());
+        let make = || LengthConnection::new(stream.framing.clone());
         // Whole, one byte at a time and a few cuts, all equal...
         let whole = assert_chunk_independent(make, &stream.bytes, true, now);
         // ...and equal to the ground truth.
@@ -235,7 +235,7 @@ fn in_socket_read_sized_pieces() {
     for stream in streams() {
         for size in [2, 3, 1460, 4096, 65_536] {
             let sizes = vec![size; stream.bytes.len() / size + 1];
-            let mut machine = LengthMachine::new(stream.framing.clone());
+            let mut machine = LengthConnection::new(stream.framing.clone());
             let transcript = feed_sizes(&mut machine, &stream.bytes, &sizes, true, now);
             check(stream, &transcript, &format!("{size}-byte pieces"));
         }
@@ -268,7 +268,7 @@ proptest! {
         })
     ) {
         let stream = &streams()[index];
-        let mut machine = LengthMachine::new(stream.framing.clone());
+        let mut machine = LengthConnection::new(stream.framing.clone());
         let transcript = feed_cut(&mut machine, &stream.bytes, &cuts, true, Instant::now());
         check(stream, &transcript, &format!("cuts {cuts:?}"));
     }

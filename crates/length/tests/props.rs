@@ -1,4 +1,4 @@
-//! Properties of `wirestate::length`:
+//! Properties of `wirestate_length`:
 //!
 //! - round trip: for every configuration (field width, endianness, offset,
 //!   adjustment, header kept or not, varint, limit), whatever the encoder
@@ -17,7 +17,7 @@ use tokio_util::codec::{Decoder, LengthDelimitedCodec};
 use wirestate_core::testing::{arb_cuts, feed_cut};
 use wirestate_core::Machine;
 use wirestate_length::{
-    Framing, LengthError, LengthEvent, LengthField, LengthMachine, OversizePolicy,
+    LengthConfig, LengthConnection, LengthEvent, LengthField, LocalError, OversizePolicy,
 };
 
 fn arb_field() -> impl Strategy<Value = LengthField> {
@@ -40,8 +40,8 @@ prop_compose! {
         keep in any::<bool>(),
         max in prop_oneof![Just(usize::MAX), 0usize..400],
         non_minimal in any::<bool>(),
-    ) -> Framing {
-        let framing = Framing::new(field)
+    ) -> LengthConfig {
+        let framing = LengthConfig::new(field)
             .length_offset(offset)
             .length_adjustment(adjustment)
             .keep_header(keep)
@@ -63,7 +63,7 @@ fn arb_payloads() -> impl Strategy<Value = Vec<Vec<u8>>> {
 
 /// Encodes what the framing accepts; checks each refusal is justified.
 /// Returns the wire bytes and the frames a decoder must produce.
-fn encode_all(framing: &Framing, payloads: &[Vec<u8>]) -> (Vec<u8>, Vec<LengthEvent>) {
+fn encode_all(framing: &LengthConfig, payloads: &[Vec<u8>]) -> (Vec<u8>, Vec<LengthEvent>) {
     let mut wire = BytesMut::new();
     let mut frames = Vec::new();
     for payload in payloads {
@@ -80,7 +80,7 @@ fn encode_all(framing: &Framing, payloads: &[Vec<u8>]) -> (Vec<u8>, Vec<LengthEv
                 };
                 frames.push(LengthEvent::Frame(Bytes::from(frame)));
             }
-            Err(LengthError::PayloadTooLarge { len, max }) => {
+            Err(LocalError::PayloadTooLarge { len, max }) => {
                 assert_eq!(len, payload.len());
                 assert_eq!(max, framing.frame_length_limit());
                 let value = len as i128 - i128::from(framing.adjustment());
@@ -90,7 +90,7 @@ fn encode_all(framing: &Framing, payloads: &[Vec<u8>]) -> (Vec<u8>, Vec<LengthEv
                 );
                 assert_eq!(wire.len(), before, "wrote on error");
             }
-            Err(LengthError::PayloadTooShort { len, min }) => {
+            Err(LocalError::PayloadTooShort { len, min }) => {
                 assert!(framing.adjustment() > 0 && (len as u64) < min);
                 assert_eq!(wire.len(), before, "wrote on error");
             }
@@ -116,14 +116,14 @@ proptest! {
             .iter()
             .map(|&c| if wire.is_empty() { 0 } else { (c + cut_seed.index(wire.len())) % wire.len() })
             .collect();
-        let mut machine = LengthMachine::new(framing.clone());
+        let mut machine = LengthConnection::new(framing.clone());
         let transcript = feed_cut(&mut machine, &wire, &cuts, true, Instant::now());
         prop_assert_eq!(&transcript.events, &frames);
         prop_assert_eq!(transcript.error, None);
         prop_assert!(transcript.closed);
 
         // The machine's own sender produces the same bytes, payloads untouched.
-        let mut sender = LengthMachine::new(framing.clone());
+        let mut sender = LengthConnection::new(framing.clone());
         let mut sent = Vec::new();
         for payload in &payloads {
             let payload = Bytes::from(payload.clone());
@@ -148,7 +148,7 @@ proptest! {
         limit in 0usize..64,
         cuts in arb_cuts(4096),
     ) {
-        let wide = Framing::new(field).keep_header(keep);
+        let wide = LengthConfig::new(field).keep_header(keep);
         let payloads: Vec<Vec<u8>> = payloads
             .into_iter()
             .filter(|payload| wide.header_len(payload.len()).is_ok())
@@ -166,7 +166,7 @@ proptest! {
                 }
             })
             .collect();
-        let mut machine = LengthMachine::new(narrow);
+        let mut machine = LengthConnection::new(narrow);
         let transcript = feed_cut(&mut machine, &wire, &cuts, true, Instant::now());
         prop_assert_eq!(transcript.events, expected);
         prop_assert_eq!(transcript.error, None);
@@ -186,7 +186,7 @@ struct Shared {
 }
 
 impl Shared {
-    fn ours(&self) -> Framing {
+    fn ours(&self) -> LengthConfig {
         let field = match self.width {
             1 => LengthField::U8,
             2 => LengthField::U16,
@@ -194,7 +194,7 @@ impl Shared {
             4 => LengthField::U32,
             _ => LengthField::U64,
         };
-        let framing = Framing::new(field)
+        let framing = LengthConfig::new(field)
             .length_offset(self.offset)
             .length_adjustment(self.adjustment)
             .keep_header(self.keep)
@@ -316,7 +316,7 @@ proptest! {
         cuts in arb_cuts(400),
     ) {
         let theirs = tokio_frames(&shared, &input, &cuts);
-        let mut machine = LengthMachine::new(shared.ours());
+        let mut machine = LengthConnection::new(shared.ours());
         let transcript = feed_cut(&mut machine, &input, &cuts, false, Instant::now());
         let ours: Vec<Bytes> = transcript
             .events

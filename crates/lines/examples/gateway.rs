@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use bytes::Bytes;
 use wirestate_core::{IdleError, IdleTimeout};
-use wirestate_lines::{LineCommand, LineError, LineEvent, Lines, LinesConfig, Overflow};
+use wirestate_lines::{LineCommand, LineConfig, LineConnection, LineError, LineEvent, Overflow};
 
 type BoxError = Box<dyn Error + Send + Sync>;
 
@@ -40,12 +40,12 @@ pub mod protocol {
 
     /// One connection's machine: LF or CRLF lines up to [`MAX_LINE`],
     /// over-long ones discarded, closed after `idle` without input.
-    pub fn machine(idle: Duration, now: Instant) -> IdleTimeout<Lines> {
-        let config = LinesConfig::default()
+    pub fn machine(idle: Duration, now: Instant) -> IdleTimeout<LineConnection> {
+        let config = LineConfig::default()
             .max_line(MAX_LINE)
             .expect("non-zero")
             .overflow(Overflow::Discard);
-        IdleTimeout::new(Lines::new(config), idle, now)
+        IdleTimeout::new(LineConnection::new(config), idle, now)
     }
 
     /// The records logged so far, shared by every connection.
@@ -133,7 +133,8 @@ where
         let event = match event {
             Ok(event) => event,
             Err(wirestate_tokio::Error::Machine(why)) => return Some(why),
-            Err(wirestate_tokio::Error::Io(_)) => return None,
+            // Io; `Stalled` is the blocking driver's only.
+            Err(_) => return None,
         };
         if conn
             .send(LineCommand::Send(gateway.reply(&event)))

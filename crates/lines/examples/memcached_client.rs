@@ -17,7 +17,7 @@ use std::error::Error;
 use std::net::SocketAddr;
 
 use bytes::Bytes;
-use wirestate_lines::{memcached, LineEvent, Lines, LinesConfig};
+use wirestate_lines::{memcached, LineConfig, LineConnection, LineEvent};
 
 type BoxError = Box<dyn Error + Send + Sync>;
 
@@ -27,17 +27,17 @@ pub mod protocol {
 
     /// A line machine for a memcached client: accepts `\n` or `\r\n`, sends
     /// `\r\n`, and takes values up to `max_value` bytes as raw blocks.
-    pub fn machine(max_value: usize) -> Lines {
-        let config = LinesConfig::default()
+    pub fn machine(max_value: usize) -> LineConnection {
+        let config = LineConfig::default()
             .encode_delimiter("\r\n")
             .expect("\\r\\n is one delimiter")
             .max_raw(max_value + 2);
-        Lines::new(config)
+        LineConnection::new(config)
     }
 
     /// Queues `set <key> 0 0 <len>`, the value and its `\r\n`. The value is
     /// not copied: it goes out as its own piece.
-    pub fn set(lines: &mut Lines, key: &str, value: Bytes) -> Result<(), BoxError> {
+    pub fn set(lines: &mut LineConnection, key: &str, value: Bytes) -> Result<(), BoxError> {
         lines.send_line(format!("set {key} 0 0 {}", value.len()))?;
         lines.send_raw(value);
         lines.send_raw(Bytes::from_static(b"\r\n"));
@@ -45,12 +45,12 @@ pub mod protocol {
     }
 
     /// Queues `get <key>`.
-    pub fn get(lines: &mut Lines, key: &str) -> Result<(), BoxError> {
+    pub fn get(lines: &mut LineConnection, key: &str) -> Result<(), BoxError> {
         Ok(lines.send_line(format!("get {key}"))?)
     }
 
     /// Queues `delete <key>`.
-    pub fn delete(lines: &mut Lines, key: &str) -> Result<(), BoxError> {
+    pub fn delete(lines: &mut LineConnection, key: &str) -> Result<(), BoxError> {
         Ok(lines.send_line(format!("delete {key}"))?)
     }
 
@@ -76,7 +76,7 @@ pub mod protocol {
         /// On a `VALUE` line it tells `lines` to read the data as a raw block.
         pub fn on_event(
             &mut self,
-            lines: &mut Lines,
+            lines: &mut LineConnection,
             event: LineEvent,
         ) -> Result<Option<Done>, BoxError> {
             match event {
@@ -114,7 +114,7 @@ use protocol::{Done, Reply};
 
 /// The client on the tokio driver.
 pub struct TokioClient {
-    conn: wirestate_tokio::Connection<Lines, tokio::net::TcpStream>,
+    conn: wirestate_tokio::Connection<LineConnection, tokio::net::TcpStream>,
 }
 
 impl TokioClient {
@@ -159,7 +159,7 @@ impl TokioClient {
 
 /// The client on the blocking driver.
 pub struct BlockingClient {
-    conn: wirestate_blocking::Connection<Lines, std::net::TcpStream>,
+    conn: wirestate_blocking::Connection<LineConnection, std::net::TcpStream>,
 }
 
 impl BlockingClient {

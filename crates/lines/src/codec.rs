@@ -3,10 +3,10 @@
 use bytes::{Bytes, BytesMut};
 use tokio_util::codec::{Decoder, Encoder};
 
-use crate::config::LinesConfig;
+use crate::config::LineConfig;
 use crate::decode::LineDecoder;
 use crate::encode::LineEncoder;
-use crate::error::LineError;
+use crate::error::{LineError, LocalError};
 use crate::event::LineEvent;
 
 /// Errors of [`LineCodec`]: a line error or an IO error of the transport.
@@ -20,6 +20,12 @@ pub enum LineCodecError {
     Io(#[from] std::io::Error),
 }
 
+impl From<LocalError> for LineCodecError {
+    fn from(error: LocalError) -> Self {
+        LineCodecError::Line(LineError::Local(error))
+    }
+}
+
 /// The line decoder and encoder as a `tokio_util::codec` codec.
 ///
 /// Decodes [`LineEvent`]s (with `Framed`, call [`LineCodec::expect_raw`]
@@ -29,9 +35,9 @@ pub enum LineCodecError {
 /// ```
 /// use bytes::BytesMut;
 /// use tokio_util::codec::{Decoder, Encoder};
-/// use wirestate_lines::{LineCodec, LineEvent, LinesConfig};
+/// use wirestate_lines::{LineCodec, LineConfig, LineEvent};
 ///
-/// let mut codec = LineCodec::new(LinesConfig::default());
+/// let mut codec = LineCodec::new(LineConfig::default());
 /// let mut buf = BytesMut::from(&b"one\r\ntwo"[..]);
 /// assert_eq!(codec.decode(&mut buf)?, Some(LineEvent::line("one")));
 /// assert_eq!(codec.decode(&mut buf)?, None);
@@ -50,7 +56,7 @@ pub struct LineCodec {
 
 impl LineCodec {
     /// A codec with this configuration.
-    pub fn new(config: LinesConfig) -> Self {
+    pub fn new(config: LineConfig) -> Self {
         LineCodec {
             encoder: LineEncoder::new(config.delimiter.clone()),
             decoder: LineDecoder::new(config),
@@ -62,7 +68,7 @@ impl LineCodec {
     /// # Errors
     ///
     /// As [`LineDecoder::expect_raw`].
-    pub fn expect_raw(&mut self, len: usize) -> Result<(), LineError> {
+    pub fn expect_raw(&mut self, len: usize) -> Result<(), LocalError> {
         self.decoder.expect_raw(len)
     }
 }

@@ -53,26 +53,26 @@ pub enum EofPolicy {
 /// The configuration of a line decoder, encoder or machine.
 ///
 /// ```
-/// use wirestate_lines::{Delimiter, EofPolicy, LinesConfig, Overflow};
+/// use wirestate_lines::{Delimiter, EofPolicy, LineConfig, Overflow};
 /// // Erlang's {packet, line} with {buffer, 64}: delimiter kept, long lines
 /// // split into 64-byte pieces, partial line dropped at EOF.
-/// let erlang = LinesConfig::new(Delimiter::lf())
+/// let erlang = LineConfig::new(Delimiter::lf())
 ///     .keep_delimiter(true)
 ///     .max_line(64)?
 ///     .overflow(Overflow::Split)
 ///     .eof(EofPolicy::Drop);
-/// assert_eq!(erlang.get_max_line(), 64);
+/// assert_eq!(erlang.line_limit(), 64);
 /// # Ok::<(), wirestate_lines::ConfigError>(())
 /// ```
 #[derive(Clone, Debug)]
-pub struct LinesConfig {
+pub struct LineConfig {
     pub(crate) delimiter: Delimiter,
     pub(crate) keep_delimiter: bool,
     pub(crate) max_line: usize,
     pub(crate) overflow: Overflow,
     pub(crate) eof: EofPolicy,
     pub(crate) max_raw: usize,
-    pub(crate) high_water: usize,
+    pub(crate) input_high_water: usize,
 }
 
 /// Default maximum line length: 64 KiB.
@@ -80,21 +80,28 @@ pub const DEFAULT_MAX_LINE: usize = 64 * 1024;
 /// Default raw-block limit: 1 MiB.
 pub const DEFAULT_MAX_RAW: usize = 1024 * 1024;
 /// Default input high-water mark: 64 KiB.
-pub const DEFAULT_HIGH_WATER: usize = 64 * 1024;
+pub const DEFAULT_INPUT_HIGH_WATER: usize = 64 * 1024;
 
-impl LinesConfig {
+impl LineConfig {
     /// Lines ended by `delimiter`, delimiter stripped, at most
     /// [`DEFAULT_MAX_LINE`] bytes ([`Overflow::Fail`]), the last partial line
     /// emitted at EOF, raw blocks up to [`DEFAULT_MAX_RAW`].
+    ///
+    /// ```
+    /// use wirestate_lines::{Delimiter, LineConfig, DEFAULT_MAX_LINE};
+    /// let config = LineConfig::new(Delimiter::byte(b';'));
+    /// assert_eq!(config.line_limit(), DEFAULT_MAX_LINE);
+    /// assert_eq!(config.delimiter().encoded(), ";");
+    /// ```
     pub fn new(delimiter: Delimiter) -> Self {
-        LinesConfig {
+        LineConfig {
             delimiter,
             keep_delimiter: false,
             max_line: DEFAULT_MAX_LINE,
             overflow: Overflow::Fail,
             eof: EofPolicy::Emit,
             max_raw: DEFAULT_MAX_RAW,
-            high_water: DEFAULT_HIGH_WATER,
+            input_high_water: DEFAULT_INPUT_HIGH_WATER,
         }
     }
 
@@ -131,7 +138,7 @@ impl LinesConfig {
         self
     }
 
-    /// The largest raw block [`expect_raw`](crate::Lines::expect_raw) accepts.
+    /// The largest raw block [`expect_raw`](crate::LineConnection::expect_raw) accepts.
     /// A raw block is buffered whole, so this bounds memory too.
     pub fn max_raw(mut self, max: usize) -> Self {
         self.max_raw = max;
@@ -142,8 +149,8 @@ impl LinesConfig {
     /// ([`wants_read`](wirestate_core::Machine::wants_read) turns false until
     /// events are polled). Raised automatically to the maximum line length
     /// plus the delimiter, so a line at the limit always fits.
-    pub fn high_water(mut self, bytes: usize) -> Self {
-        self.high_water = bytes;
+    pub fn input_high_water(mut self, bytes: usize) -> Self {
+        self.input_high_water = bytes;
         self
     }
 
@@ -161,31 +168,32 @@ impl LinesConfig {
     }
 
     /// The delimiter.
-    pub fn get_delimiter(&self) -> &Delimiter {
+    pub fn delimiter(&self) -> &Delimiter {
         &self.delimiter
     }
 
-    /// The maximum line length.
-    pub fn get_max_line(&self) -> usize {
+    /// The maximum line length, set with [`max_line`](LineConfig::max_line).
+    pub fn line_limit(&self) -> usize {
         self.max_line
     }
 
-    /// The raw-block limit.
-    pub fn get_max_raw(&self) -> usize {
+    /// The raw-block limit, set with [`max_raw`](LineConfig::max_raw).
+    pub fn raw_limit(&self) -> usize {
         self.max_raw
     }
 
-    /// The effective input high-water mark (at least the maximum line length
-    /// plus the delimiter).
-    pub fn get_high_water(&self) -> usize {
-        self.high_water
+    /// The input high-water mark in force: the one set with
+    /// [`input_high_water`](LineConfig::input_high_water), raised to the
+    /// maximum line length plus the delimiter.
+    pub fn input_high_water_limit(&self) -> usize {
+        self.input_high_water
             .max(self.max_line.saturating_add(self.delimiter.counted_len()))
     }
 }
 
-impl Default for LinesConfig {
-    /// [`LinesConfig::new`] with [`Delimiter::lf`].
+impl Default for LineConfig {
+    /// [`LineConfig::new`] with [`Delimiter::lf`].
     fn default() -> Self {
-        LinesConfig::new(Delimiter::lf())
+        LineConfig::new(Delimiter::lf())
     }
 }

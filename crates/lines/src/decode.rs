@@ -7,8 +7,8 @@
 
 use bytes::{Buf, BytesMut};
 
-use crate::config::{EofPolicy, LinesConfig, Overflow};
-use crate::error::LineError;
+use crate::config::{EofPolicy, LineConfig, Overflow};
+use crate::error::{LineError, LocalError};
 use crate::event::LineEvent;
 use crate::lf_block::{lf_mask, BLOCK};
 
@@ -18,16 +18,16 @@ const LONG_LINE: usize = 4 * BLOCK;
 
 /// Decodes lines and raw blocks from the front of a `BytesMut`.
 ///
-/// This is the pure core shared by [`Lines`](crate::Lines) (which owns its
+/// This is the pure core shared by [`LineConnection`](crate::LineConnection) (which owns its
 /// buffer) and the tokio-util codec. Call [`decode`](LineDecoder::decode)
 /// after appending input until it returns `Ok(None)`; at EOF call
 /// [`decode_eof`](LineDecoder::decode_eof) until `Ok(None)`.
 ///
 /// ```
 /// use bytes::BytesMut;
-/// use wirestate_lines::{LineDecoder, LineEvent, LinesConfig};
+/// use wirestate_lines::{LineConfig, LineDecoder, LineEvent};
 ///
-/// let mut decoder = LineDecoder::new(LinesConfig::default());
+/// let mut decoder = LineDecoder::new(LineConfig::default());
 /// let mut buf = BytesMut::from(&b"VALUE k 0 5\r\nab\r\nc\r\nEND\r\n"[..]);
 /// assert_eq!(decoder.decode(&mut buf)?, Some(LineEvent::line("VALUE k 0 5")));
 /// decoder.expect_raw(5 + 2)?; // the value and its CRLF, verbatim
@@ -38,7 +38,7 @@ const LONG_LINE: usize = 4 * BLOCK;
 /// ```
 #[derive(Clone, Debug)]
 pub struct LineDecoder {
-    config: LinesConfig,
+    config: LineConfig,
     state: State,
     /// Bytes at the front of the buffer already searched. All of them are
     /// without a delimiter, except the LFs recorded in `lf_mask`.
@@ -77,7 +77,7 @@ enum State {
 
 impl LineDecoder {
     /// A decoder in line mode at stream offset 0.
-    pub fn new(config: LinesConfig) -> Self {
+    pub fn new(config: LineConfig) -> Self {
         LineDecoder {
             lf_blocks: config.delimiter.is_lf(),
             config,
@@ -91,7 +91,7 @@ impl LineDecoder {
     }
 
     /// The configuration.
-    pub fn config(&self) -> &LinesConfig {
+    pub fn config(&self) -> &LineConfig {
         &self.config
     }
 
@@ -112,18 +112,18 @@ impl LineDecoder {
     ///
     /// # Errors
     ///
-    /// Local errors, the decoder is unchanged: [`LineError::RawTooLarge`] over
+    /// Local errors, the decoder is unchanged: [`LocalError::RawTooLarge`] over
     /// the configured limit (checked before anything is reserved),
-    /// [`LineError::RawNotAllowed`] while a raw block is pending or an
-    /// over-long line is being discarded, [`LineError::Closed`] when done.
-    pub fn expect_raw(&mut self, len: usize) -> Result<(), LineError> {
+    /// [`LocalError::RawNotAllowed`] while a raw block is pending or an
+    /// over-long line is being discarded, [`LocalError::Closed`] when done.
+    pub fn expect_raw(&mut self, len: usize) -> Result<(), LocalError> {
         match self.state {
             State::Lines => {}
-            State::Done => return Err(LineError::Closed),
-            State::Raw { .. } | State::Discarding { .. } => return Err(LineError::RawNotAllowed),
+            State::Done => return Err(LocalError::Closed),
+            State::Raw { .. } | State::Discarding { .. } => return Err(LocalError::RawNotAllowed),
         }
         if len > self.config.max_raw {
-            return Err(LineError::RawTooLarge {
+            return Err(LocalError::RawTooLarge {
                 len,
                 max: self.config.max_raw,
             });

@@ -56,7 +56,7 @@ pub(crate) struct Match {
 impl Delimiter {
     /// `\n`, with an optional `\r` before it treated as part of the delimiter:
     /// accepts both `\n` and `\r\n`. Encodes as `\n` (see
-    /// [`LinesConfig::encode_delimiter`](crate::LinesConfig::encode_delimiter)
+    /// [`LineConfig::encode_delimiter`](crate::LineConfig::encode_delimiter)
     /// to send `\r\n`).
     pub fn lf() -> Self {
         Delimiter {

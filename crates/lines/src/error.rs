@@ -1,11 +1,14 @@
-//! Errors: peer violations (fatal) and local misuse (returned to the caller).
+//! Errors: peer violations (fatal), local misuse (returned to the caller)
+//! and configurations that cannot work.
 
 /// Why decoding stopped, or why a request was refused.
 ///
-/// The first group is the peer breaking a rule: fatal, returned once from
-/// [`poll_event`](wirestate_core::Machine::poll_event), after which the
-/// machine is poisoned. The second group is local misuse, returned from the
-/// call that caused it; the machine is unchanged.
+/// Every variant but `Local` is the peer breaking a rule: fatal, returned
+/// once from [`poll_event`](wirestate_core::Machine::poll_event), after which
+/// the connection is poisoned. Local misuse is a [`LocalError`], returned
+/// from the call that caused it (as `LineError::Local` from
+/// [`handle_command`](wirestate_core::Machine::handle_command)); the
+/// connection is unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LineError {
     /// A line grew past the maximum length with [`Overflow::Fail`](crate::Overflow::Fail)
@@ -31,8 +34,19 @@ pub enum LineError {
         /// The bytes that arrived.
         received: usize,
     },
+    /// Local misuse, from [`handle_command`](wirestate_core::Machine::handle_command):
+    /// nothing changed.
+    #[error(transparent)]
+    Local(#[from] LocalError),
+}
 
-    /// Local: [`expect_raw`](crate::Lines::expect_raw) asked for more than the
+/// Misuse by the local application, returned by the call that caused it
+/// ([`send_line`](crate::LineConnection::send_line),
+/// [`expect_raw`](crate::LineConnection::expect_raw), the encoder ...);
+/// nothing changed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LocalError {
+    /// [`expect_raw`](crate::LineConnection::expect_raw) asked for more than the
     /// configured raw-block limit; nothing was reserved.
     #[error("raw block of {len} bytes is over the {max}-byte limit")]
     RawTooLarge {
@@ -41,18 +55,18 @@ pub enum LineError {
         /// The configured limit.
         max: usize,
     },
-    /// Local: a raw block was requested while another one is still expected,
+    /// A raw block was requested while another one is still expected,
     /// or while an oversize line is being discarded.
     #[error("a raw block can only be requested in line mode, right after an event")]
     RawNotAllowed,
-    /// Local: a line to send contains the delimiter (or would merge with it),
+    /// A line to send contains the delimiter (or would merge with it),
     /// so the peer would read it as two lines.
     #[error("line to send contains the delimiter at byte {at}")]
     DelimiterInLine {
         /// Offset in the line where the delimiter match starts.
         at: usize,
     },
-    /// Local: the machine already failed or finished; nothing more is decoded.
+    /// The connection already failed or finished; nothing more is decoded.
     #[error("the line machine is closed")]
     Closed,
 }

@@ -16,7 +16,7 @@ pub enum LineEvent {
         /// `true` for a piece of an over-long line: more of it follows.
         partial: bool,
     },
-    /// The `n` bytes asked for with [`expect_raw`](crate::Lines::expect_raw),
+    /// The `n` bytes asked for with [`expect_raw`](crate::LineConnection::expect_raw),
     /// as they arrived; a slice of the input buffer, not a copy.
     Raw(Bytes),
     /// An over-long line was skipped ([`Overflow::Discard`](crate::Overflow::Discard)).
@@ -48,6 +48,10 @@ impl LineEvent {
     /// The line or raw block checked as UTF-8 (with `simdutf8`); `None` for
     /// `Oversize`.
     ///
+    /// # Errors
+    ///
+    /// [`InvalidUtf8`] (inside the `Some`) where the bytes stop being UTF-8.
+    ///
     /// ```
     /// use wirestate_lines::LineEvent;
     /// assert_eq!(LineEvent::line("héllo").text(), Some(Ok("héllo")));
@@ -59,6 +63,10 @@ impl LineEvent {
 }
 
 /// `bytes` as UTF-8, or where it stops being valid.
+///
+/// # Errors
+///
+/// [`InvalidUtf8`] with the length of the valid prefix.
 ///
 /// ```
 /// use wirestate_lines::{text, InvalidUtf8};
@@ -72,13 +80,13 @@ pub fn text(bytes: &[u8]) -> Result<&str, InvalidUtf8> {
 }
 
 /// A request for the machine, so generic drivers can pass them through. Each
-/// maps to an inherent method of [`Lines`](crate::Lines).
+/// maps to an inherent method of [`LineConnection`](crate::LineConnection).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LineCommand {
-    /// [`Lines::send_line`](crate::Lines::send_line): the line, then the delimiter.
+    /// [`LineConnection::send_line`](crate::LineConnection::send_line): the line, then the delimiter.
     Send(Bytes),
-    /// [`Lines::send_raw`](crate::Lines::send_raw): bytes as they are.
+    /// [`LineConnection::send_raw`](crate::LineConnection::send_raw): bytes as they are.
     SendRaw(Bytes),
-    /// [`Lines::expect_raw`](crate::Lines::expect_raw): the next `n` bytes are a raw block.
+    /// [`LineConnection::expect_raw`](crate::LineConnection::expect_raw): the next `n` bytes are a raw block.
     ExpectRaw(usize),
 }

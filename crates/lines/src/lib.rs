@@ -5,11 +5,11 @@
 //! ```
 //! use std::time::Instant;
 //! use wirestate_core::Machine;
-//! use wirestate_lines::{memcached, LineEvent, Lines, LinesConfig};
+//! use wirestate_lines::{memcached, LineConfig, LineConnection, LineEvent};
 //!
 //! let now = Instant::now();
 //! // Accept "\n" or "\r\n"; send "\r\n".
-//! let mut client = Lines::new(LinesConfig::default().encode_delimiter("\r\n")?);
+//! let mut client = LineConnection::new(LineConfig::default().encode_delimiter("\r\n")?);
 //! client.send_line("get greeting")?;
 //! let wire: Vec<u8> = std::iter::from_fn(|| client.poll_transmit()).flatten().collect();
 //! assert_eq!(wire, b"get greeting\r\n");
@@ -31,10 +31,12 @@
 //!
 //! - [`Delimiter`]: `\n` with optional `\r`, strict `\r\n`, any byte, a set of
 //!   up to three bytes, or a byte sequence; kept or stripped.
-//! - [`LinesConfig`]: the maximum line length and its [`Overflow`] policy
+//! - [`LineConfig`]: the maximum line length and its [`Overflow`] policy
 //!   (fail, discard, split), the [`EofPolicy`], the raw-block limit.
 //! - [`LineDecoder`] / [`LineEncoder`]: the pure codec over a `BytesMut`.
-//! - [`Lines`]: the [`Machine`](wirestate_core::Machine) for the drivers.
+//! - [`LineConnection`]: the [`Machine`](wirestate_core::Machine) for the drivers.
+//! - [`LineError`]: what the peer got wrong (fatal); [`LocalError`]: what the
+//!   application asked for that cannot be done (returned, nothing changes).
 //! - `LineCodec` (feature `tokio-util`): `tokio_util::codec::{Decoder, Encoder}`.
 //! - [`memcached::data_len`]: which memcached lines announce a data block.
 //!
@@ -47,23 +49,23 @@
 #[cfg(feature = "tokio-util")]
 mod codec;
 mod config;
+mod connection;
 mod decode;
 mod delimiter;
 mod encode;
 mod error;
 mod event;
 mod lf_block;
-mod machine;
 pub mod memcached;
 
 #[cfg(feature = "tokio-util")]
 pub use codec::{LineCodec, LineCodecError};
 pub use config::{
-    EofPolicy, LinesConfig, Overflow, DEFAULT_HIGH_WATER, DEFAULT_MAX_LINE, DEFAULT_MAX_RAW,
+    EofPolicy, LineConfig, Overflow, DEFAULT_INPUT_HIGH_WATER, DEFAULT_MAX_LINE, DEFAULT_MAX_RAW,
 };
+pub use connection::LineConnection;
 pub use decode::LineDecoder;
 pub use delimiter::Delimiter;
 pub use encode::LineEncoder;
-pub use error::{ConfigError, InvalidUtf8, LineError};
+pub use error::{ConfigError, InvalidUtf8, LineError, LocalError};
 pub use event::{text, LineCommand, LineEvent};
-pub use machine::Lines;

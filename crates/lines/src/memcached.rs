@@ -10,7 +10,7 @@
 /// cas <key> <flags> <exptime> <bytes> <cas unique> [noreply]     (client)
 /// ```
 ///
-/// Pass the result to [`Lines::expect_raw`](crate::Lines::expect_raw), which
+/// Pass the result to [`LineConnection::expect_raw`](crate::LineConnection::expect_raw), which
 /// checks it against the raw-block limit (an absurd `<bytes>` comes back as
 /// `usize::MAX`, so it is refused there, not read as a line).
 ///

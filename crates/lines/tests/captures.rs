@@ -11,7 +11,7 @@ use wirestate_core::testing::{
 };
 use wirestate_core::Machine;
 use wirestate_lines::{
-    memcached, Delimiter, EofPolicy, LineCommand, LineError, LineEvent, Lines, LinesConfig,
+    memcached, Delimiter, EofPolicy, LineCommand, LineConfig, LineConnection, LineError, LineEvent,
     Overflow,
 };
 
@@ -27,8 +27,8 @@ fn hex(bytes: &[u8]) -> String {
 
 /// Erlang's `{packet,line}`: delimiter kept, long lines handed over in
 /// `buffer`-sized pieces, a partial line dropped at EOF.
-fn erlang(buffer: usize) -> LinesConfig {
-    LinesConfig::new(Delimiter::lf())
+fn erlang(buffer: usize) -> LineConfig {
+    LineConfig::new(Delimiter::lf())
         .keep_delimiter(true)
         .max_line(buffer)
         .unwrap()
@@ -57,8 +57,12 @@ fn check_erlang(name: &str, buffer: usize) {
         .lines()
         .map(str::to_owned)
         .collect();
-    let transcript =
-        assert_chunk_independent(|| Lines::new(erlang(buffer)), &input, true, Instant::now());
+    let transcript = assert_chunk_independent(
+        || LineConnection::new(erlang(buffer)),
+        &input,
+        true,
+        Instant::now(),
+    );
     assert_eq!(transcript.error, None);
     assert!(transcript.closed);
     let mut ours: Vec<String> = transcript
@@ -102,7 +106,7 @@ fn erlang_line_buffer64() {
 fn erlang_pieces_are_flagged_partial() {
     let input = capture("erl_line_buffer64.c2s.bin");
     let transcript = feed_cut(
-        &mut Lines::new(erlang(64)),
+        &mut LineConnection::new(erlang(64)),
         &input,
         &[],
         true,
@@ -118,11 +122,11 @@ fn erlang_pieces_are_flagged_partial() {
 
 // ---- memcached text protocol ----
 
-/// A `Lines` machine that answers every memcached header with `expect_raw`,
+/// A `LineConnection` machine that answers every memcached header with `expect_raw`,
 /// as a memcached client or server does, so the generic test helpers can
 /// feed it.
 struct Memcached {
-    lines: Lines,
+    lines: LineConnection,
     /// Stream offset after each event, to line events up with the steps.
     ends: Vec<u64>,
 }
@@ -130,11 +134,9 @@ struct Memcached {
 impl Memcached {
     fn new() -> Self {
         // The 70000-byte value (+2) must fit a raw block.
-        let config = LinesConfig::default()
-            .eof(EofPolicy::Error)
-            .max_raw(1 << 20);
+        let config = LineConfig::default().eof(EofPolicy::Error).max_raw(1 << 20);
         Memcached {
-            lines: Lines::new(config),
+            lines: LineConnection::new(config),
             ends: Vec::new(),
         }
     }
@@ -164,7 +166,7 @@ impl Machine for Memcached {
         if let Ok(LineEvent::Line { bytes, .. }) = &event {
             if let Some(len) = memcached::data_len(bytes) {
                 if let Err(e) = self.lines.expect_raw(len) {
-                    return Some(Err(e));
+                    return Some(Err(e.into()));
                 }
             }
         }
@@ -408,9 +410,15 @@ fn replay(name: &str, input: &[u8], cuts: &[usize]) -> Transcript<LineEvent> {
     if name.starts_with("memcached") {
         feed_cut(&mut Memcached::new(), input, cuts, true, now)
     } else if name.starts_with("erl_line_buffer64") {
-        feed_cut(&mut Lines::new(erlang(64)), input, cuts, true, now)
+        feed_cut(&mut LineConnection::new(erlang(64)), input, cuts, true, now)
     } else {
-        feed_cut(&mut Lines::new(erlang(1460)), input, cuts, true, now)
+        feed_cut(
+            &mut LineConnection::new(erlang(1460)),
+            input,
+            cuts,
+            true,
+            now,
+        )
     }
 }
 

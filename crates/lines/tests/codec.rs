@@ -5,13 +5,13 @@
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use tokio_util::codec::{FramedRead, FramedWrite};
-use wirestate_lines::{LineCodec, LineCodecError, LineError, LineEvent, LinesConfig};
+use wirestate_lines::{LineCodec, LineCodecError, LineConfig, LineError, LineEvent, LocalError};
 
 #[tokio::test]
 async fn framed_lines_and_a_raw_block() {
     let (client, server) = tokio::io::duplex(64);
-    let mut writer = FramedWrite::new(client, LineCodec::new(LinesConfig::default()));
-    let mut reader = FramedRead::new(server, LineCodec::new(LinesConfig::default()));
+    let mut writer = FramedWrite::new(client, LineCodec::new(LineConfig::default()));
+    let mut reader = FramedRead::new(server, LineCodec::new(LineConfig::default()));
     let sending = tokio::spawn(async move {
         // The 6-byte block is written as lines here; the reader takes the
         // bytes, delimiters included, as data.
@@ -46,13 +46,13 @@ async fn framed_lines_and_a_raw_block() {
 #[tokio::test]
 async fn a_line_with_the_delimiter_is_refused_by_the_encoder() {
     let (client, _server) = tokio::io::duplex(64);
-    let mut writer = FramedWrite::new(client, LineCodec::new(LinesConfig::default()));
+    let mut writer = FramedWrite::new(client, LineCodec::new(LineConfig::default()));
     let error = writer
         .send(Bytes::from_static(b"two\nlines"))
         .await
         .unwrap_err();
     assert!(matches!(
         error,
-        LineCodecError::Line(LineError::DelimiterInLine { at: 3 })
+        LineCodecError::Line(LineError::Local(LocalError::DelimiterInLine { at: 3 }))
     ));
 }

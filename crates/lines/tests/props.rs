@@ -8,7 +8,7 @@ use proptest::prelude::*;
 use tokio_util::codec::{Decoder, LinesCodec, LinesCodecError};
 use wirestate_core::testing::{arb_cuts, feed_cut};
 use wirestate_core::Machine;
-use wirestate_lines::{Delimiter, LineEvent, Lines, LinesConfig, Overflow};
+use wirestate_lines::{Delimiter, LineConfig, LineConnection, LineEvent, Overflow};
 
 /// What both decoders agree on: a line, or "an over-long line was skipped".
 #[derive(Debug, PartialEq, Eq)]
@@ -62,11 +62,17 @@ fn tokio_lines(input: &[u8], cuts: &[usize], max: usize) -> Vec<Seen> {
 }
 
 fn our_lines(input: &[u8], cuts: &[usize], max: usize) -> Vec<Seen> {
-    let config = LinesConfig::default()
+    let config = LineConfig::default()
         .max_line(max)
         .unwrap()
         .overflow(Overflow::Discard);
-    let transcript = feed_cut(&mut Lines::new(config), input, cuts, true, Instant::now());
+    let transcript = feed_cut(
+        &mut LineConnection::new(config),
+        input,
+        cuts,
+        true,
+        Instant::now(),
+    );
     assert_eq!(transcript.error, None);
     transcript
         .events
@@ -140,24 +146,24 @@ proptest! {
     /// (announced by a `RAW <n>` line) in between, however the wire is cut.
     #[test]
     fn encode_then_decode(kind in 0u8..6, keep in any::<bool>(), messages in arb_messages(), cuts in arb_cuts(1000)) {
-        let config = LinesConfig::new(delimiter(kind)).keep_delimiter(keep);
+        let config = LineConfig::new(delimiter(kind)).keep_delimiter(keep);
         let now = Instant::now();
-        let mut sender = Lines::new(config.clone());
+        let mut sender = LineConnection::new(config.clone());
         let mut sent = Vec::new();
         for message in messages {
             match message {
                 Ok(line) => {
                     let accepted = sender.send_line(Bytes::from(line.clone())).is_ok();
                     // The encoder refuses exactly what would not read back.
-                    let mut probe = Lines::new(config.clone().keep_delimiter(false));
+                    let mut probe = LineConnection::new(config.clone().keep_delimiter(false));
                     probe.handle_input(&line, now);
-                    probe.handle_input(config.get_delimiter().encoded(), now);
+                    probe.handle_input(config.delimiter().encoded(), now);
                     let reads_back = probe.poll_event() == Some(Ok(LineEvent::line(line.clone())));
                     prop_assert_eq!(accepted, reads_back, "line {:?}", line);
                     if accepted {
                         let mut expected = line;
                         if keep {
-                            expected.extend_from_slice(config.get_delimiter().encoded());
+                            expected.extend_from_slice(config.delimiter().encoded());
                         }
                         sent.push(LineEvent::line(expected));
                     }
@@ -168,7 +174,7 @@ proptest! {
                     sender.send_raw(block.clone());
                     let mut header = header.into_bytes();
                     if keep {
-                        header.extend_from_slice(config.get_delimiter().encoded());
+                        header.extend_from_slice(config.delimiter().encoded());
                     }
                     sent.push(LineEvent::line(header));
                     sent.push(LineEvent::Raw(block.into()));
@@ -177,7 +183,7 @@ proptest! {
         }
         let wire: Vec<u8> = std::iter::from_fn(|| sender.poll_transmit()).flatten().collect();
 
-        let mut receiver = Lines::new(config.clone());
+        let mut receiver = LineConnection::new(config.clone());
         let mut received = Vec::new();
         for piece in pieces(&wire, &cuts) {
             receiver.handle_input(piece, now);

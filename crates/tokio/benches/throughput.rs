@@ -12,7 +12,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use futures_util::{SinkExt, StreamExt};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_util::codec::{FramedRead, FramedWrite, LengthDelimitedCodec};
-use wirestate_length::{Framing, LengthCommand, LengthEvent, LengthMachine};
+use wirestate_length::{LengthCommand, LengthConfig, LengthConnection, LengthEvent};
 use wirestate_tokio::Connection;
 
 const FRAMES: usize = 4096;
@@ -35,6 +35,16 @@ fn runtime() -> tokio::runtime::Runtime {
         .expect("runtime")
 }
 
+/// A pipe whose other end a task fills with `wire`, then closes.
+fn peer_sending(wire: Bytes) -> (tokio::io::DuplexStream, tokio::task::JoinHandle<()>) {
+    let (mut tx, rx) = tokio::io::duplex(PIPE);
+    let writer = tokio::spawn(async move {
+        tx.write_all(&wire).await.unwrap();
+        tx.shutdown().await.unwrap();
+    });
+    (rx, writer)
+}
+
 fn read(c: &mut Criterion) {
     let wire = wire();
     let rt = runtime();
@@ -44,13 +54,8 @@ fn read(c: &mut Criterion) {
     group.bench_function("wirestate_tokio", |b| {
         b.iter(|| {
             rt.block_on(async {
-                let (mut tx, rx) = tokio::io::duplex(PIPE);
-                let wire = wire.clone();
-                let writer = tokio::spawn(async move {
-                    tx.write_all(&wire).await.unwrap();
-                    tx.shutdown().await.unwrap();
-                });
-                let mut conn = Connection::new(rx, LengthMachine::new(Framing::erlang(4)));
+                let (rx, writer) = peer_sending(wire.clone());
+                let mut conn = Connection::new(rx, LengthConnection::new(LengthConfig::erlang(4)));
                 let mut frames = 0;
                 while let Some(event) = conn.next_event().await {
                     let LengthEvent::Frame(frame) = event.unwrap() else {
@@ -68,12 +73,7 @@ fn read(c: &mut Criterion) {
     group.bench_function("tokio_util_framed", |b| {
         b.iter(|| {
             rt.block_on(async {
-                let (mut tx, rx) = tokio::io::duplex(PIPE);
-                let wire = wire.clone();
-                let writer = tokio::spawn(async move {
-                    tx.write_all(&wire).await.unwrap();
-                    tx.shutdown().await.unwrap();
-                });
+                let (rx, writer) = peer_sending(wire.clone());
                 let mut framed = FramedRead::new(rx, LengthDelimitedCodec::new());
                 let mut frames = 0;
                 while let Some(frame) = framed.next().await {
@@ -107,6 +107,17 @@ async fn pair(
     }
 }
 
+/// A task that reads `rx` to the end and returns how many bytes came.
+fn peer_receiving(
+    mut rx: Box<dyn tokio::io::AsyncRead + Unpin + Send>,
+) -> tokio::task::JoinHandle<usize> {
+    tokio::spawn(async move {
+        let mut sink = Vec::new();
+        rx.read_to_end(&mut sink).await.unwrap();
+        sink.len()
+    })
+}
+
 trait AsyncWriteUnpin: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
 impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> AsyncWriteUnpin for T {}
 
@@ -128,13 +139,9 @@ fn write_over(c: &mut Criterion, name: &str, tcp: bool) {
     group.bench_function("wirestate_tokio", |b| {
         b.iter(|| {
             rt.block_on(async {
-                let (tx, mut rx) = pair(tcp).await;
-                let reader = tokio::spawn(async move {
-                    let mut sink = Vec::new();
-                    rx.read_to_end(&mut sink).await.unwrap();
-                    sink.len()
-                });
-                let mut conn = Connection::new(tx, LengthMachine::new(Framing::erlang(4)));
+                let (tx, rx) = pair(tcp).await;
+                let reader = peer_receiving(rx);
+                let mut conn = Connection::new(tx, LengthConnection::new(LengthConfig::erlang(4)));
                 for payload in &payloads {
                     // Queue without flushing; the sink's backpressure bounds it.
                     conn.feed(LengthCommand::Send(payload.clone()))
@@ -150,12 +157,8 @@ fn write_over(c: &mut Criterion, name: &str, tcp: bool) {
     group.bench_function("tokio_util_framed", |b| {
         b.iter(|| {
             rt.block_on(async {
-                let (tx, mut rx) = pair(tcp).await;
-                let reader = tokio::spawn(async move {
-                    let mut sink = Vec::new();
-                    rx.read_to_end(&mut sink).await.unwrap();
-                    sink.len()
-                });
+                let (tx, rx) = pair(tcp).await;
+                let reader = peer_receiving(rx);
                 let mut framed = FramedWrite::new(tx, LengthDelimitedCodec::new());
                 for payload in &payloads {
                     framed.feed(payload.clone()).await.unwrap();

@@ -16,7 +16,7 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use wirestate_core::{IdleError, IdleTimeout};
-use wirestate_length::{Framing, LengthCommand, LengthError, LengthEvent, LengthMachine};
+use wirestate_length::{LengthCommand, LengthConfig, LengthConnection, LengthError, LengthEvent};
 use wirestate_tokio::{Connection, Error};
 
 /// How long a connection may stay silent.
@@ -54,7 +54,7 @@ pub async fn echo<S>(socket: S, header: u8) -> Result<u64, Error<IdleError<Lengt
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let framing = LengthMachine::new(Framing::erlang(header));
+    let framing = LengthConnection::new(LengthConfig::erlang(header));
     // The start time comes from the driver's clock, like every later `now`.
     let machine = IdleTimeout::new(framing, IDLE, wirestate_tokio::now());
     let mut conn = Connection::new(socket, machine);

@@ -11,7 +11,7 @@ use tokio::time::{Instant, Sleep};
 use wirestate_core::Machine;
 
 use crate::Error;
-use wirestate_core::{reserved_room, TransmitQueue, MAX_IO_SLICES};
+use wirestate_core::{prepare_read, TransmitQueue, MAX_IO_SLICES};
 
 /// One item of the event stream.
 type EventResult<M> = Result<<M as Machine>::Event, Error<<M as Machine>::Error>>;
@@ -90,6 +90,19 @@ enum State {
 impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
     /// Runs `machine` on `stream`. Nothing is read or written until the
     /// connection is polled, or a command is sent or flushed.
+    ///
+    /// ```
+    /// use wirestate_length::{LengthConfig, LengthConnection};
+    /// use wirestate_tokio::Connection;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let (ours, _theirs) = tokio::io::duplex(1024); // or a TcpStream
+    /// let conn = Connection::new(ours, LengthConnection::new(LengthConfig::erlang(4)))
+    ///     .with_read_size(4096);
+    /// assert!(!conn.is_finished());
+    /// # }
+    /// ```
     pub fn new(stream: S, machine: M) -> Self {
         Connection {
             machine,
@@ -135,6 +148,30 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
     /// connection. After EOF the driver no longer waits for deadlines, and
     /// the final flush waits for the peer as long as it takes: bound it with
     /// `tokio::time::timeout` if the peer may stop reading.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use tokio::io::AsyncWriteExt;
+    /// use wirestate_length::{LengthConfig, LengthConnection, LengthEvent};
+    /// use wirestate_tokio::Connection;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let (ours, mut theirs) = tokio::io::duplex(1024);
+    /// let mut conn = Connection::new(ours, LengthConnection::new(LengthConfig::erlang(2)));
+    /// theirs.write_all(b"\x00\x02hi").await.unwrap();
+    /// drop(theirs); // EOF
+    /// let event = conn.next_event().await.unwrap().unwrap();
+    /// assert_eq!(event, LengthEvent::Frame(Bytes::from_static(b"hi")));
+    /// assert!(conn.next_event().await.is_none());
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// Inside the `Some`, as listed above: [`Error::Machine`] for the
+    /// machine's fatal error, [`Error::Io`] for the transport's; both end
+    /// the stream.
     pub async fn next_event(&mut self) -> Option<Result<M::Event, Error<M::Error>>> {
         poll_fn(|cx| self.poll_next_event(cx)).await
     }
@@ -142,8 +179,28 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
     /// Executes `cmd` (see [`Machine::handle_command`]) and writes the bytes
     /// it produced.
     ///
-    /// An `Error::Machine` is a rejected request: the connection is unchanged
-    /// and still usable. An `Error::Io` means the transport failed.
+    /// ```
+    /// use bytes::Bytes;
+    /// use tokio::io::AsyncReadExt;
+    /// use wirestate_length::{LengthCommand, LengthConfig, LengthConnection};
+    /// use wirestate_tokio::Connection;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let (ours, mut theirs) = tokio::io::duplex(1024);
+    /// let mut conn = Connection::new(ours, LengthConnection::new(LengthConfig::erlang(2)));
+    /// conn.send(LengthCommand::Send(Bytes::from_static(b"hi"))).await?;
+    /// let mut wire = [0; 4];
+    /// theirs.read_exact(&mut wire).await?;
+    /// assert_eq!(&wire, b"\x00\x02hi");
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Machine`] is a rejected request: the connection is unchanged
+    /// and still usable. [`Error::Io`] means the transport failed.
     pub async fn send(&mut self, cmd: M::Command) -> Result<(), Error<M::Error>> {
         self.start_command(cmd)?;
         self.flush().await
@@ -152,6 +209,10 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
     /// Writes every byte the machine has queued (for example after a call
     /// through [`machine_mut`](Connection::machine_mut)) and flushes the
     /// transport.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] when writing or flushing the transport failed.
     pub async fn flush(&mut self) -> Result<(), Error<M::Error>> {
         poll_fn(|cx| self.poll_flush_all(cx)).await
     }
@@ -174,13 +235,13 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
     }
 
     /// The transport.
-    pub fn get_ref(&self) -> &S {
+    pub fn transport(&self) -> &S {
         &self.stream
     }
 
     /// The transport, mutably. Reading from or writing to it directly
     /// desynchronises the machine from the peer.
-    pub fn get_mut(&mut self) -> &mut S {
+    pub fn transport_mut(&mut self) -> &mut S {
         &mut self.stream
     }
 
@@ -191,6 +252,12 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
     }
 
     /// The event stream's poll: see [`next_event`](Connection::next_event).
+    ///
+    /// # Errors
+    ///
+    /// As [`next_event`](Connection::next_event).
+    // One loop with the numbered steps of the driver loop documented on
+    // `Machine`, kept whole (about 80 lines) so their order reads in one place.
     pub fn poll_next_event(&mut self, cx: &mut Context<'_>) -> Poll<Option<EventResult<M>>> {
         loop {
             match self.state {
@@ -247,12 +314,8 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
 
             // 5. Input, unless the machine or a stuck peer says wait.
             if self.machine.wants_read() && !write_blocked {
-                let needed = self.machine.input_needed();
-                let buffer = self.machine.input_buffer();
-                if reserved_room(needed, buffer, self.read_size).is_none() {
-                    buffer.reserve(self.read_size);
-                }
-                let mut limited = buffer.limit(self.read_size);
+                let (buffer, size) = prepare_read(&mut self.machine, self.read_size);
+                let mut limited = buffer.limit(size);
                 let read =
                     tokio_util::io::poll_read_buf(Pin::new(&mut self.stream), cx, &mut limited);
                 match read {
@@ -333,11 +396,8 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
                 let count = self.outbox.slices(&mut slices);
                 ready!(Pin::new(&mut self.stream).poll_write_vectored(cx, &slices[..count]))
             };
-            match written {
-                Ok(0) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
-                Ok(n) => self.outbox.advance(n),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Poll::Ready(Err(e)),
+            if let Err(e) = self.outbox.wrote(written) {
+                return Poll::Ready(Err(e));
             }
         }
         Pin::new(&mut self.stream).poll_flush(cx)

@@ -4,7 +4,7 @@
 //!
 //! ```
 //! use bytes::Bytes;
-//! use wirestate_length::{Framing, LengthCommand, LengthError, LengthEvent, LengthMachine};
+//! use wirestate_length::{LengthCommand, LengthConfig, LengthConnection, LengthError, LengthEvent};
 //! use wirestate_tokio::Connection;
 //!
 //! # #[tokio::main(flavor = "current_thread")]
@@ -14,7 +14,7 @@
 //!
 //! // An echo server for Erlang-style {packet,2} frames.
 //! let server = tokio::spawn(async move {
-//!     let mut conn = Connection::new(server_io, LengthMachine::new(Framing::erlang(2)));
+//!     let mut conn = Connection::new(server_io, LengthConnection::new(LengthConfig::erlang(2)));
 //!     while let Some(event) = conn.next_event().await {
 //!         if let LengthEvent::Frame(payload) = event? {
 //!             conn.send(LengthCommand::Send(payload)).await?;
@@ -24,7 +24,7 @@
 //! });
 //!
 //! // A client on the same driver.
-//! let mut client = Connection::new(client_io, LengthMachine::new(Framing::erlang(2)));
+//! let mut client = Connection::new(client_io, LengthConnection::new(LengthConfig::erlang(2)));
 //! client.send(LengthCommand::Send(Bytes::from_static(b"hello"))).await?;
 //! let echo = client.next_event().await.unwrap()?;
 //! assert_eq!(echo, LengthEvent::Frame(Bytes::from_static(b"hello")));
@@ -84,9 +84,8 @@
 #![warn(missing_docs)]
 
 mod connection;
-mod error;
 
 pub use connection::{now, Connection, DEFAULT_READ_SIZE, DEFAULT_WRITE_HIGH_WATER};
-pub use error::Error;
+pub use wirestate_core::DriverError as Error;
 #[doc(no_inline)]
 pub use wirestate_core::Machine;

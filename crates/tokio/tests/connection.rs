@@ -2,7 +2,6 @@
 //! and partial writes) and against `tokio::io::duplex` pipes, with paused time
 //! for timers.
 
-use std::collections::VecDeque;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -12,40 +11,21 @@ use bytes::Bytes;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use wirestate_core::testing::tiny::{
-    frame, Tiny, TinyCommand, TinyError, TinyEvent, GOODBYE, PONG,
+    frame, stalling_reads, Tiny, TinyCommand, TinyError, TinyEvent, GOODBYE, PONG,
 };
+use wirestate_core::testing::transport::{ScriptedTransport, Step};
 use wirestate_core::{IdleError, IdleTimeout};
+use wirestate_length::LengthConfig;
 use wirestate_tokio::{now, Connection, Error, Machine};
 
-/// One scripted answer to `poll_read`.
-enum Step {
-    Data(Vec<u8>),
-    Eof,
-    Fail(io::ErrorKind),
-}
-
-/// Reads come from a script (then `Pending` forever); each write accepts at
-/// most `max_write` bytes, and every other write call is `Pending` first when
-/// `stutter` is set.
-#[derive(Default)]
-struct Script {
-    reads: VecDeque<Step>,
-    reads_done: usize,
-    written: Vec<u8>,
-    max_write: usize,
-    stutter: bool,
-    write_calls: usize,
-    slices_offered: Vec<usize>,
-    shut_down: bool,
-}
+/// The shared scripted transport as an async stream: a read beyond the
+/// script is `Pending` forever, a stalled write (`stutter`) is `Pending` once.
+#[derive(Debug)]
+struct Script(ScriptedTransport);
 
 impl Script {
     fn new(reads: Vec<Step>) -> Self {
-        Script {
-            reads: reads.into(),
-            max_write: usize::MAX,
-            ..Script::default()
-        }
+        Script(ScriptedTransport::new(reads))
     }
 }
 
@@ -55,25 +35,12 @@ impl AsyncRead for Script {
         _cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        match this.reads.pop_front() {
-            Some(Step::Data(mut data)) => {
-                this.reads_done += 1;
-                let n = data.len().min(buf.remaining());
-                buf.put_slice(&data[..n]);
-                if n < data.len() {
-                    this.reads.push_front(Step::Data(data.split_off(n)));
-                }
+        match self.get_mut().0.read_step(buf.initialize_unfilled()) {
+            Some(Ok(n)) => {
+                buf.advance(n);
                 Poll::Ready(Ok(()))
             }
-            Some(Step::Eof) => {
-                this.reads_done += 1;
-                Poll::Ready(Ok(()))
-            }
-            Some(Step::Fail(kind)) => {
-                this.reads_done += 1;
-                Poll::Ready(Err(kind.into()))
-            }
+            Some(Err(e)) => Poll::Ready(Err(e)),
             None => Poll::Pending,
         }
     }
@@ -93,23 +60,13 @@ impl AsyncWrite for Script {
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        let this = self.get_mut();
-        assert!(!this.shut_down, "write after shutdown");
-        this.write_calls += 1;
-        if this.stutter && this.write_calls % 2 == 1 {
-            cx.waker().wake_by_ref();
-            return Poll::Pending;
+        match self.get_mut().0.write_step(bufs) {
+            Some(n) => Poll::Ready(Ok(n)),
+            None => {
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }
         }
-        this.slices_offered.push(bufs.len());
-        let mut room = this.max_write;
-        let mut n = 0;
-        for buf in bufs {
-            let take = buf.len().min(room);
-            this.written.extend_from_slice(&buf[..take]);
-            room -= take;
-            n += take;
-        }
-        Poll::Ready(Ok(n))
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -121,7 +78,7 @@ impl AsyncWrite for Script {
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.get_mut().shut_down = true;
+        self.get_mut().0.shut_down = true;
         Poll::Ready(Ok(()))
     }
 }
@@ -155,7 +112,7 @@ async fn frames_cut_across_reads_come_out_whole() {
         conn.next_event().await.unwrap().unwrap(),
         frame_event(b"world")
     );
-    assert_eq!(conn.get_ref().reads_done, 5, "nothing read ahead");
+    assert_eq!(conn.transport().0.reads_done, 5, "nothing read ahead");
 }
 
 #[tokio::test]
@@ -166,7 +123,7 @@ async fn read_size_bounds_each_read() {
         conn.next_event().await.unwrap().unwrap(),
         frame_event(&[7; 100])
     );
-    assert_eq!(conn.get_ref().reads_done, 11);
+    assert_eq!(conn.transport().0.reads_done, 11);
     assert_eq!(conn.machine().inputs, 11);
 }
 
@@ -190,8 +147,8 @@ async fn reads_fill_the_room_a_machine_reserved_without_growing_it() {
 #[tokio::test]
 async fn partial_and_pending_writes_resume_where_they_stopped() {
     let mut script = Script::new(vec![]);
-    script.max_write = 3;
-    script.stutter = true;
+    script.0.max_write = 3;
+    script.0.stutter = true;
     let mut conn = Connection::new(script, Tiny::new());
     let payload: Vec<u8> = (0..200).collect();
     conn.send(TinyCommand::Send(Bytes::from(payload.clone())))
@@ -202,9 +159,9 @@ async fn partial_and_pending_writes_resume_where_they_stopped() {
         .unwrap();
     let mut expected = frame(&payload);
     expected.extend(frame(b"xy"));
-    assert_eq!(conn.get_ref().written, expected);
+    assert_eq!(conn.transport().0.written, expected);
     // Header and payload were offered together in one vectored write.
-    assert_eq!(conn.get_ref().slices_offered[0], 2);
+    assert_eq!(conn.transport().0.slices_offered[0], 2);
 }
 
 #[tokio::test]
@@ -216,27 +173,22 @@ async fn queued_transmits_go_out_in_one_vectored_write() {
             .unwrap();
     }
     assert!(
-        conn.get_ref().written.is_empty(),
+        conn.transport().0.written.is_empty(),
         "nothing written before flush"
     );
     conn.flush().await.unwrap();
-    assert_eq!(conn.get_ref().written, b"\x01a\x02bc\x03def");
-    assert_eq!(conn.get_ref().slices_offered, [6]);
+    assert_eq!(conn.transport().0.written, b"\x01a\x02bc\x03def");
+    assert_eq!(conn.transport().0.slices_offered, [6]);
 }
 
 #[tokio::test(start_paused = true)]
 async fn no_read_while_the_machine_does_not_want_input() {
     // Three bytes of a nine-byte frame reach the high-water mark of 2; the
     // rest is available but must stay unread.
-    let reads = vec![
-        Step::Data(vec![9, 1, 2]),
-        Step::Data(vec![3, 4, 5, 6, 7, 8, 9]),
-    ];
-    let mut machine = Tiny::new();
-    machine.high_water = 2;
-    let mut conn = Connection::new(Script::new(reads), machine);
+    let reads = stalling_reads();
+    let mut conn = Connection::new(Script::new(reads), Tiny::with_high_water(2));
     assert!(stays_pending(&mut conn).await);
-    assert_eq!(conn.get_ref().reads_done, 1);
+    assert_eq!(conn.transport().0.reads_done, 1);
 
     // The application lifts the limit: reading resumes.
     conn.machine_mut().high_water = usize::MAX;
@@ -244,7 +196,7 @@ async fn no_read_while_the_machine_does_not_want_input() {
         conn.next_event().await.unwrap().unwrap(),
         frame_event(&[1, 2, 3, 4, 5, 6, 7, 8, 9])
     );
-    assert_eq!(conn.get_ref().reads_done, 2);
+    assert_eq!(conn.transport().0.reads_done, 2);
 }
 
 #[tokio::test(start_paused = true)]
@@ -297,7 +249,7 @@ async fn the_deadline_fires_while_not_reading() {
         conn.next_event().await.unwrap().unwrap(),
         TinyEvent::TimedOut
     );
-    assert_eq!(conn.get_ref().reads_done, 0);
+    assert_eq!(conn.transport().0.reads_done, 0);
 }
 
 #[tokio::test(start_paused = true)]
@@ -393,7 +345,7 @@ async fn rejected_command_is_a_machine_error_and_keeps_the_connection() {
     conn.send(TinyCommand::Send(Bytes::from_static(b"ok")))
         .await
         .unwrap();
-    assert_eq!(conn.get_ref().written, frame(b"ok"));
+    assert_eq!(conn.transport().0.written, frame(b"ok"));
     assert!(!conn.is_finished());
 }
 
@@ -406,7 +358,7 @@ async fn io_error_is_reported_once_then_the_stream_ends() {
         other => panic!("expected an io error, got {other:?}"),
     }
     assert!(conn.next_event().await.is_none());
-    assert_eq!(conn.get_ref().reads_done, 1);
+    assert_eq!(conn.transport().0.reads_done, 1);
 }
 
 #[tokio::test]
@@ -451,13 +403,8 @@ impl std::task::Wake for Flag {
 #[test]
 fn a_command_wakes_the_waiting_event_side() {
     // The machine waits for the application: not reading, no deadline.
-    let reads = vec![
-        Step::Data(vec![9, 1, 2]),
-        Step::Data(vec![3, 4, 5, 6, 7, 8, 9]),
-    ];
-    let mut machine = Tiny::new();
-    machine.high_water = 2;
-    let mut conn = Connection::new(Script::new(reads), machine);
+    let reads = stalling_reads();
+    let mut conn = Connection::new(Script::new(reads), Tiny::with_high_water(2));
     let flag = std::sync::Arc::new(Flag(false.into()));
     let waker = std::task::Waker::from(flag.clone());
     let mut cx = Context::from_waker(&waker);
@@ -507,28 +454,13 @@ async fn a_fatal_error_is_not_held_back_by_a_peer_that_does_not_read() {
 
 /// `payloads` as `{packet,2}` frames.
 fn packet2_wire(payloads: &[Vec<u8>]) -> Vec<u8> {
-    let mut wire = Vec::new();
+    let mut wire = bytes::BytesMut::new();
     for payload in payloads {
-        wire.extend_from_slice(&u16::try_from(payload.len()).unwrap().to_be_bytes());
-        wire.extend_from_slice(payload);
+        LengthConfig::erlang(2)
+            .encode_into(payload, &mut wire)
+            .unwrap();
     }
-    wire
-}
-
-/// `wire` cut into reads of the given sizes (cycled), then EOF.
-fn reads_of(wire: &[u8], sizes: &[usize]) -> Vec<Step> {
-    let mut reads = Vec::new();
-    let mut at = 0;
-    for &size in sizes.iter().cycle() {
-        if at == wire.len() {
-            break;
-        }
-        let end = (at + size).min(wire.len());
-        reads.push(Step::Data(wire[at..end].to_vec()));
-        at = end;
-    }
-    reads.push(Step::Eof);
-    reads
+    wire.to_vec()
 }
 
 proptest::proptest! {
@@ -543,12 +475,12 @@ proptest::proptest! {
         stutter in proptest::bool::ANY,
         read_size in 1usize..100,
     ) {
-        use wirestate_length::{Framing, LengthCommand, LengthEvent, LengthMachine};
+        use wirestate_length::{LengthCommand, LengthEvent, LengthConnection};
         let wire = packet2_wire(&payloads);
-        let mut script = Script::new(reads_of(&wire, &read_sizes));
-        script.max_write = max_write;
-        script.stutter = stutter;
-        let machine = LengthMachine::new(Framing::erlang(2));
+        let mut script = Script::new(Step::cut(&wire, &read_sizes));
+        script.0.max_write = max_write;
+        script.0.stutter = stutter;
+        let machine = LengthConnection::new(LengthConfig::erlang(2));
         let mut conn = Connection::new(script, machine).with_read_size(read_size);
         let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
         let frames = runtime.block_on(async {
@@ -561,8 +493,8 @@ proptest::proptest! {
             frames
         });
         proptest::prop_assert_eq!(&frames, &payloads);
-        proptest::prop_assert_eq!(&conn.get_ref().written, &wire);
-        proptest::prop_assert!(conn.get_ref().shut_down);
+        proptest::prop_assert_eq!(&conn.transport().0.written, &wire);
+        proptest::prop_assert!(conn.transport().0.shut_down);
     }
 }
 

@@ -35,6 +35,7 @@
 pub mod capture;
 pub mod table;
 pub mod tiny;
+pub mod transport;
 
 use std::fmt::Debug;
 use std::time::Instant;

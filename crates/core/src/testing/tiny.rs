@@ -2,10 +2,10 @@
 //! a settable deadline, backpressure and a goodbye, so a driver's loop can be
 //! checked without any real protocol.
 
-use std::collections::VecDeque;
 use std::time::Instant;
 
-use crate::Machine;
+use crate::testing::transport::Step;
+use crate::{Machine, Poison, TransmitQueue};
 use bytes::{Buf, Bytes, BytesMut};
 
 /// `[len][len bytes]` frames, a deadline that turns into an event, a
@@ -14,7 +14,7 @@ use bytes::{Buf, Bytes, BytesMut};
 #[derive(Debug, Default)]
 pub struct Tiny {
     buf: BytesMut,
-    out: VecDeque<Bytes>,
+    out: TransmitQueue,
     /// `wants_read` is false while this many bytes or more are buffered.
     pub high_water: usize,
     /// When set, `handle_timeout` at or after it yields `TinyEvent::TimedOut`.
@@ -22,7 +22,7 @@ pub struct Tiny {
     timed_out: bool,
     eof: bool,
     closed: bool,
-    failed: bool,
+    poison: Poison<TinyError>,
     /// How many times bytes were handed over with `handle_buffered_input`.
     pub inputs: usize,
     /// When set, an empty frame is a ping: `poll_event` answers it with
@@ -107,6 +107,14 @@ impl Tiny {
         }
     }
 
+    /// A machine that stops wanting input once `bytes` are buffered.
+    pub fn with_high_water(bytes: usize) -> Self {
+        Tiny {
+            high_water: bytes,
+            ..Tiny::new()
+        }
+    }
+
     /// A machine whose deadline is `deadline`.
     pub fn with_deadline(deadline: Instant) -> Self {
         Tiny {
@@ -119,6 +127,16 @@ impl Tiny {
     pub fn buffered(&self) -> usize {
         self.buf.len()
     }
+}
+
+/// Reads for a [`Tiny::with_high_water(2)`](Tiny::with_high_water): the
+/// first brings 3 bytes of a 9-byte frame, past the mark, so the second (the
+/// rest of the frame) must stay unread until the application acts.
+pub fn stalling_reads() -> Vec<Step> {
+    vec![
+        Step::Data(vec![9, 1, 2]),
+        Step::Data(vec![3, 4, 5, 6, 7, 8, 9]),
+    ]
 }
 
 /// The wire form of a frame.
@@ -165,11 +183,11 @@ impl Machine for Tiny {
         match cmd {
             TinyCommand::Send(payload) => {
                 let len = u8::try_from(payload.len()).map_err(|_| TinyError::TooLong)?;
-                self.out.push_back(Bytes::copy_from_slice(&[len]));
-                self.out.push_back(payload);
+                self.out.push(Bytes::copy_from_slice(&[len]));
+                self.out.push(payload);
             }
             TinyCommand::Close => {
-                self.out.push_back(Bytes::from_static(GOODBYE));
+                self.out.push(Bytes::from_static(GOODBYE));
                 self.closed = true;
             }
             TinyCommand::Resume => self.high_water = usize::MAX,
@@ -178,15 +196,45 @@ impl Machine for Tiny {
     }
 
     fn poll_event(&mut self) -> Option<Result<TinyEvent, TinyError>> {
-        if self.failed {
-            return None;
+        if !self.poison.is_healthy() {
+            return self.poison.take_error().map(Err);
         }
+        let next = self.next_event();
+        self.poison.check(next)
+    }
+
+    fn poll_transmit(&mut self) -> Option<Bytes> {
+        self.out.pop()
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        self.deadline
+    }
+
+    fn wants_read(&self) -> bool {
+        !self.eof && !self.closed && self.poison.is_healthy() && self.buf.len() < self.high_water
+    }
+
+    fn input_needed(&self) -> Option<usize> {
+        self.reserved_capacity?;
+        let frame = usize::from(*self.buf.first()?) + 1;
+        frame.checked_sub(self.buf.len()).filter(|&n| n > 0)
+    }
+
+    fn is_closed(&self) -> bool {
+        self.closed
+    }
+}
+
+impl Tiny {
+    /// The next event, or the fatal error (which `poll_event` poisons on).
+    fn next_event(&mut self) -> Option<Result<TinyEvent, TinyError>> {
         if std::mem::take(&mut self.timed_out) {
             return Some(Ok(TinyEvent::TimedOut));
         }
         while self.answer_pings && self.buf.first() == Some(&0) {
             self.buf.advance(1);
-            self.out.push_back(Bytes::from_static(PONG));
+            self.out.push(Bytes::from_static(PONG));
         }
         if let Some(&len) = self.buf.first() {
             let len = usize::from(len);
@@ -201,33 +249,10 @@ impl Machine for Tiny {
             }
             if self.eof {
                 // Fatal: say goodbye, as WebSocket does with a close frame.
-                self.failed = true;
-                self.out.push_back(Bytes::from_static(GOODBYE));
+                self.out.push(Bytes::from_static(GOODBYE));
                 return Some(Err(TinyError::Truncated(self.buf.len())));
             }
         }
         None
-    }
-
-    fn poll_transmit(&mut self) -> Option<Bytes> {
-        self.out.pop_front()
-    }
-
-    fn poll_timeout(&self) -> Option<Instant> {
-        self.deadline
-    }
-
-    fn wants_read(&self) -> bool {
-        !self.eof && !self.closed && !self.failed && self.buf.len() < self.high_water
-    }
-
-    fn input_needed(&self) -> Option<usize> {
-        self.reserved_capacity?;
-        let frame = usize::from(*self.buf.first()?) + 1;
-        frame.checked_sub(self.buf.len()).filter(|&n| n > 0)
-    }
-
-    fn is_closed(&self) -> bool {
-        self.closed
     }
 }

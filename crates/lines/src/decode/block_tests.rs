@@ -6,7 +6,7 @@
 use bytes::BytesMut;
 
 use super::LineDecoder;
-use crate::{EofPolicy, LineError, LineEvent, LinesConfig, Overflow};
+use crate::{EofPolicy, LineConfig, LineError, LineEvent, Overflow};
 
 /// What one run produced.
 #[derive(Debug, PartialEq)]
@@ -17,10 +17,10 @@ struct Run {
 }
 
 /// Feeds `input` cut at `cuts`; a line `RAW n` makes the next `n` bytes raw.
-fn run(config: &LinesConfig, blocks: bool, input: &[u8], cuts: &[usize], eof: bool) -> Run {
+fn run(config: &LineConfig, blocks: bool, input: &[u8], cuts: &[usize], eof: bool) -> Run {
     let mut decoder = LineDecoder::new(config.clone());
     decoder.lf_blocks = blocks;
-    let max_line = config.get_max_line();
+    let max_line = config.line_limit();
     let mut buf = BytesMut::new();
     let mut events = Vec::new();
     let mut error = None;
@@ -96,16 +96,16 @@ fn stream() -> Vec<u8> {
     out
 }
 
-fn configs() -> Vec<LinesConfig> {
+fn configs() -> Vec<LineConfig> {
     let mut configs = vec![
-        LinesConfig::default(),
-        LinesConfig::default().keep_delimiter(true),
-        LinesConfig::default().eof(EofPolicy::Drop),
+        LineConfig::default(),
+        LineConfig::default().keep_delimiter(true),
+        LineConfig::default().eof(EofPolicy::Drop),
     ];
     for max in [1, 62, 63, 64, 65, 80] {
         for overflow in [Overflow::Fail, Overflow::Split, Overflow::Discard] {
             configs.push(
-                LinesConfig::default()
+                LineConfig::default()
                     .max_line(max)
                     .unwrap()
                     .overflow(overflow),
@@ -118,7 +118,7 @@ fn configs() -> Vec<LinesConfig> {
 #[test]
 fn the_stream_uses_the_block_search() {
     let input = stream();
-    let mut decoder = LineDecoder::new(LinesConfig::default());
+    let mut decoder = LineDecoder::new(LineConfig::default());
     let mut buf = BytesMut::from(&input[..]);
     assert!(decoder.lf_blocks);
     let first = decoder.decode(&mut buf).unwrap();
@@ -167,7 +167,7 @@ fn same_events_with_and_without_blocks_cut_at_every_offset() {
 #[test]
 fn lines_found_in_one_block_then_the_buffer_grows() {
     // Two LFs in the first block, the third line completed by a later push.
-    let mut decoder = LineDecoder::new(LinesConfig::default());
+    let mut decoder = LineDecoder::new(LineConfig::default());
     let mut buf = BytesMut::new();
     let mut first = vec![b'x'; 70];
     first[10] = b'\n';

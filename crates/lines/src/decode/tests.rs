@@ -7,7 +7,7 @@ use bytes::Bytes;
 use wirestate_core::testing::assert_chunk_independent;
 use wirestate_core::testing::table::{case, run, Case};
 
-use crate::{Delimiter, EofPolicy, LineError, LineEvent, Lines, LinesConfig, Overflow};
+use crate::{Delimiter, EofPolicy, LineConfig, LineConnection, LineError, LineEvent, Overflow};
 
 fn line(s: &str) -> LineEvent {
     LineEvent::line(Bytes::copy_from_slice(s.as_bytes()))
@@ -24,15 +24,15 @@ fn oversize(discarded: usize) -> LineEvent {
     LineEvent::Oversize { discarded }
 }
 
-fn cfg(delimiter: Delimiter) -> LinesConfig {
-    LinesConfig::new(delimiter)
+fn cfg(delimiter: Delimiter) -> LineConfig {
+    LineConfig::new(delimiter)
 }
 
-fn limited(delimiter: Delimiter, max: usize, overflow: Overflow) -> LinesConfig {
+fn limited(delimiter: Delimiter, max: usize, overflow: Overflow) -> LineConfig {
     cfg(delimiter).max_line(max).unwrap().overflow(overflow)
 }
 
-fn cases() -> Vec<Case<LinesConfig, LineEvent>> {
+fn cases() -> Vec<Case<LineConfig, LineEvent>> {
     let lf = Delimiter::lf;
     let seq = |s: &[u8]| Delimiter::sequence(s).unwrap();
     vec![
@@ -279,7 +279,7 @@ fn cases() -> Vec<Case<LinesConfig, LineEvent>> {
 #[test]
 fn decodes_every_case_however_cut() {
     // Closed exactly when at EOF or failed: the table's default.
-    run(cases(), |config| Lines::new(config.clone()));
+    run(cases(), |config| LineConnection::new(config.clone()));
 }
 
 #[test]
@@ -289,7 +289,7 @@ fn a_burst_of_lines_in_one_push() {
         input.extend_from_slice(format!("line {i}\r\n").as_bytes());
     }
     let transcript = assert_chunk_independent(
-        || Lines::new(LinesConfig::default()),
+        || LineConnection::new(LineConfig::default()),
         &input,
         false,
         Instant::now(),
@@ -303,7 +303,7 @@ fn discarding_keeps_no_more_than_a_delimiter() {
     use wirestate_core::Machine;
     let now = Instant::now();
     let config = limited(Delimiter::sequence(b"<>").unwrap(), 8, Overflow::Discard);
-    let mut lines = Lines::new(config);
+    let mut lines = LineConnection::new(config);
     for _ in 0..1000 {
         lines.handle_input(&[b'x'; 100], now);
         assert_eq!(lines.poll_event(), None);
@@ -320,7 +320,7 @@ fn an_unterminated_line_is_held_up_to_the_limit_only() {
     use wirestate_core::Machine;
     let now = Instant::now();
     let config = limited(Delimiter::crlf(), 10, Overflow::Split);
-    let mut lines = Lines::new(config);
+    let mut lines = LineConnection::new(config);
     let mut pieces = 0;
     for _ in 0..100 {
         lines.handle_input(b"abc", now);

@@ -1,21 +1,20 @@
 //! The line protocol as a [`Machine`]: decoder, encoder and buffers together.
 
-use std::collections::VecDeque;
 use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
-use wirestate_core::Machine;
+use wirestate_core::{Machine, Poison, TransmitQueue};
 
-use crate::config::LinesConfig;
+use crate::config::LineConfig;
 use crate::decode::LineDecoder;
 use crate::encode::LineEncoder;
-use crate::error::LineError;
+use crate::error::{LineError, LocalError};
 use crate::event::{LineCommand, LineEvent};
 
 /// A Sans-IO line protocol endpoint (either side: lines are symmetric).
 ///
 /// Input is decoded lazily, one event per [`poll_event`](Machine::poll_event),
-/// so a raw block requested with [`expect_raw`](Lines::expect_raw) right after
+/// so a raw block requested with [`expect_raw`](LineConnection::expect_raw) right after
 /// the line that announced it starts exactly after that line, whatever else
 /// already arrived.
 ///
@@ -23,18 +22,20 @@ use crate::event::{LineCommand, LineEvent};
 ///
 /// An unterminated line is never held beyond `max_line` plus the delimiter
 /// length (then it fails, is discarded or is split). [`wants_read`](Machine::wants_read)
-/// turns false once [`LinesConfig::get_high_water`] bytes are buffered, except
+/// turns false once [`input_high_water`](LineConnection::input_high_water)
+/// bytes are buffered (see [`LineConfig::input_high_water_limit`]), except
 /// while a raw block is incomplete, which is buffered whole. So the worst-case
-/// input buffer is `max(high_water, max_raw)` plus one read of the driver.
+/// input buffer is `max(input_high_water, max_raw)` plus one read of the
+/// driver.
 /// Transmits are queued until polled: they are the application's own data.
 ///
 /// ```
 /// use std::time::Instant;
 /// use wirestate_core::Machine;
-/// use wirestate_lines::{LineEvent, Lines, LinesConfig};
+/// use wirestate_lines::{LineConfig, LineConnection, LineEvent};
 ///
 /// let now = Instant::now();
-/// let mut lines = Lines::new(LinesConfig::default());
+/// let mut lines = LineConnection::new(LineConfig::default());
 /// lines.handle_input(b"PING\r\npartial", now);
 /// assert_eq!(lines.poll_event(), Some(Ok(LineEvent::line("PING"))));
 /// assert_eq!(lines.poll_event(), None); // "partial" waits for its LF
@@ -50,49 +51,70 @@ use crate::event::{LineCommand, LineEvent};
 /// # Ok::<(), wirestate_lines::LineError>(())
 /// ```
 #[derive(Debug)]
-pub struct Lines {
+pub struct LineConnection {
     decoder: LineDecoder,
     encoder: LineEncoder,
     input: BytesMut,
-    transmits: VecDeque<Bytes>,
-    high_water: usize,
+    transmits: TransmitQueue,
+    input_high_water: usize,
     eof: bool,
+    poison: Poison<LineError>,
 }
 
-impl Lines {
-    /// A machine in line mode with an empty buffer.
-    pub fn new(config: LinesConfig) -> Self {
-        Lines {
+impl LineConnection {
+    /// A connection in line mode with an empty buffer.
+    ///
+    /// ```
+    /// use wirestate_core::Machine;
+    /// use wirestate_lines::{Delimiter, LineConfig, LineConnection};
+    ///
+    /// let config = LineConfig::new(Delimiter::crlf()).max_line(512)?;
+    /// let conn = LineConnection::new(config);
+    /// assert_eq!(conn.decoder().config().line_limit(), 512);
+    /// assert_eq!(conn.buffered(), 0);
+    /// assert!(conn.wants_read());
+    /// # Ok::<(), wirestate_lines::ConfigError>(())
+    /// ```
+    pub fn new(config: LineConfig) -> Self {
+        LineConnection {
             encoder: LineEncoder::new(config.delimiter.clone()),
-            high_water: config.get_high_water(),
+            input_high_water: config.input_high_water_limit(),
             decoder: LineDecoder::new(config),
             input: BytesMut::new(),
-            transmits: VecDeque::new(),
+            transmits: TransmitQueue::default(),
             eof: false,
+            poison: Poison::default(),
         }
     }
 
     /// Queues `line` and the delimiter as two transmits (the line is not copied).
     ///
+    /// ```
+    /// use wirestate_core::Machine;
+    /// use wirestate_lines::{Delimiter, LineConfig, LineConnection, LocalError};
+    ///
+    /// let mut conn = LineConnection::new(LineConfig::new(Delimiter::crlf()));
+    /// conn.send_line("QUIT")?;
+    /// assert_eq!(conn.poll_transmit().unwrap(), "QUIT");
+    /// assert_eq!(conn.poll_transmit().unwrap(), "\r\n");
+    /// assert_eq!(conn.send_line("a\r\nb"), Err(LocalError::DelimiterInLine { at: 1 }));
+    /// # Ok::<(), LocalError>(())
+    /// ```
+    ///
     /// # Errors
     ///
-    /// [`LineError::DelimiterInLine`] if the peer would read it as something
+    /// [`LocalError::DelimiterInLine`] if the peer would read it as something
     /// else; nothing is queued.
-    pub fn send_line(&mut self, line: impl Into<Bytes>) -> Result<(), LineError> {
+    pub fn send_line(&mut self, line: impl Into<Bytes>) -> Result<(), LocalError> {
         let (line, delimiter) = self.encoder.encode(line.into())?;
-        if !line.is_empty() {
-            self.transmits.push_back(line);
-        }
-        self.transmits.push_back(delimiter);
+        self.transmits.push(line);
+        self.transmits.push(delimiter);
         Ok(())
     }
 
     /// Queues bytes to send as they are (a raw block, or pre-framed lines).
     pub fn send_raw(&mut self, bytes: impl Into<Bytes>) {
-        let bytes = bytes.into();
-        if !bytes.is_empty() {
-            self.transmits.push_back(bytes);
-        }
+        self.transmits.push(bytes.into());
     }
 
     /// The next `len` bytes after the last event form one
@@ -102,10 +124,10 @@ impl Lines {
     /// ```
     /// use std::time::Instant;
     /// use wirestate_core::Machine;
-    /// use wirestate_lines::{LineEvent, Lines, LinesConfig};
+    /// use wirestate_lines::{LineConfig, LineConnection, LineEvent};
     ///
     /// let now = Instant::now();
-    /// let mut lines = Lines::new(LinesConfig::default());
+    /// let mut lines = LineConnection::new(LineConfig::default());
     /// lines.handle_input(b"$5\r\nhe\nlo\r\n+OK\r\n", now);
     /// assert_eq!(lines.poll_event(), Some(Ok(LineEvent::line("$5"))));
     /// lines.expect_raw(5)?;
@@ -119,7 +141,7 @@ impl Lines {
     ///
     /// Local errors, nothing changes: over the raw limit, already expecting a
     /// block, discarding a line, or closed.
-    pub fn expect_raw(&mut self, len: usize) -> Result<(), LineError> {
+    pub fn expect_raw(&mut self, len: usize) -> Result<(), LocalError> {
         self.decoder.expect_raw(len)
     }
 
@@ -132,9 +154,15 @@ impl Lines {
     pub fn buffered(&self) -> usize {
         self.input.len()
     }
+
+    /// The input high-water mark in force (see
+    /// [`LineConfig::input_high_water_limit`]).
+    pub fn input_high_water(&self) -> usize {
+        self.input_high_water
+    }
 }
 
-impl Machine for Lines {
+impl Machine for LineConnection {
     type Event = LineEvent;
     type Command = LineCommand;
     type Error = LineError;
@@ -155,20 +183,31 @@ impl Machine for Lines {
         self.eof = true;
     }
 
-    fn handle_timeout(&mut self, _now: Instant) {}
-
     fn handle_command(&mut self, cmd: LineCommand, _now: Instant) -> Result<(), LineError> {
         match cmd {
-            LineCommand::Send(line) => self.send_line(line),
+            LineCommand::Send(line) => Ok(self.send_line(line)?),
             LineCommand::SendRaw(bytes) => {
                 self.send_raw(bytes);
                 Ok(())
             }
-            LineCommand::ExpectRaw(len) => self.expect_raw(len),
+            LineCommand::ExpectRaw(len) => Ok(self.expect_raw(len)?),
         }
     }
 
+    /// The next line, raw block or oversize notice; `None` until more input
+    /// arrives. A fatal [`LineError`] comes out once, then `None` forever.
+    ///
+    /// Its answer changes after [`handle_input`](Machine::handle_input) (or
+    /// [`handle_buffered_input`](Machine::handle_buffered_input)),
+    /// [`handle_eof`](Machine::handle_eof) (the unterminated line is handled
+    /// as the [`EofPolicy`](crate::EofPolicy) says), and
+    /// [`expect_raw`](LineConnection::expect_raw) (or
+    /// [`LineCommand::ExpectRaw`]): the next bytes become one
+    /// [`LineEvent::Raw`] instead of lines. Sending does not change it.
     fn poll_event(&mut self) -> Option<Result<LineEvent, LineError>> {
+        if !self.poison.is_healthy() {
+            return self.poison.take_error().map(Err);
+        }
         let event = if self.eof {
             self.decoder.decode_eof(&mut self.input).transpose()
         } else {
@@ -177,21 +216,18 @@ impl Machine for Lines {
         if self.decoder.is_done() {
             self.input = BytesMut::new();
         }
-        event
+        self.poison.check(event)
     }
 
     fn poll_transmit(&mut self) -> Option<Bytes> {
-        self.transmits.pop_front()
-    }
-
-    fn poll_timeout(&self) -> Option<Instant> {
-        None
+        self.transmits.pop()
     }
 
     fn wants_read(&self) -> bool {
         !self.eof
             && !self.decoder.is_done()
-            && (self.input.len() < self.high_water || self.input.len() < self.decoder.raw_needed())
+            && (self.input.len() < self.input_high_water
+                || self.input.len() < self.decoder.raw_needed())
     }
 
     fn is_closed(&self) -> bool {

@@ -1,39 +1,15 @@
-//! [`LengthMachine`]: length-prefix framing as a [`Machine`].
+//! [`LengthConnection`]: length-prefix framing as a [`Machine`].
 
-use std::collections::VecDeque;
 use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
-use wirestate_core::Machine;
+use wirestate_core::{Machine, Poison, TransmitQueue};
 
 use crate::decode::FrameDecoder;
-use crate::{Framing, LengthError};
+use crate::{LengthCommand, LengthConfig, LengthError, LengthEvent, LocalError};
 
 /// The default input high-water mark: 64 KiB.
-pub const DEFAULT_HIGH_WATER_MARK: usize = 64 * 1024;
-
-/// What a [`LengthMachine`] decoded.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LengthEvent {
-    /// One frame: the payload, or header and payload with
-    /// [`keep_header(true)`](Framing::keep_header). It shares memory with the
-    /// input buffer (no copy).
-    Frame(Bytes),
-    /// A frame over the limit was announced and is being discarded
-    /// ([`OversizePolicy::Skip`](crate::OversizePolicy::Skip)); `len` is its
-    /// adjusted length. Decoding goes on with the frame after it.
-    Oversize {
-        /// The announced length, after the length adjustment.
-        len: u64,
-    },
-}
-
-/// What an application can ask a [`LengthMachine`] to do, for generic drivers.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LengthCommand {
-    /// Send one frame; same as [`LengthMachine::send`].
-    Send(Bytes),
-}
+pub const DEFAULT_INPUT_HIGH_WATER: usize = 64 * 1024;
 
 /// Length-prefix framing as a Sans-IO [`Machine`]: bytes in, frames out;
 /// payloads in, header and payload out.
@@ -42,10 +18,10 @@ pub enum LengthCommand {
 /// use std::time::Instant;
 /// use bytes::Bytes;
 /// use wirestate_core::Machine;
-/// use wirestate_length::{Framing, LengthEvent, LengthMachine};
+/// use wirestate_length::{LengthConfig, LengthConnection, LengthEvent};
 ///
 /// let now = Instant::now();
-/// let mut machine = LengthMachine::new(Framing::erlang(4));
+/// let mut machine = LengthConnection::new(LengthConfig::erlang(4));
 /// machine.handle_input(b"\0\0\0\x02hi\0\0", now);
 /// assert_eq!(machine.poll_event(), Some(Ok(LengthEvent::Frame(Bytes::from_static(b"hi")))));
 /// assert_eq!(machine.poll_event(), None); // half a header: wait for more
@@ -77,49 +53,60 @@ pub enum LengthCommand {
 ///
 /// Nothing is reserved from an announced length: the buffer only holds bytes
 /// that arrived. [`wants_read`](Machine::wants_read) turns `false` once the
-/// buffer holds the [high-water mark](LengthMachine::set_high_water_mark)
-/// (default [`DEFAULT_HIGH_WATER_MARK`]), unless the frame at its front needs
+/// buffer holds the [high-water mark](LengthConnection::set_input_high_water)
+/// (default [`DEFAULT_INPUT_HIGH_WATER`]), unless the frame at its front needs
 /// more: then it stays `true` until that frame is complete. The bytes of a
 /// skipped frame are dropped as they arrive. So with a driver that reads only
 /// while `wants_read()` and drains events after each read, the buffer holds at
 /// most `max(high-water mark, header + frame_length_limit)` plus one read.
 #[derive(Debug)]
-pub struct LengthMachine {
+pub struct LengthConnection {
     decoder: FrameDecoder,
     input: BytesMut,
     /// Stream offset where the input ended (set by EOF), so bytes appended
     /// later can be told apart and dropped.
     eof_at: u64,
-    transmits: VecDeque<Bytes>,
+    transmits: TransmitQueue,
     /// Headers are written here and split off, so sending does not allocate
     /// per frame.
     header_scratch: BytesMut,
-    high_water: usize,
+    input_high_water: usize,
     /// The event `poll_event_slow` produced, handed out right away.
     slow_event: Option<Result<LengthEvent, LengthError>>,
     eof: bool,
-    failed: bool,
+    poison: Poison<LengthError>,
 }
 
-impl LengthMachine {
-    /// A machine that decodes and encodes with `framing`.
-    pub fn new(framing: Framing) -> Self {
-        LengthMachine {
-            decoder: FrameDecoder::new(framing),
+impl LengthConnection {
+    /// A connection that decodes and encodes with `config`.
+    ///
+    /// ```
+    /// use wirestate_core::Machine;
+    /// use wirestate_length::{LengthConfig, LengthConnection, DEFAULT_INPUT_HIGH_WATER};
+    ///
+    /// let conn = LengthConnection::new(LengthConfig::erlang(4).max_frame_length(1024));
+    /// assert_eq!(conn.config().frame_length_limit(), 1024);
+    /// assert_eq!(conn.input_high_water(), DEFAULT_INPUT_HIGH_WATER);
+    /// assert_eq!(conn.buffered(), 0);
+    /// assert!(conn.wants_read());
+    /// ```
+    pub fn new(config: LengthConfig) -> Self {
+        LengthConnection {
+            decoder: FrameDecoder::new(config),
             input: BytesMut::new(),
             eof_at: 0,
-            transmits: VecDeque::new(),
+            transmits: TransmitQueue::default(),
             header_scratch: BytesMut::new(),
-            high_water: DEFAULT_HIGH_WATER_MARK,
+            input_high_water: DEFAULT_INPUT_HIGH_WATER,
             slow_event: None,
             eof: false,
-            failed: false,
+            poison: Poison::default(),
         }
     }
 
-    /// The framing in use (with the current maximum frame length).
-    pub fn framing(&self) -> &Framing {
-        self.decoder.framing()
+    /// The configuration in use (with the current maximum frame length).
+    pub fn config(&self) -> &LengthConfig {
+        self.decoder.config()
     }
 
     /// Queues one frame: its header and then `payload` itself come out of
@@ -129,44 +116,41 @@ impl LengthMachine {
     /// ```
     /// use bytes::Bytes;
     /// use wirestate_core::Machine;
-    /// use wirestate_length::{Framing, LengthError, LengthMachine};
+    /// use wirestate_length::{LengthConfig, LengthConnection, LocalError};
     ///
-    /// let mut machine = LengthMachine::new(Framing::erlang(1));
+    /// let mut machine = LengthConnection::new(LengthConfig::erlang(1));
     /// let payload = Bytes::from(vec![7; 300]);
     /// assert_eq!(
     ///     machine.send(payload),
-    ///     Err(LengthError::PayloadTooLarge { len: 300, max: 255 })
+    ///     Err(LocalError::PayloadTooLarge { len: 300, max: 255 })
     /// );
     /// assert_eq!(machine.poll_transmit(), None);
     /// ```
     ///
     /// # Errors
     ///
-    /// Local errors, nothing queued: [`LengthError::PayloadTooLarge`] and
-    /// [`LengthError::PayloadTooShort`] (see
-    /// [`Framing::encode_header`]), [`LengthError::Closed`] after a fatal
+    /// Local errors, nothing queued: [`LocalError::PayloadTooLarge`] and
+    /// [`LocalError::PayloadTooShort`] (see
+    /// [`LengthConfig::encode_header`]), [`LocalError::Closed`] after a fatal
     /// error. After a clean EOF sending still works: the peer closed only its
     /// own side.
-    pub fn send(&mut self, payload: Bytes) -> Result<(), LengthError> {
-        if self.failed {
-            return Err(LengthError::Closed);
+    pub fn send(&mut self, payload: Bytes) -> Result<(), LocalError> {
+        if !self.poison.is_healthy() {
+            return Err(LocalError::Closed);
         }
         if self.header_scratch.capacity() < 64 {
             self.header_scratch.reserve(1024);
         }
         self.decoder
-            .framing()
+            .config()
             .encode_header_into(payload.len(), &mut self.header_scratch)?;
-        self.transmits
-            .push_back(self.header_scratch.split().freeze());
-        if !payload.is_empty() {
-            self.transmits.push_back(payload);
-        }
+        self.transmits.push(self.header_scratch.split().freeze());
+        self.transmits.push(payload);
         Ok(())
     }
 
     /// Changes the maximum frame length mid-stream (clamped as
-    /// [`Framing::frame_length_limit`] says). It applies to every frame not
+    /// [`LengthConfig::frame_length_limit`] says). It applies to every frame not
     /// handed out yet by [`poll_event`](Machine::poll_event), even one whose
     /// header already arrived; an oversize frame already reported and being
     /// skipped is skipped to its end.
@@ -174,20 +158,20 @@ impl LengthMachine {
         self.decoder.set_max_frame_length(max);
     }
 
-    /// The input high-water mark, see [`set_high_water_mark`](LengthMachine::set_high_water_mark).
-    pub fn high_water_mark(&self) -> usize {
-        self.high_water
+    /// The input high-water mark, see [`set_input_high_water`](LengthConnection::set_input_high_water).
+    pub fn input_high_water(&self) -> usize {
+        self.input_high_water
     }
 
     /// Sets the number of buffered bytes at which
     /// [`wants_read`](Machine::wants_read) turns `false` (the application is
     /// behind on events), unless the frame being received needs more.
-    pub fn set_high_water_mark(&mut self, bytes: usize) {
-        self.high_water = bytes;
+    pub fn set_input_high_water(&mut self, bytes: usize) {
+        self.input_high_water = bytes;
     }
 
     /// Bytes received and not yet handed out or discarded.
-    pub fn buffered_len(&self) -> usize {
+    pub fn buffered(&self) -> usize {
         self.input.len()
     }
 
@@ -201,26 +185,22 @@ impl LengthMachine {
     #[cold]
     #[inline(never)]
     fn poll_event_slow(&mut self) -> bool {
-        self.slow_event = match self.decoder.decode(&mut self.input) {
+        let next = match self.decoder.decode(&mut self.input) {
             Ok(Some(event)) => Some(Ok(event)),
-            Ok(None) if self.eof => self
-                .decoder
-                .eof_error(&self.input)
-                .and_then(|e| self.fail(e)),
+            Ok(None) if self.eof => self.decoder.eof_error(&self.input).map(Err),
             Ok(None) => None,
-            Err(error) => self.fail(error),
+            Err(error) => Some(Err(error)),
         };
+        if matches!(next, Some(Err(_))) {
+            // Fatal: nothing more is decoded, so the input can go.
+            self.input = BytesMut::new();
+        }
+        self.slow_event = self.poison.check(next);
         self.slow_event.is_some()
-    }
-
-    fn fail(&mut self, error: LengthError) -> Option<Result<LengthEvent, LengthError>> {
-        self.failed = true;
-        self.input = BytesMut::new();
-        Some(Err(error))
     }
 }
 
-impl Machine for LengthMachine {
+impl Machine for LengthConnection {
     type Event = LengthEvent;
     type Command = LengthCommand;
     type Error = LengthError;
@@ -230,7 +210,7 @@ impl Machine for LengthMachine {
     }
 
     fn handle_buffered_input(&mut self, _now: Instant) {
-        if self.failed {
+        if !self.poison.is_healthy() {
             self.input.clear();
             return;
         }
@@ -250,19 +230,24 @@ impl Machine for LengthMachine {
         }
     }
 
-    fn handle_timeout(&mut self, _now: Instant) {}
-
     fn handle_command(&mut self, cmd: LengthCommand, _now: Instant) -> Result<(), LengthError> {
         match cmd {
-            LengthCommand::Send(payload) => self.send(payload),
+            LengthCommand::Send(payload) => Ok(self.send(payload)?),
         }
     }
 
     /// The next frame or oversize notice; `None` until more input arrives.
-    /// See the [type docs](LengthMachine) for errors and EOF.
+    /// See the [type docs](LengthConnection) for errors and EOF.
+    ///
+    /// Its answer changes after [`handle_input`](Machine::handle_input) (or
+    /// [`handle_buffered_input`](Machine::handle_buffered_input)),
+    /// [`handle_eof`](Machine::handle_eof) (a cut frame becomes
+    /// [`LengthError::Truncated`]) and
+    /// [`set_max_frame_length`](LengthConnection::set_max_frame_length)
+    /// (a pending frame may become oversize). Sending does not change it.
     #[inline]
     fn poll_event(&mut self) -> Option<Result<LengthEvent, LengthError>> {
-        if self.failed {
+        if !self.poison.is_healthy() {
             return None;
         }
         if let Some(frame) = self.decoder.decode_complete(&mut self.input) {
@@ -276,26 +261,22 @@ impl Machine for LengthMachine {
     }
 
     fn poll_transmit(&mut self) -> Option<Bytes> {
-        self.transmits.pop_front()
-    }
-
-    /// Always `None`: framing has no timers.
-    fn poll_timeout(&self) -> Option<Instant> {
-        None
+        self.transmits.pop()
     }
 
     /// `false` after EOF or a fatal error, and while the buffer holds at least
     /// the high-water mark and no incomplete frame at its front needs more.
     fn wants_read(&self) -> bool {
-        if self.failed || self.eof {
+        if !self.poison.is_healthy() || self.eof {
             return false;
         }
-        self.input.len() < self.high_water.max(self.decoder.frame_bytes_needed())
+        self.input.len() < self.input_high_water.max(self.decoder.frame_bytes_needed())
     }
 
     /// `true` after a fatal error has been returned, or after EOF once every
     /// buffered frame was handed out.
     fn is_closed(&self) -> bool {
-        self.failed || (self.eof && self.input.is_empty() && self.decoder.is_between_frames())
+        !self.poison.is_healthy()
+            || (self.eof && self.input.is_empty() && self.decoder.is_between_frames())
     }
 }

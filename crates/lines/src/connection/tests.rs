@@ -1,11 +1,13 @@
-//! Raw blocks, sending, flow control and poisoning of the `Lines` machine.
+//! Raw blocks, sending, flow control and poisoning of the `LineConnection` machine.
 
 use std::time::Instant;
 
 use bytes::Bytes;
 use wirestate_core::Machine;
 
-use crate::{Delimiter, LineCommand, LineError, LineEvent, Lines, LinesConfig, Overflow};
+use crate::{
+    Delimiter, LineCommand, LineConfig, LineConnection, LineError, LineEvent, LocalError, Overflow,
+};
 
 fn line(s: &str) -> LineEvent {
     LineEvent::line(Bytes::copy_from_slice(s.as_bytes()))
@@ -18,18 +20,18 @@ fn raw(s: &[u8]) -> LineEvent {
 /// Feeds `input` cut at `cuts`; every line `RAW <n>` is answered with
 /// `expect_raw(n)`, as a memcached client answers `VALUE` lines.
 fn run(
-    config: &LinesConfig,
+    config: &LineConfig,
     input: &[u8],
     cuts: &[usize],
     eof: bool,
 ) -> (Vec<LineEvent>, Option<LineError>) {
     let now = Instant::now();
-    let mut lines = Lines::new(config.clone());
+    let mut lines = LineConnection::new(config.clone());
     let mut events = Vec::new();
     let mut bounds: Vec<usize> = cuts.iter().copied().filter(|&c| c < input.len()).collect();
     bounds.push(input.len());
     let mut start = 0;
-    let drain = |lines: &mut Lines, events: &mut Vec<LineEvent>| -> Option<LineError> {
+    let drain = |lines: &mut LineConnection, events: &mut Vec<LineEvent>| -> Option<LineError> {
         while let Some(event) = lines.poll_event() {
             match event {
                 Ok(event) => {
@@ -70,7 +72,7 @@ fn run(
 fn a_raw_block_split_at_every_byte() {
     let input = b"RAW 6\na\r\nb\n\nnext\n";
     let expected = vec![line("RAW 6"), raw(b"a\r\nb\n\n"), line("next")];
-    let config = LinesConfig::default();
+    let config = LineConfig::default();
     assert_eq!(run(&config, input, &[], false), (expected.clone(), None));
     for cut in 1..input.len() {
         assert_eq!(
@@ -87,7 +89,7 @@ fn a_raw_block_split_at_every_byte() {
 fn a_raw_block_then_lines_in_one_push_is_not_copied() {
     let input = Bytes::from_static(b"RAW 3\nxyzRAW 0\none\ntwo\n");
     let now = Instant::now();
-    let mut lines = Lines::new(LinesConfig::default());
+    let mut lines = LineConnection::new(LineConfig::default());
     lines.handle_input(&input, now);
     assert_eq!(lines.poll_event(), Some(Ok(line("RAW 3"))));
     let buffer_start = lines.input_buffer().as_ptr() as usize;
@@ -108,7 +110,7 @@ fn a_raw_block_then_lines_in_one_push_is_not_copied() {
 
 #[test]
 fn raw_blocks_ignore_delimiters_and_limits() {
-    let config = LinesConfig::default()
+    let config = LineConfig::default()
         .max_line(6)
         .unwrap()
         .overflow(Overflow::Fail);
@@ -119,7 +121,7 @@ fn raw_blocks_ignore_delimiters_and_limits() {
 
 #[test]
 fn a_truncated_raw_block_at_eof_is_an_error() {
-    let (events, error) = run(&LinesConfig::default(), b"RAW 10\n01234", &[], true);
+    let (events, error) = run(&LineConfig::default(), b"RAW 10\n01234", &[], true);
     assert_eq!(events, vec![line("RAW 10")]);
     assert_eq!(
         error,
@@ -133,39 +135,39 @@ fn a_truncated_raw_block_at_eof_is_an_error() {
 #[test]
 fn expect_raw_refuses_misuse_without_changing_anything() {
     let now = Instant::now();
-    let mut lines = Lines::new(LinesConfig::default().max_raw(100));
+    let mut lines = LineConnection::new(LineConfig::default().max_raw(100));
     assert_eq!(
         lines.expect_raw(101),
-        Err(LineError::RawTooLarge { len: 101, max: 100 })
+        Err(LocalError::RawTooLarge { len: 101, max: 100 })
     );
     assert_eq!(
         lines.expect_raw(usize::MAX),
-        Err(LineError::RawTooLarge {
+        Err(LocalError::RawTooLarge {
             len: usize::MAX,
             max: 100
         })
     );
     lines.expect_raw(2).unwrap();
-    assert_eq!(lines.expect_raw(2), Err(LineError::RawNotAllowed));
+    assert_eq!(lines.expect_raw(2), Err(LocalError::RawNotAllowed));
     lines.handle_input(b"abc\n", now);
     assert_eq!(lines.poll_event(), Some(Ok(raw(b"ab"))));
     assert_eq!(lines.poll_event(), Some(Ok(line("c"))));
 
-    let mut discarding = Lines::new(
-        LinesConfig::default()
+    let mut discarding = LineConnection::new(
+        LineConfig::default()
             .max_line(2)
             .unwrap()
             .overflow(Overflow::Discard),
     );
     discarding.handle_input(b"abcdef", now);
     assert_eq!(discarding.poll_event(), None);
-    assert_eq!(discarding.expect_raw(1), Err(LineError::RawNotAllowed));
+    assert_eq!(discarding.expect_raw(1), Err(LocalError::RawNotAllowed));
 }
 
 #[test]
 fn lines_go_out_as_two_pieces_and_are_checked() {
     let now = Instant::now();
-    let mut lines = Lines::new(LinesConfig::new(Delimiter::crlf()));
+    let mut lines = LineConnection::new(LineConfig::new(Delimiter::crlf()));
     let payload = Bytes::from_static(b"set k 0 0 5");
     lines
         .handle_command(LineCommand::Send(payload.clone()), now)
@@ -183,27 +185,27 @@ fn lines_go_out_as_two_pieces_and_are_checked() {
 
     assert_eq!(
         lines.send_line("a\r\nb"),
-        Err(LineError::DelimiterInLine { at: 1 })
+        Err(LocalError::DelimiterInLine { at: 1 })
     );
     // A trailing CR would merge with the CRLF only for lf(); for crlf() it is data.
     lines.send_line("ends in\r").unwrap();
 
-    let mut lf = Lines::new(LinesConfig::default());
+    let mut lf = LineConnection::new(LineConfig::default());
     assert_eq!(
         lf.send_line("ends in\r"),
-        Err(LineError::DelimiterInLine { at: 7 })
+        Err(LocalError::DelimiterInLine { at: 7 })
     );
     assert_eq!(
         lf.send_line("two\nlines"),
-        Err(LineError::DelimiterInLine { at: 3 })
+        Err(LocalError::DelimiterInLine { at: 3 })
     );
     assert_eq!(lf.poll_transmit(), None, "nothing queued after a refusal");
 
     // "xab" + "aba" reads back as "x", then "ba".
-    let mut seq = Lines::new(LinesConfig::new(Delimiter::sequence(b"aba").unwrap()));
+    let mut seq = LineConnection::new(LineConfig::new(Delimiter::sequence(b"aba").unwrap()));
     assert_eq!(
         seq.send_line("xab"),
-        Err(LineError::DelimiterInLine { at: 1 })
+        Err(LocalError::DelimiterInLine { at: 1 })
     );
     seq.send_line("xa").unwrap();
 }
@@ -211,8 +213,11 @@ fn lines_go_out_as_two_pieces_and_are_checked() {
 #[test]
 fn stops_reading_at_the_high_water_mark_until_events_are_taken() {
     let now = Instant::now();
-    let config = LinesConfig::default().max_line(16).unwrap().high_water(32);
-    let mut lines = Lines::new(config);
+    let config = LineConfig::default()
+        .max_line(16)
+        .unwrap()
+        .input_high_water(32);
+    let mut lines = LineConnection::new(config);
     assert!(lines.wants_read());
     lines.handle_input(&b"0123456789\n".repeat(3), now);
     assert!(!lines.wants_read(), "33 bytes buffered");
@@ -233,7 +238,7 @@ fn stops_reading_at_the_high_water_mark_until_events_are_taken() {
 #[test]
 fn a_fatal_error_is_reported_once() {
     let now = Instant::now();
-    let mut lines = Lines::new(LinesConfig::default().max_line(4).unwrap());
+    let mut lines = LineConnection::new(LineConfig::default().max_line(4).unwrap());
     lines.handle_input(b"too long\nok\n", now);
     assert_eq!(
         lines.poll_event(),
@@ -246,7 +251,7 @@ fn a_fatal_error_is_reported_once() {
     lines.handle_input(b"more\n", now);
     assert_eq!(lines.buffered(), 0, "input after a failure is not kept");
     assert_eq!(lines.poll_event(), None);
-    assert_eq!(lines.expect_raw(1), Err(LineError::Closed));
+    assert_eq!(lines.expect_raw(1), Err(LocalError::Closed));
     // A goodbye can still be sent.
     lines.send_line("ERROR line too long").unwrap();
     assert!(lines.poll_transmit().is_some());

@@ -1,9 +1,9 @@
-//! [`Framing`]: the configuration shared by the decoder and the encoder, and
+//! [`LengthConfig`]: the configuration shared by the decoder and the encoder, and
 //! the encoder itself.
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use crate::{LengthError, LengthField};
+use crate::{LengthField, LocalError};
 
 /// The default maximum frame length: 8 MiB.
 pub const DEFAULT_MAX_FRAME_LENGTH: usize = 8 * 1024 * 1024;
@@ -11,7 +11,7 @@ pub const DEFAULT_MAX_FRAME_LENGTH: usize = 8 * 1024 * 1024;
 /// What the decoder does with a frame longer than the maximum frame length.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum OversizePolicy {
-    /// Fatal [`LengthError::Oversize`], as Erlang's `{packet_size, N}`
+    /// Fatal [`LengthError::Oversize`](crate::LengthError::Oversize), as Erlang's `{packet_size, N}`
     /// (`emsgsize`). The default.
     #[default]
     Fail,
@@ -33,18 +33,18 @@ pub enum OversizePolicy {
 /// ```
 ///
 /// The decoder hands out the payload, or header and payload with
-/// [`keep_header(true)`](Framing::keep_header). The maximum frame length
+/// [`keep_header(true)`](LengthConfig::keep_header). The maximum frame length
 /// applies to the adjusted length: the bytes after the length field.
 ///
-/// Built from [`Framing::new`] or an Erlang preset, then adjusted with the
+/// Built from [`LengthConfig::new`] or an Erlang preset, then adjusted with the
 /// builder methods:
 ///
 /// ```
-/// use wirestate_length::{Framing, LengthField, OversizePolicy};
+/// use wirestate_length::{LengthConfig, LengthField, OversizePolicy};
 ///
 /// // A 1-byte type, then a 3-byte little-endian length that counts itself
 /// // and the type byte; hand out whole frames, skip those over 1 KiB.
-/// let framing = Framing::new(LengthField::U24)
+/// let framing = LengthConfig::new(LengthField::U24)
 ///     .little_endian()
 ///     .length_offset(1)
 ///     .length_adjustment(-4)
@@ -54,7 +54,7 @@ pub enum OversizePolicy {
 /// assert_eq!(framing.frame_length_limit(), 1024);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Framing {
+pub struct LengthConfig {
     field: LengthField,
     big_endian: bool,
     length_offset: usize,
@@ -65,13 +65,13 @@ pub struct Framing {
     allow_non_minimal_varint: bool,
 }
 
-impl Framing {
+impl LengthConfig {
     /// Erlang's `{packet, n}` for n = 1, 2 or 4: a big-endian length of `n`
     /// bytes that counts only the payload, header stripped, oversize fatal.
     ///
     /// ```
-    /// use wirestate_length::{Framing, LengthField};
-    /// let framing = Framing::erlang(2);
+    /// use wirestate_length::{LengthConfig, LengthField};
+    /// let framing = LengthConfig::erlang(2);
     /// assert_eq!(framing.field(), LengthField::U16);
     /// assert_eq!(framing.encode_header(5).unwrap(), &b"\x00\x05"[..]);
     /// ```
@@ -80,21 +80,28 @@ impl Framing {
     ///
     /// If `n` is not 1, 2 or 4 (Erlang has no other sizes): a programming
     /// error, like an out-of-range index.
-    pub fn erlang(n: u8) -> Framing {
+    pub fn erlang(n: u8) -> LengthConfig {
         let field = match n {
             1 => LengthField::U8,
             2 => LengthField::U16,
             4 => LengthField::U32,
             _ => panic!("Erlang {{packet,N}} has N = 1, 2 or 4, not {n}"),
         };
-        Framing::new(field)
+        LengthConfig::new(field)
     }
 
     /// A framing with a length field of the given kind at the very start,
     /// big endian, counting only the payload, header stripped, a maximum frame
     /// length of [`DEFAULT_MAX_FRAME_LENGTH`] and [`OversizePolicy::Fail`].
-    pub fn new(field: LengthField) -> Framing {
-        Framing {
+    ///
+    /// ```
+    /// use wirestate_length::{LengthConfig, LengthField, DEFAULT_MAX_FRAME_LENGTH};
+    /// let config = LengthConfig::new(LengthField::Varint);
+    /// assert_eq!(config.frame_length_limit(), DEFAULT_MAX_FRAME_LENGTH);
+    /// assert_eq!(config.encode_header(300).unwrap(), &[0xac, 0x02][..]);
+    /// ```
+    pub fn new(field: LengthField) -> LengthConfig {
+        LengthConfig {
             field,
             big_endian: true,
             length_offset: 0,
@@ -108,7 +115,7 @@ impl Framing {
 
     /// Fixed-width length fields are big endian (network order). The default.
     #[must_use]
-    pub fn big_endian(mut self) -> Framing {
+    pub fn big_endian(mut self) -> LengthConfig {
         self.big_endian = true;
         self
     }
@@ -116,26 +123,26 @@ impl Framing {
     /// Fixed-width length fields are little endian.
     ///
     /// ```
-    /// use wirestate_length::{Framing, LengthField};
-    /// let framing = Framing::new(LengthField::U16).little_endian();
+    /// use wirestate_length::{LengthConfig, LengthField};
+    /// let framing = LengthConfig::new(LengthField::U16).little_endian();
     /// assert_eq!(framing.encode_header(300).unwrap(), &[0x2c, 0x01][..]);
     /// ```
     #[must_use]
-    pub fn little_endian(mut self) -> Framing {
+    pub fn little_endian(mut self) -> LengthConfig {
         self.big_endian = false;
         self
     }
 
     /// `n` header bytes come before the length field (a type or flags
     /// byte ...). They are part of the header: stripped unless
-    /// [`keep_header`](Framing::keep_header); the encoder writes them as
+    /// [`keep_header`](LengthConfig::keep_header); the encoder writes them as
     /// zeros.
     ///
     /// ```text
     /// length_offset(2), U16:   T T 00 03 a b c   -> "abc"
     /// ```
     #[must_use]
-    pub fn length_offset(mut self, n: usize) -> Framing {
+    pub fn length_offset(mut self, n: usize) -> LengthConfig {
         self.length_offset = n;
         self
     }
@@ -149,12 +156,12 @@ impl Framing {
     /// ```
     ///
     /// ```
-    /// use wirestate_length::{Framing, LengthField};
-    /// let framing = Framing::new(LengthField::U16).length_adjustment(-2);
+    /// use wirestate_length::{LengthConfig, LengthField};
+    /// let framing = LengthConfig::new(LengthField::U16).length_adjustment(-2);
     /// assert_eq!(framing.encode_header(3).unwrap(), &[0x00, 0x05][..]);
     /// ```
     #[must_use]
-    pub fn length_adjustment(mut self, adjustment: i64) -> Framing {
+    pub fn length_adjustment(mut self, adjustment: i64) -> LengthConfig {
         self.length_adjustment = adjustment;
         self
     }
@@ -162,7 +169,7 @@ impl Framing {
     /// Whether decoded frames include their header (offset bytes and length
     /// field). Default `false`: frames are the payload only.
     #[must_use]
-    pub fn keep_header(mut self, keep: bool) -> Framing {
+    pub fn keep_header(mut self, keep: bool) -> LengthConfig {
         self.keep_header = keep;
         self
     }
@@ -170,9 +177,9 @@ impl Framing {
     /// The longest frame accepted, counted after the length field and after
     /// the adjustment; default [`DEFAULT_MAX_FRAME_LENGTH`]. The limit in force
     /// is clamped to what the field can express, see
-    /// [`frame_length_limit`](Framing::frame_length_limit).
+    /// [`frame_length_limit`](LengthConfig::frame_length_limit).
     #[must_use]
-    pub fn max_frame_length(mut self, max: usize) -> Framing {
+    pub fn max_frame_length(mut self, max: usize) -> LengthConfig {
         self.max_frame_length = max;
         self
     }
@@ -180,16 +187,16 @@ impl Framing {
     /// What the decoder does with frames over the limit; default
     /// [`OversizePolicy::Fail`].
     #[must_use]
-    pub fn oversize(mut self, policy: OversizePolicy) -> Framing {
+    pub fn oversize(mut self, policy: OversizePolicy) -> LengthConfig {
         self.oversize = policy;
         self
     }
 
     /// Accept varints with trailing zero groups (`0x85 0x00` for 5). Default
-    /// `false`: they are a [`LengthError::NonMinimalVarint`], since a sender
+    /// `false`: they are a [`LengthError::NonMinimalVarint`](crate::LengthError::NonMinimalVarint), since a sender
     /// never needs them and they allow one length to be spelled many ways.
     #[must_use]
-    pub fn allow_non_minimal_varint(mut self, allow: bool) -> Framing {
+    pub fn allow_non_minimal_varint(mut self, allow: bool) -> LengthConfig {
         self.allow_non_minimal_varint = allow;
         self
     }
@@ -234,9 +241,9 @@ impl Framing {
     /// for `{packet,1}`) and to what fits in memory next to the header.
     ///
     /// ```
-    /// use wirestate_length::Framing;
-    /// assert_eq!(Framing::erlang(1).frame_length_limit(), 255);
-    /// assert_eq!(Framing::erlang(4).frame_length_limit(), 8 * 1024 * 1024);
+    /// use wirestate_length::LengthConfig;
+    /// assert_eq!(LengthConfig::erlang(1).frame_length_limit(), 255);
+    /// assert_eq!(LengthConfig::erlang(4).frame_length_limit(), 8 * 1024 * 1024);
     /// ```
     pub fn frame_length_limit(&self) -> usize {
         let expressible = i128::from(self.field.max_value()) + i128::from(self.length_adjustment);
@@ -247,17 +254,17 @@ impl Framing {
 
     /// The field value that announces a payload of `payload_len` bytes, or
     /// why there is none.
-    fn field_value(&self, payload_len: usize) -> Result<u64, LengthError> {
+    fn field_value(&self, payload_len: usize) -> Result<u64, LocalError> {
         let max = self.frame_length_limit();
         if payload_len > max {
-            return Err(LengthError::PayloadTooLarge {
+            return Err(LocalError::PayloadTooLarge {
                 len: payload_len,
                 max,
             });
         }
         let value = payload_len as i128 - i128::from(self.length_adjustment);
         if value < 0 {
-            return Err(LengthError::PayloadTooShort {
+            return Err(LocalError::PayloadTooShort {
                 len: payload_len,
                 min: self.length_adjustment.unsigned_abs(),
             });
@@ -265,7 +272,7 @@ impl Framing {
         if value > i128::from(self.field.max_value()) {
             // Only when a negative adjustment exceeds what the field holds:
             // then no payload at all can be framed.
-            return Err(LengthError::PayloadTooLarge {
+            return Err(LocalError::PayloadTooLarge {
                 len: payload_len,
                 max,
             });
@@ -276,15 +283,15 @@ impl Framing {
     /// The header length for a payload of `payload_len` bytes.
     ///
     /// ```
-    /// use wirestate_length::{Framing, LengthField};
-    /// assert_eq!(Framing::erlang(4).header_len(10).unwrap(), 4);
-    /// assert_eq!(Framing::new(LengthField::Varint).header_len(300).unwrap(), 2);
+    /// use wirestate_length::{LengthConfig, LengthField};
+    /// assert_eq!(LengthConfig::erlang(4).header_len(10).unwrap(), 4);
+    /// assert_eq!(LengthConfig::new(LengthField::Varint).header_len(300).unwrap(), 2);
     /// ```
     ///
     /// # Errors
     ///
-    /// As [`encode_header`](Framing::encode_header).
-    pub fn header_len(&self, payload_len: usize) -> Result<usize, LengthError> {
+    /// As [`encode_header`](LengthConfig::encode_header).
+    pub fn header_len(&self, payload_len: usize) -> Result<usize, LocalError> {
         let value = self.field_value(payload_len)?;
         Ok(self.length_offset + self.field.encoded_len(value))
     }
@@ -293,18 +300,18 @@ impl Framing {
     /// send it, then the payload, untouched (a vectored write).
     ///
     /// ```
-    /// use wirestate_length::Framing;
-    /// let header = Framing::erlang(4).encode_header(70_000).unwrap();
+    /// use wirestate_length::LengthConfig;
+    /// let header = LengthConfig::erlang(4).encode_header(70_000).unwrap();
     /// assert_eq!(header, &[0x00, 0x01, 0x11, 0x70][..]);
     /// ```
     ///
     /// # Errors
     ///
-    /// [`LengthError::PayloadTooLarge`] over the
-    /// [limit](Framing::frame_length_limit);
-    /// [`LengthError::PayloadTooShort`] when a positive adjustment makes the
+    /// [`LocalError::PayloadTooLarge`] over the
+    /// [limit](LengthConfig::frame_length_limit);
+    /// [`LocalError::PayloadTooShort`] when a positive adjustment makes the
     /// field negative.
-    pub fn encode_header(&self, payload_len: usize) -> Result<Bytes, LengthError> {
+    pub fn encode_header(&self, payload_len: usize) -> Result<Bytes, LocalError> {
         let mut header = BytesMut::new();
         self.encode_header_into(payload_len, &mut header)?;
         Ok(header.freeze())
@@ -315,12 +322,12 @@ impl Framing {
     ///
     /// # Errors
     ///
-    /// As [`encode_header`](Framing::encode_header).
+    /// As [`encode_header`](LengthConfig::encode_header).
     pub fn encode_header_into(
         &self,
         payload_len: usize,
         dst: &mut BytesMut,
-    ) -> Result<(), LengthError> {
+    ) -> Result<(), LocalError> {
         let value = self.field_value(payload_len)?;
         dst.reserve(self.length_offset + self.field.encoded_len(value));
         dst.put_bytes(0, self.length_offset);
@@ -329,23 +336,23 @@ impl Framing {
     }
 
     /// Appends header and payload to `dst` (one copy of the payload; use
-    /// [`encode_header`](Framing::encode_header) to avoid it). Nothing is
+    /// [`encode_header`](LengthConfig::encode_header) to avoid it). Nothing is
     /// written on error.
     ///
     /// ```
     /// use bytes::BytesMut;
-    /// use wirestate_length::Framing;
+    /// use wirestate_length::LengthConfig;
     /// let mut out = BytesMut::new();
-    /// Framing::erlang(1).encode_into(b"hi", &mut out).unwrap();
+    /// LengthConfig::erlang(1).encode_into(b"hi", &mut out).unwrap();
     /// assert_eq!(out, &b"\x02hi"[..]);
-    /// assert!(Framing::erlang(1).encode_into(&[0; 256], &mut out).is_err());
+    /// assert!(LengthConfig::erlang(1).encode_into(&[0; 256], &mut out).is_err());
     /// assert_eq!(out.len(), 3);
     /// ```
     ///
     /// # Errors
     ///
-    /// As [`encode_header`](Framing::encode_header).
-    pub fn encode_into(&self, payload: &[u8], dst: &mut BytesMut) -> Result<(), LengthError> {
+    /// As [`encode_header`](LengthConfig::encode_header).
+    pub fn encode_into(&self, payload: &[u8], dst: &mut BytesMut) -> Result<(), LocalError> {
         let value = self.field_value(payload.len())?;
         dst.reserve(self.length_offset + self.field.encoded_len(value) + payload.len());
         dst.put_bytes(0, self.length_offset);

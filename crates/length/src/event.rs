@@ -1,0 +1,27 @@
+//! What a [`LengthConnection`](crate::LengthConnection) hands out, and what it
+//! can be asked to do.
+
+use bytes::Bytes;
+
+/// What a [`LengthConnection`](crate::LengthConnection) decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LengthEvent {
+    /// One frame: the payload, or header and payload with
+    /// [`keep_header(true)`](crate::LengthConfig::keep_header). It shares memory with the
+    /// input buffer (no copy).
+    Frame(Bytes),
+    /// A frame over the limit was announced and is being discarded
+    /// ([`OversizePolicy::Skip`](crate::OversizePolicy::Skip)); `len` is its
+    /// adjusted length. Decoding goes on with the frame after it.
+    Oversize {
+        /// The announced length, after the length adjustment.
+        len: u64,
+    },
+}
+
+/// What an application can ask a [`LengthConnection`](crate::LengthConnection) to do, for generic drivers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LengthCommand {
+    /// Send one frame; same as [`LengthConnection::send`](crate::LengthConnection::send).
+    Send(Bytes),
+}
