@@ -8,34 +8,24 @@
 //!   and pipelined.
 //! - An Erlang server with `{packet_size, 1024}` drops a connection that
 //!   announces a 2000-byte frame; our side ends cleanly (EOF or a reset).
-//! - Our echo server examples, with an Erlang `gen_tcp` client checking the
-//!   echoes.
+//!
+//! Our echo server examples, checked by an Erlang `gen_tcp` client, are tested
+//! beside them: `crates/blocking/tests/peer_erlang.rs` and
+//! `crates/tokio/tests/peer_erlang.rs`.
 //!
 //! Run: `scripts/peer-tests.sh`, or
 //! `cargo test -p wirestate --features peer-tests --test peer_erlang -- --test-threads=1`.
 
-mod peers;
-
-// The examples' own code, so the interop tests exercise exactly what ships.
-#[allow(dead_code)]
-#[path = "../crates/blocking/examples/packet_echo_blocking.rs"]
-mod blocking_echo;
-#[allow(dead_code)]
-#[path = "../crates/tokio/examples/packet_echo_tokio.rs"]
-mod tokio_echo;
-
 use std::io;
 use std::net::{Shutdown, TcpStream};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use peers::Peer;
+use wirestate_core::testing::peer::Peer;
 use wirestate_core::IdleTimeout;
 use wirestate_length::{LengthCommand, LengthConfig, LengthConnection, LengthEvent};
 
 const ECHO_SERVER: &str = "tests/peers/erlang_echo.escript";
-const CLIENT: &str = "tests/peers/erlang_client.escript";
 const MIB: usize = 1024 * 1024;
 
 /// Bounds every wait on a peer: a broken peer fails the test, never hangs it.
@@ -212,91 +202,4 @@ async fn tokio_oversize_frame_is_dropped_cleanly() {
     }
     assert!(conn.next_event().await.is_none());
     assert_eq!(closed_line(&peer), "CLOSED emsgsize");
-}
-
-// ---- our echo server examples against an Erlang gen_tcp client ----
-
-/// Runs the client escript against `port` and returns its stdout lines,
-/// asserting it exited successfully.
-fn erlang_client(header: &str, port: u16, sizes: &[usize]) -> Vec<String> {
-    let port = port.to_string();
-    let sizes: Vec<String> = sizes.iter().map(usize::to_string).collect();
-    let mut args = vec![CLIENT, header, port.as_str()];
-    args.extend(sizes.iter().map(String::as_str));
-    let output = Command::new("escript")
-        .args(&args)
-        .current_dir(peers::root())
-        .output()
-        .expect("run the Erlang client escript");
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(output.status.success(), "Erlang client failed: {stdout}");
-    stdout.lines().map(str::to_owned).collect()
-}
-
-fn expected_client_lines(sizes: &[usize]) -> Vec<String> {
-    let mut lines: Vec<String> = sizes.iter().map(|s| format!("ECHOED {s}")).collect();
-    let small = sizes.iter().filter(|&&s| s <= 65536).count();
-    lines.push(format!("PIPELINED {small}"));
-    lines.push("DONE".to_owned());
-    lines
-}
-
-#[test]
-fn erlang_client_against_our_blocking_echo_server() {
-    for (header, sizes) in [(2u8, &[0, 1, 65535][..]), (4, &[0, 1, 65535, MIB][..])] {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        // The server thread accepts until the test process exits.
-        std::thread::spawn(move || blocking_echo::serve(listener, header));
-        let lines = erlang_client(&header.to_string(), port, sizes);
-        assert_eq!(lines, expected_client_lines(sizes), "{{packet,{header}}}");
-    }
-}
-
-#[test]
-fn erlang_client_against_our_blocking_echo_connection() {
-    // One connection through `echo` itself, to check what it returns.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let server = std::thread::spawn(move || {
-        let (socket, _) = listener.accept().unwrap();
-        blocking_echo::echo(socket, 2)
-    });
-    let sizes = [0, 1, 65535];
-    let lines = erlang_client("2", port, &sizes);
-    assert_eq!(lines, expected_client_lines(&sizes));
-    // Three frames one at a time, three pipelined, then the client's close.
-    assert_eq!(server.join().unwrap().unwrap(), 6);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn erlang_client_against_our_tokio_echo_server() {
-    for (header, sizes) in [(2u8, vec![0, 1, 65535]), (4, vec![0, 1, 65535, MIB])] {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let server = tokio::spawn(tokio_echo::serve(listener, header));
-        let expected = expected_client_lines(&sizes);
-        let lines =
-            tokio::task::spawn_blocking(move || erlang_client(&header.to_string(), port, &sizes))
-                .await
-                .unwrap();
-        assert_eq!(lines, expected, "{{packet,{header}}}");
-        server.abort();
-    }
-}
-
-#[tokio::test]
-async fn erlang_client_against_our_tokio_echo_connection() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let server = tokio::spawn(async move {
-        let (socket, _) = listener.accept().await.unwrap();
-        tokio_echo::echo(socket, 2).await
-    });
-    let sizes = [0, 1, 65535];
-    let lines = tokio::task::spawn_blocking(move || erlang_client("2", port, &sizes))
-        .await
-        .unwrap();
-    assert_eq!(lines, expected_client_lines(&sizes));
-    assert_eq!(server.await.unwrap().unwrap(), 6);
 }

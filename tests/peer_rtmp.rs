@@ -4,18 +4,16 @@
 //! one client publishes a stream through nginx at its own chunk size, a second
 //! client plays it, and the player must receive exactly the media sent.
 
-mod peers;
-
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use peers::Peer;
 use wirestate::core::{Machine, OsRandom};
 use wirestate::rtmp::amf0::Value;
 use wirestate::rtmp::message::{Audio, Command, Connect, DataMessage, Message, Play, Video};
 use wirestate::rtmp::{MessageEvent, RtmpConnection, RtmpEvent};
+use wirestate_core::testing::peer::Peer;
 
 fn free_port() -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -293,7 +291,7 @@ fn rtmpdump_plays_from_a_wirestate_server() {
     let out = std::env::temp_dir().join(format!("wirestate-rtmpdump-{}.flv", std::process::id()));
     let mut rtmpdump = std::process::Command::new("bash")
         .args(["tests/peers/rtmpdump_play.sh", &port, out.to_str().unwrap()])
-        .current_dir(peers::root())
+        .current_dir(wirestate_core::testing::peer::root())
         .spawn()
         .expect("start rtmpdump (scripts/peers/install-rtmp-peers.sh)");
 

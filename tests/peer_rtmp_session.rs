@@ -9,15 +9,12 @@
 //! an FLV file, generated once per test into a temporary directory.
 //! Every peer runs on 127.0.0.1 and is stopped by PID when the test ends.
 
-mod peers;
-
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use peers::Peer;
 use wirestate::blocking::Connection;
 use wirestate::core::OsRandom;
 use wirestate::rtmp::amf0::{decode_all, Amf0Limits};
@@ -25,6 +22,7 @@ use wirestate::rtmp::flv::{FlvReader, TagType};
 use wirestate::rtmp::session::{
     is_audio_config, is_video_config, ClientConfig, ClientEvent, ClientSession, MediaEvent,
 };
+use wirestate_core::testing::peer::Peer;
 use wirestate_server::rtmp_relay;
 
 /// `serve rtmp` on a runtime thread of its own; stopped when dropped.

@@ -14,18 +14,16 @@
 //! Run with scripts/peer-tests.sh (installs the peers first).
 #![cfg(feature = "peer-tests")]
 
-mod peers;
-
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::Duration;
 
 use bytes::Bytes;
-use peers::Peer;
 use sha2::{Digest, Sha256};
 use wirestate::websocket::{
     ClientRequest, DeflateConfig, DeflateParams, Message, WsCommand, WsConfig, WsConnection,
     WsEvent,
 };
+use wirestate_core::testing::peer::Peer;
 use wirestate_core::OsRandom;
 
 /// What the peers send (tests/peers/ws_py.py, ws_node.js, ws_chromium.html).

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs Erlang/OTP's `escript`, which runs the gen_tcp {packet,N} and
-# {packet,line} peers of tests/peer_erlang.rs and tests/peer_lines.rs.
+# {packet,line} peers of tests/peer_erlang.rs, tests/peer_lines.rs and
+# crates/{blocking,tokio}/tests/peer_erlang.rs.
 # Idempotent and quiet; run as root on Debian/Ubuntu.
 set -euo pipefail
 source "$(dirname "$0")/apt.sh"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Installs memcached, the real peer of tests/peer_lines.rs (the example client
-# stores and reads values through it). The tests start it themselves, on
-# 127.0.0.1 only, through tests/peers/memcached.sh; a system-wide instance the
-# package may start is not used. Idempotent and quiet; run as root on
+# Installs memcached, the real peer of crates/lines/tests/peer_memcached.rs (the
+# example client stores and reads values through it). The tests start it
+# themselves, on 127.0.0.1 only, through tests/peers/memcached.sh; a system-wide
+# instance the package may start is not used. Idempotent and quiet; run as root on
 # Debian/Ubuntu.
 set -euo pipefail
 source "$(dirname "$0")/apt.sh"

@@ -1,5 +1,6 @@
 #!/usr/bin/env escript
-%% A gen_tcp {packet,N} client for tests/peer_erlang.rs: connects to our echo
+%% A gen_tcp {packet,N} client for crates/{blocking,tokio}/tests/peer_erlang.rs
+%% (through wirestate_core::testing::peer::erlang_client): connects to our echo
 %% server and checks that every frame comes back byte for byte.
 %%
 %% Usage: escript erlang_client.escript N Port Size...

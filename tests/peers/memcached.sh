@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Starts memcached for tests/peer_lines.rs on 127.0.0.1:<port> (the test picks
-# a free port), with items up to 2 MiB, UDP off, as the current user (memcached
-# insists on -u when started as root), and prints "LISTENING <port>"
-# once it accepts connections.
+# Starts memcached for crates/lines/tests/peer_memcached.rs on 127.0.0.1:<port>
+# (the test picks a free port), with items up to 2 MiB, UDP off, as the current
+# user (memcached insists on -u when started as root), and prints
+# "LISTENING <port>" once it accepts connections.
 #
 # memcached runs as this script's child with a parent-death signal, so when
 # the test stops this script by PID, memcached goes with it.

@@ -33,6 +33,7 @@
 //! ```
 
 pub mod capture;
+pub mod peer;
 pub mod table;
 pub mod tiny;
 pub mod transport;
