@@ -67,10 +67,7 @@ pub fn inspect(input: &[u8], framing: LengthConfig, out: &mut Printer) -> io::Re
                 serde_json::json!({ "event": "oversize", "len": len }),
                 format_args!("oversize len={len} (skipped)"),
             )?,
-            Err(error) => out.emit(
-                serde_json::json!({ "event": "error", "error": error.to_string() }),
-                format_args!("error: {error}"),
-            )?,
+            Err(error) => out.error(error)?,
         }
     }
     Ok(())

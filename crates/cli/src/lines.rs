@@ -101,7 +101,7 @@ pub fn inspect(input: &[u8], opts: &LinesInspectOptions, out: &mut Printer) -> i
                 }
                 if let Some(block) = memcached::data_len(&bytes) {
                     if let Err(error) = machine.expect_raw(block) {
-                        emit_error(out, &error)?;
+                        out.error(error)?;
                     }
                 }
             }
@@ -117,17 +117,10 @@ pub fn inspect(input: &[u8], opts: &LinesInspectOptions, out: &mut Printer) -> i
                 serde_json::json!({ "event": "oversize", "discarded": discarded, "max": max }),
                 format_args!("oversize: skipped a line of {discarded} bytes (max {max})"),
             )?,
-            Err(error) => emit_error(out, &error)?,
+            Err(error) => out.error(error)?,
         }
     }
     Ok(())
-}
-
-fn emit_error(out: &mut Printer, error: &dyn std::error::Error) -> io::Result<()> {
-    out.emit(
-        serde_json::json!({ "event": "error", "error": error.to_string() }),
-        format_args!("error: {error}"),
-    )
 }
 
 fn memcached_options() -> LinesInspectOptions {

@@ -35,6 +35,15 @@ impl Printer {
         )
     }
 
+    /// Prints the error that ended a stream: `{"event": "error", "error": ..}`,
+    /// or `error: ..` as text.
+    pub(crate) fn error(&mut self, error: impl Display) -> io::Result<()> {
+        self.emit(
+            serde_json::json!({ "event": "error", "error": error.to_string() }),
+            format_args!("error: {error}"),
+        )
+    }
+
     /// Flushes the underlying writer.
     pub fn flush(&mut self) -> io::Result<()> {
         self.out.flush()

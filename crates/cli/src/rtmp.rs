@@ -91,10 +91,7 @@ pub fn inspect(input: &[u8], out: &mut Printer) -> io::Result<()> {
         }
     }
     if let Some(error) = &pass.error {
-        out.emit(
-            serde_json::json!({ "event": "error", "error": error.to_string() }),
-            format_args!("error: {error}"),
-        )?;
+        out.error(error)?;
     }
     Ok(())
 }
