@@ -53,7 +53,7 @@ fn decode(input: &[u8], role: Role) -> Pass {
 /// (looking for a client digest in C1); if that finds no digest, as a client
 /// reads a server. Simple handshakes look the same both ways, and then the
 /// direction does not matter for decoding.
-pub fn inspect(input: &[u8], out: &mut Printer) -> io::Result<()> {
+pub(crate) fn inspect(input: &[u8], out: &mut Printer) -> io::Result<()> {
     let as_server = decode(input, Role::Server);
     let pass = match as_server.info.as_ref().map(|i| i.kind) {
         Some(HandshakeKind::Digest { .. }) => as_server,
@@ -350,4 +350,4 @@ fn print_message(m: &MessageEvent, out: &mut Printer) -> io::Result<()> {
 
 /// What FFmpeg sent while playing a stream from nginx-rtmp: the digest
 /// handshake, connect, createStream, play and acknowledgements.
-pub const SAMPLES: &[Sample<()>] = &[sample!("rtmp/rtmp_ffmpeg_play_nginx.c2s.bin", ())];
+pub(crate) const SAMPLES: &[Sample<()>] = &[sample!("rtmp/rtmp_ffmpeg_play_nginx.c2s.bin", ())];

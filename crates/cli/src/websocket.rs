@@ -6,14 +6,15 @@
 //! handshake, every message and the close.
 
 use std::io;
+use std::net::SocketAddr;
 use std::time::Instant;
 
 use bytes::BytesMut;
 use wirestate_core::{Machine, SeededRandom};
 use wirestate_websocket::frame::{rsv, FrameDecoder, FrameRules, Step};
 use wirestate_websocket::{
-    CloseFrame, DeflateConfig, DeflateParams, Message, ProtocolViolation, Request, Role, WsConfig,
-    WsConnection, WsError, WsEvent,
+    CloseFrame, DeflateConfig, DeflateParams, LocalError, Message, ProtocolViolation, Request,
+    Role, WsCommand, WsConfig, WsConnection, WsError, WsEvent,
 };
 
 use crate::output::{preview, sha256_hex, Printer};
@@ -317,54 +318,36 @@ fn list_frames(frames: &[u8], role: Role, out: &mut Printer) -> io::Result<()> {
 
 /// An echo server: accepts every upgrade, sends each text and binary message
 /// back, answers pings, and completes the close handshake; a connection with
-/// no input for [`crate::IDLE_TIMEOUT`] is closed with 1001. Prints
-/// `LISTENING <port>` once bound. Messages up to 64 MiB.
-pub async fn serve(listen: std::net::SocketAddr) -> io::Result<()> {
-    let listener = tokio::net::TcpListener::bind(listen).await?;
-    crate::announce(&listener)?;
-    loop {
-        let (stream, peer) = listener.accept().await?;
-        stream.set_nodelay(true)?;
-        tokio::spawn(async move {
-            tracing::info!(%peer, "connected");
-            let config = WsConfig {
-                idle_timeout: Some(crate::IDLE_TIMEOUT),
-                ..WsConfig::default()
-            };
-            let machine = WsConnection::server_auto_accept(config);
-            let mut conn = wirestate_tokio::Connection::new(stream, machine);
-            while let Some(event) = conn.next_event().await {
-                let sent = match event {
-                    Ok(WsEvent::Message(Message::Text(text))) => conn.machine_mut().send_text(text),
-                    Ok(WsEvent::Message(Message::Binary(data))) => {
-                        conn.machine_mut().send_binary(data)
-                    }
-                    Ok(WsEvent::Request(request)) => {
-                        tracing::info!(%peer, path = %request.path, "upgraded");
-                        Ok(())
-                    }
-                    Ok(_) => Ok(()),
-                    Err(error) => {
-                        tracing::info!(%peer, %error, "connection ended");
-                        break;
-                    }
-                };
-                if let Err(error) = sent {
-                    tracing::warn!(%peer, %error, "cannot echo");
-                    break;
-                }
-            }
-            if let Err(error) = conn.flush().await {
-                tracing::debug!(%peer, %error, "flush on close failed");
-            }
-            tracing::info!(%peer, "closed");
-        });
+/// no input for [`IDLE_TIMEOUT`](crate::serve::IDLE_TIMEOUT) is closed with
+/// 1001. Prints `LISTENING <port>` once bound. Messages up to 64 MiB.
+pub(crate) async fn serve(listen: SocketAddr) -> io::Result<()> {
+    let machine = || {
+        WsConnection::server_auto_accept(WsConfig {
+            idle_timeout: Some(crate::serve::IDLE_TIMEOUT),
+            ..WsConfig::default()
+        })
+    };
+    crate::serve::run(crate::serve::bind(listen).await?, true, machine, echo).await
+}
+
+/// Sends every text and binary message back.
+fn echo(
+    machine: &mut WsConnection,
+    peer: SocketAddr,
+    event: WsEvent,
+) -> Result<Option<WsCommand>, LocalError> {
+    match event {
+        WsEvent::Message(Message::Text(text)) => machine.send_text(text)?,
+        WsEvent::Message(Message::Binary(data)) => machine.send_binary(data)?,
+        WsEvent::Request(request) => tracing::info!(%peer, path = %request.path, "upgraded"),
+        _ => {}
     }
+    Ok(None)
 }
 
 /// Both sides of a recorded connection in which the Python `websockets`
 /// server closes with 1009 (message too big), each with the role that reads it.
-pub const SAMPLES: &[Sample<Role>] = &[
+pub(crate) const SAMPLES: &[Sample<Role>] = &[
     sample!("websocket/ws_py_server_close_1009.c2s.bin", Role::Server),
     sample!("websocket/ws_py_server_close_1009.s2c.bin", Role::Client),
 ];
@@ -372,19 +355,7 @@ pub const SAMPLES: &[Sample<Role>] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[derive(Clone, Default)]
-    struct SharedBuffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-    impl io::Write for SharedBuffer {
-        fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(data);
-            Ok(data.len())
-        }
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
+    use crate::output::testing::json_events;
 
     fn run(name: &str, role: Role) -> Vec<serde_json::Value> {
         let path = format!(
@@ -392,14 +363,7 @@ mod tests {
             env!("CARGO_MANIFEST_DIR")
         );
         let input = std::fs::read(path).unwrap();
-        let buffer = SharedBuffer::default();
-        let mut printer = Printer::new(Box::new(buffer.clone()), true);
-        inspect(&input, role, &mut printer).unwrap();
-        printer.flush().unwrap();
-        let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
-        text.lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
+        json_events(|out| inspect(&input, role, out))
     }
 
     /// Deflate captures decode to the manifest's messages, both directions.
