@@ -34,6 +34,21 @@ async fn client(port: u16) -> Client {
     Connection::new(socket, session)
 }
 
+/// Waits for the next event of `$conn` that matches `$pattern` and gives
+/// `$value` of it (`()` without one).
+macro_rules! next {
+    ($conn:expr, $pattern:pat) => {
+        next!($conn, $pattern => ())
+    };
+    ($conn:expr, $pattern:pat => $value:expr) => {
+        next($conn, |e| match e {
+            $pattern => Some($value),
+            _ => None,
+        })
+        .await
+    };
+}
+
 /// The next event that `pick` accepts, skipping the others; panics when the
 /// connection ends first.
 async fn next<T>(conn: &mut Client, mut pick: impl FnMut(&ClientEvent) -> Option<T>) -> T {
@@ -51,20 +66,22 @@ async fn next<T>(conn: &mut Client, mut pick: impl FnMut(&ClientEvent) -> Option
 
 /// The next video payload a player receives.
 async fn next_video(conn: &mut Client) -> Bytes {
-    next(conn, |e| match e {
-        ClientEvent::Media(MediaEvent::Video { video, .. }) => Some(video.payload.clone()),
-        _ => None,
-    })
-    .await
+    next!(conn, ClientEvent::Media(MediaEvent::Video { video, .. }) => video.payload.clone())
+}
+
+/// Publishes `frames` (timestamp, payload) and writes them.
+async fn send_video(conn: &mut Client, frames: &[(u32, &'static [u8])]) {
+    for &(timestamp, payload) in frames {
+        let payload = Bytes::from_static(payload);
+        conn.machine_mut().send_video(timestamp, payload).unwrap();
+    }
+    conn.flush().await.unwrap();
 }
 
 async fn publisher(port: u16, key: &str) -> Client {
     let mut conn = client(port).await;
     conn.machine_mut().publish(key, "live");
-    next(&mut conn, |e| {
-        matches!(e, ClientEvent::PublishStarted { .. }).then_some(())
-    })
-    .await;
+    next!(&mut conn, ClientEvent::PublishStarted { .. });
     conn
 }
 
@@ -76,56 +93,31 @@ async fn a_late_player_gets_the_headers_then_live_video_from_a_keyframe() {
     let session = publishing.machine_mut();
     let properties = Value::EcmaArray(vec![("width".into(), Value::Number(640.0))]);
     session.send_metadata(0, properties).unwrap();
-    session
-        .send_video(0, Bytes::from_static(VIDEO_CONFIG))
-        .unwrap();
-    session
-        .send_video(40, Bytes::from_static(KEYFRAME))
-        .unwrap();
-    publishing.flush().await.unwrap();
+    send_video(&mut publishing, &[(0, VIDEO_CONFIG), (40, KEYFRAME)]).await;
 
     // A second publisher of the same key is refused.
     let mut second = client(port).await;
     second.machine_mut().publish("cam", "live");
-    let refused = next(&mut second, |e| match e {
-        ClientEvent::Status { status, .. } => Some(status.clone()),
-        _ => None,
-    })
-    .await;
+    let refused = next!(&mut second, ClientEvent::Status { status, .. } => status.clone());
     assert!(refused.is_error(), "{refused:?}");
 
     let mut player = client(port).await;
     player.machine_mut().play("cam");
-    let metadata = next(&mut player, |e| match e {
-        ClientEvent::Media(MediaEvent::Metadata { data, .. }) => Some(data.clone()),
-        _ => None,
-    })
-    .await;
+    let metadata =
+        next!(&mut player, ClientEvent::Media(MediaEvent::Metadata { data, .. }) => data.clone());
     assert_eq!(metadata.values[0], Value::String("onMetaData".into()));
     assert_eq!(next_video(&mut player).await, VIDEO_CONFIG);
 
     // Live video waits for a keyframe.
-    let session = publishing.machine_mut();
-    session
-        .send_video(80, Bytes::from_static(INTER_FRAME))
-        .unwrap();
-    session
-        .send_video(120, Bytes::from_static(KEYFRAME))
-        .unwrap();
-    session
-        .send_video(160, Bytes::from_static(INTER_FRAME))
-        .unwrap();
-    publishing.flush().await.unwrap();
+    let live = [(80, INTER_FRAME), (120, KEYFRAME), (160, INTER_FRAME)];
+    send_video(&mut publishing, &live).await;
     assert_eq!(next_video(&mut player).await, KEYFRAME);
     assert_eq!(next_video(&mut player).await, INTER_FRAME);
 
     // The publisher stops: the player is told and disconnected.
     publishing.machine_mut().stop().unwrap();
     publishing.flush().await.unwrap();
-    next(&mut player, |e| {
-        matches!(e, ClientEvent::StreamEof { .. }).then_some(())
-    })
-    .await;
+    next!(&mut player, ClientEvent::StreamEof { .. });
     while let Some(Ok(_)) = player.next_event().await {}
 
     // The relay closes the publisher's socket only after it handled the
