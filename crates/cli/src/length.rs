@@ -1,16 +1,19 @@
 //! `inspect --protocol length` and `serve length`.
 
 use std::io;
+use std::net::SocketAddr;
 use std::time::Instant;
 
-use wirestate_core::Machine;
-use wirestate_length::{LengthConfig, LengthConnection, LengthEvent, LengthField};
+use wirestate_core::{IdleTimeout, Machine};
+use wirestate_length::{
+    LengthCommand, LengthConfig, LengthConnection, LengthEvent, LengthField, LocalError,
+};
 
 use crate::output::{preview, sha256_hex, Printer};
 use crate::sample::{sample, Sample};
 
 /// The framings `--framing` accepts, by name.
-pub const FRAMING_NAMES: &[&str] = &[
+const FRAMING_NAMES: &[&str] = &[
     "erlang1", "erlang2", "erlang4", "u8", "u16", "u16le", "u24", "u24le", "u32", "u32le", "u64",
     "u64le", "varint",
 ];
@@ -18,7 +21,7 @@ pub const FRAMING_NAMES: &[&str] = &[
 /// Parses a `--framing` name: `erlangN` is Erlang's `{packet,N}`; `uN` is an
 /// N-bit big-endian length field (`le` suffix: little endian); `varint` is
 /// unsigned LEB128. The header is stripped in every case.
-pub fn framing_from_name(name: &str) -> Result<LengthConfig, String> {
+pub(crate) fn framing_from_name(name: &str) -> Result<LengthConfig, String> {
     let little = name.ends_with("le");
     let field = match name.trim_end_matches("le") {
         "erlang1" => return Ok(LengthConfig::erlang(1)),
@@ -48,7 +51,7 @@ pub fn framing_from_name(name: &str) -> Result<LengthConfig, String> {
 /// Decodes `input` as one byte stream of length-prefixed frames and prints a
 /// line per frame, per skipped oversize frame, and for the error that ends the
 /// stream, if any (EOF inside a frame is one).
-pub fn inspect(input: &[u8], framing: LengthConfig, out: &mut Printer) -> io::Result<()> {
+pub(crate) fn inspect(input: &[u8], framing: LengthConfig, out: &mut Printer) -> io::Result<()> {
     let now = Instant::now();
     let mut machine = LengthConnection::new(framing);
     machine.handle_input(input, now);
@@ -67,17 +70,14 @@ pub fn inspect(input: &[u8], framing: LengthConfig, out: &mut Printer) -> io::Re
                 serde_json::json!({ "event": "oversize", "len": len }),
                 format_args!("oversize len={len} (skipped)"),
             )?,
-            Err(error) => out.emit(
-                serde_json::json!({ "event": "error", "error": error.to_string() }),
-                format_args!("error: {error}"),
-            )?,
+            Err(error) => out.error(error)?,
         }
     }
     Ok(())
 }
 
 /// The recorded Erlang `gen_tcp` captures, with the framing each was made with.
-pub const SAMPLES: &[Sample<fn() -> LengthConfig>] = &[
+pub(crate) const SAMPLES: &[Sample<fn() -> LengthConfig>] = &[
     sample!("length/erl_packet2_basic.c2s.bin", || LengthConfig::erlang(
         2
     )),
@@ -93,40 +93,20 @@ pub const SAMPLES: &[Sample<fn() -> LengthConfig>] = &[
 /// The `{packet,N}` echo server of the classic OTP tutorial: every frame comes
 /// back with the same framing; a connection with no input for 120 s is closed.
 /// Prints `LISTENING <port>` once bound.
-pub async fn serve(listen: std::net::SocketAddr, framing: LengthConfig) -> io::Result<()> {
-    let listener = tokio::net::TcpListener::bind(listen).await?;
-    crate::announce(&listener)?;
-    loop {
-        let (stream, peer) = listener.accept().await?;
-        let machine = wirestate_core::IdleTimeout::new(
-            LengthConnection::new(framing.clone()),
-            crate::IDLE_TIMEOUT,
-            wirestate_tokio::now(),
-        );
-        tokio::spawn(async move {
-            tracing::info!(%peer, "connected");
-            let mut conn = wirestate_tokio::Connection::new(stream, machine);
-            while let Some(event) = conn.next_event().await {
-                match event {
-                    Ok(LengthEvent::Frame(frame)) => {
-                        if let Err(error) = conn.machine_mut().inner_mut().send(frame) {
-                            tracing::warn!(%peer, %error, "cannot echo");
-                            break;
-                        }
-                    }
-                    Ok(LengthEvent::Oversize { len }) => {
-                        tracing::warn!(%peer, len, "skipped an oversize frame")
-                    }
-                    Err(error) => {
-                        tracing::info!(%peer, %error, "connection ended");
-                        break;
-                    }
-                }
-            }
-            if let Err(error) = conn.flush().await {
-                tracing::debug!(%peer, %error, "flush on close failed");
-            }
-            tracing::info!(%peer, "closed");
-        });
+pub(crate) async fn serve(listen: SocketAddr, framing: LengthConfig) -> io::Result<()> {
+    let machine = || crate::serve::with_idle_timeout(LengthConnection::new(framing.clone()));
+    crate::serve::run(crate::serve::bind(listen).await?, false, machine, echo).await
+}
+
+/// Sends every frame back.
+fn echo(
+    machine: &mut IdleTimeout<LengthConnection>,
+    peer: SocketAddr,
+    event: LengthEvent,
+) -> Result<Option<LengthCommand>, LocalError> {
+    match event {
+        LengthEvent::Frame(frame) => machine.inner_mut().send(frame)?,
+        LengthEvent::Oversize { len } => tracing::warn!(%peer, len, "skipped an oversize frame"),
     }
+    Ok(None)
 }

@@ -3,10 +3,12 @@
 //! Wiring (for `main.rs`): `mod lines;`, and the `wirestate-lines`
 //! dependency in this crate's Cargo.toml.
 
+use std::convert::Infallible;
 use std::io;
+use std::net::SocketAddr;
 use std::time::Instant;
 
-use wirestate_core::Machine;
+use wirestate_core::{IdleTimeout, Machine};
 use wirestate_lines::{
     memcached, Delimiter, EofPolicy, LineCommand, LineConfig, LineConnection, LineEvent, Overflow,
 };
@@ -16,17 +18,17 @@ use crate::sample::{sample, Sample};
 
 /// How `inspect` decodes a line stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LinesInspectOptions {
+pub(crate) struct LinesInspectOptions {
     /// `lf` (a `\n`, with an optional `\r` before it), `crlf` (strictly
     /// `\r\n`), or one byte: a single character (`;`), a number (`0`, `0x1e`)
     /// or an escape (`\0`, `\t`, `\r`, `\n`).
-    pub delimiter: String,
+    pub(crate) delimiter: String,
     /// The maximum line length; longer lines are skipped and reported as
     /// `oversize`. `None`: no limit.
-    pub max: Option<usize>,
+    pub(crate) max: Option<usize>,
     /// After a memcached `VALUE` or storage-command line, read the announced
     /// data block (`<bytes>` + 2 for its `\r\n`) as one raw block.
-    pub memcached: bool,
+    pub(crate) memcached: bool,
 }
 
 impl Default for LinesInspectOptions {
@@ -41,7 +43,7 @@ impl Default for LinesInspectOptions {
 }
 
 /// Parses the `--delimiter` value (see [`LinesInspectOptions::delimiter`]).
-pub fn delimiter_from_name(name: &str) -> Result<Delimiter, String> {
+pub(crate) fn delimiter_from_name(name: &str) -> Result<Delimiter, String> {
     let byte = match name {
         "lf" => return Ok(Delimiter::lf()),
         "crlf" => return Ok(Delimiter::crlf()),
@@ -69,7 +71,11 @@ pub fn delimiter_from_name(name: &str) -> Result<Delimiter, String> {
 /// `line` (with its text, lossy UTF-8), `raw` (with `--memcached`: length and
 /// SHA-256), `oversize` (a skipped over-long line), and the `error` that ends
 /// the stream, if any (a line without delimiter at the end is one).
-pub fn inspect(input: &[u8], opts: &LinesInspectOptions, out: &mut Printer) -> io::Result<()> {
+pub(crate) fn inspect(
+    input: &[u8],
+    opts: &LinesInspectOptions,
+    out: &mut Printer,
+) -> io::Result<()> {
     let delimiter = delimiter_from_name(&opts.delimiter)
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
     // The whole input is in memory already: without --max, a line may be all of it.
@@ -101,7 +107,7 @@ pub fn inspect(input: &[u8], opts: &LinesInspectOptions, out: &mut Printer) -> i
                 }
                 if let Some(block) = memcached::data_len(&bytes) {
                     if let Err(error) = machine.expect_raw(block) {
-                        emit_error(out, &error)?;
+                        out.error(error)?;
                     }
                 }
             }
@@ -117,17 +123,10 @@ pub fn inspect(input: &[u8], opts: &LinesInspectOptions, out: &mut Printer) -> i
                 serde_json::json!({ "event": "oversize", "discarded": discarded, "max": max }),
                 format_args!("oversize: skipped a line of {discarded} bytes (max {max})"),
             )?,
-            Err(error) => emit_error(out, &error)?,
+            Err(error) => out.error(error)?,
         }
     }
     Ok(())
-}
-
-fn emit_error(out: &mut Printer, error: &dyn std::error::Error) -> io::Result<()> {
-    out.emit(
-        serde_json::json!({ "event": "error", "error": error.to_string() }),
-        format_args!("error: {error}"),
-    )
 }
 
 fn memcached_options() -> LinesInspectOptions {
@@ -139,7 +138,7 @@ fn memcached_options() -> LinesInspectOptions {
 
 /// The recorded line captures: Erlang `{packet,line}` input, and both sides
 /// of a memcached text-protocol session.
-pub const SAMPLES: &[Sample<fn() -> LinesInspectOptions>] = &[
+pub(crate) const SAMPLES: &[Sample<fn() -> LinesInspectOptions>] = &[
     // Ends with a 37-byte line without LF: reported as the final error.
     sample!("lines/erl_line_basic.c2s.bin", LinesInspectOptions::default),
     sample!("lines/memcached_text.c2s.bin", memcached_options),
@@ -148,74 +147,37 @@ pub const SAMPLES: &[Sample<fn() -> LinesInspectOptions>] = &[
 
 /// A line echo server: every line (LF or CRLF, up to 64 KiB; longer ones are
 /// skipped) comes back with a `\n`; a connection with no input for
-/// [`IDLE_TIMEOUT`](crate::IDLE_TIMEOUT) is closed. Prints `LISTENING <port>`
-/// once bound.
-pub async fn serve(listen: std::net::SocketAddr) -> io::Result<()> {
-    let listener = tokio::net::TcpListener::bind(listen).await?;
-    crate::announce(&listener)?;
-    loop {
-        let (stream, peer) = listener.accept().await?;
-        let config = LineConfig::default().overflow(Overflow::Discard);
-        let machine = wirestate_core::IdleTimeout::new(
-            LineConnection::new(config),
-            crate::IDLE_TIMEOUT,
-            wirestate_tokio::now(),
-        );
-        tokio::spawn(async move {
-            tracing::info!(%peer, "connected");
-            let mut conn = wirestate_tokio::Connection::new(stream, machine);
-            while let Some(event) = conn.next_event().await {
-                match event {
-                    Ok(LineEvent::Line { bytes, .. }) => {
-                        if let Err(error) = conn.send(LineCommand::Send(bytes)).await {
-                            tracing::warn!(%peer, %error, "cannot echo");
-                            break;
-                        }
-                    }
-                    Ok(LineEvent::Oversize { discarded }) => {
-                        tracing::warn!(%peer, discarded, "skipped an over-long line")
-                    }
-                    Ok(LineEvent::Raw(_)) => {} // never requested
-                    Err(error) => {
-                        tracing::info!(%peer, %error, "connection ended");
-                        break;
-                    }
-                }
-            }
-            if let Err(error) = conn.flush().await {
-                tracing::debug!(%peer, %error, "flush on close failed");
-            }
-            tracing::info!(%peer, "closed");
-        });
+/// [`IDLE_TIMEOUT`](crate::serve::IDLE_TIMEOUT) is closed. Prints
+/// `LISTENING <port>` once bound.
+pub(crate) async fn serve(listen: SocketAddr) -> io::Result<()> {
+    let config = LineConfig::default().overflow(Overflow::Discard);
+    let machine = || crate::serve::with_idle_timeout(LineConnection::new(config.clone()));
+    crate::serve::run(crate::serve::bind(listen).await?, false, machine, echo).await
+}
+
+/// Sends every line back.
+fn echo(
+    _: &mut IdleTimeout<LineConnection>,
+    peer: SocketAddr,
+    event: LineEvent,
+) -> Result<Option<LineCommand>, Infallible> {
+    match event {
+        LineEvent::Line { bytes, .. } => return Ok(Some(LineCommand::Send(bytes))),
+        LineEvent::Oversize { discarded } => {
+            tracing::warn!(%peer, discarded, "skipped an over-long line")
+        }
+        LineEvent::Raw(_) => {} // never requested
     }
+    Ok(None)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::output::testing::json_events;
 
     fn run(input: &[u8], opts: &LinesInspectOptions) -> Vec<serde_json::Value> {
-        let buffer = SharedBuffer::default();
-        let mut printer = Printer::new(Box::new(buffer.clone()), true);
-        inspect(input, opts, &mut printer).unwrap();
-        printer.flush().unwrap();
-        let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
-        text.lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
-    }
-
-    #[derive(Clone, Default)]
-    struct SharedBuffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-    impl io::Write for SharedBuffer {
-        fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(data);
-            Ok(data.len())
-        }
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
+        json_events(|out| inspect(input, opts, out))
     }
 
     fn count(events: &[serde_json::Value], kind: &str) -> usize {

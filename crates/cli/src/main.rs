@@ -13,6 +13,7 @@ mod lines;
 mod output;
 mod rtmp;
 mod sample;
+mod serve;
 mod websocket;
 
 use std::net::SocketAddr;
@@ -22,20 +23,6 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use output::Printer;
-
-/// How long the demo servers keep a connection without input (Erlang's
-/// classic 120 s).
-pub const IDLE_TIMEOUT: std::time::Duration = wirestate_server::IDLE_TIMEOUT;
-
-/// Tells whoever started the server where it listens: one stdout line
-/// `LISTENING <port>` (the peer tests wait for it).
-pub fn announce(listener: &tokio::net::TcpListener) -> std::io::Result<()> {
-    use std::io::Write;
-    let port = listener.local_addr()?.port();
-    let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "LISTENING {port}")?;
-    stdout.flush()
-}
 
 #[derive(Parser)]
 #[command(
@@ -276,8 +263,7 @@ fn serve(cmd: ServeCommand) -> Result<(), String> {
             .map_err(|e| e.to_string()),
         ServeCommand::Rtmp { listen, record } => runtime
             .block_on(async {
-                let listener = tokio::net::TcpListener::bind(listen).await?;
-                announce(&listener)?;
+                let listener = serve::bind(listen).await?;
                 wirestate_server::rtmp_relay::serve(listener, record).await
             })
             .map_err(|e| e.to_string()),

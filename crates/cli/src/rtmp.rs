@@ -3,11 +3,12 @@
 use std::io;
 use std::time::Instant;
 
+use serde_json::json;
 use wirestate_core::{Machine, SeededRandom};
 use wirestate_rtmp::amf0::Value;
 use wirestate_rtmp::handshake::{HandshakeInfo, HandshakeKind};
 use wirestate_rtmp::media::{AudioTagHeader, VideoTagHeader};
-use wirestate_rtmp::message::{Command, Message, UserControl};
+use wirestate_rtmp::message::{Audio, Command, DataMessage, Message, UserControl, Video};
 use wirestate_rtmp::{MessageEvent, Role, RtmpConnection, RtmpError, RtmpEvent};
 
 use crate::output::{preview, Printer};
@@ -52,7 +53,7 @@ fn decode(input: &[u8], role: Role) -> Pass {
 /// (looking for a client digest in C1); if that finds no digest, as a client
 /// reads a server. Simple handshakes look the same both ways, and then the
 /// direction does not matter for decoding.
-pub fn inspect(input: &[u8], out: &mut Printer) -> io::Result<()> {
+pub(crate) fn inspect(input: &[u8], out: &mut Printer) -> io::Result<()> {
     let as_server = decode(input, Role::Server);
     let pass = match as_server.info.as_ref().map(|i| i.kind) {
         Some(HandshakeKind::Digest { .. }) => as_server,
@@ -90,10 +91,7 @@ pub fn inspect(input: &[u8], out: &mut Printer) -> io::Result<()> {
         }
     }
     if let Some(error) = &pass.error {
-        out.emit(
-            serde_json::json!({ "event": "error", "error": error.to_string() }),
-            format_args!("error: {error}"),
-        )?;
+        out.error(error)?;
     }
     Ok(())
 }
@@ -160,9 +158,30 @@ fn value_json(value: &Value) -> serde_json::Value {
     }
 }
 
-/// The JSON fields and a text summary for one message.
-fn describe(message: &Message) -> (serde_json::Value, String) {
-    use serde_json::json;
+/// The JSON fields and a text summary of one message.
+type Described = (serde_json::Value, String);
+
+/// The JSON fields and a text summary for one message, by message family.
+fn describe(message: &Message) -> Described {
+    match message {
+        Message::SetChunkSize(_)
+        | Message::Abort(_)
+        | Message::Acknowledgement(_)
+        | Message::WindowAckSize(_)
+        | Message::SetPeerBandwidth { .. } => describe_control(message),
+        Message::UserControl(event) => describe_user_control(event),
+        Message::Audio(audio) => describe_audio(audio),
+        Message::Video(video) => describe_video(video),
+        Message::Data(data) => describe_data(data),
+        Message::Command { amf3, command } => describe_command(*amf3, command),
+        Message::SharedObject { .. } | Message::Aggregate(_) | Message::Unknown { .. } => {
+            describe_other(message)
+        }
+    }
+}
+
+/// A protocol control message (types 1, 2, 3, 5, 6).
+fn describe_control(message: &Message) -> Described {
     match message {
         Message::SetChunkSize(v) => (
             json!({"kind": "set_chunk_size", "size": v}),
@@ -184,97 +203,113 @@ fn describe(message: &Message) -> (serde_json::Value, String) {
             json!({"kind": "set_peer_bandwidth", "size": size, "limit": limit.to_byte()}),
             format!("SetPeerBandwidth {size} {limit:?}"),
         ),
-        Message::UserControl(event) => {
-            let (name, value) = match event {
-                UserControl::StreamBegin(v) => ("StreamBegin", json!(v)),
-                UserControl::StreamEof(v) => ("StreamEOF", json!(v)),
-                UserControl::StreamDry(v) => ("StreamDry", json!(v)),
-                UserControl::SetBufferLength { stream_id, millis } => (
-                    "SetBufferLength",
-                    json!({"stream_id": stream_id, "millis": millis}),
-                ),
-                UserControl::StreamIsRecorded(v) => ("StreamIsRecorded", json!(v)),
-                UserControl::PingRequest(v) => ("PingRequest", json!(v)),
-                UserControl::PingResponse(v) => ("PingResponse", json!(v)),
-                UserControl::Unknown { event_type, data } => {
-                    ("Unknown", json!({"type": event_type, "len": data.len()}))
-                }
-            };
-            (
-                json!({"kind": "user_control", "user_event": name, "value": value}),
-                format!("UserControl {name} {value}"),
-            )
+        _ => unreachable!("describe passes only protocol control messages"),
+    }
+}
+
+/// A user control message (type 4).
+fn describe_user_control(event: &UserControl) -> Described {
+    let (name, value) = match event {
+        UserControl::StreamBegin(v) => ("StreamBegin", json!(v)),
+        UserControl::StreamEof(v) => ("StreamEOF", json!(v)),
+        UserControl::StreamDry(v) => ("StreamDry", json!(v)),
+        UserControl::SetBufferLength { stream_id, millis } => (
+            "SetBufferLength",
+            json!({"stream_id": stream_id, "millis": millis}),
+        ),
+        UserControl::StreamIsRecorded(v) => ("StreamIsRecorded", json!(v)),
+        UserControl::PingRequest(v) => ("PingRequest", json!(v)),
+        UserControl::PingResponse(v) => ("PingResponse", json!(v)),
+        UserControl::Unknown { event_type, data } => {
+            ("Unknown", json!({"type": event_type, "len": data.len()}))
         }
-        Message::Audio(audio) => {
-            let codec = match &audio.header {
-                Ok(AudioTagHeader::Legacy(h)) => format!("{:?}", h.sound_format),
-                Ok(AudioTagHeader::Enhanced(h)) => h
-                    .tracks
-                    .first()
-                    .map(|t| t.fourcc.to_string())
-                    .unwrap_or_default(),
-                Ok(AudioTagHeader::Silence) => "silence".into(),
-                Err(e) => format!("bad header: {e}"),
-            };
-            (
-                json!({"kind": "audio", "codec": codec}),
-                format!("Audio {codec}"),
-            )
-        }
-        Message::Video(video) => {
-            let (codec, keyframe) = match &video.header {
-                Ok(h @ VideoTagHeader::Legacy(l)) => (format!("{:?}", l.codec_id), h.is_keyframe()),
-                Ok(h @ VideoTagHeader::Enhanced(e)) => (
-                    e.tracks
-                        .first()
-                        .map(|t| t.fourcc.to_string())
-                        .unwrap_or_default(),
-                    h.is_keyframe(),
-                ),
-                Err(e) => (format!("bad header: {e}"), false),
-            };
-            (
-                json!({"kind": "video", "codec": codec, "keyframe": keyframe}),
-                format!("Video {codec}{}", if keyframe { " keyframe" } else { "" }),
-            )
-        }
-        Message::Data(data) => {
-            let values: Vec<serde_json::Value> = data.values.iter().map(value_json).collect();
-            let text = format!("Data {}", serde_json::Value::Array(values.clone()));
-            (
-                json!({"kind": "data", "amf3": data.amf3, "values": values}),
-                text,
-            )
-        }
-        Message::Command { amf3, command } => {
-            let generic = command.to_generic();
-            let object = generic.command_object.as_ref().map(value_json);
-            let arguments: Vec<serde_json::Value> =
-                generic.arguments.iter().map(value_json).collect();
-            let text = format!(
-                "{}(tx={}) {} {}",
-                generic.name,
-                generic
-                    .transaction_id
-                    .map(|t| t.to_string())
-                    .unwrap_or_else(|| "none".into()),
-                object.clone().unwrap_or(serde_json::Value::Null),
-                serde_json::Value::Array(arguments.clone())
-            );
-            let typed = !matches!(command, Command::Other(_));
-            (
-                json!({
-                    "kind": "command",
-                    "amf3": amf3,
-                    "command": generic.name,
-                    "typed": typed,
-                    "transaction_id": generic.transaction_id,
-                    "command_object": object,
-                    "arguments": arguments,
-                }),
-                text,
-            )
-        }
+    };
+    (
+        json!({"kind": "user_control", "user_event": name, "value": value}),
+        format!("UserControl {name} {value}"),
+    )
+}
+
+/// An audio message (type 8): its codec.
+fn describe_audio(audio: &Audio) -> Described {
+    let codec = match &audio.header {
+        Ok(AudioTagHeader::Legacy(h)) => format!("{:?}", h.sound_format),
+        Ok(AudioTagHeader::Enhanced(h)) => h
+            .tracks
+            .first()
+            .map(|t| t.fourcc.to_string())
+            .unwrap_or_default(),
+        Ok(AudioTagHeader::Silence) => "silence".into(),
+        Err(e) => format!("bad header: {e}"),
+    };
+    (
+        json!({"kind": "audio", "codec": codec}),
+        format!("Audio {codec}"),
+    )
+}
+
+/// A video message (type 9): its codec and whether it is a keyframe.
+fn describe_video(video: &Video) -> Described {
+    let (codec, keyframe) = match &video.header {
+        Ok(h @ VideoTagHeader::Legacy(l)) => (format!("{:?}", l.codec_id), h.is_keyframe()),
+        Ok(h @ VideoTagHeader::Enhanced(e)) => (
+            e.tracks
+                .first()
+                .map(|t| t.fourcc.to_string())
+                .unwrap_or_default(),
+            h.is_keyframe(),
+        ),
+        Err(e) => (format!("bad header: {e}"), false),
+    };
+    (
+        json!({"kind": "video", "codec": codec, "keyframe": keyframe}),
+        format!("Video {codec}{}", if keyframe { " keyframe" } else { "" }),
+    )
+}
+
+/// A data message (types 15, 18): its AMF values.
+fn describe_data(data: &DataMessage) -> Described {
+    let values: Vec<serde_json::Value> = data.values.iter().map(value_json).collect();
+    let text = format!("Data {}", serde_json::Value::Array(values.clone()));
+    (
+        json!({"kind": "data", "amf3": data.amf3, "values": values}),
+        text,
+    )
+}
+
+/// A command message (types 17, 20): name, transaction, object, arguments.
+fn describe_command(amf3: bool, command: &Command) -> Described {
+    let generic = command.to_generic();
+    let object = generic.command_object.as_ref().map(value_json);
+    let arguments: Vec<serde_json::Value> = generic.arguments.iter().map(value_json).collect();
+    let text = format!(
+        "{}(tx={}) {} {}",
+        generic.name,
+        generic
+            .transaction_id
+            .map(|t| t.to_string())
+            .unwrap_or_else(|| "none".into()),
+        object.clone().unwrap_or(serde_json::Value::Null),
+        serde_json::Value::Array(arguments.clone())
+    );
+    let typed = !matches!(command, Command::Other(_));
+    (
+        json!({
+            "kind": "command",
+            "amf3": amf3,
+            "command": generic.name,
+            "typed": typed,
+            "transaction_id": generic.transaction_id,
+            "command_object": object,
+            "arguments": arguments,
+        }),
+        text,
+    )
+}
+
+/// Shared object, aggregate and unknown messages: only their kind.
+fn describe_other(message: &Message) -> Described {
+    match message {
         Message::SharedObject { amf3, payload } => (
             json!({"kind": "shared_object", "amf3": amf3}),
             format!("SharedObject {}", preview(payload, 32)),
@@ -284,6 +319,7 @@ fn describe(message: &Message) -> (serde_json::Value, String) {
             json!({"kind": "unknown"}),
             format!("Unknown {}", preview(payload, 32)),
         ),
+        _ => unreachable!("describe passes only the remaining message kinds"),
     }
 }
 
@@ -314,4 +350,4 @@ fn print_message(m: &MessageEvent, out: &mut Printer) -> io::Result<()> {
 
 /// What FFmpeg sent while playing a stream from nginx-rtmp: the digest
 /// handshake, connect, createStream, play and acknowledgements.
-pub const SAMPLES: &[Sample<()>] = &[sample!("rtmp/rtmp_ffmpeg_play_nginx.c2s.bin", ())];
+pub(crate) const SAMPLES: &[Sample<()>] = &[sample!("rtmp/rtmp_ffmpeg_play_nginx.c2s.bin", ())];

@@ -2,13 +2,13 @@
 //! when it is given no file.
 
 /// One capture and how to decode it.
-pub struct Sample<C: 'static> {
+pub(crate) struct Sample<C: 'static> {
     /// The capture's path under `tests/captures/`.
-    pub name: &'static str,
+    pub(crate) name: &'static str,
     /// Its bytes.
-    pub bytes: &'static [u8],
+    pub(crate) bytes: &'static [u8],
     /// The protocol mode's settings for it.
-    pub config: C,
+    pub(crate) config: C,
 }
 
 /// A [`Sample`] of `tests/captures/$path`, decoded with `$config`.

@@ -6,14 +6,15 @@
 //! handshake, every message and the close.
 
 use std::io;
+use std::net::SocketAddr;
 use std::time::Instant;
 
 use bytes::BytesMut;
 use wirestate_core::{Machine, SeededRandom};
 use wirestate_websocket::frame::{rsv, FrameDecoder, FrameRules, Step};
 use wirestate_websocket::{
-    DeflateConfig, DeflateParams, Message, ProtocolViolation, Role, WsConfig, WsConnection,
-    WsError, WsEvent,
+    CloseFrame, DeflateConfig, DeflateParams, LocalError, Message, ProtocolViolation, Request,
+    Role, WsCommand, WsConfig, WsConnection, WsError, WsEvent,
 };
 
 use crate::output::{preview, sha256_hex, Printer};
@@ -35,20 +36,44 @@ const SHORT_TEXT: usize = 120;
 /// smaller window or a reset context only ever asks less of the reader). If
 /// compressed frames arrive without a usable agreement, they are listed
 /// frame by frame instead.
-pub fn inspect(input: &[u8], role: Role, out: &mut Printer) -> io::Result<()> {
+pub(crate) fn inspect(input: &[u8], role: Role, out: &mut Printer) -> io::Result<()> {
     let Some(head_len) = input
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
         .map(|p| p + 4)
     else {
-        return out.emit(
-            serde_json::json!({ "event": "error", "error": "no complete HTTP head" }),
-            "error: no complete HTTP head",
-        );
+        return out.error("no complete HTTP head");
     };
     let head = String::from_utf8_lossy(&input[..head_len]);
     let deflate = head.to_ascii_lowercase().contains("permessage-deflate");
-    let now = Instant::now();
+    let error = match role {
+        Role::Server => decode_as_server(input, deflate, out)?,
+        Role::Client => decode_as_client(&head, &input[head_len..], deflate, out)?,
+    };
+    let Some(error) = error else {
+        return Ok(());
+    };
+    let reserved = matches!(error, WsError::Protocol(ProtocolViolation::ReservedBits(_)));
+    if reserved && deflate {
+        out.emit(
+            serde_json::json!({ "event": "note", "note": "permessage-deflate: listing frames" }),
+            "note: compressed frames without a usable permessage-deflate agreement; listing frames instead",
+        )?;
+        return list_frames(&input[head_len..], role, out);
+    }
+    out.emit(
+        serde_json::json!({
+            "event": "error",
+            "error": error.to_string(),
+            "close_code": error.close_code(),
+        }),
+        format_args!("error: {error}"),
+    )
+}
+
+/// Decodes a client's bytes (request, then masked frames) as a server does;
+/// returns the error that ended the stream, if any.
+fn decode_as_server(input: &[u8], deflate: bool, out: &mut Printer) -> io::Result<Option<WsError>> {
     // Accepts any offer with the least demanding reading side.
     let reader = DeflateConfig {
         server_no_context_takeover: false,
@@ -57,67 +82,60 @@ pub fn inspect(input: &[u8], role: Role, out: &mut Printer) -> io::Result<()> {
         client_max_window_bits: 15,
         ..DeflateConfig::server()
     };
-    let error = match role {
-        Role::Server => {
-            let config = WsConfig {
-                deflate: deflate.then_some(reader),
-                ..WsConfig::default()
-            };
-            let mut server = WsConnection::server_auto_accept(config);
-            server.handle_input(input, now);
-            server.handle_eof(now);
-            drain(&mut server, out)?
-        }
-        Role::Client => {
-            print_response_head(&head, out)?;
-            // The client's key is unknown here, so the accept hash is shown,
-            // not checked; frames go through a client-role connection.
-            let agreed = if deflate {
-                let answer = head
-                    .split("\r\n")
-                    .filter_map(|l| l.split_once(':'))
-                    .filter(|(n, _)| n.trim().eq_ignore_ascii_case("sec-websocket-extensions"))
-                    .map(|(_, v)| v.trim())
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                out.emit(
-                    serde_json::json!({ "event": "deflate", "agreed": answer }),
-                    format_args!("permessage-deflate agreed: {answer}"),
-                )?;
-                Some(DeflateParams::default())
-            } else {
-                None
-            };
-            let mut client = WsConnection::accepted(
-                Role::Client,
-                WsConfig::default(),
-                agreed,
-                SeededRandom::new(0),
-            );
-            client.handle_input(&input[head_len..], now);
-            client.handle_eof(now);
-            drain(&mut client, out)?
-        }
+    let config = WsConfig {
+        deflate: deflate.then_some(reader),
+        ..WsConfig::default()
     };
-    if let Some(error) = error {
-        let reserved = matches!(error, WsError::Protocol(ProtocolViolation::ReservedBits(_)));
-        if reserved && deflate {
-            out.emit(
-                serde_json::json!({ "event": "note", "note": "permessage-deflate: listing frames" }),
-                "note: compressed frames without a usable permessage-deflate agreement; listing frames instead",
-            )?;
-            return list_frames(&input[head_len..], role, out);
-        }
-        out.emit(
-            serde_json::json!({
-                "event": "error",
-                "error": error.to_string(),
-                "close_code": error.close_code(),
-            }),
-            format_args!("error: {error}"),
-        )?;
-    }
-    Ok(())
+    let now = Instant::now();
+    let mut server = WsConnection::server_auto_accept(config);
+    server.handle_input(input, now);
+    server.handle_eof(now);
+    drain(&mut server, out)
+}
+
+/// Prints a server's response `head`, then decodes the `frames` after it
+/// (unmasked) as a client does; returns the error that ended the stream, if
+/// any.
+fn decode_as_client(
+    head: &str,
+    frames: &[u8],
+    deflate: bool,
+    out: &mut Printer,
+) -> io::Result<Option<WsError>> {
+    print_response_head(head, out)?;
+    // The client's key is unknown here, so the accept hash is shown,
+    // not checked; frames go through a client-role connection.
+    let agreed = if deflate {
+        print_deflate_answer(head, out)?;
+        Some(DeflateParams::default())
+    } else {
+        None
+    };
+    let now = Instant::now();
+    let mut client = WsConnection::accepted(
+        Role::Client,
+        WsConfig::default(),
+        agreed,
+        SeededRandom::new(0),
+    );
+    client.handle_input(frames, now);
+    client.handle_eof(now);
+    drain(&mut client, out)
+}
+
+/// Prints the extensions a server's response `head` agreed to.
+fn print_deflate_answer(head: &str, out: &mut Printer) -> io::Result<()> {
+    let answer = head
+        .split("\r\n")
+        .filter_map(|l| l.split_once(':'))
+        .filter(|(n, _)| n.trim().eq_ignore_ascii_case("sec-websocket-extensions"))
+        .map(|(_, v)| v.trim())
+        .collect::<Vec<_>>()
+        .join(", ");
+    out.emit(
+        serde_json::json!({ "event": "deflate", "agreed": answer }),
+        format_args!("permessage-deflate agreed: {answer}"),
+    )
 }
 
 /// Prints every event; returns the error that ended the stream, if any.
@@ -134,93 +152,102 @@ where
     Ok(None)
 }
 
+/// Prints one event, by kind: handshake, data, control.
 fn print_event(event: &WsEvent, out: &mut Printer) -> io::Result<()> {
     match event {
-        WsEvent::Request(r) => {
-            let headers: Vec<_> = r
-                .headers
-                .iter()
-                .map(|(n, v)| serde_json::json!([n, String::from_utf8_lossy(v)]))
-                .collect();
-            let extensions: Vec<_> = r.extensions.iter().map(|e| e.name.clone()).collect();
-            out.emit(
-                serde_json::json!({
-                    "event": "request",
-                    "method": r.method,
-                    "path": r.path,
-                    "query": r.query,
-                    "headers": headers,
-                    "protocols": r.protocols,
-                    "extensions": extensions,
-                }),
-                format_args!(
-                    "request {} {}{} protocols={:?} extensions={:?}",
-                    r.method,
-                    r.path,
-                    r.query
-                        .as_ref()
-                        .map(|q| format!("?{q}"))
-                        .unwrap_or_default(),
-                    r.protocols,
-                    extensions
-                ),
-            )
-        }
+        WsEvent::Request(request) => print_request(request, out),
         WsEvent::Connected(r) => out.emit(
             serde_json::json!({ "event": "connected", "status": r.status, "protocol": r.protocol }),
             format_args!("connected status={} protocol={:?}", r.status, r.protocol),
         ),
-        WsEvent::Message(m) => {
-            let (kind, text) = match m {
-                Message::Text(t) => ("text", (t.len() <= SHORT_TEXT).then(|| t.as_str())),
-                Message::Binary(_) => ("binary", None),
-            };
-            let payload = m.payload();
-            let shown = match m {
-                Message::Text(t) => format!("{:?}", cut_at_char(t.as_str(), 48)),
-                Message::Binary(b) => preview(b, 48),
-            };
-            out.emit(
-                serde_json::json!({
-                    "event": "message",
-                    "type": kind,
-                    "len": payload.len(),
-                    "sha256": sha256_hex(payload),
-                    "text": text,
-                }),
-                format_args!(
-                    "{kind} len={} sha256={} {shown}",
-                    payload.len(),
-                    sha256_hex(payload),
-                ),
-            )
-        }
+        WsEvent::Message(message) => print_message(message, out),
         WsEvent::Fragment(f) => out.emit(
             serde_json::json!({ "event": "fragment", "len": f.payload.len(), "fin": f.fin }),
             format_args!("fragment len={} fin={}", f.payload.len(), f.fin),
         ),
-        WsEvent::Ping(p) | WsEvent::Pong(p) => {
-            let kind = if matches!(event, WsEvent::Ping(_)) {
-                "ping"
-            } else {
-                "pong"
-            };
-            out.emit(
-                serde_json::json!({ "event": kind, "len": p.len(), "payload": preview(p, 125) }),
-                format_args!("{kind} {}", preview(p, 125)),
-            )
-        }
-        WsEvent::Close(close) => {
-            let (code, reason) = match close {
-                Some(c) => (Some(c.code), c.reason.as_str()),
-                None => (None, ""),
-            };
-            out.emit(
-                serde_json::json!({ "event": "close", "code": code, "reason": reason }),
-                format_args!("close code={code:?} reason={reason:?}"),
-            )
-        }
+        WsEvent::Ping(p) => print_ping_pong("ping", p, out),
+        WsEvent::Pong(p) => print_ping_pong("pong", p, out),
+        WsEvent::Close(close) => print_close(close.as_ref(), out),
     }
+}
+
+/// A client's opening request, as a server received it.
+fn print_request(r: &Request, out: &mut Printer) -> io::Result<()> {
+    let headers: Vec<_> = r
+        .headers
+        .iter()
+        .map(|(n, v)| serde_json::json!([n, String::from_utf8_lossy(v)]))
+        .collect();
+    let extensions: Vec<_> = r.extensions.iter().map(|e| e.name.clone()).collect();
+    out.emit(
+        serde_json::json!({
+            "event": "request",
+            "method": r.method,
+            "path": r.path,
+            "query": r.query,
+            "headers": headers,
+            "protocols": r.protocols,
+            "extensions": extensions,
+        }),
+        format_args!(
+            "request {} {}{} protocols={:?} extensions={:?}",
+            r.method,
+            r.path,
+            r.query
+                .as_ref()
+                .map(|q| format!("?{q}"))
+                .unwrap_or_default(),
+            r.protocols,
+            extensions
+        ),
+    )
+}
+
+/// A text or binary message: type, length, SHA-256, and the text when short.
+fn print_message(m: &Message, out: &mut Printer) -> io::Result<()> {
+    let (kind, text) = match m {
+        Message::Text(t) => ("text", (t.len() <= SHORT_TEXT).then(|| t.as_str())),
+        Message::Binary(_) => ("binary", None),
+    };
+    let payload = m.payload();
+    let shown = match m {
+        Message::Text(t) => format!("{:?}", cut_at_char(t.as_str(), 48)),
+        Message::Binary(b) => preview(b, 48),
+    };
+    out.emit(
+        serde_json::json!({
+            "event": "message",
+            "type": kind,
+            "len": payload.len(),
+            "sha256": sha256_hex(payload),
+            "text": text,
+        }),
+        format_args!(
+            "{kind} len={} sha256={} {shown}",
+            payload.len(),
+            sha256_hex(payload),
+        ),
+    )
+}
+
+/// A ping or a pong (`kind`) with its payload.
+fn print_ping_pong(kind: &str, payload: &[u8], out: &mut Printer) -> io::Result<()> {
+    out.emit(
+        serde_json::json!({ "event": kind, "len": payload.len(), "payload": preview(payload, 125) }),
+        format_args!("{kind} {}", preview(payload, 125)),
+    )
+}
+
+/// A close frame: its code and reason, if it has them.
+fn print_close(close: Option<&CloseFrame>, out: &mut Printer) -> io::Result<()> {
+    let (code, reason) = match close {
+        Some(c) => (Some(c.code), c.reason.as_str()),
+        None => (None, ""),
+    };
+    out.emit(
+        serde_json::json!({ "event": "close", "code": code, "reason": reason }),
+        format_args!("close code={code:?} reason={reason:?}"),
+    )
 }
 
 /// At most `max` bytes of `text`, cut at a character boundary.
@@ -284,66 +311,43 @@ fn list_frames(frames: &[u8], role: Role, out: &mut Printer) -> io::Result<()> {
                 }
                 return Ok(());
             }
-            Err(error) => {
-                return out.emit(
-                    serde_json::json!({ "event": "error", "error": error.to_string() }),
-                    format_args!("error: {error}"),
-                )
-            }
+            Err(error) => return out.error(error),
         }
     }
 }
 
 /// An echo server: accepts every upgrade, sends each text and binary message
 /// back, answers pings, and completes the close handshake; a connection with
-/// no input for [`crate::IDLE_TIMEOUT`] is closed with 1001. Prints
-/// `LISTENING <port>` once bound. Messages up to 64 MiB.
-pub async fn serve(listen: std::net::SocketAddr) -> io::Result<()> {
-    let listener = tokio::net::TcpListener::bind(listen).await?;
-    crate::announce(&listener)?;
-    loop {
-        let (stream, peer) = listener.accept().await?;
-        stream.set_nodelay(true)?;
-        tokio::spawn(async move {
-            tracing::info!(%peer, "connected");
-            let config = WsConfig {
-                idle_timeout: Some(crate::IDLE_TIMEOUT),
-                ..WsConfig::default()
-            };
-            let machine = WsConnection::server_auto_accept(config);
-            let mut conn = wirestate_tokio::Connection::new(stream, machine);
-            while let Some(event) = conn.next_event().await {
-                let sent = match event {
-                    Ok(WsEvent::Message(Message::Text(text))) => conn.machine_mut().send_text(text),
-                    Ok(WsEvent::Message(Message::Binary(data))) => {
-                        conn.machine_mut().send_binary(data)
-                    }
-                    Ok(WsEvent::Request(request)) => {
-                        tracing::info!(%peer, path = %request.path, "upgraded");
-                        Ok(())
-                    }
-                    Ok(_) => Ok(()),
-                    Err(error) => {
-                        tracing::info!(%peer, %error, "connection ended");
-                        break;
-                    }
-                };
-                if let Err(error) = sent {
-                    tracing::warn!(%peer, %error, "cannot echo");
-                    break;
-                }
-            }
-            if let Err(error) = conn.flush().await {
-                tracing::debug!(%peer, %error, "flush on close failed");
-            }
-            tracing::info!(%peer, "closed");
-        });
+/// no input for [`IDLE_TIMEOUT`](crate::serve::IDLE_TIMEOUT) is closed with
+/// 1001. Prints `LISTENING <port>` once bound. Messages up to 64 MiB.
+pub(crate) async fn serve(listen: SocketAddr) -> io::Result<()> {
+    let machine = || {
+        WsConnection::server_auto_accept(WsConfig {
+            idle_timeout: Some(crate::serve::IDLE_TIMEOUT),
+            ..WsConfig::default()
+        })
+    };
+    crate::serve::run(crate::serve::bind(listen).await?, true, machine, echo).await
+}
+
+/// Sends every text and binary message back.
+fn echo(
+    machine: &mut WsConnection,
+    peer: SocketAddr,
+    event: WsEvent,
+) -> Result<Option<WsCommand>, LocalError> {
+    match event {
+        WsEvent::Message(Message::Text(text)) => machine.send_text(text)?,
+        WsEvent::Message(Message::Binary(data)) => machine.send_binary(data)?,
+        WsEvent::Request(request) => tracing::info!(%peer, path = %request.path, "upgraded"),
+        _ => {}
     }
+    Ok(None)
 }
 
 /// Both sides of a recorded connection in which the Python `websockets`
 /// server closes with 1009 (message too big), each with the role that reads it.
-pub const SAMPLES: &[Sample<Role>] = &[
+pub(crate) const SAMPLES: &[Sample<Role>] = &[
     sample!("websocket/ws_py_server_close_1009.c2s.bin", Role::Server),
     sample!("websocket/ws_py_server_close_1009.s2c.bin", Role::Client),
 ];
@@ -351,19 +355,7 @@ pub const SAMPLES: &[Sample<Role>] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[derive(Clone, Default)]
-    struct SharedBuffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-    impl io::Write for SharedBuffer {
-        fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(data);
-            Ok(data.len())
-        }
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
+    use crate::output::testing::json_events;
 
     fn run(name: &str, role: Role) -> Vec<serde_json::Value> {
         let path = format!(
@@ -371,14 +363,7 @@ mod tests {
             env!("CARGO_MANIFEST_DIR")
         );
         let input = std::fs::read(path).unwrap();
-        let buffer = SharedBuffer::default();
-        let mut printer = Printer::new(Box::new(buffer.clone()), true);
-        inspect(&input, role, &mut printer).unwrap();
-        printer.flush().unwrap();
-        let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
-        text.lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
+        json_events(|out| inspect(&input, role, out))
     }
 
     /// Deflate captures decode to the manifest's messages, both directions.
