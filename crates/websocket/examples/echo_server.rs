@@ -12,7 +12,7 @@
 
 use std::net::SocketAddr;
 
-use wirestate_websocket::{DeflateConfig, Message, WsConfig, WsConnection, WsEvent};
+use wirestate_websocket::{DeflateConfig, WsConfig, WsConnection, WsEvent};
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> std::io::Result<()> {
@@ -35,10 +35,7 @@ async fn main() -> std::io::Result<()> {
                 wirestate_tokio::Connection::new(stream, WsConnection::server_auto_accept(config));
             while let Some(event) = conn.next_event().await {
                 let echoed = match event {
-                    Ok(WsEvent::Message(Message::Text(text))) => conn.machine_mut().send_text(text),
-                    Ok(WsEvent::Message(Message::Binary(data))) => {
-                        conn.machine_mut().send_binary(data)
-                    }
+                    Ok(WsEvent::Message(message)) => conn.machine_mut().send(message),
                     Ok(_) => Ok(()),
                     // A peer violation: the machine already queued its close
                     // frame; the driver writes it before ending.

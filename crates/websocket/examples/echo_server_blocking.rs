@@ -13,7 +13,7 @@
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 
-use wirestate_websocket::{DeflateConfig, Message, WsConfig, WsConnection, WsEvent};
+use wirestate_websocket::{DeflateConfig, WsConfig, WsConnection, WsEvent};
 
 /// Accepts connections forever, echoing each on its own thread.
 pub fn serve(listener: TcpListener) -> std::io::Result<()> {
@@ -36,8 +36,7 @@ fn echo(stream: TcpStream) {
         wirestate_blocking::Connection::new(stream, WsConnection::server_auto_accept(config));
     while let Some(event) = conn.next_event() {
         let echoed = match event {
-            Ok(WsEvent::Message(Message::Text(text))) => conn.machine_mut().send_text(text),
-            Ok(WsEvent::Message(Message::Binary(data))) => conn.machine_mut().send_binary(data),
+            Ok(WsEvent::Message(message)) => conn.machine_mut().send(message),
             Ok(_) => Ok(()),
             // A peer violation: the machine already queued its close frame;
             // the driver writes it before ending.

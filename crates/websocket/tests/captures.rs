@@ -353,6 +353,25 @@ fn ws_py_server_close_1009_with_the_same_limit_closes_like_the_peer() {
     assert_eq!(&close[2..4], 1009u16.to_be_bytes());
 }
 
+/// Both directions of `capture`, whole and at the given cuts: the
+/// transcripts agree. Returns the whole ones (c2s, s2c).
+fn assert_cuts_agree(
+    capture: &Capture,
+    server: impl Fn() -> WsConnection,
+    client: impl Fn() -> WsConnection,
+    c2s_cuts: &[usize],
+    s2c_cuts: &[usize],
+) -> (Transcript<WsEvent>, Transcript<WsEvent>) {
+    let now = Instant::now();
+    let c2s = feed_cut(&mut server(), &capture.c2s, &[], true, now);
+    let cut = feed_cut(&mut server(), &capture.c2s, c2s_cuts, true, now);
+    assert_transcripts_equal(&c2s, &cut, "c2s at proptest cuts");
+    let s2c = feed_cut(&mut client(), &capture.s2c, &[], true, now);
+    let cut = feed_cut(&mut client(), &capture.s2c, s2c_cuts, true, now);
+    assert_transcripts_equal(&s2c, &cut, "s2c at proptest cuts");
+    (c2s, s2c)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
 
@@ -362,14 +381,7 @@ proptest! {
         s2c_cuts in wirestate_core::testing::arb_cuts(2_097_880),
     ) {
         let capture = load("ws_py_nodeflate");
-        let now = Instant::now();
-        let whole = feed_cut(&mut server(), &capture.c2s, &[], true, now);
-        let cut = feed_cut(&mut server(), &capture.c2s, &c2s_cuts, true, now);
-        assert_transcripts_equal(&whole, &cut, "c2s at proptest cuts");
-        let client = client_for(&capture);
-        let whole = feed_cut(&mut client(), &capture.s2c, &[], true, now);
-        let cut = feed_cut(&mut client(), &capture.s2c, &s2c_cuts, true, now);
-        assert_transcripts_equal(&whole, &cut, "s2c at proptest cuts");
+        assert_cuts_agree(&capture, server, client_for(&capture), &c2s_cuts, &s2c_cuts);
     }
 
     #[test]
@@ -380,17 +392,11 @@ proptest! {
     ) {
         let name = ["ws_py_deflate", "ws_node_client_py_server", "ws_chromium_py_deflate"][which];
         let capture = load(name);
-        let now = Instant::now();
-        let fit = |cuts: &[usize], len: usize| cuts.iter().copied().filter(|&c| c < len).collect::<Vec<_>>();
-        let whole = feed_cut(&mut deflate_server(), &capture.c2s, &[], true, now);
-        check_messages(&whole, &capture.manifest["c2s_messages"], is_request);
-        let cut = feed_cut(&mut deflate_server(), &capture.c2s, &fit(&c2s_cuts, capture.c2s.len()), true, now);
-        assert_transcripts_equal(&whole, &cut, "c2s at proptest cuts");
+        // Cuts past a shorter capture's end are ignored by `feed_cut`.
         let client = deflate_client_for(&capture);
-        let whole = feed_cut(&mut client(), &capture.s2c, &[], true, now);
-        check_messages(&whole, &capture.manifest["s2c_messages"], is_connected);
-        let cut = feed_cut(&mut client(), &capture.s2c, &fit(&s2c_cuts, capture.s2c.len()), true, now);
-        assert_transcripts_equal(&whole, &cut, "s2c at proptest cuts");
+        let (c2s, s2c) = assert_cuts_agree(&capture, deflate_server, client, &c2s_cuts, &s2c_cuts);
+        check_messages(&c2s, &capture.manifest["c2s_messages"], is_request);
+        check_messages(&s2c, &capture.manifest["s2c_messages"], is_connected);
     }
 
     #[test]
@@ -399,14 +405,7 @@ proptest! {
         s2c_cuts in wirestate_core::testing::arb_cuts(260),
     ) {
         let capture = load("ws_py_server_close_1009");
-        let now = Instant::now();
-        let whole = feed_cut(&mut server(), &capture.c2s, &[], true, now);
-        let cut = feed_cut(&mut server(), &capture.c2s, &c2s_cuts, true, now);
-        assert_transcripts_equal(&whole, &cut, "c2s at proptest cuts");
-        let client = client_for(&capture);
-        let whole = feed_cut(&mut client(), &capture.s2c, &[], true, now);
-        let cut = feed_cut(&mut client(), &capture.s2c, &s2c_cuts, true, now);
-        assert_transcripts_equal(&whole, &cut, "s2c at proptest cuts");
+        assert_cuts_agree(&capture, server, client_for(&capture), &c2s_cuts, &s2c_cuts);
     }
 }
 
