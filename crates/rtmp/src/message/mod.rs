@@ -119,8 +119,9 @@ pub type Audio = MediaPayload<AudioTagHeader>;
 pub type Video = MediaPayload<VideoTagHeader>;
 
 impl<H> MediaPayload<H> {
-    fn parsed(payload: Bytes, parse: fn(&[u8]) -> Result<(H, usize), MediaError>) -> Self {
-        let (header, header_len) = match parse(&payload) {
+    /// `payload` with the result of parsing its tag header.
+    fn with_header(payload: Bytes, parsed: Result<(H, usize), MediaError>) -> Self {
+        let (header, header_len) = match parsed {
             Ok((header, len)) => (Ok(header), len),
             Err(e) => (Err(e), 0),
         };
@@ -141,14 +142,16 @@ impl<H> MediaPayload<H> {
 impl Audio {
     /// Parses the tag header of `payload`.
     pub fn new(payload: Bytes) -> Audio {
-        MediaPayload::parsed(payload, AudioTagHeader::parse)
+        let parsed = AudioTagHeader::parse(&payload);
+        MediaPayload::with_header(payload, parsed)
     }
 }
 
 impl Video {
     /// Parses the tag header of `payload`.
     pub fn new(payload: Bytes) -> Video {
-        MediaPayload::parsed(payload, VideoTagHeader::parse)
+        let parsed = VideoTagHeader::parse(&payload);
+        MediaPayload::with_header(payload, parsed)
     }
 }
 
