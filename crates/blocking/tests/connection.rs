@@ -9,7 +9,7 @@ use wirestate_blocking::{Connection, Error, Machine, Transport};
 use wirestate_core::testing::tiny::{
     frame, stalling_reads, Tiny, TinyCommand, TinyError, TinyEvent, GOODBYE, PONG,
 };
-use wirestate_core::testing::transport::{ScriptedTransport, Step};
+use wirestate_core::testing::transport::{arb_echo, ScriptedTransport, Step};
 use wirestate_length::LengthConfig;
 
 /// The shared scripted transport with the blocking driver's socket controls.
@@ -304,42 +304,23 @@ fn tcp_round_trip() {
     assert_eq!(server.join().unwrap(), 3);
 }
 
-/// `payloads` as `{packet,2}` frames.
-fn packet2_wire(payloads: &[Vec<u8>]) -> Vec<u8> {
-    let mut wire = bytes::BytesMut::new();
-    for payload in payloads {
-        LengthConfig::erlang(2)
-            .encode_into(payload, &mut wire)
-            .unwrap();
-    }
-    wire.to_vec()
-}
-
 proptest::proptest! {
     /// However the peer's bytes are cut into reads and however little each
     /// write takes, an echo through the driver returns the same frames and
     /// writes exactly the same bytes.
     #[test]
-    fn echo_does_not_depend_on_read_or_write_sizes(
-        payloads in proptest::collection::vec(proptest::collection::vec(0u8..=255, 0..300), 0..8),
-        read_sizes in proptest::collection::vec(1usize..64, 1..16),
-        max_write in 1usize..64,
-        read_size in 1usize..100,
-    ) {
+    fn echo_does_not_depend_on_read_or_write_sizes(echo in arb_echo()) {
         use wirestate_length::{LengthCommand, LengthEvent, LengthConnection};
-        let wire = packet2_wire(&payloads);
-        let mut script = Script::new(Step::cut(&wire, &read_sizes));
-        script.0.max_write = max_write;
         let machine = LengthConnection::new(LengthConfig::erlang(2));
-        let mut conn = Connection::new(script, machine).with_read_size(read_size);
+        let mut conn = Connection::new(Script(echo.transport()), machine).with_read_size(echo.read_size);
         let mut frames = Vec::new();
         while let Some(event) = conn.next_event() {
             let LengthEvent::Frame(payload) = event.unwrap() else { panic!("no limit set") };
             frames.push(payload.to_vec());
             conn.send(LengthCommand::Send(payload)).unwrap();
         }
-        proptest::prop_assert_eq!(&frames, &payloads);
-        proptest::prop_assert_eq!(&conn.transport().0.written, &wire);
+        proptest::prop_assert_eq!(&frames, &echo.payloads);
+        proptest::prop_assert_eq!(&conn.transport().0.written, &echo.wire());
         proptest::prop_assert!(conn.transport().0.shut_down);
     }
 }

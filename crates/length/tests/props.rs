@@ -14,7 +14,7 @@ use std::time::Instant;
 use bytes::{Bytes, BytesMut};
 use proptest::prelude::*;
 use tokio_util::codec::{Decoder, LengthDelimitedCodec};
-use wirestate_core::testing::{arb_cuts, feed_cut};
+use wirestate_core::testing::{arb_cuts, feed_cut, pieces};
 use wirestate_core::Machine;
 use wirestate_length::{
     LengthConfig, LengthConnection, LengthEvent, LengthField, LocalError, OversizePolicy,
@@ -278,18 +278,8 @@ fn tokio_frames(shared: &Shared, input: &[u8], cuts: &[usize]) -> Vec<Bytes> {
     let mut codec = shared.theirs();
     let mut buf = BytesMut::new();
     let mut frames = Vec::new();
-    let mut points: Vec<usize> = cuts
-        .iter()
-        .copied()
-        .filter(|&c| c > 0 && c < input.len())
-        .collect();
-    points.sort_unstable();
-    points.dedup();
-    points.push(input.len());
-    let mut start = 0;
-    for end in points {
-        buf.extend_from_slice(&input[start..end]);
-        start = end;
+    for piece in pieces(input, cuts) {
+        buf.extend_from_slice(piece);
         loop {
             match codec.decode(&mut buf) {
                 Ok(Some(frame)) => {

@@ -6,7 +6,7 @@ use std::time::Instant;
 use bytes::{Bytes, BytesMut};
 use proptest::prelude::*;
 use tokio_util::codec::{Decoder, LinesCodec, LinesCodecError};
-use wirestate_core::testing::{arb_cuts, feed_cut};
+use wirestate_core::testing::{arb_cuts, feed_cut, pieces};
 use wirestate_core::Machine;
 use wirestate_lines::{Delimiter, LineConfig, LineConnection, LineEvent, Overflow};
 
@@ -15,25 +15,6 @@ use wirestate_lines::{Delimiter, LineConfig, LineConnection, LineEvent, Overflow
 enum Seen {
     Line(String),
     Oversize,
-}
-
-fn pieces<'a>(input: &'a [u8], cuts: &[usize]) -> Vec<&'a [u8]> {
-    let mut cuts: Vec<usize> = cuts
-        .iter()
-        .copied()
-        .filter(|&c| c > 0 && c < input.len())
-        .collect();
-    cuts.sort_unstable();
-    cuts.dedup();
-    cuts.push(input.len());
-    let mut start = 0;
-    cuts.into_iter()
-        .map(|end| {
-            let piece = &input[start..end];
-            start = end;
-            piece
-        })
-        .collect()
 }
 
 fn tokio_lines(input: &[u8], cuts: &[usize], max: usize) -> Vec<Seen> {

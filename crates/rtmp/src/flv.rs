@@ -120,6 +120,10 @@ pub struct FlvWriter<W: Write> {
 
 impl<W: Write> FlvWriter<W> {
     /// Writes the file header to `out`, flagging audio and video as given.
+    ///
+    /// # Errors
+    ///
+    /// Any error of `out` while writing the header.
     pub fn new(mut out: W, has_audio: bool, has_video: bool) -> io::Result<FlvWriter<W>> {
         out.write_all(&encode_header(has_audio, has_video))?;
         Ok(FlvWriter { out, tags: 0 })
@@ -127,6 +131,13 @@ impl<W: Write> FlvWriter<W> {
 
     /// Writes one tag: header, `data` (an RTMP message body as received)
     /// and back pointer. `timestamp` is in milliseconds.
+    ///
+    /// # Errors
+    ///
+    /// [`io::ErrorKind::InvalidInput`] (wrapping the [`FlvError`]) when
+    /// `data` is too long for a tag's 24-bit size; otherwise any error of
+    /// the writer underneath. After a write error the file may end inside
+    /// the tag.
     pub fn write_tag(&mut self, tag_type: TagType, timestamp: u32, data: &[u8]) -> io::Result<()> {
         let (header, back) = encode_tag(tag_type, timestamp, data.len())
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
@@ -143,6 +154,10 @@ impl<W: Write> FlvWriter<W> {
     }
 
     /// Flushes the writer underneath.
+    ///
+    /// # Errors
+    ///
+    /// Any error of the writer underneath.
     pub fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
     }

@@ -8,7 +8,7 @@ use bytes::BytesMut;
 use proptest::prelude::*;
 use wirestate_core::testing::capture;
 use wirestate_core::testing::{
-    arb_cuts, assert_chunk_independent, assert_transcripts_equal, feed_cut, Transcript,
+    arb_cuts, assert_chunk_independent, assert_transcripts_equal, feed_cut, pieces, Transcript,
 };
 use wirestate_core::SeededRandom;
 use wirestate_rtmp::amf0::Value;
@@ -60,21 +60,11 @@ fn row(m: &RawMessage) -> Row {
 
 /// Feeds the chunk stream to a bare decoder cut at `cuts`.
 fn decode_cut(stream: &[u8], cuts: &[usize]) -> (Vec<RawMessage>, bool) {
-    let mut cuts: Vec<usize> = cuts
-        .iter()
-        .copied()
-        .filter(|&c| c > 0 && c < stream.len())
-        .collect();
-    cuts.sort_unstable();
-    cuts.dedup();
-    cuts.push(stream.len());
     let mut decoder = ChunkDecoder::default();
     let mut input = BytesMut::new();
     let mut out = Vec::new();
-    let mut start = 0;
-    for end in cuts {
-        input.extend_from_slice(&stream[start..end]);
-        start = end;
+    for piece in pieces(stream, cuts) {
+        input.extend_from_slice(piece);
         while let Some(m) = decoder.decode(&mut input).unwrap() {
             out.push(m);
         }
@@ -241,6 +231,20 @@ fn commands(transcript: &Transcript<RtmpEvent>) -> Vec<(String, Option<f64>, u32
         .collect()
 }
 
+/// The `code` of every `onStatus` command, in order.
+fn status_codes(transcript: &Transcript<RtmpEvent>) -> Vec<&str> {
+    messages(transcript)
+        .into_iter()
+        .filter_map(|m| match &m.message {
+            Message::Command {
+                command: Command::OnStatus { info, .. },
+                ..
+            } => info.get("code")?.as_str(),
+            _ => None,
+        })
+        .collect()
+}
+
 fn find_command<'a>(transcript: &'a Transcript<RtmpEvent>, name: &str) -> &'a Command {
     messages(transcript)
         .into_iter()
@@ -318,16 +322,7 @@ fn ffmpeg_publish_commands_decode_as_dissected() {
         panic!("typed _result")
     };
     assert_eq!(result.code(), Some("NetConnection.Connect.Success"));
-    let statuses: Vec<&str> = messages(&s2c)
-        .iter()
-        .filter_map(|m| match &m.message {
-            Message::Command {
-                command: Command::OnStatus { info, .. },
-                ..
-            } => info.get("code")?.as_str(),
-            _ => None,
-        })
-        .collect();
+    let statuses = status_codes(&s2c);
     assert_eq!(
         statuses,
         ["NetStream.Publish.Start", "NetStream.Unpublish.Success"]
@@ -462,16 +457,7 @@ fn players_commands_and_user_control_decode_as_dissected() {
         })
         .collect();
     assert_eq!(data_names, ["|RtmpSampleAccess", "onMetaData"]);
-    let statuses: Vec<&str> = messages(&s2c)
-        .iter()
-        .filter_map(|m| match &m.message {
-            Message::Command {
-                command: Command::OnStatus { info, .. },
-                ..
-            } => info.get("code")?.as_str(),
-            _ => None,
-        })
-        .collect();
+    let statuses = status_codes(&s2c);
     assert_eq!(statuses, ["NetStream.Play.Start", "NetStream.Play.Stop"]);
 }
 

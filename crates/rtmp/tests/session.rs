@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
-use wirestate_core::testing::assert_chunk_independent;
+use wirestate_core::testing::{assert_chunk_independent, exchange};
 use wirestate_core::{Machine, SeededRandom};
 use wirestate_rtmp::amf0::Value;
 use wirestate_rtmp::flv::{FlvError, FlvReader, FlvWriter, TagType};
@@ -60,29 +60,10 @@ fn pump(
     policy: Policy,
     now: Instant,
 ) -> (Vec<ServerEvent>, Vec<ClientEvent>) {
-    let (mut server_events, mut client_events) = (Vec::new(), Vec::new());
-    loop {
-        let mut moved = false;
-        while let Some(bytes) = client.poll_transmit() {
-            server.handle_input(&bytes, now);
-            moved = true;
-        }
-        while let Some(event) = server.poll_event() {
-            let event = event.unwrap();
-            react(server, &event, policy);
-            server_events.push(event);
-        }
-        while let Some(bytes) = server.poll_transmit() {
-            client.handle_input(&bytes, now);
-            moved = true;
-        }
-        while let Some(event) = client.poll_event() {
-            client_events.push(event.unwrap());
-        }
-        if !moved {
-            return (server_events, client_events);
-        }
-    }
+    let (client_events, server_events) = exchange(client, server, now, |server, event| {
+        react(server, event, policy)
+    });
+    (server_events, client_events)
 }
 
 const META: &str = "onMetaData";
@@ -469,48 +450,14 @@ fn enhanced_capabilities_are_answered_when_offered() {
     assert!(properties.get("fourCcList").is_none());
 }
 
-/// Accepts every request as it reports it: a whole server application as a
-/// machine, so the recorded publishes can be fed in any cut.
-struct AutoAccept(ServerSession);
-
-impl Machine for AutoAccept {
-    type Event = ServerEvent;
-    type Command = ServerCommand;
-    type Error = SessionError;
-    fn input_buffer(&mut self) -> &mut BytesMut {
-        self.0.input_buffer()
-    }
-    fn handle_buffered_input(&mut self, now: Instant) {
-        self.0.handle_buffered_input(now)
-    }
-    fn handle_eof(&mut self, now: Instant) {
-        self.0.handle_eof(now)
-    }
-    fn handle_timeout(&mut self, now: Instant) {
-        self.0.handle_timeout(now)
-    }
-    fn handle_command(&mut self, cmd: Self::Command, now: Instant) -> Result<(), SessionError> {
-        self.0.handle_command(cmd, now)
-    }
-    fn poll_event(&mut self) -> Option<Result<ServerEvent, SessionError>> {
-        let event = self.0.poll_event()?;
-        if let Ok(event) = &event {
-            react(&mut self.0, event, Policy::AcceptAll);
-        }
-        Some(event)
-    }
-    fn poll_transmit(&mut self) -> Option<Bytes> {
-        self.0.poll_transmit()
-    }
-    fn poll_timeout(&self) -> Option<Instant> {
-        self.0.poll_timeout()
-    }
-    fn wants_read(&self) -> bool {
-        self.0.wants_read()
-    }
-    fn is_closed(&self) -> bool {
-        self.0.is_closed()
-    }
+/// A server in auto-accept mode: a whole server application as a machine,
+/// so the recorded publishes can be fed in any cut.
+fn auto_accept(now: Instant) -> ServerSession {
+    let config = ServerConfig {
+        auto_accept: true,
+        ..ServerConfig::default()
+    };
+    ServerSession::new(config, SeededRandom::new(1), now)
 }
 
 fn count_connects(events: &[ServerEvent]) -> usize {
@@ -540,18 +487,7 @@ fn recorded_ffmpeg_publishes_become_media_events_in_any_cut() {
     ] {
         let input = capture(name);
         let now = Instant::now();
-        let transcript = assert_chunk_independent(
-            || {
-                AutoAccept(ServerSession::new(
-                    ServerConfig::default(),
-                    SeededRandom::new(1),
-                    now,
-                ))
-            },
-            &input,
-            true,
-            now,
-        );
+        let transcript = assert_chunk_independent(|| auto_accept(now), &input, true, now);
         let events = &transcript.events;
         assert!(transcript.error.is_none(), "{name}: {:?}", transcript.error);
         assert_eq!(count_connects(events), 1, "{name}");
@@ -661,45 +597,6 @@ fn flv_writer_output_reads_back() {
     );
 }
 
-/// Plays a stream the moment it connects, as a whole client application.
-struct Player(ClientSession);
-
-impl Machine for Player {
-    type Event = ClientEvent;
-    type Command = ClientCommand;
-    type Error = SessionError;
-    fn input_buffer(&mut self) -> &mut BytesMut {
-        self.0.input_buffer()
-    }
-    fn handle_buffered_input(&mut self, now: Instant) {
-        self.0.handle_buffered_input(now)
-    }
-    fn handle_eof(&mut self, now: Instant) {
-        self.0.handle_eof(now)
-    }
-    fn handle_timeout(&mut self, now: Instant) {
-        self.0.handle_timeout(now)
-    }
-    fn handle_command(&mut self, cmd: Self::Command, now: Instant) -> Result<(), SessionError> {
-        self.0.handle_command(cmd, now)
-    }
-    fn poll_event(&mut self) -> Option<Result<ClientEvent, SessionError>> {
-        self.0.poll_event()
-    }
-    fn poll_transmit(&mut self) -> Option<Bytes> {
-        self.0.poll_transmit()
-    }
-    fn poll_timeout(&self) -> Option<Instant> {
-        self.0.poll_timeout()
-    }
-    fn wants_read(&self) -> bool {
-        self.0.wants_read()
-    }
-    fn is_closed(&self) -> bool {
-        self.0.is_closed()
-    }
-}
-
 #[test]
 fn recorded_nginx_stream_plays_in_any_cut() {
     // nginx-rtmp's side of FFmpeg playing `test`: its connect and
@@ -711,7 +608,7 @@ fn recorded_nginx_stream_plays_in_any_cut() {
             let config = ClientConfig::new("live", "rtmp://127.0.0.1:19350/live");
             let mut client = ClientSession::new(config, SeededRandom::new(5), now);
             client.play("test");
-            Player(client)
+            client
         },
         &input,
         true,
@@ -857,13 +754,7 @@ fn recorded_hevc_publish_in_proptest_cuts() {
 
     let input = capture("rtmp_ffmpeg9_publish_nginx_ertmp_hevc");
     let now = Instant::now();
-    let make = || {
-        AutoAccept(ServerSession::new(
-            ServerConfig::default(),
-            SeededRandom::new(1),
-            now,
-        ))
-    };
+    let make = || auto_accept(now);
     let whole = feed_cut(&mut make(), &input, &[], true, now);
     assert!(whole.events.len() > 389);
     let config = ProptestConfig {
@@ -883,11 +774,7 @@ fn a_poll_that_queues_transmits_returns_an_event() {
     // then waits forever for its createStream answer).
     let input = capture("rtmp_ffmpeg_publish_nginx");
     let now = Instant::now();
-    let mut server = AutoAccept(ServerSession::new(
-        ServerConfig::default(),
-        SeededRandom::new(1),
-        now,
-    ));
+    let mut server = auto_accept(now);
     let mut events = 0;
     for piece in input.chunks(100) {
         server.handle_input(piece, now);

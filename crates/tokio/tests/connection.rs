@@ -13,7 +13,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use wirestate_core::testing::tiny::{
     frame, stalling_reads, Tiny, TinyCommand, TinyError, TinyEvent, GOODBYE, PONG,
 };
-use wirestate_core::testing::transport::{ScriptedTransport, Step};
+use wirestate_core::testing::transport::{arb_echo, ScriptedTransport, Step};
 use wirestate_core::{IdleError, IdleTimeout};
 use wirestate_length::LengthConfig;
 use wirestate_tokio::{now, Connection, Error, Machine};
@@ -452,36 +452,17 @@ async fn a_fatal_error_is_not_held_back_by_a_peer_that_does_not_read() {
     assert_eq!(received, expected);
 }
 
-/// `payloads` as `{packet,2}` frames.
-fn packet2_wire(payloads: &[Vec<u8>]) -> Vec<u8> {
-    let mut wire = bytes::BytesMut::new();
-    for payload in payloads {
-        LengthConfig::erlang(2)
-            .encode_into(payload, &mut wire)
-            .unwrap();
-    }
-    wire.to_vec()
-}
-
 proptest::proptest! {
     /// However the peer's bytes are cut into reads, however little each write
     /// takes and whether writes stall first, an echo through the driver
     /// returns the same frames and writes exactly the same bytes.
     #[test]
-    fn echo_does_not_depend_on_read_or_write_sizes(
-        payloads in proptest::collection::vec(proptest::collection::vec(0u8..=255, 0..300), 0..8),
-        read_sizes in proptest::collection::vec(1usize..64, 1..16),
-        max_write in 1usize..64,
-        stutter in proptest::bool::ANY,
-        read_size in 1usize..100,
-    ) {
+    fn echo_does_not_depend_on_read_or_write_sizes(echo in arb_echo(), stutter in proptest::bool::ANY) {
         use wirestate_length::{LengthCommand, LengthEvent, LengthConnection};
-        let wire = packet2_wire(&payloads);
-        let mut script = Script::new(Step::cut(&wire, &read_sizes));
-        script.0.max_write = max_write;
+        let mut script = Script(echo.transport());
         script.0.stutter = stutter;
         let machine = LengthConnection::new(LengthConfig::erlang(2));
-        let mut conn = Connection::new(script, machine).with_read_size(read_size);
+        let mut conn = Connection::new(script, machine).with_read_size(echo.read_size);
         let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
         let frames = runtime.block_on(async {
             let mut frames = Vec::new();
@@ -492,8 +473,8 @@ proptest::proptest! {
             }
             frames
         });
-        proptest::prop_assert_eq!(&frames, &payloads);
-        proptest::prop_assert_eq!(&conn.transport().0.written, &wire);
+        proptest::prop_assert_eq!(&frames, &echo.payloads);
+        proptest::prop_assert_eq!(&conn.transport().0.written, &echo.wire());
         proptest::prop_assert!(conn.transport().0.shut_down);
     }
 }

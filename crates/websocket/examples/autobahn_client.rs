@@ -31,11 +31,12 @@ fn run(addr: SocketAddr, path: &str) -> std::io::Result<Vec<String>> {
     let mut texts = Vec::new();
     while let Some(event) = conn.next_event() {
         let echoed = match event {
-            Ok(WsEvent::Message(Message::Text(text))) => {
-                texts.push(text.to_string());
-                conn.machine_mut().send_text(text)
+            Ok(WsEvent::Message(message)) => {
+                if let Message::Text(text) = &message {
+                    texts.push(text.to_string());
+                }
+                conn.machine_mut().send(message)
             }
-            Ok(WsEvent::Message(Message::Binary(data))) => conn.machine_mut().send_binary(data),
             Ok(_) => Ok(()),
             Err(_) => break,
         };

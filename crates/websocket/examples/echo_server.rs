@@ -12,7 +12,7 @@
 
 use std::net::SocketAddr;
 
-use wirestate_websocket::{DeflateConfig, Message, WsConfig, WsConnection, WsEvent};
+use wirestate_websocket::{DeflateConfig, WsConfig, WsConnection, WsEvent};
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> std::io::Result<()> {
@@ -33,19 +33,13 @@ async fn main() -> std::io::Result<()> {
             };
             let mut conn =
                 wirestate_tokio::Connection::new(stream, WsConnection::server_auto_accept(config));
-            while let Some(event) = conn.next_event().await {
-                let echoed = match event {
-                    Ok(WsEvent::Message(Message::Text(text))) => conn.machine_mut().send_text(text),
-                    Ok(WsEvent::Message(Message::Binary(data))) => {
-                        conn.machine_mut().send_binary(data)
+            // Until the end, or a peer violation: the machine then already queued
+            // its close frame, which the driver writes before ending.
+            while let Some(Ok(event)) = conn.next_event().await {
+                if let WsEvent::Message(message) = event {
+                    if conn.machine_mut().send(message).is_err() {
+                        break;
                     }
-                    Ok(_) => Ok(()),
-                    // A peer violation: the machine already queued its close
-                    // frame; the driver writes it before ending.
-                    Err(_) => break,
-                };
-                if echoed.is_err() {
-                    break;
                 }
             }
             let _ = conn.flush().await;

@@ -13,7 +13,7 @@
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 
-use wirestate_websocket::{DeflateConfig, Message, WsConfig, WsConnection, WsEvent};
+use wirestate_websocket::{DeflateConfig, WsConfig, WsConnection, WsEvent};
 
 /// Accepts connections forever, echoing each on its own thread.
 pub fn serve(listener: TcpListener) -> std::io::Result<()> {
@@ -34,17 +34,13 @@ fn echo(stream: TcpStream) {
     };
     let mut conn =
         wirestate_blocking::Connection::new(stream, WsConnection::server_auto_accept(config));
-    while let Some(event) = conn.next_event() {
-        let echoed = match event {
-            Ok(WsEvent::Message(Message::Text(text))) => conn.machine_mut().send_text(text),
-            Ok(WsEvent::Message(Message::Binary(data))) => conn.machine_mut().send_binary(data),
-            Ok(_) => Ok(()),
-            // A peer violation: the machine already queued its close frame;
-            // the driver writes it before ending.
-            Err(_) => break,
-        };
-        if echoed.is_err() {
-            break;
+    // Until the end, or a peer violation: the machine then already queued
+    // its close frame, which the driver writes before ending.
+    while let Some(Ok(event)) = conn.next_event() {
+        if let WsEvent::Message(message) = event {
+            if conn.machine_mut().send(message).is_err() {
+                break;
+            }
         }
     }
     let _ = conn.flush();

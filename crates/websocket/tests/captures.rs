@@ -166,6 +166,16 @@ fn key_and_target(capture: &Capture) -> (String, String, String) {
     (header("Sec-WebSocket-Key"), header("Host"), path)
 }
 
+/// What a server sent after its HTTP response head.
+fn after_head(transmitted: &[u8]) -> &[u8] {
+    let head_end = transmitted
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap()
+        + 4;
+    &transmitted[head_end..]
+}
+
 fn server() -> WsConnection {
     WsConnection::server_auto_accept(WsConfig::default())
 }
@@ -255,45 +265,39 @@ fn replay_deflate(name: &str) {
     replay_with(&capture, deflate_server, client);
 }
 
-fn replay_with<
-    S: wirestate_core::Machine<Event = WsEvent>,
-    C: wirestate_core::Machine<Event = WsEvent>,
->(
+fn replay_with(
     capture: &Capture,
-    server: impl Fn() -> S,
-    client: impl Fn() -> C,
-) where
-    S::Error: std::fmt::Display,
-    C::Error: std::fmt::Display,
-{
+    server: impl Fn() -> WsConnection,
+    client: impl Fn() -> WsConnection,
+) {
+    replay_one_way(capture, Direction::C2s, server, is_request);
+    replay_one_way(capture, Direction::S2c, client, is_connected);
+}
+
+/// One direction whole, in the recorded segments and byte by byte: all
+/// equal, and the messages those of the manifest.
+fn replay_one_way(
+    capture: &Capture,
+    direction: Direction,
+    make: impl Fn() -> WsConnection,
+    first: fn(&WsEvent) -> bool,
+) {
     let now = Instant::now();
-    let all_bytes = |n: usize| (1..n).collect::<Vec<_>>();
-
-    let whole = feed_cut(&mut server(), &capture.c2s, &[], true, now);
-    check_messages(&whole, &capture.manifest["c2s_messages"], is_request);
-    let segments = capture.feed_segments(Direction::C2s, &mut server(), true, now);
-    assert_transcripts_equal(&whole, &segments, "c2s in recorded segments");
-    let bytewise = feed_cut(
-        &mut server(),
-        &capture.c2s,
-        &all_bytes(capture.c2s.len()),
-        true,
-        now,
+    let whole = capture.feed_cut(direction, &mut make(), &[], true, now);
+    check_messages(
+        &whole,
+        &capture.manifest[format!("{direction}_messages")],
+        first,
     );
-    assert_transcripts_equal(&whole, &bytewise, "c2s byte by byte");
-
-    let whole = feed_cut(&mut client(), &capture.s2c, &[], true, now);
-    check_messages(&whole, &capture.manifest["s2c_messages"], is_connected);
-    let segments = capture.feed_segments(Direction::S2c, &mut client(), true, now);
-    assert_transcripts_equal(&whole, &segments, "s2c in recorded segments");
-    let bytewise = feed_cut(
-        &mut client(),
-        &capture.s2c,
-        &all_bytes(capture.s2c.len()),
-        true,
-        now,
+    let segments = capture.feed_segments(direction, &mut make(), true, now);
+    assert_transcripts_equal(
+        &whole,
+        &segments,
+        &format!("{direction} in recorded segments"),
     );
-    assert_transcripts_equal(&whole, &bytewise, "s2c byte by byte");
+    let all_bytes: Vec<usize> = (1..capture.bytes(direction).len()).collect();
+    let bytewise = capture.feed_cut(direction, &mut make(), &all_bytes, true, now);
+    assert_transcripts_equal(&whole, &bytewise, &format!("{direction} byte by byte"));
 }
 
 #[test]
@@ -342,15 +346,28 @@ fn ws_py_server_close_1009_with_the_same_limit_closes_like_the_peer() {
     let error = t.error.expect("message too big");
     assert!(error.contains("exceeds the limit of 4096"), "{error}");
     // Our goodbye: 101 response, then a close frame with 1009.
-    let head_end = t
-        .transmitted
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .unwrap()
-        + 4;
-    let close = &t.transmitted[head_end..];
+    let close = after_head(&t.transmitted);
     assert_eq!(close[0], 0x88);
     assert_eq!(&close[2..4], 1009u16.to_be_bytes());
+}
+
+/// Both directions of `capture`, whole and at the given cuts: the
+/// transcripts agree. Returns the whole ones (c2s, s2c).
+fn assert_cuts_agree(
+    capture: &Capture,
+    server: impl Fn() -> WsConnection,
+    client: impl Fn() -> WsConnection,
+    c2s_cuts: &[usize],
+    s2c_cuts: &[usize],
+) -> (Transcript<WsEvent>, Transcript<WsEvent>) {
+    let now = Instant::now();
+    let c2s = feed_cut(&mut server(), &capture.c2s, &[], true, now);
+    let cut = feed_cut(&mut server(), &capture.c2s, c2s_cuts, true, now);
+    assert_transcripts_equal(&c2s, &cut, "c2s at proptest cuts");
+    let s2c = feed_cut(&mut client(), &capture.s2c, &[], true, now);
+    let cut = feed_cut(&mut client(), &capture.s2c, s2c_cuts, true, now);
+    assert_transcripts_equal(&s2c, &cut, "s2c at proptest cuts");
+    (c2s, s2c)
 }
 
 proptest! {
@@ -362,14 +379,7 @@ proptest! {
         s2c_cuts in wirestate_core::testing::arb_cuts(2_097_880),
     ) {
         let capture = load("ws_py_nodeflate");
-        let now = Instant::now();
-        let whole = feed_cut(&mut server(), &capture.c2s, &[], true, now);
-        let cut = feed_cut(&mut server(), &capture.c2s, &c2s_cuts, true, now);
-        assert_transcripts_equal(&whole, &cut, "c2s at proptest cuts");
-        let client = client_for(&capture);
-        let whole = feed_cut(&mut client(), &capture.s2c, &[], true, now);
-        let cut = feed_cut(&mut client(), &capture.s2c, &s2c_cuts, true, now);
-        assert_transcripts_equal(&whole, &cut, "s2c at proptest cuts");
+        assert_cuts_agree(&capture, server, client_for(&capture), &c2s_cuts, &s2c_cuts);
     }
 
     #[test]
@@ -380,17 +390,11 @@ proptest! {
     ) {
         let name = ["ws_py_deflate", "ws_node_client_py_server", "ws_chromium_py_deflate"][which];
         let capture = load(name);
-        let now = Instant::now();
-        let fit = |cuts: &[usize], len: usize| cuts.iter().copied().filter(|&c| c < len).collect::<Vec<_>>();
-        let whole = feed_cut(&mut deflate_server(), &capture.c2s, &[], true, now);
-        check_messages(&whole, &capture.manifest["c2s_messages"], is_request);
-        let cut = feed_cut(&mut deflate_server(), &capture.c2s, &fit(&c2s_cuts, capture.c2s.len()), true, now);
-        assert_transcripts_equal(&whole, &cut, "c2s at proptest cuts");
+        // Cuts past a shorter capture's end are ignored by `feed_cut`.
         let client = deflate_client_for(&capture);
-        let whole = feed_cut(&mut client(), &capture.s2c, &[], true, now);
-        check_messages(&whole, &capture.manifest["s2c_messages"], is_connected);
-        let cut = feed_cut(&mut client(), &capture.s2c, &fit(&s2c_cuts, capture.s2c.len()), true, now);
-        assert_transcripts_equal(&whole, &cut, "s2c at proptest cuts");
+        let (c2s, s2c) = assert_cuts_agree(&capture, deflate_server, client, &c2s_cuts, &s2c_cuts);
+        check_messages(&c2s, &capture.manifest["c2s_messages"], is_request);
+        check_messages(&s2c, &capture.manifest["s2c_messages"], is_connected);
     }
 
     #[test]
@@ -399,14 +403,7 @@ proptest! {
         s2c_cuts in wirestate_core::testing::arb_cuts(260),
     ) {
         let capture = load("ws_py_server_close_1009");
-        let now = Instant::now();
-        let whole = feed_cut(&mut server(), &capture.c2s, &[], true, now);
-        let cut = feed_cut(&mut server(), &capture.c2s, &c2s_cuts, true, now);
-        assert_transcripts_equal(&whole, &cut, "c2s at proptest cuts");
-        let client = client_for(&capture);
-        let whole = feed_cut(&mut client(), &capture.s2c, &[], true, now);
-        let cut = feed_cut(&mut client(), &capture.s2c, &s2c_cuts, true, now);
-        assert_transcripts_equal(&whole, &cut, "s2c at proptest cuts");
+        assert_cuts_agree(&capture, server, client_for(&capture), &c2s_cuts, &s2c_cuts);
     }
 }
 
@@ -519,14 +516,5 @@ fn deflate_frames_without_negotiation_fail_with_1002() {
     );
     let error = t.error.expect("RSV1 refused");
     assert!(error.contains("reserved bits"), "{error}");
-    let head_end = t
-        .transmitted
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .unwrap()
-        + 4;
-    assert_eq!(
-        &t.transmitted[head_end + 2..head_end + 4],
-        1002u16.to_be_bytes()
-    );
+    assert_eq!(&after_head(&t.transmitted)[2..4], 1002u16.to_be_bytes());
 }

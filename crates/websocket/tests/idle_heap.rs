@@ -57,6 +57,32 @@ fn pump(from: &mut impl Machine, to: &mut impl Machine, now: Instant) {
     }
 }
 
+/// A boxed client with `config`, asking for `/` on host `h`.
+fn boxed_client(config: WsConfig) -> Box<WsConnection> {
+    Box::new(
+        WsConnection::client(ClientRequest::new("h", "/"), config, SeededRandom::new(1)).unwrap(),
+    )
+}
+
+/// The opening handshake between the two, every event taken.
+fn handshake(client: &mut WsConnection, server: &mut WsConnection, now: Instant) {
+    pump(client, server, now);
+    while let Some(e) = server.poll_event() {
+        e.unwrap();
+    }
+    pump(server, client, now);
+    while let Some(e) = client.poll_event() {
+        e.unwrap();
+    }
+}
+
+fn with_deflate(deflate: DeflateConfig) -> WsConfig {
+    WsConfig {
+        deflate: Some(deflate),
+        ..WsConfig::default()
+    }
+}
+
 #[test]
 fn idle_connections_hold_no_input_or_output_buffer() {
     let now = Instant::now();
@@ -66,25 +92,11 @@ fn idle_connections_hold_no_input_or_output_buffer() {
     COUNTED.with(|c| c.set(true));
     let before = live();
     let mut server = Box::new(WsConnection::server_auto_accept(WsConfig::default()));
-    let mut client = Box::new(
-        WsConnection::client(
-            ClientRequest::new("h", "/"),
-            WsConfig::default(),
-            SeededRandom::new(1),
-        )
-        .unwrap(),
-    );
+    let mut client = boxed_client(WsConfig::default());
     let machines = live() - before;
 
     // Handshake, then a message each way, everything drained.
-    pump(&mut *client, &mut *server, now);
-    while let Some(e) = server.poll_event() {
-        e.unwrap();
-    }
-    pump(&mut *server, &mut *client, now);
-    while let Some(e) = client.poll_event() {
-        e.unwrap();
-    }
+    handshake(&mut client, &mut server, now);
     client.send_binary(vec![1u8; 100_000]).unwrap();
     pump(&mut *client, &mut *server, now);
     let got = server.poll_event();
@@ -115,32 +127,14 @@ fn idle_connections_hold_no_input_or_output_buffer() {
 /// each way, per side, for a deflate setting.
 fn deflate_idle_heap(server_cfg: DeflateConfig, client_cfg: DeflateConfig) -> (isize, isize) {
     let now = Instant::now();
-    let config = |d: DeflateConfig| WsConfig {
-        deflate: Some(d),
-        ..WsConfig::default()
-    };
     let text = "{\"compressible\":true}".repeat(5000);
     COUNTED.with(|c| c.set(true));
     let base = live();
-    let mut server = Box::new(WsConnection::server_auto_accept(config(server_cfg)));
+    let mut server = Box::new(WsConnection::server_auto_accept(with_deflate(server_cfg)));
     let server_start = live();
-    let mut client = Box::new(
-        WsConnection::client(
-            ClientRequest::new("h", "/"),
-            config(client_cfg),
-            SeededRandom::new(1),
-        )
-        .unwrap(),
-    );
+    let mut client = boxed_client(with_deflate(client_cfg));
     let client_start = live();
-    pump(&mut *client, &mut *server, now);
-    while let Some(e) = server.poll_event() {
-        e.unwrap();
-    }
-    pump(&mut *server, &mut *client, now);
-    while let Some(e) = client.poll_event() {
-        e.unwrap();
-    }
+    handshake(&mut client, &mut server, now);
     assert!(server.deflate().is_some());
     let idle_before = live() - base;
     client.send_text(text.clone()).unwrap();
@@ -224,31 +218,13 @@ fn closed_deflate_connections_free_their_zlib_state() {
         server_no_context_takeover: false,
         ..DeflateConfig::server()
     };
-    let config = |d: DeflateConfig| WsConfig {
-        deflate: Some(d),
-        ..WsConfig::default()
-    };
     let text = "{\"compressible\":true}".repeat(500);
     COUNTED.with(|c| c.set(true));
     let base = live();
-    let mut server = Box::new(WsConnection::server_auto_accept(config(takeover)));
-    let mut client = Box::new(
-        WsConnection::client(
-            ClientRequest::new("h", "/"),
-            config(DeflateConfig::client()),
-            SeededRandom::new(1),
-        )
-        .unwrap(),
-    );
+    let mut server = Box::new(WsConnection::server_auto_accept(with_deflate(takeover)));
+    let mut client = boxed_client(with_deflate(DeflateConfig::client()));
     let created = live() - base;
-    pump(&mut *client, &mut *server, now);
-    while let Some(e) = server.poll_event() {
-        e.unwrap();
-    }
-    pump(&mut *server, &mut *client, now);
-    while let Some(e) = client.poll_event() {
-        e.unwrap();
-    }
+    handshake(&mut client, &mut server, now);
     client.send_text(text.clone()).unwrap();
     pump(&mut *client, &mut *server, now);
     assert!(matches!(server.poll_event(), Some(Ok(WsEvent::Message(_)))));

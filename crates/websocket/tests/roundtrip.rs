@@ -122,3 +122,35 @@ proptest! {
         prop_assert!(t.transmitted.len() >= 2 * (pings + 1));
     }
 }
+
+#[test]
+fn send_of_a_message_is_send_text_or_send_binary() {
+    use wirestate_core::Machine;
+    let drain = |conn: &mut WsConnection| {
+        let mut wire = Vec::new();
+        while let Some(bytes) = conn.poll_transmit() {
+            wire.extend_from_slice(&bytes);
+        }
+        wire
+    };
+    for role in [Role::Server, Role::Client] {
+        let (mut by_send, mut by_kind) = (
+            endpoint(role, WsConfig::default()),
+            endpoint(role, WsConfig::default()),
+        );
+        by_send.send(Message::Text("echo".into())).unwrap();
+        by_send.send(Message::Binary(vec![1, 2, 3].into())).unwrap();
+        by_kind.send_text("echo").unwrap();
+        by_kind.send_binary(vec![1, 2, 3]).unwrap();
+        let wire = drain(&mut by_send);
+        assert!(!wire.is_empty());
+        assert_eq!(wire, drain(&mut by_kind), "{role:?}");
+    }
+    // Misuse is refused the same way.
+    let mut closed = endpoint(Role::Server, WsConfig::default());
+    closed.close(1000, "").unwrap();
+    assert_eq!(
+        closed.send(Message::Binary(vec![1].into())),
+        closed.send_binary(vec![1])
+    );
+}

@@ -13,13 +13,11 @@
 //! #     fn input_buffer(&mut self) -> &mut BytesMut { &mut self.buf }
 //! #     fn handle_buffered_input(&mut self, _: Instant) {}
 //! #     fn handle_eof(&mut self, _: Instant) {}
-//! #     fn handle_timeout(&mut self, _: Instant) {}
 //! #     fn handle_command(&mut self, _: (), _: Instant) -> Result<(), std::io::Error> { Ok(()) }
 //! #     fn poll_event(&mut self) -> Option<Result<Bytes, std::io::Error>> {
 //! #         (self.buf.len() >= 2).then(|| Ok(self.buf.split_to(2).freeze()))
 //! #     }
 //! #     fn poll_transmit(&mut self) -> Option<Bytes> { None }
-//! #     fn poll_timeout(&self) -> Option<Instant> { None }
 //! #     fn wants_read(&self) -> bool { true }
 //! #     fn is_closed(&self) -> bool { false }
 //! # }
@@ -77,6 +75,33 @@ pub fn feed_sizes<M: Machine>(
     feed_cut(machine, input, &cuts, eof, now)
 }
 
+/// `input` cut at the given offsets (any order; duplicates, 0 and offsets at
+/// or past the end are ignored): the pieces in order, together exactly
+/// `input`. An empty input is one empty piece.
+///
+/// ```
+/// use wirestate_core::testing::pieces;
+///
+/// let cut: Vec<&[u8]> = pieces(b"abcdef", &[4, 1, 4, 0, 9]).collect();
+/// assert_eq!(cut, [&b"a"[..], b"bcd", b"ef"]);
+/// ```
+pub fn pieces<'a>(input: &'a [u8], cuts: &[usize]) -> impl Iterator<Item = &'a [u8]> {
+    let mut ends: Vec<usize> = cuts
+        .iter()
+        .copied()
+        .filter(|&c| c > 0 && c < input.len())
+        .collect();
+    ends.sort_unstable();
+    ends.dedup();
+    ends.push(input.len());
+    let mut start = 0;
+    ends.into_iter().map(move |end| {
+        let piece = &input[start..end];
+        start = end;
+        piece
+    })
+}
+
 /// Feeds `input` cut at the given offsets (any order, duplicates and
 /// out-of-range offsets are ignored), draining events and transmits after each
 /// piece the way a driver does, then EOF if `eof`.
@@ -89,15 +114,6 @@ pub fn feed_cut<M: Machine>(
     eof: bool,
     now: Instant,
 ) -> Transcript<M::Event> {
-    let mut cuts: Vec<usize> = cuts
-        .iter()
-        .copied()
-        .filter(|&c| c > 0 && c < input.len())
-        .collect();
-    cuts.sort_unstable();
-    cuts.dedup();
-    cuts.push(input.len());
-
     let mut transcript = Transcript {
         events: Vec::new(),
         error: None,
@@ -105,16 +121,14 @@ pub fn feed_cut<M: Machine>(
         closed: false,
     };
     drain(machine, &mut transcript);
-    let mut start = 0;
-    for end in cuts {
+    for piece in pieces(input, cuts) {
         if transcript.error.is_some() || machine.is_closed() {
             break;
         }
-        if end > start {
-            machine.handle_input(&input[start..end], now);
+        if !piece.is_empty() {
+            machine.handle_input(piece, now);
             drain(machine, &mut transcript);
         }
-        start = end;
     }
     if eof && transcript.error.is_none() && !machine.is_closed() {
         machine.handle_eof(now);
@@ -144,6 +158,45 @@ fn drain<M: Machine>(machine: &mut M, transcript: &mut Transcript<M::Event>) {
                 }
                 return;
             }
+        }
+    }
+}
+
+/// Connects two machines in memory until no bytes move: `a`'s transmits go
+/// to `b`, `b`'s events are taken (each shown to `react` first, which may
+/// answer through `b`), `b`'s transmits go to `a`, `a`'s events are taken.
+/// Returns the events taken from `a` and from `b`.
+///
+/// # Panics
+///
+/// When either machine fails.
+pub fn exchange<A: Machine, B: Machine>(
+    a: &mut A,
+    b: &mut B,
+    now: Instant,
+    mut react: impl FnMut(&mut B, &B::Event),
+) -> (Vec<A::Event>, Vec<B::Event>) {
+    let (mut a_events, mut b_events) = (Vec::new(), Vec::new());
+    loop {
+        let mut moved = false;
+        while let Some(bytes) = a.poll_transmit() {
+            b.handle_input(&bytes, now);
+            moved = true;
+        }
+        while let Some(event) = b.poll_event() {
+            let event = event.unwrap();
+            react(b, &event);
+            b_events.push(event);
+        }
+        while let Some(bytes) = b.poll_transmit() {
+            a.handle_input(&bytes, now);
+            moved = true;
+        }
+        while let Some(event) = a.poll_event() {
+            a_events.push(event.unwrap());
+        }
+        if !moved {
+            return (a_events, b_events);
         }
     }
 }

@@ -35,6 +35,9 @@ use std::collections::VecDeque;
 use std::io::{self, IoSlice, Read, Write};
 use std::time::Duration;
 
+use proptest::collection::vec;
+use proptest::prelude::{any, Strategy};
+
 /// One scripted answer to a read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
@@ -169,6 +172,74 @@ impl ScriptedTransport {
         }
         Some(n)
     }
+}
+
+/// One run of the drivers' echo property: the frames a peer sends and how
+/// the transport cuts and limits the traffic. [`arb_echo`] picks them.
+///
+/// ```
+/// use wirestate_core::testing::transport::Echo;
+///
+/// let echo = Echo { payloads: vec![b"hi".to_vec()], read_sizes: vec![3], max_write: 2, read_size: 8 };
+/// assert_eq!(echo.wire(), b"\x00\x02hi");
+/// let transport = echo.transport();
+/// assert_eq!(transport.max_write, 2);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Echo {
+    /// The payloads the peer sends, each a `{packet,2}` frame.
+    pub payloads: Vec<Vec<u8>>,
+    /// The sizes of the reads that deliver them (cycled, see [`Step::cut`]).
+    pub read_sizes: Vec<usize>,
+    /// The most one write takes ([`ScriptedTransport::max_write`]).
+    pub max_write: usize,
+    /// The driver's read buffer size.
+    pub read_size: usize,
+}
+
+impl Echo {
+    /// The peer's bytes: each payload after its 2-byte big-endian length
+    /// (Erlang's `{packet,2}`).
+    ///
+    /// # Panics
+    ///
+    /// When a payload does not fit a 2-byte length.
+    pub fn wire(&self) -> Vec<u8> {
+        let mut wire = Vec::new();
+        for payload in &self.payloads {
+            let len = u16::try_from(payload.len()).expect("payload over 65535 bytes");
+            wire.extend_from_slice(&len.to_be_bytes());
+            wire.extend_from_slice(payload);
+        }
+        wire
+    }
+
+    /// A transport that reads [`wire`](Echo::wire) in
+    /// [`read_sizes`](Echo::read_sizes), then EOF, and takes at most
+    /// [`max_write`](Echo::max_write) bytes a write.
+    pub fn transport(&self) -> ScriptedTransport {
+        let mut transport = ScriptedTransport::new(Step::cut(&self.wire(), &self.read_sizes));
+        transport.max_write = self.max_write;
+        transport
+    }
+}
+
+/// A proptest strategy for [`Echo`] runs: up to 7 payloads of up to 299
+/// bytes, read in 1 to 15 sizes below 64, writes of 1 to 63 bytes, a read
+/// buffer of 1 to 99 bytes.
+pub fn arb_echo() -> impl Strategy<Value = Echo> {
+    (
+        vec(vec(any::<u8>(), 0..300), 0..8),
+        vec(1usize..64, 1..16),
+        1usize..64,
+        1usize..100,
+    )
+        .prop_map(|(payloads, read_sizes, max_write, read_size)| Echo {
+            payloads,
+            read_sizes,
+            max_write,
+            read_size,
+        })
 }
 
 impl Read for ScriptedTransport {

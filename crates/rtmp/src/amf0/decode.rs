@@ -192,27 +192,12 @@ impl<'a> Decoder<'a> {
             marker::REFERENCE => Value::Reference(self.u16()?),
             marker::ECMA_ARRAY => {
                 self.enter(depth, start)?;
-                let announced = self.u32()?;
-                let properties = self.properties(depth + 1)?;
-                if usize::try_from(announced).is_ok_and(|n| n == properties.len()) {
-                    Value::EcmaArray(properties)
-                } else {
-                    Value::MiscountedEcmaArray {
-                        announced,
-                        properties,
-                    }
-                }
+                self.ecma_array(depth + 1)?
             }
             marker::OBJECT_END => return Err(Amf0Error::UnexpectedObjectEnd { offset: start }),
             marker::STRICT_ARRAY => {
                 self.enter(depth, start)?;
-                let count = self.u32()?;
-                // Never reserve by `count`: each element must actually decode.
-                let mut elements = Vec::new();
-                for _ in 0..count {
-                    elements.push(self.value(depth + 1)?);
-                }
-                Value::StrictArray(elements)
+                Value::StrictArray(self.strict_array(depth + 1)?)
             }
             marker::DATE => {
                 let millis = self.f64()?;
@@ -247,6 +232,37 @@ impl<'a> Decoder<'a> {
             }
         };
         Ok(value)
+    }
+
+    /// An ECMA array after its marker: the announced count, then properties
+    /// at `depth`. A count that does not match is kept, not an error.
+    #[inline]
+    fn ecma_array(&mut self, depth: usize) -> Result<Value, Amf0Error> {
+        let announced = self.u32()?;
+        let properties = self.properties(depth)?;
+        Ok(
+            if usize::try_from(announced).is_ok_and(|n| n == properties.len()) {
+                Value::EcmaArray(properties)
+            } else {
+                Value::MiscountedEcmaArray {
+                    announced,
+                    properties,
+                }
+            },
+        )
+    }
+
+    /// A strict array after its marker: the count, then that many values at
+    /// `depth`.
+    #[inline]
+    fn strict_array(&mut self, depth: usize) -> Result<Vec<Value>, Amf0Error> {
+        let count = self.u32()?;
+        // Never reserve by `count`: each element must actually decode.
+        let mut elements = Vec::new();
+        for _ in 0..count {
+            elements.push(self.value(depth)?);
+        }
+        Ok(elements)
     }
 
     /// Checks that one more container level is allowed.

@@ -173,104 +173,24 @@ fn non_canonical_boolean_is_true() {
 /// Hostile or malformed bodies, each with the exact error expected.
 #[test]
 fn bad_input_gives_typed_errors() {
+    use Amf0Error::*;
+    // One row per case, as a table.
+    #[rustfmt::skip]
     let cases: &[(&str, &[u8], Amf0Error)] = &[
-        (
-            "empty value",
-            b"",
-            Amf0Error::Truncated {
-                offset: 0,
-                needed: 1,
-            },
-        ),
-        (
-            "short number",
-            b"\x00\x01\x02",
-            Amf0Error::Truncated {
-                offset: 1,
-                needed: 6,
-            },
-        ),
-        (
-            "string longer than input",
-            b"\x02\xff\xff",
-            Amf0Error::Truncated {
-                offset: 3,
-                needed: 65535,
-            },
-        ),
-        (
-            "long string announcing 4 GiB",
-            b"\x0c\xff\xff\xff\xffab",
-            Amf0Error::Truncated {
-                offset: 5,
-                needed: 0xffff_ffff - 2,
-            },
-        ),
-        (
-            "strict array announcing 4 billion elements",
-            b"\x0a\xff\xff\xff\xff\x05\x05",
-            Amf0Error::Truncated {
-                offset: 7,
-                needed: 1,
-            },
-        ),
-        (
-            "object without end",
-            b"\x03\x00\x01a\x05",
-            Amf0Error::Truncated {
-                offset: 5,
-                needed: 2,
-            },
-        ),
-        (
-            "bad utf-8",
-            b"\x02\x00\x02\xc3\x28",
-            Amf0Error::InvalidUtf8 { offset: 3 },
-        ),
-        (
-            "bad utf-8 key",
-            b"\x03\x00\x01\xff\x05\x00\x00\x09",
-            Amf0Error::InvalidUtf8 { offset: 3 },
-        ),
-        (
-            "unknown marker",
-            b"\x12",
-            Amf0Error::UnknownMarker {
-                marker: 0x12,
-                offset: 0,
-            },
-        ),
-        (
-            "movie clip",
-            b"\x04",
-            Amf0Error::ReservedMarker {
-                marker: 0x04,
-                offset: 0,
-            },
-        ),
-        (
-            "record set",
-            b"\x0e",
-            Amf0Error::ReservedMarker {
-                marker: 0x0e,
-                offset: 0,
-            },
-        ),
-        (
-            "bare object end",
-            b"\x09",
-            Amf0Error::UnexpectedObjectEnd { offset: 0 },
-        ),
-        (
-            "object end as a property value",
-            b"\x03\x00\x01a\x09",
-            Amf0Error::UnexpectedObjectEnd { offset: 4 },
-        ),
-        (
-            "amf3 switch inside an array",
-            b"\x0a\x00\x00\x00\x01\x11\x04\x01",
-            Amf0Error::NestedAvmPlusSwitch { offset: 5 },
-        ),
+        ("empty value", b"", Truncated { offset: 0, needed: 1 }),
+        ("short number", b"\x00\x01\x02", Truncated { offset: 1, needed: 6 }),
+        ("string longer than input", b"\x02\xff\xff", Truncated { offset: 3, needed: 65535 }),
+        ("long string announcing 4 GiB", b"\x0c\xff\xff\xff\xffab", Truncated { offset: 5, needed: 0xffff_ffff - 2 }),
+        ("strict array announcing 4 billion elements", b"\x0a\xff\xff\xff\xff\x05\x05", Truncated { offset: 7, needed: 1 }),
+        ("object without end", b"\x03\x00\x01a\x05", Truncated { offset: 5, needed: 2 }),
+        ("bad utf-8", b"\x02\x00\x02\xc3\x28", InvalidUtf8 { offset: 3 }),
+        ("bad utf-8 key", b"\x03\x00\x01\xff\x05\x00\x00\x09", InvalidUtf8 { offset: 3 }),
+        ("unknown marker", b"\x12", UnknownMarker { marker: 0x12, offset: 0 }),
+        ("movie clip", b"\x04", ReservedMarker { marker: 0x04, offset: 0 }),
+        ("record set", b"\x0e", ReservedMarker { marker: 0x0e, offset: 0 }),
+        ("bare object end", b"\x09", UnexpectedObjectEnd { offset: 0 }),
+        ("object end as a property value", b"\x03\x00\x01a\x09", UnexpectedObjectEnd { offset: 4 }),
+        ("amf3 switch inside an array", b"\x0a\x00\x00\x00\x01\x11\x04\x01", NestedAvmPlusSwitch { offset: 5 }),
     ];
     for (name, wire, expected) in cases {
         let mut input = *wire;

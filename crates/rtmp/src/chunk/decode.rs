@@ -56,6 +56,26 @@ struct StreamState {
     partial: Option<BytesMut>,
 }
 
+impl StreamState {
+    /// Takes the fields of the header that starts a message (format 3
+    /// headers carry none and repeat the previous ones).
+    #[inline]
+    fn start_message(&mut self, header: &Header) {
+        self.timestamp = if header.fmt == 0 {
+            header.timestamp
+        } else {
+            self.timestamp.wrapping_add(header.timestamp)
+        };
+        self.delta = header.timestamp;
+        if header.fmt < 3 {
+            self.extended = header.extended;
+        }
+        self.length = header.length;
+        self.type_id = header.type_id;
+        self.stream_id = header.stream_id;
+    }
+}
+
 /// Where the decoder is inside the current chunk.
 #[derive(Debug, Clone, Copy)]
 enum Progress {
@@ -375,15 +395,7 @@ impl ChunkDecoder {
         let limits = self.config.limits;
         let chunk_size = self.chunk_size;
         let csid = header.csid;
-        if !self.stream(csid).seen {
-            if self.streams_seen >= limits.max_chunk_streams {
-                return Err(ChunkError::TooManyChunkStreams {
-                    limit: limits.max_chunk_streams,
-                    offset,
-                });
-            }
-            self.streams_seen += 1;
-        }
+        self.count_stream(csid, offset)?;
         let partial_messages = self.partial_messages;
         let state = self.stream_mut(csid);
         state.seen = true;
@@ -409,18 +421,7 @@ impl ChunkDecoder {
                 offset,
             });
         }
-        state.timestamp = if header.fmt == 0 {
-            header.timestamp
-        } else {
-            state.timestamp.wrapping_add(header.timestamp)
-        };
-        state.delta = header.timestamp;
-        if header.fmt < 3 {
-            state.extended = header.extended;
-        }
-        state.length = header.length;
-        state.type_id = header.type_id;
-        state.stream_id = header.stream_id;
+        state.start_message(header);
         if header.length == 0 {
             let message = RawMessage {
                 csid,
@@ -451,6 +452,20 @@ impl ChunkDecoder {
             left: chunk_size,
         };
         Ok(None)
+    }
+
+    /// Counts `csid` the first time it appears, up to
+    /// [`max_chunk_streams`](crate::chunk::ChunkLimits::max_chunk_streams).
+    #[inline]
+    fn count_stream(&mut self, csid: u32, offset: u64) -> Result<(), ChunkError> {
+        if !self.stream(csid).seen {
+            let limit = self.config.limits.max_chunk_streams;
+            if self.streams_seen >= limit {
+                return Err(ChunkError::TooManyChunkStreams { limit, offset });
+            }
+            self.streams_seen += 1;
+        }
+        Ok(())
     }
 
     /// Checks, at a chunk header, that its `left` payload bytes still fit

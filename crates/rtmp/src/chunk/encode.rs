@@ -125,30 +125,7 @@ impl ChunkEncoder {
             .ok()
             .filter(|&len| len <= MAX_MESSAGE_LEN)
             .ok_or(EncodeError::MessageTooLong(message.payload.len()))?;
-        let last = self.last_mut(csid);
-        let continues =
-            last.seen && last.stream_id == message.stream_id && message.timestamp >= last.timestamp;
-        let (fmt, field) = if !continues {
-            (0, message.timestamp)
-        } else {
-            let delta = message.timestamp - last.timestamp;
-            if last.length != length || last.type_id != message.type_id {
-                (1, delta)
-            } else if delta == last.field && last.was_delta {
-                (3, delta)
-            } else {
-                (2, delta)
-            }
-        };
-        *last = LastHeader {
-            seen: true,
-            timestamp: message.timestamp,
-            field,
-            was_delta: fmt != 0,
-            length,
-            type_id: message.type_id,
-            stream_id: message.stream_id,
-        };
+        let (fmt, field) = self.header_format(message, length);
         let extended = field >= EXTENDED_TIMESTAMP;
 
         let chunk_size = self.chunk_size as usize;
@@ -195,6 +172,38 @@ impl ChunkEncoder {
         }
         out.extend([buf.freeze()]);
         Ok(())
+    }
+
+    /// The smallest header format for `message` (of `length` bytes) after the
+    /// last header on its chunk stream, and its timestamp field (absolute for
+    /// format 0, else the delta); remembers this header as the last one.
+    #[inline]
+    fn header_format(&mut self, message: &RawMessage, length: u32) -> (u8, u32) {
+        let last = self.last_mut(message.csid);
+        let continues =
+            last.seen && last.stream_id == message.stream_id && message.timestamp >= last.timestamp;
+        let (fmt, field) = if !continues {
+            (0, message.timestamp)
+        } else {
+            let delta = message.timestamp - last.timestamp;
+            if last.length != length || last.type_id != message.type_id {
+                (1, delta)
+            } else if delta == last.field && last.was_delta {
+                (3, delta)
+            } else {
+                (2, delta)
+            }
+        };
+        *last = LastHeader {
+            seen: true,
+            timestamp: message.timestamp,
+            field,
+            was_delta: fmt != 0,
+            length,
+            type_id: message.type_id,
+            stream_id: message.stream_id,
+        };
+        (fmt, field)
     }
 
     fn last_mut(&mut self, csid: u32) -> &mut LastHeader {

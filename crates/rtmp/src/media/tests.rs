@@ -605,6 +605,32 @@ fn audio_multitrack_layouts() {
     );
 }
 
+/// A tag header parser: `VideoTagHeader::parse` or `AudioTagHeader::parse`.
+type Parse<H> = fn(&[u8]) -> Result<(H, usize), MediaError>;
+
+/// Each payload fails with its error.
+fn assert_errors<H: std::fmt::Debug + PartialEq>(parse: Parse<H>, cases: &[(&[u8], MediaError)]) {
+    for (payload, expected) in cases {
+        assert_eq!(parse(payload).as_ref(), Err(expected), "{payload:02x?}");
+    }
+}
+
+/// Each valid payload, cut anywhere from `first_cut` to before the end of
+/// its header, fails.
+fn assert_cut_headers_fail<H>(parse: Parse<H>, vectors: &[&[u8]], first_cut: usize) {
+    for payload in vectors {
+        let len = parse(payload)
+            .unwrap_or_else(|e| panic!("{payload:02x?}: {e}"))
+            .1;
+        for cut in first_cut..len {
+            assert!(
+                parse(&payload[..cut]).is_err(),
+                "{payload:02x?} cut at {cut}"
+            );
+        }
+    }
+}
+
 #[test]
 fn bad_headers_give_typed_errors() {
     let video_cases: &[(&[u8], MediaError)] = &[
@@ -706,13 +732,7 @@ fn bad_headers_give_typed_errors() {
             },
         ),
     ];
-    for (payload, expected) in video_cases {
-        assert_eq!(
-            VideoTagHeader::parse(payload).as_ref(),
-            Err(expected),
-            "{payload:02x?}"
-        );
-    }
+    assert_errors(VideoTagHeader::parse, video_cases);
     let audio_cases: &[(&[u8], MediaError)] = &[
         (
             b"\xaf",
@@ -768,13 +788,7 @@ fn bad_headers_give_typed_errors() {
             },
         ),
     ];
-    for (payload, expected) in audio_cases {
-        assert_eq!(
-            AudioTagHeader::parse(payload).as_ref(),
-            Err(expected),
-            "{payload:02x?}"
-        );
-    }
+    assert_errors(AudioTagHeader::parse, audio_cases);
 }
 
 /// Every valid vector above, cut anywhere inside its header, is an error; cut
@@ -791,15 +805,7 @@ fn truncation_inside_the_header_is_always_an_error() {
         b"\x96\x20avc1\x00\x00\x00\x02xyav01\x01\x00\x00\x01z",
         b"\xd1\x00",
     ];
-    for payload in video_vectors {
-        let (_, len) = video(payload);
-        for cut in 0..len {
-            assert!(
-                VideoTagHeader::parse(&payload[..cut]).is_err(),
-                "{payload:02x?} cut at {cut}"
-            );
-        }
-    }
+    assert_cut_headers_fail(VideoTagHeader::parse, video_vectors, 0);
     let audio_vectors: &[&[u8]] = &[
         b"\xaf\x00\x12\x10",
         b"\x91mp4a\x21",
@@ -808,16 +814,8 @@ fn truncation_inside_the_header_is_always_an_error() {
         b"\x97\x02\x00\x00\x07\x01.mp3\xff\xfb",
         b"\x95\x11Opus\x00\x00\x00\x02\xaa\xbb\x01\x00\x00\x01\xcc",
     ];
-    for payload in audio_vectors {
-        let (_, len) = audio(payload);
-        // Cut 0 is the empty message: silence, by definition not an error.
-        for cut in 1..len {
-            assert!(
-                AudioTagHeader::parse(&payload[..cut]).is_err(),
-                "{payload:02x?} cut at {cut}"
-            );
-        }
-    }
+    // Cut 0 is the empty message: silence, by definition not an error.
+    assert_cut_headers_fail(AudioTagHeader::parse, audio_vectors, 1);
     // After the header, a single-track message parses the same at any length.
     let payload = b"\x91hvc1\x00\x00\x43\x00\x01\x02";
     for cut in 8..=payload.len() {
@@ -926,6 +924,15 @@ pub(crate) mod captures {
         out
     }
 
+    /// The payloads of the messages of one type id.
+    fn of_type(messages: &[(u8, Vec<u8>)], type_id: u8) -> Vec<&Vec<u8>> {
+        messages
+            .iter()
+            .filter(|(t, _)| *t == type_id)
+            .map(|(_, p)| p)
+            .collect()
+    }
+
     /// Walks 4-byte-length-prefixed NAL units: they must end exactly at the
     /// end of `data`, which shows the header length was right.
     fn assert_nal_units_fill(data: &[u8], what: &str) {
@@ -943,16 +950,8 @@ pub(crate) mod captures {
     #[test]
     fn ffmpeg9_enhanced_rtmp_hevc_headers() {
         let messages = messages("rtmp_ffmpeg9_publish_nginx_ertmp_hevc.c2s.bin");
-        let videos: Vec<_> = messages
-            .iter()
-            .filter(|(t, _)| *t == 9)
-            .map(|(_, p)| p)
-            .collect();
-        let audios: Vec<_> = messages
-            .iter()
-            .filter(|(t, _)| *t == 8)
-            .map(|(_, p)| p)
-            .collect();
+        let videos = of_type(&messages, 9);
+        let audios = of_type(&messages, 8);
         // The counts of the capture's messages.csv.
         assert_eq!((videos.len(), audios.len()), (152, 237));
 
@@ -1030,16 +1029,8 @@ pub(crate) mod captures {
         ];
         for (name, video_count, audio_count) in streams {
             let messages = messages(name);
-            let videos: Vec<_> = messages
-                .iter()
-                .filter(|(t, _)| *t == 9)
-                .map(|(_, p)| p)
-                .collect();
-            let audios: Vec<_> = messages
-                .iter()
-                .filter(|(t, _)| *t == 8)
-                .map(|(_, p)| p)
-                .collect();
+            let videos = of_type(&messages, 9);
+            let audios = of_type(&messages, 8);
             assert_eq!(
                 (videos.len(), audios.len()),
                 (video_count, audio_count),

@@ -99,68 +99,59 @@ pub enum MessageError {
     },
 }
 
-/// An audio message: the payload as received, plus its parsed tag header.
+/// A media message body (audio or video): the payload as received, plus its
+/// parsed tag header.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Audio {
+pub struct MediaPayload<H> {
     /// The tag header, or why it could not be read (the payload is kept
     /// either way).
-    pub header: Result<AudioTagHeader, MediaError>,
+    pub header: Result<H, MediaError>,
     /// Where the codec data starts in `payload` (0 if the header is bad).
     pub header_len: usize,
     /// The whole message body, header included.
     pub payload: Bytes,
+}
+
+/// An audio message: [`AudioTagHeader`] plus the payload.
+pub type Audio = MediaPayload<AudioTagHeader>;
+
+/// A video message: [`VideoTagHeader`] plus the payload.
+pub type Video = MediaPayload<VideoTagHeader>;
+
+impl<H> MediaPayload<H> {
+    /// `payload` with the result of parsing its tag header.
+    fn with_header(payload: Bytes, parsed: Result<(H, usize), MediaError>) -> Self {
+        let (header, header_len) = match parsed {
+            Ok((header, len)) => (Ok(header), len),
+            Err(e) => (Err(e), 0),
+        };
+        MediaPayload {
+            header,
+            header_len,
+            payload,
+        }
+    }
+
+    /// The codec data after the tag header (for multitrack video, from the
+    /// first track on), without a copy.
+    pub fn data(&self) -> Bytes {
+        self.payload.slice(self.header_len..)
+    }
 }
 
 impl Audio {
     /// Parses the tag header of `payload`.
     pub fn new(payload: Bytes) -> Audio {
-        let (header, header_len) = match AudioTagHeader::parse(&payload) {
-            Ok((header, len)) => (Ok(header), len),
-            Err(e) => (Err(e), 0),
-        };
-        Audio {
-            header,
-            header_len,
-            payload,
-        }
+        let parsed = AudioTagHeader::parse(&payload);
+        MediaPayload::with_header(payload, parsed)
     }
-
-    /// The codec data after the tag header, without a copy.
-    pub fn data(&self) -> Bytes {
-        self.payload.slice(self.header_len..)
-    }
-}
-
-/// A video message: the payload as received, plus its parsed tag header.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Video {
-    /// The tag header, or why it could not be read (the payload is kept
-    /// either way).
-    pub header: Result<VideoTagHeader, MediaError>,
-    /// Where the codec data starts in `payload` (0 if the header is bad).
-    pub header_len: usize,
-    /// The whole message body, header included.
-    pub payload: Bytes,
 }
 
 impl Video {
     /// Parses the tag header of `payload`.
     pub fn new(payload: Bytes) -> Video {
-        let (header, header_len) = match VideoTagHeader::parse(&payload) {
-            Ok((header, len)) => (Ok(header), len),
-            Err(e) => (Err(e), 0),
-        };
-        Video {
-            header,
-            header_len,
-            payload,
-        }
-    }
-
-    /// The codec data after the tag header (for multitrack messages, from
-    /// the first track on), without a copy.
-    pub fn data(&self) -> Bytes {
-        self.payload.slice(self.header_len..)
+        let parsed = VideoTagHeader::parse(&payload);
+        MediaPayload::with_header(payload, parsed)
     }
 }
 

@@ -9,7 +9,7 @@ use crate::close::{encode_close_payload, CloseFrame};
 use crate::error::{LocalError, WsError};
 use crate::frame::{encode_header, rsv, OpCode};
 use crate::mask::apply_mask;
-use crate::message::Utf8Bytes;
+use crate::message::{Message, Utf8Bytes};
 
 impl WsConnection {
     /// Queues a text message, split into frames of at most
@@ -45,6 +45,41 @@ impl WsConnection {
     /// As [`send_text`](Self::send_text).
     pub fn send_binary(&mut self, data: impl Into<Bytes>) -> Result<(), LocalError> {
         self.send_data(OpCode::Binary, data.into())
+    }
+
+    /// Queues `message` as it is: [`send_text`](Self::send_text) for text,
+    /// [`send_binary`](Self::send_binary) for binary. Sending a received
+    /// [`Message`] back is an echo, without a copy.
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use wirestate_core::{Machine, SeededRandom};
+    /// use wirestate_websocket::{Message, Role, WsConfig, WsConnection, WsEvent};
+    ///
+    /// let now = Instant::now();
+    /// let mut client = WsConnection::accepted(Role::Client, WsConfig::default(), None, SeededRandom::new(1));
+    /// let mut server = WsConnection::accepted(Role::Server, WsConfig::default(), None, SeededRandom::new(2));
+    /// client.send_text("echo me").unwrap();
+    /// while let Some(bytes) = client.poll_transmit() {
+    ///     server.handle_input(&bytes, now);
+    /// }
+    /// let Some(Ok(WsEvent::Message(message))) = server.poll_event() else { panic!() };
+    /// server.send(message).unwrap();
+    /// while let Some(bytes) = server.poll_transmit() {
+    ///     client.handle_input(&bytes, now);
+    /// }
+    /// let Some(Ok(WsEvent::Message(Message::Text(text)))) = client.poll_event() else { panic!() };
+    /// assert_eq!(text, "echo me");
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`send_text`](Self::send_text).
+    pub fn send(&mut self, message: Message) -> Result<(), LocalError> {
+        match message {
+            Message::Text(text) => self.send_text(text),
+            Message::Binary(data) => self.send_binary(data),
+        }
     }
 
     /// Queues a ping (payload at most 125 bytes).

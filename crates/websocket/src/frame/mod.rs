@@ -370,8 +370,7 @@ fn extend_unmasked(buffer: &mut BytesMut, data: &[u8], mask: Option<[u8; 4]>, of
 /// mask for the role, a malformed control frame, a 64-bit length with its
 /// top bit set ([`WsError::Protocol`]), or a payload over
 /// `rules.max_frame_size` ([`WsError::FrameTooBig`]).
-// Always inlined: it is the hot path of small frames.
-#[inline(always)]
+#[inline(always)] // the hot path of small frames
 pub fn parse_header(input: &[u8], rules: &FrameRules) -> Result<Option<FrameHeader>, WsError> {
     let [b0, b1, ..] = *input else {
         return Ok(None);

@@ -1,5 +1,6 @@
 use std::time::Instant;
 
+use wirestate_core::testing::exchange;
 use wirestate_core::{Machine, SeededRandom};
 
 use crate::session::*;
@@ -10,27 +11,8 @@ fn pump(
     client: &mut ClientSession,
     now: Instant,
 ) -> (Vec<ServerEvent>, Vec<ClientEvent>) {
-    let (mut server_events, mut client_events) = (Vec::new(), Vec::new());
-    loop {
-        let mut moved = false;
-        while let Some(bytes) = client.poll_transmit() {
-            server.handle_input(&bytes, now);
-            moved = true;
-        }
-        while let Some(event) = server.poll_event() {
-            server_events.push(event.unwrap());
-        }
-        while let Some(bytes) = server.poll_transmit() {
-            client.handle_input(&bytes, now);
-            moved = true;
-        }
-        while let Some(event) = client.poll_event() {
-            client_events.push(event.unwrap());
-        }
-        if !moved {
-            return (server_events, client_events);
-        }
-    }
+    let (client_events, server_events) = exchange(client, server, now, |_, _| {});
+    (server_events, client_events)
 }
 
 fn auto_server(now: Instant) -> ServerSession {
