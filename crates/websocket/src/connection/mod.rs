@@ -497,7 +497,10 @@ impl Machine for WsConnection {
     /// server's answer to an invalid request) and `handle_timeout` (a
     /// keepalive ping, the close frame of an idle timeout).
     fn poll_transmit(&mut self) -> Option<Bytes> {
-        self.out.pop()
+        let next = self.out.pop();
+        // An idle connection holds no heap memory (tests/idle_heap.rs).
+        self.out.release_if_empty();
+        next
     }
 
     /// The earliest armed [`WsTimer`] once the connection is open; `None`
