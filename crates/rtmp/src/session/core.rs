@@ -262,9 +262,12 @@ impl<R: SessionRole> Session<R> {
             .send(stream_id, timestamp, Message::Data(data))
     }
 
-    /// Records a fatal error, reported by the next poll.
+    /// Records a fatal error, reported by the next poll; a no-op once the
+    /// session ended (its end was reported, nothing would report the error).
     pub(crate) fn fail(&mut self, error: SessionError) {
-        self.poison.fail(error);
+        if !self.ended {
+            self.poison.fail(error);
+        }
     }
 
     fn touch(&mut self, now: Instant) {

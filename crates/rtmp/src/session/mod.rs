@@ -73,7 +73,9 @@ pub struct RequestId(pub u64);
 /// refused local request.
 #[derive(Debug, thiserror::Error)]
 pub enum SessionError {
-    /// The connection failed: the peer broke a rule.
+    /// The connection failed: the peer broke a rule, or a command a client
+    /// session sends by itself (`createStream`, `publish`, `play` once
+    /// connected) could not be sent ([`RtmpError::Local`]).
     #[error(transparent)]
     Connection(#[from] RtmpError),
     /// No input arrived for this long.
