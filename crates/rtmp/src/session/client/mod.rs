@@ -10,6 +10,7 @@ use bytes::Bytes;
 
 use crate::amf0::Value;
 use crate::message::{type_id, Command, Connect, DataMessage, Message, UserControl};
+use crate::session::core::hooks::RoleHooks;
 use crate::session::core::{Incoming, Session, SessionRole};
 use crate::session::status::{self, Status};
 use crate::session::{ClientCommand, MediaEvent};
@@ -317,6 +318,9 @@ impl SessionRole for ClientRole {
     type Event = ClientEvent;
     type Command = ClientCommand;
     type Config = ClientConfig;
+}
+
+impl RoleHooks for ClientRole {
     const SIDE: Role = Role::Client;
 
     fn from_config(config: ClientConfig) -> ClientRole {

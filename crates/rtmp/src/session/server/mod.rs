@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use crate::media::FourCc;
 use crate::message::{Command, Connect};
+use crate::session::core::hooks::RoleHooks;
 use crate::session::core::{Incoming, Session, SessionRole};
 use crate::session::{MediaEvent, RequestId, ServerCommand};
 use crate::{LocalError, MessageEvent, Role, RtmpConfig};
@@ -233,10 +234,13 @@ impl Session<ServerRole> {
 }
 
 impl SessionRole for ServerRole {
-    const SIDE: Role = Role::Server;
     type Config = ServerConfig;
     type Event = ServerEvent;
     type Command = ServerCommand;
+}
+
+impl RoleHooks for ServerRole {
+    const SIDE: Role = Role::Server;
 
     fn connection_config(&self) -> (RtmpConfig, Option<Duration>) {
         let config = &self.config;
