@@ -88,12 +88,8 @@ pub fn inspect(input: &[u8], role: Role, out: &mut Printer) -> io::Result<()> {
             } else {
                 None
             };
-            let mut client = WsConnection::accepted(
-                Role::Client,
-                WsConfig::default(),
-                agreed,
-                SeededRandom::new(0),
-            );
+            let mut client =
+                WsConnection::accepted_client(WsConfig::default(), agreed, SeededRandom::new(0));
             client.handle_input(&input[head_len..], now);
             client.handle_eof(now);
             drain(&mut client, out)?

@@ -256,32 +256,57 @@ impl WsConnection {
         Self::build(Role::Server, config, None, Phase::server(true))
     }
 
-    /// A connection whose opening handshake happened elsewhere (an HTTP
-    /// server that did the upgrade, a replayed capture): it starts open,
-    /// with permessage-deflate on if `deflate` holds the agreed parameters
-    /// (see [`negotiate_deflate`](crate::negotiate_deflate)). A client role
-    /// draws its mask keys from `rng`; a server role drops it unused.
+    /// A server connection whose opening handshake happened elsewhere (an
+    /// HTTP server that did the upgrade, a replayed capture): it starts
+    /// open, with permessage-deflate on if `deflate` holds the agreed
+    /// parameters (see [`negotiate_deflate`](crate::negotiate_deflate)). A
+    /// server sends unmasked frames, so it takes no random source.
     ///
     /// ```
     /// use std::time::Instant;
-    /// use wirestate_core::{Machine, SeededRandom};
-    /// use wirestate_websocket::{DeflateParams, Message, Role, WsConfig, WsConnection, WsEvent};
+    /// use wirestate_core::Machine;
+    /// use wirestate_websocket::{DeflateParams, Message, WsConfig, WsConnection, WsEvent};
     ///
     /// let params = DeflateParams::default();
-    /// let mut server = WsConnection::accepted(Role::Server, WsConfig::default(), Some(params), SeededRandom::new(0));
+    /// let mut server = WsConnection::accepted_server(WsConfig::default(), Some(params));
     /// assert_eq!(server.deflate(), Some(params));
     /// // A masked text frame "Hi" from a client (mask key 01 02 03 04).
     /// server.handle_input(&[0x81, 0x82, 1, 2, 3, 4, b'H' ^ 1, b'i' ^ 2], Instant::now());
     /// let Some(Ok(WsEvent::Message(Message::Text(text)))) = server.poll_event() else { panic!() };
     /// assert_eq!(text, "Hi");
     /// ```
-    pub fn accepted(
-        role: Role,
+    pub fn accepted_server(config: WsConfig, deflate: Option<DeflateParams>) -> Self {
+        Self::accepted(Role::Server, config, deflate, None)
+    }
+
+    /// A client connection whose opening handshake happened elsewhere, as
+    /// [`accepted_server`](Self::accepted_server); it draws its mask keys
+    /// from `rng`.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use wirestate_core::{Machine, SeededRandom};
+    /// use wirestate_websocket::{WsConfig, WsConnection};
+    ///
+    /// let mut client = WsConnection::accepted_client(WsConfig::default(), None, SeededRandom::new(0));
+    /// client.send_binary(Bytes::from_static(b"hi")).unwrap();
+    /// // FIN + binary, masked, length 2.
+    /// assert_eq!(&client.poll_transmit().unwrap()[..2], &[0x82, 0x82]);
+    /// ```
+    pub fn accepted_client(
         config: WsConfig,
         deflate: Option<DeflateParams>,
         rng: impl RandomSource + Send + 'static,
     ) -> Self {
-        let rng = (role == Role::Client).then(|| Box::new(rng) as Box<dyn RandomSource + Send>);
+        Self::accepted(Role::Client, config, deflate, Some(Box::new(rng)))
+    }
+
+    fn accepted(
+        role: Role,
+        config: WsConfig,
+        deflate: Option<DeflateParams>,
+        rng: Option<Box<dyn RandomSource + Send>>,
+    ) -> Self {
         let mut conn = Self::build(role, config, rng, Phase::Open);
         if let Some(params) = deflate {
             conn.set_deflate(params);
