@@ -219,6 +219,10 @@ impl Machine for LineConnection {
         self.poison.check(event)
     }
 
+    /// The next piece to send, in order: a line is two pieces (line,
+    /// delimiter), a raw send one. Only [`send_line`](LineConnection::send_line)
+    /// and [`send_raw`](LineConnection::send_raw) (or their
+    /// [`LineCommand`]s) queue bytes; input, EOF and polling events never do.
     fn poll_transmit(&mut self) -> Option<Bytes> {
         self.transmits.pop()
     }

@@ -510,6 +510,16 @@ impl Machine for RtmpConnection {
         self.poison.check(next)
     }
 
+    /// The next piece to send, in order: handshake bytes, then chunks.
+    ///
+    /// Bytes are queued by [`new`](RtmpConnection::new) (a client's C0+C1),
+    /// `handle_input` (the handshake's answers; chunks sent before the
+    /// handshake completed are released when it does),
+    /// [`send`](RtmpConnection::send) and
+    /// [`send_outgoing`](RtmpConnection::send_outgoing) (or
+    /// [`RtmpCommand::Send`]), and `poll_event` (acknowledgements and ping
+    /// answers). [`close`](RtmpConnection::close) queues nothing; what was
+    /// queued before can still be drained.
     fn poll_transmit(&mut self) -> Option<Bytes> {
         self.out.pop()
     }

@@ -232,6 +232,11 @@ impl<R: SessionRole> Session<R> {
 
     /// Stops the session: nothing more is read or sent. Transmits already
     /// queued can still be drained.
+    ///
+    /// Poll events next: [`poll_event`](Machine::poll_event) reports what
+    /// the close stopped (a server's `PlayFinished` and `PublishFinished`
+    /// for its active streams), then `None`; from then on
+    /// [`is_closed`](Machine::is_closed) is true.
     pub fn close(&mut self) {
         self.connection.close();
     }
@@ -417,6 +422,15 @@ impl<R: SessionRole> Machine for Session<R> {
         self.connection.poll_transmit()
     }
 
+    /// The idle deadline, if [`idle_timeout`](super::ServerConfig::idle_timeout)
+    /// is set; `None` once the session ended or failed.
+    ///
+    /// Its answer changes after `handle_input` (input moves the deadline),
+    /// after `handle_timeout` (the idle timeout fires and stops it) and
+    /// after a [`poll_event`](Machine::poll_event) that reports the end or
+    /// an error. [`close`](Self::close) does not change it at once: it
+    /// keeps its answer until the events after the close are drained
+    /// (`poll_event` returned `None`). Commands and sends do not change it.
     fn poll_timeout(&self) -> Option<Instant> {
         if !self.is_running() {
             return None;
