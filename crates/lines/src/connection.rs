@@ -160,6 +160,24 @@ impl LineConnection {
     pub fn input_high_water(&self) -> usize {
         self.input_high_water
     }
+
+    /// Changes the input high-water mark, raised (as
+    /// [`LineConfig::input_high_water`] is) to the maximum line length plus
+    /// the delimiter, so a line at the limit always fits.
+    ///
+    /// ```
+    /// use wirestate_lines::{LineConfig, LineConnection};
+    ///
+    /// let mut lines = LineConnection::new(LineConfig::default().max_line(100)?);
+    /// lines.set_input_high_water(1 << 20);
+    /// assert_eq!(lines.input_high_water(), 1 << 20);
+    /// lines.set_input_high_water(10);
+    /// assert_eq!(lines.input_high_water(), 101);
+    /// # Ok::<(), wirestate_lines::ConfigError>(())
+    /// ```
+    pub fn set_input_high_water(&mut self, bytes: usize) {
+        self.input_high_water = self.decoder.config().raise_input_high_water(bytes);
+    }
 }
 
 impl Machine for LineConnection {

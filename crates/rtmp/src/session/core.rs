@@ -220,6 +220,18 @@ impl<R: SessionRole> Session<R> {
         self.connection.buffered()
     }
 
+    /// The input high-water mark of the connection underneath (see
+    /// [`RtmpConnection::input_high_water`]).
+    pub fn input_high_water(&self) -> usize {
+        self.connection.input_high_water()
+    }
+
+    /// Changes the input high-water mark of the connection underneath (see
+    /// [`RtmpConnection::set_input_high_water`]).
+    pub fn set_input_high_water(&mut self, bytes: usize) {
+        self.connection.set_input_high_water(bytes);
+    }
+
     /// Sends a ping request; the peer's PingResponse arrives as an `Other`
     /// event.
     ///

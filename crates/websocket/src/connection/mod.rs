@@ -402,6 +402,26 @@ impl WsConnection {
         self.input.len() + self.spill.len()
     }
 
+    /// The input high-water mark ([`WsConfig::input_high_water`]).
+    pub fn input_high_water(&self) -> usize {
+        self.config.input_high_water
+    }
+
+    /// Changes the input high-water mark (also what
+    /// [`config`](Self::config) reports from then on).
+    ///
+    /// ```
+    /// use wirestate_websocket::{WsConfig, WsConnection, DEFAULT_INPUT_HIGH_WATER};
+    ///
+    /// let mut ws = WsConnection::accepted_server(WsConfig::default(), None);
+    /// assert_eq!(ws.input_high_water(), DEFAULT_INPUT_HIGH_WATER);
+    /// ws.set_input_high_water(4096);
+    /// assert_eq!(ws.input_high_water(), 4096);
+    /// ```
+    pub fn set_input_high_water(&mut self, bytes: usize) {
+        self.config.input_high_water = bytes;
+    }
+
     /// The deadline of `timer`, if it is armed (timers run once the
     /// connection is open).
     pub fn deadline(&self, timer: WsTimer) -> Option<Instant> {

@@ -156,3 +156,13 @@ fn client_close_then_publish_reports_closed_and_no_pending_error() {
     assert!(client.poll_transmit().is_none());
     assert!(client.is_closed());
 }
+
+#[test]
+fn session_input_high_water_forwards_to_the_connection() {
+    let now = Instant::now();
+    let mut server = auto_server(now);
+    assert_eq!(server.input_high_water(), crate::DEFAULT_INPUT_HIGH_WATER);
+    server.set_input_high_water(10);
+    assert_eq!(server.input_high_water(), 10);
+    assert_eq!(server.connection().input_high_water(), 10);
+}
