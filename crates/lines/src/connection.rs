@@ -5,11 +5,12 @@ use std::time::Instant;
 use bytes::{Bytes, BytesMut};
 use wirestate_core::{Machine, Poison, TransmitQueue};
 
+use crate::command::LineCommand;
 use crate::config::LineConfig;
 use crate::decode::LineDecoder;
 use crate::encode::LineEncoder;
 use crate::error::{LineError, LocalError};
-use crate::event::{LineCommand, LineEvent};
+use crate::event::LineEvent;
 
 /// A Sans-IO line protocol endpoint (either side: lines are symmetric).
 ///
