@@ -177,6 +177,17 @@ impl TransmitQueue {
     }
 }
 
+/// Queues each piece as [`push`](TransmitQueue::push) does, so an encoder
+/// that appends its pieces to any `Extend<Bytes>` writes straight into the
+/// queue.
+impl Extend<Bytes> for TransmitQueue {
+    fn extend<I: IntoIterator<Item = Bytes>>(&mut self, pieces: I) {
+        for piece in pieces {
+            self.push(piece);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -73,7 +73,7 @@ pub struct RtmpConnection {
     /// Bytes to send, in order.
     out: TransmitQueue,
     /// Chunks sent before the handshake finished, released after it.
-    held: Vec<Bytes>,
+    held: TransmitQueue,
     events: VecDeque<RtmpEvent>,
     /// The poison rule: a fatal error is reported once.
     poison: Poison<RtmpError>,
@@ -128,7 +128,7 @@ impl RtmpConnection {
             amf0: config.amf0,
             input_high_water: config.input_high_water,
             out: TransmitQueue::default(),
-            held: Vec::new(),
+            held: TransmitQueue::default(),
             events: VecDeque::new(),
             poison: Poison::default(),
             ended: false,
@@ -250,7 +250,7 @@ impl RtmpConnection {
             payload: outgoing.message.encode_payload(),
         };
         if self.handshake.is_none() {
-            self.encoder.encode(&raw, &mut Queue(&mut self.out))?;
+            self.encoder.encode(&raw, &mut self.out)?;
         } else {
             self.encoder.encode(&raw, &mut self.held)?;
         }
@@ -295,10 +295,10 @@ impl RtmpConnection {
         match result {
             Ok(true) => {
                 self.handshake_info = self.handshake.take().and_then(|h| h.info().cloned());
-                for piece in self.held.drain(..) {
+                let mut held = std::mem::take(&mut self.held);
+                while let Some(piece) = held.pop() {
                     self.out.push(piece);
                 }
-                self.held = Vec::new();
                 self.events.push_back(RtmpEvent::HandshakeComplete);
             }
             Ok(false) => {}
@@ -436,17 +436,6 @@ impl RtmpConnection {
     /// Changes the input high-water mark.
     pub fn set_input_high_water(&mut self, bytes: usize) {
         self.input_high_water = bytes;
-    }
-}
-
-/// Lets the chunk encoder append its pieces straight to the transmit queue.
-struct Queue<'a>(&'a mut TransmitQueue);
-
-impl Extend<Bytes> for Queue<'_> {
-    fn extend<I: IntoIterator<Item = Bytes>>(&mut self, pieces: I) {
-        for piece in pieces {
-            self.0.push(piece);
-        }
     }
 }
 
