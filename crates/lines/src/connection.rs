@@ -192,7 +192,7 @@ impl Machine for LineConnection {
 
     /// Nothing is decoded here: decoding happens in `poll_event`.
     fn handle_buffered_input(&mut self, _now: Instant) {
-        if self.decoder.is_done() {
+        if self.finished() {
             // Input after a failure or EOF is ignored, not buffered.
             self.input.clear();
         }
@@ -232,6 +232,9 @@ impl Machine for LineConnection {
         } else {
             self.decoder.next_event(&mut self.input)
         };
+        // The decoder decodes nothing more (it failed or reached the end):
+        // the input can go. Its done flag is a one-byte compare on the hot
+        // path; the poison rule itself is `self.poison`'s (`check` below).
         if self.decoder.is_done() {
             self.input = BytesMut::new();
         }
@@ -248,13 +251,22 @@ impl Machine for LineConnection {
 
     fn wants_read(&self) -> bool {
         !self.eof
-            && !self.decoder.is_done()
+            && self.poison.is_healthy()
             && (self.input.len() < self.input_high_water
                 || self.input.len() < self.decoder.raw_needed())
     }
 
     fn is_closed(&self) -> bool {
-        self.decoder.is_done()
+        self.finished()
+    }
+}
+
+impl LineConnection {
+    /// Nothing more will be decoded: the connection failed (the poison rule,
+    /// kept by `self.poison`: the decoder reports an error, `poll_event`
+    /// poisons) or the input was decoded to its end after EOF.
+    fn finished(&self) -> bool {
+        !self.poison.is_healthy() || (self.eof && self.decoder.is_done())
     }
 }
 
