@@ -52,7 +52,7 @@
 //! [`negotiate_deflate`], [`accept_response`], [`reject_response`]; on the
 //! client side [`ClientRequest::encode`], [`deflate_offer`],
 //! [`parse_response`]) and then hands the socket to
-//! [`WsConnection::accepted`], which starts open:
+//! [`WsConnection::accepted_server`] (or `accepted_client`), which starts open:
 //!
 //! ```
 //! use std::time::Instant;

@@ -119,7 +119,8 @@ struct Deflate {
 /// [`server`](Self::server) (waits for one and lets the application
 /// [`accept`](Self::accept) or [`reject`](Self::reject) it),
 /// [`server_auto_accept`](Self::server_auto_accept), or
-/// [`accepted`](Self::accepted) when an HTTP server did the upgrade.
+/// [`accepted_server`](Self::accepted_server) when an HTTP server did the
+/// upgrade ([`accepted_client`](Self::accepted_client) for a client).
 ///
 /// ```
 /// use std::time::Instant;
