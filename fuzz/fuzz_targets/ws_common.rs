@@ -110,8 +110,10 @@ pub fn frames(role: wirestate_websocket::Role, input: &[u8]) {
         client_max_window_bits: 15 - 2 * (seed >> 6),
     });
     let make = || match role {
-        Role::Server => WsConnection::accepted_server(config.clone(), deflate),
-        Role::Client => WsConnection::accepted_client(config.clone(), deflate, SeededRandom::new(7)),
+        wirestate_websocket::Role::Server => WsConnection::accepted_server(config.clone(), deflate),
+        wirestate_websocket::Role::Client => {
+            WsConnection::accepted_client(config.clone(), deflate, SeededRandom::new(7))
+        }
     };
     check(make, data, seed, seed & 1 == 1);
 }
