@@ -18,9 +18,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use wirestate::websocket::{apply_mask, copy_masked, Role, WsConfig, WsConnection, WsEvent};
+use wirestate::websocket::{apply_mask, copy_masked, WsConfig, WsConnection, WsEvent};
 use wirestate::Machine;
-use wirestate_core::SeededRandom;
 
 /// Read size: every decoder gets at most this many bytes per read.
 const PIECE: usize = 64 << 10;
@@ -52,12 +51,7 @@ fn client_frames(size: usize) -> (Bytes, usize) {
 }
 
 fn wirestate_decode(input: &[u8], now: Instant) -> usize {
-    let mut conn = WsConnection::accepted(
-        Role::Server,
-        WsConfig::default(),
-        None,
-        SeededRandom::new(0),
-    );
+    let mut conn = WsConnection::accepted_server(WsConfig::default(), None);
     let mut frames = 0;
     for piece in input.chunks(PIECE) {
         conn.handle_input(piece, now);
@@ -169,12 +163,7 @@ fn wirestate_tokio_decode(rt: &tokio::runtime::Runtime, input: &Bytes, count: us
         let stream = AsyncPieces {
             data: input.clone(),
         };
-        let machine = WsConnection::accepted(
-            Role::Server,
-            WsConfig::default(),
-            None,
-            SeededRandom::new(0),
-        );
+        let machine = WsConnection::accepted_server(WsConfig::default(), None);
         let mut conn = wirestate::tokio::Connection::new(stream, machine);
         for _ in 0..count {
             match conn.next_event().await {

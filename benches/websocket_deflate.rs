@@ -19,7 +19,7 @@ use criterion::{
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress};
 use wirestate::websocket::frame::{encode_header, OpCode};
 use wirestate::websocket::{
-    DeflateConfig, DeflateParams, Role, Utf8Bytes, WsConfig, WsConnection, WsEvent,
+    DeflateConfig, DeflateParams, Utf8Bytes, WsConfig, WsConnection, WsEvent,
 };
 use wirestate_core::{Machine, SeededRandom};
 
@@ -88,12 +88,7 @@ fn raw_compress(zlib: &mut Compress, data: &[u8]) -> Bytes {
 
 fn ours_compress(data: &Bytes, text: Option<&Utf8Bytes>) -> usize {
     let deflate = Some(DeflateParams::default());
-    let mut server = WsConnection::accepted(
-        Role::Server,
-        machine_config(),
-        deflate,
-        SeededRandom::new(0),
-    );
+    let mut server = WsConnection::accepted_server(machine_config(), deflate);
     let mut total = 0;
     for _ in 0..MESSAGES {
         match text {
@@ -134,12 +129,7 @@ fn server_frames(data: &[u8], text: bool) -> (Bytes, Vec<Bytes>) {
 /// driver would have read into its input buffer).
 fn loaded_client(wire: &[u8], now: Instant) -> WsConnection {
     let deflate = Some(DeflateParams::default());
-    let mut client = WsConnection::accepted(
-        Role::Client,
-        machine_config(),
-        deflate,
-        SeededRandom::new(1),
-    );
+    let mut client = WsConnection::accepted_client(machine_config(), deflate, SeededRandom::new(1));
     client.handle_input(wire, now);
     client
 }

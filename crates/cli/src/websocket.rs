@@ -112,12 +112,8 @@ fn decode_as_client(
         None
     };
     let now = Instant::now();
-    let mut client = WsConnection::accepted(
-        Role::Client,
-        WsConfig::default(),
-        agreed,
-        SeededRandom::new(0),
-    );
+    let mut client =
+        WsConnection::accepted_client(WsConfig::default(), agreed, SeededRandom::new(0));
     client.handle_input(frames, now);
     client.handle_eof(now);
     drain(&mut client, out)

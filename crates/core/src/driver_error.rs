@@ -35,8 +35,11 @@ pub enum DriverError<E> {
     /// waits for the application (a command, or a call through the driver's
     /// `machine_mut`). A blocking wait would never end, so the blocking
     /// driver's `next_event` returns this instead; the connection stays
-    /// usable. The tokio driver never returns it: it stays pending until a
-    /// command arrives.
+    /// usable.
+    ///
+    /// **The tokio driver never returns it**: its stream stays pending until
+    /// a command arrives. Code that only runs on tokio can treat this
+    /// variant as unreachable (a `_` arm, or `unreachable!()`).
     #[error("the machine is waiting for the application: nothing to read, no deadline")]
     Stalled,
 }

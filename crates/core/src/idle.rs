@@ -105,6 +105,12 @@ impl<M: Machine> Machine for IdleTimeout<M> {
             .map_err(IdleError::Inner)
     }
 
+    /// The inner machine's next event, or [`IdleError::TimedOut`] once after
+    /// the idle timer fired (then `None` forever).
+    ///
+    /// Its answer changes after whatever changes the inner machine's, and
+    /// after [`handle_timeout`](Machine::handle_timeout) at or past the
+    /// deadline (the timeout). An inner error stops the idle timer.
     fn poll_event(&mut self) -> Option<Result<M::Event, Self::Error>> {
         if !self.poison.is_healthy() {
             return self.poison.take_error().map(Err);
@@ -120,6 +126,16 @@ impl<M: Machine> Machine for IdleTimeout<M> {
         self.inner.poll_transmit()
     }
 
+    /// The earlier of the idle deadline and the inner machine's deadline;
+    /// `None` once the wrapper failed.
+    ///
+    /// Its answer changes after [`handle_input`](Machine::handle_input) (or
+    /// [`handle_buffered_input`](Machine::handle_buffered_input)): input
+    /// moves the idle deadline; after [`handle_timeout`](Machine::handle_timeout)
+    /// (the timeout fires); after a [`poll_event`](Machine::poll_event) that
+    /// returned an inner error (the idle timer stops); and after whatever
+    /// changes the inner machine's answer. Commands and transmits do not
+    /// move the idle deadline.
     fn poll_timeout(&self) -> Option<Instant> {
         if !self.poison.is_healthy() {
             return None;

@@ -81,12 +81,6 @@ impl<E> Poison<E> {
         }
     }
 
-    /// Marks the machine failed with an error that the caller reports
-    /// itself (returning it from a poll), so no poll reports it again.
-    pub fn fail_reported(&mut self) {
-        self.state = State::Reported;
-    }
-
     /// Hands out the pending error, once; `None` when healthy or already
     /// reported.
     pub fn take_error(&mut self) -> Option<E> {

@@ -16,7 +16,10 @@ pub const MAX_IO_SLICES: usize = 64;
 ///
 /// Pieces are kept as they were produced (a header next to its payload), so
 /// one vectored write sends them without copying; a partial write advances
-/// the front piece in place. An empty queue holds no heap memory.
+/// the front piece in place. An emptied queue keeps its capacity, so a busy
+/// connection does not allocate again on every send; a machine that promises
+/// an idle connection holds no heap memory calls
+/// [`release_if_empty`](TransmitQueue::release_if_empty) after popping.
 ///
 /// ```
 /// use std::io::{IoSlice, Write};
@@ -53,15 +56,34 @@ impl TransmitQueue {
     }
 
     /// Takes the next piece, in order (a machine's `poll_transmit`). The
-    /// queue's memory is released once it runs empty, so an idle connection
-    /// holds none.
+    /// queue keeps its capacity when it runs empty, so the next send does
+    /// not allocate; see [`release_if_empty`](TransmitQueue::release_if_empty).
     pub fn pop(&mut self) -> Option<Bytes> {
         let piece = self.queue.pop_front()?;
         self.len -= piece.len();
-        if self.queue.is_empty() {
+        Some(piece)
+    }
+
+    /// Frees the queue's memory if nothing is pending (no-op otherwise).
+    ///
+    /// For a machine that promises an idle connection holds no heap memory
+    /// (the WebSocket connection calls it after each `pop`); the price is
+    /// one allocation for the next piece queued.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use wirestate_core::TransmitQueue;
+    ///
+    /// let mut queue = TransmitQueue::default();
+    /// queue.push(Bytes::from_static(b"ab"));
+    /// assert_eq!(queue.pop().unwrap(), "ab");
+    /// queue.release_if_empty();
+    /// assert!(queue.is_empty());
+    /// ```
+    pub fn release_if_empty(&mut self) {
+        if self.queue.is_empty() && self.queue.capacity() > 0 {
             self.queue = VecDeque::new();
         }
-        Some(piece)
     }
 
     /// Moves every transmit `machine` has ready to the back of the queue
@@ -155,6 +177,17 @@ impl TransmitQueue {
     }
 }
 
+/// Queues each piece as [`push`](TransmitQueue::push) does, so an encoder
+/// that appends its pieces to any `Extend<Bytes>` writes straight into the
+/// queue.
+impl Extend<Bytes> for TransmitQueue {
+    fn extend<I: IntoIterator<Item = Bytes>>(&mut self, pieces: I) {
+        for piece in pieces {
+            self.push(piece);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,7 +209,7 @@ mod tests {
     }
 
     #[test]
-    fn pop_in_order_and_release_memory_when_empty() {
+    fn pop_in_order_and_keep_capacity_when_empty() {
         let mut queue = TransmitQueue::default();
         queue.push(Bytes::from_static(b"ab"));
         queue.push(Bytes::from_static(b"c"));
@@ -185,6 +218,20 @@ mod tests {
         assert_eq!(queue.len(), 1);
         assert_eq!(queue.pop().unwrap(), "c");
         assert_eq!(queue.pop(), None);
+        assert!(queue.queue.capacity() > 0);
+    }
+
+    #[test]
+    fn release_if_empty_frees_only_an_empty_queue() {
+        let mut queue = TransmitQueue::default();
+        queue.push(Bytes::from_static(b"ab"));
+        queue.push(Bytes::from_static(b"c"));
+        assert_eq!(queue.pop().unwrap(), "ab");
+        queue.release_if_empty();
+        assert!(queue.queue.capacity() > 0);
+        assert_eq!(queue.pop().unwrap(), "c");
+        queue.release_if_empty();
         assert_eq!(queue.queue.capacity(), 0);
+        assert_eq!(queue.len(), 0);
     }
 }

@@ -10,7 +10,7 @@ use crate::{LengthConfig, LengthError, LengthEvent, LocalError};
 /// Errors of [`LengthCodec`]: a framing error, or an IO error from the
 /// transport `Framed` wraps.
 #[derive(Debug, thiserror::Error)]
-pub enum CodecError {
+pub enum LengthCodecError {
     /// The peer broke the framing, or a payload could not be encoded.
     #[error(transparent)]
     Length(#[from] LengthError),
@@ -19,9 +19,9 @@ pub enum CodecError {
     Io(#[from] std::io::Error),
 }
 
-impl From<LocalError> for CodecError {
+impl From<LocalError> for LengthCodecError {
     fn from(error: LocalError) -> Self {
-        CodecError::Length(LengthError::Local(error))
+        LengthCodecError::Length(LengthError::Local(error))
     }
 }
 
@@ -72,9 +72,9 @@ impl LengthCodec {
 
 impl Decoder for LengthCodec {
     type Item = LengthEvent;
-    type Error = CodecError;
+    type Error = LengthCodecError;
 
-    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<LengthEvent>, CodecError> {
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<LengthEvent>, LengthCodecError> {
         if self.failed {
             src.clear();
             return Ok(None);
@@ -89,7 +89,7 @@ impl Decoder for LengthCodec {
         })
     }
 
-    fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<LengthEvent>, CodecError> {
+    fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<LengthEvent>, LengthCodecError> {
         match self.decode(src)? {
             Some(event) => Ok(Some(event)),
             None if self.failed => Ok(None),
@@ -106,17 +106,17 @@ impl Decoder for LengthCodec {
 }
 
 impl Encoder<Bytes> for LengthCodec {
-    type Error = CodecError;
+    type Error = LengthCodecError;
 
-    fn encode(&mut self, payload: Bytes, dst: &mut BytesMut) -> Result<(), CodecError> {
+    fn encode(&mut self, payload: Bytes, dst: &mut BytesMut) -> Result<(), LengthCodecError> {
         Ok(self.decoder.config().encode_into(&payload, dst)?)
     }
 }
 
 impl Encoder<&[u8]> for LengthCodec {
-    type Error = CodecError;
+    type Error = LengthCodecError;
 
-    fn encode(&mut self, payload: &[u8], dst: &mut BytesMut) -> Result<(), CodecError> {
+    fn encode(&mut self, payload: &[u8], dst: &mut BytesMut) -> Result<(), LengthCodecError> {
         Ok(self.decoder.config().encode_into(payload, dst)?)
     }
 }
@@ -156,7 +156,9 @@ mod tests {
         assert_eq!(codec.decode(&mut src).unwrap(), None);
         assert!(matches!(
             codec.decode_eof(&mut src),
-            Err(CodecError::Length(LengthError::Truncated { missing: 1 }))
+            Err(LengthCodecError::Length(LengthError::Truncated {
+                missing: 1
+            }))
         ));
     }
 
@@ -167,7 +169,7 @@ mod tests {
         assert_eq!(codec.decode(&mut src).unwrap(), frame(b"abcd"));
         assert!(matches!(
             codec.decode(&mut src),
-            Err(CodecError::Length(LengthError::Oversize {
+            Err(LengthCodecError::Length(LengthError::Oversize {
                 len: 5,
                 max: 4,
                 offset: 6
@@ -214,7 +216,7 @@ mod tests {
         let too_big = Bytes::from(vec![0; 256]);
         assert!(matches!(
             codec.encode(too_big, &mut dst),
-            Err(CodecError::Length(LengthError::Local(
+            Err(LengthCodecError::Length(LengthError::Local(
                 LocalError::PayloadTooLarge { len: 256, max: 255 }
             )))
         ));
@@ -290,8 +292,8 @@ mod tests {
 
     #[test]
     fn io_errors_convert() {
-        let error: CodecError = std::io::Error::other("reset").into();
-        assert!(matches!(error, CodecError::Io(_)));
+        let error: LengthCodecError = std::io::Error::other("reset").into();
+        assert!(matches!(error, LengthCodecError::Io(_)));
         assert_eq!(error.to_string(), "reset");
     }
 }

@@ -260,6 +260,10 @@ impl Machine for LengthConnection {
         }
     }
 
+    /// The next piece to send, in order: each frame is two pieces (header,
+    /// payload). Only [`send`](LengthConnection::send) (or
+    /// [`LengthCommand::Send`]) queues bytes; input, EOF and polling events
+    /// never do.
     fn poll_transmit(&mut self) -> Option<Bytes> {
         self.transmits.pop()
     }

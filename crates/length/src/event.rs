@@ -1,5 +1,4 @@
-//! What a [`LengthConnection`](crate::LengthConnection) hands out, and what it
-//! can be asked to do.
+//! What a [`LengthConnection`](crate::LengthConnection) hands out.
 
 use bytes::Bytes;
 
@@ -17,11 +16,4 @@ pub enum LengthEvent {
         /// The announced length, after the length adjustment.
         len: u64,
     },
-}
-
-/// What an application can ask a [`LengthConnection`](crate::LengthConnection) to do, for generic drivers.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LengthCommand {
-    /// Send one frame; same as [`LengthConnection::send`](crate::LengthConnection::send).
-    Send(Bytes),
 }

@@ -47,6 +47,7 @@
 
 #[cfg(feature = "tokio-util")]
 mod codec;
+mod command;
 mod config;
 mod connection;
 mod decode;
@@ -58,9 +59,10 @@ mod tests;
 mod varint;
 
 #[cfg(feature = "tokio-util")]
-pub use codec::{CodecError, LengthCodec};
+pub use codec::{LengthCodec, LengthCodecError};
+pub use command::LengthCommand;
 pub use config::{LengthConfig, OversizePolicy, DEFAULT_MAX_FRAME_LENGTH};
 pub use connection::{LengthConnection, DEFAULT_INPUT_HIGH_WATER};
 pub use error::{LengthError, LocalError};
-pub use event::{LengthCommand, LengthEvent};
+pub use event::LengthEvent;
 pub use field::LengthField;

@@ -186,8 +186,12 @@ impl LineConfig {
     /// [`input_high_water`](LineConfig::input_high_water), raised to the
     /// maximum line length plus the delimiter.
     pub fn input_high_water_limit(&self) -> usize {
-        self.input_high_water
-            .max(self.max_line.saturating_add(self.delimiter.counted_len()))
+        self.raise_input_high_water(self.input_high_water)
+    }
+
+    /// `bytes` raised to the maximum line length plus the delimiter.
+    pub(crate) fn raise_input_high_water(&self, bytes: usize) -> usize {
+        bytes.max(self.max_line.saturating_add(self.delimiter.counted_len()))
     }
 }
 

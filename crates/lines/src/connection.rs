@@ -5,11 +5,12 @@ use std::time::Instant;
 use bytes::{Bytes, BytesMut};
 use wirestate_core::{Machine, Poison, TransmitQueue};
 
+use crate::command::LineCommand;
 use crate::config::LineConfig;
 use crate::decode::LineDecoder;
 use crate::encode::LineEncoder;
 use crate::error::{LineError, LocalError};
-use crate::event::{LineCommand, LineEvent};
+use crate::event::LineEvent;
 
 /// A Sans-IO line protocol endpoint (either side: lines are symmetric).
 ///
@@ -160,6 +161,24 @@ impl LineConnection {
     pub fn input_high_water(&self) -> usize {
         self.input_high_water
     }
+
+    /// Changes the input high-water mark, raised (as
+    /// [`LineConfig::input_high_water`] is) to the maximum line length plus
+    /// the delimiter, so a line at the limit always fits.
+    ///
+    /// ```
+    /// use wirestate_lines::{LineConfig, LineConnection};
+    ///
+    /// let mut lines = LineConnection::new(LineConfig::default().max_line(100)?);
+    /// lines.set_input_high_water(1 << 20);
+    /// assert_eq!(lines.input_high_water(), 1 << 20);
+    /// lines.set_input_high_water(10);
+    /// assert_eq!(lines.input_high_water(), 101);
+    /// # Ok::<(), wirestate_lines::ConfigError>(())
+    /// ```
+    pub fn set_input_high_water(&mut self, bytes: usize) {
+        self.input_high_water = self.decoder.config().raise_input_high_water(bytes);
+    }
 }
 
 impl Machine for LineConnection {
@@ -173,7 +192,7 @@ impl Machine for LineConnection {
 
     /// Nothing is decoded here: decoding happens in `poll_event`.
     fn handle_buffered_input(&mut self, _now: Instant) {
-        if self.decoder.is_done() {
+        if self.finished() {
             // Input after a failure or EOF is ignored, not buffered.
             self.input.clear();
         }
@@ -213,25 +232,41 @@ impl Machine for LineConnection {
         } else {
             self.decoder.next_event(&mut self.input)
         };
+        // The decoder decodes nothing more (it failed or reached the end):
+        // the input can go. Its done flag is a one-byte compare on the hot
+        // path; the poison rule itself is `self.poison`'s (`check` below).
         if self.decoder.is_done() {
             self.input = BytesMut::new();
         }
         self.poison.check(event)
     }
 
+    /// The next piece to send, in order: a line is two pieces (line,
+    /// delimiter), a raw send one. Only [`send_line`](LineConnection::send_line)
+    /// and [`send_raw`](LineConnection::send_raw) (or their
+    /// [`LineCommand`]s) queue bytes; input, EOF and polling events never do.
     fn poll_transmit(&mut self) -> Option<Bytes> {
         self.transmits.pop()
     }
 
     fn wants_read(&self) -> bool {
         !self.eof
-            && !self.decoder.is_done()
+            && self.poison.is_healthy()
             && (self.input.len() < self.input_high_water
                 || self.input.len() < self.decoder.raw_needed())
     }
 
     fn is_closed(&self) -> bool {
-        self.decoder.is_done()
+        self.finished()
+    }
+}
+
+impl LineConnection {
+    /// Nothing more will be decoded: the connection failed (the poison rule,
+    /// kept by `self.poison`: the decoder reports an error, `poll_event`
+    /// poisons) or the input was decoded to its end after EOF.
+    fn finished(&self) -> bool {
+        !self.poison.is_healthy() || (self.eof && self.decoder.is_done())
     }
 }
 

@@ -71,7 +71,11 @@ enum State {
     Raw {
         len: usize,
     },
-    /// Failed or finished: nothing more is decoded.
+    /// Failed or finished: nothing more is decoded. This is the decoder's
+    /// own contract when used alone ([`LineDecoder::decode`],
+    /// [`LineCodec`](crate::LineCodec)); a [`LineConnection`](crate::LineConnection)
+    /// keeps the poison rule in its core `Poison` and reads this only as
+    /// "nothing more to decode".
     Done,
 }
 

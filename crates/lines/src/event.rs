@@ -1,4 +1,4 @@
-//! What the line machine hands out, and what it can be asked to do.
+//! What the line machine hands out.
 
 use bytes::Bytes;
 
@@ -77,16 +77,4 @@ pub fn text(bytes: &[u8]) -> Result<&str, InvalidUtf8> {
     simdutf8::compat::from_utf8(bytes).map_err(|e| InvalidUtf8 {
         valid_up_to: e.valid_up_to(),
     })
-}
-
-/// A request for the machine, so generic drivers can pass them through. Each
-/// maps to an inherent method of [`LineConnection`](crate::LineConnection).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum LineCommand {
-    /// [`LineConnection::send_line`](crate::LineConnection::send_line): the line, then the delimiter.
-    Send(Bytes),
-    /// [`LineConnection::send_raw`](crate::LineConnection::send_raw): bytes as they are.
-    SendRaw(Bytes),
-    /// [`LineConnection::expect_raw`](crate::LineConnection::expect_raw): the next `n` bytes are a raw block.
-    ExpectRaw(usize),
 }

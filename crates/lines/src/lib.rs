@@ -48,6 +48,7 @@
 
 #[cfg(feature = "tokio-util")]
 mod codec;
+mod command;
 mod config;
 mod connection;
 mod decode;
@@ -60,6 +61,7 @@ pub mod memcached;
 
 #[cfg(feature = "tokio-util")]
 pub use codec::{LineCodec, LineCodecError};
+pub use command::LineCommand;
 pub use config::{
     EofPolicy, LineConfig, Overflow, DEFAULT_INPUT_HIGH_WATER, DEFAULT_MAX_LINE, DEFAULT_MAX_RAW,
 };
@@ -68,4 +70,4 @@ pub use decode::LineDecoder;
 pub use delimiter::Delimiter;
 pub use encode::LineEncoder;
 pub use error::{ConfigError, InvalidUtf8, LineError, LocalError};
-pub use event::{text, LineCommand, LineEvent};
+pub use event::{text, LineEvent};

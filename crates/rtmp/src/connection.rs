@@ -73,7 +73,7 @@ pub struct RtmpConnection {
     /// Bytes to send, in order.
     out: TransmitQueue,
     /// Chunks sent before the handshake finished, released after it.
-    held: Vec<Bytes>,
+    held: TransmitQueue,
     events: VecDeque<RtmpEvent>,
     /// The poison rule: a fatal error is reported once.
     poison: Poison<RtmpError>,
@@ -128,7 +128,7 @@ impl RtmpConnection {
             amf0: config.amf0,
             input_high_water: config.input_high_water,
             out: TransmitQueue::default(),
-            held: Vec::new(),
+            held: TransmitQueue::default(),
             events: VecDeque::new(),
             poison: Poison::default(),
             ended: false,
@@ -250,7 +250,7 @@ impl RtmpConnection {
             payload: outgoing.message.encode_payload(),
         };
         if self.handshake.is_none() {
-            self.encoder.encode(&raw, &mut Queue(&mut self.out))?;
+            self.encoder.encode(&raw, &mut self.out)?;
         } else {
             self.encoder.encode(&raw, &mut self.held)?;
         }
@@ -295,10 +295,10 @@ impl RtmpConnection {
         match result {
             Ok(true) => {
                 self.handshake_info = self.handshake.take().and_then(|h| h.info().cloned());
-                for piece in self.held.drain(..) {
+                let mut held = std::mem::take(&mut self.held);
+                while let Some(piece) = held.pop() {
                     self.out.push(piece);
                 }
-                self.held = Vec::new();
                 self.events.push_back(RtmpEvent::HandshakeComplete);
             }
             Ok(false) => {}
@@ -439,17 +439,6 @@ impl RtmpConnection {
     }
 }
 
-/// Lets the chunk encoder append its pieces straight to the transmit queue.
-struct Queue<'a>(&'a mut TransmitQueue);
-
-impl Extend<Bytes> for Queue<'_> {
-    fn extend<I: IntoIterator<Item = Bytes>>(&mut self, pieces: I) {
-        for piece in pieces {
-            self.0.push(piece);
-        }
-    }
-}
-
 impl Machine for RtmpConnection {
     type Event = RtmpEvent;
     type Command = RtmpCommand;
@@ -510,6 +499,16 @@ impl Machine for RtmpConnection {
         self.poison.check(next)
     }
 
+    /// The next piece to send, in order: handshake bytes, then chunks.
+    ///
+    /// Bytes are queued by [`new`](RtmpConnection::new) (a client's C0+C1),
+    /// `handle_input` (the handshake's answers; chunks sent before the
+    /// handshake completed are released when it does),
+    /// [`send`](RtmpConnection::send) and
+    /// [`send_outgoing`](RtmpConnection::send_outgoing) (or
+    /// [`RtmpCommand::Send`]), and `poll_event` (acknowledgements and ping
+    /// answers). [`close`](RtmpConnection::close) queues nothing; what was
+    /// queued before can still be drained.
     fn poll_transmit(&mut self) -> Option<Bytes> {
         self.out.pop()
     }

@@ -86,6 +86,11 @@
 mod connection;
 
 pub use connection::{now, Connection, DEFAULT_READ_SIZE, DEFAULT_WRITE_HIGH_WATER};
+/// The error of this driver: [`Io`](Error::Io) or
+/// [`Machine`](Error::Machine). It never returns
+/// [`Stalled`](Error::Stalled) (that variant is the blocking driver's): a
+/// machine that waits for the application leaves the stream pending until a
+/// command arrives, so a `match` may treat `Stalled` as unreachable.
 pub use wirestate_core::DriverError as Error;
 #[doc(no_inline)]
 pub use wirestate_core::Machine;

@@ -52,7 +52,7 @@
 //! [`negotiate_deflate`], [`accept_response`], [`reject_response`]; on the
 //! client side [`ClientRequest::encode`], [`deflate_offer`],
 //! [`parse_response`]) and then hands the socket to
-//! [`WsConnection::accepted`], which starts open:
+//! [`WsConnection::accepted_server`] (or `accepted_client`), which starts open:
 //!
 //! ```
 //! use std::time::Instant;
@@ -72,7 +72,7 @@
 //! let answer = accept_response(&request, &Accept { protocol, ..Accept::default() }, deflate).unwrap();
 //! // ... write `answer`, then run the connection on the socket:
 //! # assert!(answer.starts_with(b"HTTP/1.1 101"));
-//! let mut server = WsConnection::accepted(Role::Server, config, deflate, SeededRandom::new(0));
+//! let mut server = WsConnection::accepted_server(config, deflate);
 //! server.send_text("welcome").unwrap();
 //! assert!(server.poll_transmit().is_some());
 //! ```

@@ -48,8 +48,8 @@ fn frame(to: Role, fin: bool, opcode: u8, payload: &[u8]) -> Vec<u8> {
 
 fn machine(role: Role, config: WsConfig) -> WsConnection {
     match role {
-        Role::Server => WsConnection::accepted(Role::Server, config, None, SeededRandom::new(0)),
-        Role::Client => WsConnection::accepted(Role::Client, config, None, SeededRandom::new(99)),
+        Role::Server => WsConnection::accepted_server(config, None),
+        Role::Client => WsConnection::accepted_client(config, None, SeededRandom::new(99)),
     }
 }
 
@@ -856,12 +856,8 @@ mod sending {
     #[test]
     fn client_masks_with_keys_from_the_random_source() {
         let wire = |seed| {
-            let mut m = WsConnection::accepted(
-                Role::Client,
-                WsConfig::default(),
-                None,
-                SeededRandom::new(seed),
-            );
+            let mut m =
+                WsConnection::accepted_client(WsConfig::default(), None, SeededRandom::new(seed));
             m.send_binary(Bytes::from_static(b"same payload")).unwrap();
             m.poll_transmit().unwrap()
         };

@@ -12,7 +12,7 @@ use tungstenite::protocol::{CloseFrame as TCloseFrame, Role as TRole, WebSocket}
 use tungstenite::Message as TMessage;
 use wirestate_core::testing::{arb_cuts, feed_cut};
 use wirestate_core::{Machine, SeededRandom};
-use wirestate_websocket::{Message, Role, WsCommand, WsConfig, WsConnection, WsEvent};
+use wirestate_websocket::{Message, WsCommand, WsConfig, WsConnection, WsEvent};
 
 /// A byte pipe: reads from `input`, writes to `output`.
 #[derive(Default)]
@@ -81,7 +81,7 @@ proptest! {
         peer.flush().unwrap();
         let wire = std::mem::take(&mut peer.get_mut().output);
 
-        let mut ours = WsConnection::accepted(Role::Server, WsConfig::default(), None, SeededRandom::new(0));
+        let mut ours = WsConnection::accepted_server(WsConfig::default(), None);
         let t = feed_cut(&mut ours, &wire, &cuts, true, Instant::now());
         prop_assert_eq!(t.error, None);
         let close = t.events.iter().find_map(|e| match e {
@@ -99,7 +99,7 @@ proptest! {
         fragment_size in 1usize..100_000,
     ) {
         let config = WsConfig { fragment_size, ..WsConfig::default() };
-        let mut ours = WsConnection::accepted(Role::Client, config, None, SeededRandom::new(5));
+        let mut ours = WsConnection::accepted_client(config, None, SeededRandom::new(5));
         for m in &msgs {
             let cmd = match m.clone() {
                 Msg::Text(t) => WsCommand::Text(t.into()),

@@ -107,13 +107,9 @@ fn an_accepted_connection_starts_open_with_the_agreed_deflate() {
         deflate: Some(DeflateConfig::server()),
         ..WsConfig::default()
     };
-    let mut server = WsConnection::accepted(Role::Server, config, params, SeededRandom::new(0));
-    let mut client = WsConnection::accepted(
-        Role::Client,
-        WsConfig::default(),
-        params,
-        SeededRandom::new(1),
-    );
+    let mut server = WsConnection::accepted_server(config, params);
+    let mut client =
+        WsConnection::accepted_client(WsConfig::default(), params, SeededRandom::new(1));
     assert!(server.is_open() && client.is_open());
     let text = "squeeze ".repeat(50);
     client.send_text(text.clone()).unwrap();

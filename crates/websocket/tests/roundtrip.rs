@@ -41,8 +41,8 @@ fn arb_sent() -> impl Strategy<Value = Sent> {
 
 fn endpoint(role: Role, config: WsConfig) -> WsConnection {
     match role {
-        Role::Server => WsConnection::accepted(Role::Server, config, None, SeededRandom::new(0)),
-        Role::Client => WsConnection::accepted(Role::Client, config, None, SeededRandom::new(11)),
+        Role::Server => WsConnection::accepted_server(config, None),
+        Role::Client => WsConnection::accepted_client(config, None, SeededRandom::new(11)),
     }
 }
 

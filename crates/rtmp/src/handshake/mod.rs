@@ -53,10 +53,8 @@ mod error;
 #[cfg(test)]
 mod tests;
 
-use std::collections::VecDeque;
-
 use bytes::{Buf, Bytes, BytesMut};
-use wirestate_core::RandomSource;
+use wirestate_core::{RandomSource, TransmitQueue};
 
 use digest::{DigestScheme, DIGEST_LEN};
 pub use error::HandshakeError;
@@ -172,7 +170,7 @@ pub struct Handshake {
     sent: Box<[u8; PACKET_LEN]>,
     /// The digest inside `sent`, if we signed it.
     sent_digest: Option<[u8; DIGEST_LEN]>,
-    out: VecDeque<Bytes>,
+    out: TransmitQueue,
     info: Option<HandshakeInfo>,
 }
 
@@ -189,7 +187,7 @@ impl Handshake {
             state: State::Version,
             sent,
             sent_digest: None,
-            out: VecDeque::new(),
+            out: TransmitQueue::default(),
             info: None,
         }
     }
@@ -203,7 +201,7 @@ impl Handshake {
             state: State::Version,
             sent: Box::new([0; PACKET_LEN]),
             sent_digest: None,
-            out: VecDeque::new(),
+            out: TransmitQueue::default(),
             info: None,
         };
         rng.fill_bytes(&mut handshake.sent[8..]);
@@ -211,7 +209,7 @@ impl Handshake {
         let mut c0c1 = BytesMut::with_capacity(1 + PACKET_LEN);
         c0c1.extend_from_slice(&[RTMP_VERSION]);
         c0c1.extend_from_slice(&handshake.sent[..]);
-        handshake.out.push_back(c0c1.freeze());
+        handshake.out.push(c0c1.freeze());
         handshake
     }
 
@@ -271,7 +269,7 @@ impl Handshake {
     /// S0+S1+S2 for a server. `None` when nothing is queued; more may come
     /// after the next [`advance`](Self::advance).
     pub fn poll_transmit(&mut self) -> Option<Bytes> {
-        self.out.pop_front()
+        self.out.pop()
     }
 
     /// What was learned about the peer: `Some` once its C1/S1 arrived;
@@ -337,7 +335,7 @@ impl Handshake {
         }
 
         match self.role {
-            Role::Client => self.out.push_back(Bytes::from(answer.to_vec())),
+            Role::Client => self.out.push(Bytes::from(answer.to_vec())),
             Role::Server => {
                 let scheme = match found {
                     Some((scheme, _)) if self.config.digest => Some(scheme),
@@ -348,7 +346,7 @@ impl Handshake {
                 s0s1s2.extend_from_slice(&[RTMP_VERSION]);
                 s0s1s2.extend_from_slice(&self.sent[..]);
                 s0s1s2.extend_from_slice(&answer[..]);
-                self.out.push_back(s0s1s2.freeze());
+                self.out.push(s0s1s2.freeze());
             }
         }
     }

@@ -12,7 +12,7 @@ use wirestate_core::{Machine, Poison, RandomSource, Timer, TimerTable};
 
 use crate::message::{Command, DataMessage, Message, UserControl};
 use crate::session::{MediaEvent, SessionError};
-use crate::{LocalError, MessageEvent, Role, RtmpConfig, RtmpConnection, RtmpEvent};
+use crate::{LocalError, MessageEvent, RtmpConnection, RtmpEvent};
 
 /// The deadlines of a session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,14 +25,10 @@ impl Timer for SessionTimer {
     const ALL: &'static [Self] = &[SessionTimer::Idle];
 }
 
-mod sealed {
-    pub trait Sealed {}
-}
-
 /// The role half of a [`Session`]: [`ServerRole`](super::ServerRole) or
 /// [`ClientRole`](super::ClientRole). Sealed: the crate's two roles are the
-/// only ones.
-pub trait SessionRole: Sized + Debug + sealed::Sealed {
+/// only ones (its hooks live in a trait outside code cannot name).
+pub trait SessionRole: hooks::RoleHooks {
     /// What the session reports.
     type Event: Debug + From<MediaEvent>;
     /// What the application asks through
@@ -40,63 +36,81 @@ pub trait SessionRole: Sized + Debug + sealed::Sealed {
     type Command;
     /// What [`Session::new`] takes.
     type Config;
-
-    /// Which side of the connection the role plays.
-    #[doc(hidden)]
-    const SIDE: Role;
-
-    /// The role's state at the start.
-    #[doc(hidden)]
-    fn from_config(config: Self::Config) -> Self;
-
-    /// Queues what the role sends first.
-    #[doc(hidden)]
-    fn on_open(_session: &mut Session<Self>) {}
-
-    /// The connection's configuration and the idle timeout.
-    #[doc(hidden)]
-    fn connection_config(&self) -> (RtmpConfig, Option<Duration>);
-
-    /// Handles a command message.
-    #[doc(hidden)]
-    fn on_command(session: &mut Session<Self>, context: Incoming, command: Command);
-
-    /// Reports a message that is neither a command nor accepted media.
-    #[doc(hidden)]
-    fn on_other(session: &mut Session<Self>, message: MessageEvent);
-
-    /// Whether media on `stream_id` is reported as [`MediaEvent`]s.
-    #[doc(hidden)]
-    fn takes_media(&self, stream_id: u32) -> bool;
-
-    /// Runs an application request.
-    #[doc(hidden)]
-    fn handle_command(
-        session: &mut Session<Self>,
-        command: Self::Command,
-    ) -> Result<(), LocalError>;
-
-    /// The session ends (error, idle timeout or close): report what stops.
-    #[doc(hidden)]
-    fn on_end(_session: &mut Session<Self>) {}
-
-    /// Whether a stream is still active, which keeps a closed connection's
-    /// session open until its end events are polled.
-    #[doc(hidden)]
-    fn is_active(&self) -> bool {
-        false
-    }
-
-    /// Frees what an idle session need not hold.
-    #[doc(hidden)]
-    fn release_idle_memory(&mut self) {}
 }
 
-impl sealed::Sealed for super::ServerRole {}
-impl sealed::Sealed for super::ClientRole {}
+/// The hooks a role gives the shared [`Session`]: a supertrait of
+/// [`SessionRole`] in a module no other crate can name, so they can be
+/// neither implemented nor imported from outside.
+pub(crate) mod hooks {
+    use std::fmt::Debug;
+    use std::time::Duration;
+
+    use super::{Incoming, Session, SessionRole};
+    use crate::message::Command;
+    use crate::{LocalError, MessageEvent, Role, RtmpConfig};
+
+    /// See the module docs.
+    pub trait RoleHooks: Sized + Debug {
+        /// Which side of the connection the role plays.
+        const SIDE: Role;
+
+        /// The role's state at the start.
+        fn from_config(config: <Self as SessionRole>::Config) -> Self
+        where
+            Self: SessionRole;
+
+        /// Queues what the role sends first.
+        fn on_open(_session: &mut Session<Self>)
+        where
+            Self: SessionRole,
+        {
+        }
+
+        /// The connection's configuration and the idle timeout.
+        fn connection_config(&self) -> (RtmpConfig, Option<Duration>);
+
+        /// Handles a command message.
+        fn on_command(session: &mut Session<Self>, context: Incoming, command: Command)
+        where
+            Self: SessionRole;
+
+        /// Reports a message that is neither a command nor accepted media.
+        fn on_other(session: &mut Session<Self>, message: MessageEvent)
+        where
+            Self: SessionRole;
+
+        /// Whether media on `stream_id` is reported as
+        /// [`MediaEvent`](crate::session::MediaEvent)s.
+        fn takes_media(&self, stream_id: u32) -> bool;
+
+        /// Runs an application request.
+        fn handle_command(
+            session: &mut Session<Self>,
+            command: <Self as SessionRole>::Command,
+        ) -> Result<(), LocalError>
+        where
+            Self: SessionRole;
+
+        /// The session ends (error, idle timeout or close): report what
+        /// stops.
+        fn on_end(_session: &mut Session<Self>)
+        where
+            Self: SessionRole,
+        {
+        }
+
+        /// Whether a stream is still active, which keeps a closed
+        /// connection's session open until its end events are polled.
+        fn is_active(&self) -> bool {
+            false
+        }
+
+        /// Frees what an idle session need not hold.
+        fn release_idle_memory(&mut self) {}
+    }
+}
 
 /// Where and when a command message arrived, to report it again.
-#[doc(hidden)]
 #[derive(Debug, Clone, Copy)]
 pub struct Incoming {
     pub(crate) csid: u32,
@@ -206,6 +220,18 @@ impl<R: SessionRole> Session<R> {
         self.connection.buffered()
     }
 
+    /// The input high-water mark of the connection underneath (see
+    /// [`RtmpConnection::input_high_water`]).
+    pub fn input_high_water(&self) -> usize {
+        self.connection.input_high_water()
+    }
+
+    /// Changes the input high-water mark of the connection underneath (see
+    /// [`RtmpConnection::set_input_high_water`]).
+    pub fn set_input_high_water(&mut self, bytes: usize) {
+        self.connection.set_input_high_water(bytes);
+    }
+
     /// Sends a ping request; the peer's PingResponse arrives as an `Other`
     /// event.
     ///
@@ -218,6 +244,11 @@ impl<R: SessionRole> Session<R> {
 
     /// Stops the session: nothing more is read or sent. Transmits already
     /// queued can still be drained.
+    ///
+    /// Poll events next: [`poll_event`](Machine::poll_event) reports what
+    /// the close stopped (a server's `PlayFinished` and `PublishFinished`
+    /// for its active streams), then `None`; from then on
+    /// [`is_closed`](Machine::is_closed) is true.
     pub fn close(&mut self) {
         self.connection.close();
     }
@@ -262,9 +293,12 @@ impl<R: SessionRole> Session<R> {
             .send(stream_id, timestamp, Message::Data(data))
     }
 
-    /// Records a fatal error, reported by the next poll.
+    /// Records a fatal error, reported by the next poll; a no-op once the
+    /// session ended (its end was reported, nothing would report the error).
     pub(crate) fn fail(&mut self, error: SessionError) {
-        self.poison.fail(error);
+        if !self.ended {
+            self.poison.fail(error);
+        }
     }
 
     fn touch(&mut self, now: Instant) {
@@ -400,6 +434,15 @@ impl<R: SessionRole> Machine for Session<R> {
         self.connection.poll_transmit()
     }
 
+    /// The idle deadline, if [`idle_timeout`](super::ServerConfig::idle_timeout)
+    /// is set; `None` once the session ended or failed.
+    ///
+    /// Its answer changes after `handle_input` (input moves the deadline),
+    /// after `handle_timeout` (the idle timeout fires and stops it) and
+    /// after a [`poll_event`](Machine::poll_event) that reports the end or
+    /// an error. [`close`](Self::close) does not change it at once: it
+    /// keeps its answer until the events after the close are drained
+    /// (`poll_event` returned `None`). Commands and sends do not change it.
     fn poll_timeout(&self) -> Option<Instant> {
         if !self.is_running() {
             return None;

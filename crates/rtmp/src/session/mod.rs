@@ -46,41 +46,24 @@
 mod cache;
 mod client;
 mod command;
+mod config;
 mod core;
-mod media;
+mod error;
+mod event;
 mod server;
 mod status;
 
-use std::time::Duration;
-
 pub use cache::{is_audio_config, is_keyframe, is_video_config, player_metadata, SequenceHeaders};
-pub use client::{ClientConfig, ClientEvent, ClientRole, ClientSession};
+pub use client::{ClientRole, ClientSession};
 pub use command::{ClientCommand, ServerCommand};
+pub use config::{ClientConfig, ServerConfig};
 pub use core::{Session, SessionRole};
-pub use media::MediaEvent;
-pub use server::{ConnectRequest, ServerConfig, ServerEvent, ServerRole, ServerSession};
+pub use error::SessionError;
+pub use event::{ClientEvent, ConnectRequest, MediaEvent, ServerEvent};
+pub use server::{ServerRole, ServerSession};
 pub use status::Status;
-
-use crate::{LocalError, RtmpError};
 
 /// Names one request (connect, publish, play) a [`ServerSession`] waits for
 /// the application to answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct RequestId(pub u64);
-
-/// What ends a session: a peer violation, the idle timeout, or (through
-/// [`Machine::handle_command`](wirestate_core::Machine::handle_command)) a
-/// refused local request.
-#[derive(Debug, thiserror::Error)]
-pub enum SessionError {
-    /// The connection failed: the peer broke a rule.
-    #[error(transparent)]
-    Connection(#[from] RtmpError),
-    /// No input arrived for this long.
-    #[error("no input for {0:?}: idle timeout")]
-    IdleTimeout(Duration),
-    /// Local misuse: a request was refused and nothing was sent (the
-    /// inherent methods return the [`LocalError`] itself).
-    #[error(transparent)]
-    Local(#[from] LocalError),
-}

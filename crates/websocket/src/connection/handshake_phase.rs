@@ -140,7 +140,6 @@ impl WsConnection {
     /// the handshake failed (too large, EOF first).
     fn scan_head(&mut self) -> Option<Result<BytesMut, HandshakeError>> {
         let limit = self.config.max_handshake_size;
-        let _ = self.input_mut(); // merges spilled bytes back, if any
         let (Phase::Request { scanner, .. } | Phase::Response { scanner, .. }) = &mut self.phase
         else {
             return None;

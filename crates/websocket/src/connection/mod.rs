@@ -119,7 +119,8 @@ struct Deflate {
 /// [`server`](Self::server) (waits for one and lets the application
 /// [`accept`](Self::accept) or [`reject`](Self::reject) it),
 /// [`server_auto_accept`](Self::server_auto_accept), or
-/// [`accepted`](Self::accepted) when an HTTP server did the upgrade.
+/// [`accepted_server`](Self::accepted_server) when an HTTP server did the
+/// upgrade ([`accepted_client`](Self::accepted_client) for a client).
 ///
 /// ```
 /// use std::time::Instant;
@@ -256,32 +257,57 @@ impl WsConnection {
         Self::build(Role::Server, config, None, Phase::server(true))
     }
 
-    /// A connection whose opening handshake happened elsewhere (an HTTP
-    /// server that did the upgrade, a replayed capture): it starts open,
-    /// with permessage-deflate on if `deflate` holds the agreed parameters
-    /// (see [`negotiate_deflate`](crate::negotiate_deflate)). A client role
-    /// draws its mask keys from `rng`; a server role drops it unused.
+    /// A server connection whose opening handshake happened elsewhere (an
+    /// HTTP server that did the upgrade, a replayed capture): it starts
+    /// open, with permessage-deflate on if `deflate` holds the agreed
+    /// parameters (see [`negotiate_deflate`](crate::negotiate_deflate)). A
+    /// server sends unmasked frames, so it takes no random source.
     ///
     /// ```
     /// use std::time::Instant;
-    /// use wirestate_core::{Machine, SeededRandom};
-    /// use wirestate_websocket::{DeflateParams, Message, Role, WsConfig, WsConnection, WsEvent};
+    /// use wirestate_core::Machine;
+    /// use wirestate_websocket::{DeflateParams, Message, WsConfig, WsConnection, WsEvent};
     ///
     /// let params = DeflateParams::default();
-    /// let mut server = WsConnection::accepted(Role::Server, WsConfig::default(), Some(params), SeededRandom::new(0));
+    /// let mut server = WsConnection::accepted_server(WsConfig::default(), Some(params));
     /// assert_eq!(server.deflate(), Some(params));
     /// // A masked text frame "Hi" from a client (mask key 01 02 03 04).
     /// server.handle_input(&[0x81, 0x82, 1, 2, 3, 4, b'H' ^ 1, b'i' ^ 2], Instant::now());
     /// let Some(Ok(WsEvent::Message(Message::Text(text)))) = server.poll_event() else { panic!() };
     /// assert_eq!(text, "Hi");
     /// ```
-    pub fn accepted(
-        role: Role,
+    pub fn accepted_server(config: WsConfig, deflate: Option<DeflateParams>) -> Self {
+        Self::accepted(Role::Server, config, deflate, None)
+    }
+
+    /// A client connection whose opening handshake happened elsewhere, as
+    /// [`accepted_server`](Self::accepted_server); it draws its mask keys
+    /// from `rng`.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use wirestate_core::{Machine, SeededRandom};
+    /// use wirestate_websocket::{WsConfig, WsConnection};
+    ///
+    /// let mut client = WsConnection::accepted_client(WsConfig::default(), None, SeededRandom::new(0));
+    /// client.send_binary(Bytes::from_static(b"hi")).unwrap();
+    /// // FIN + binary, masked, length 2.
+    /// assert_eq!(&client.poll_transmit().unwrap()[..2], &[0x82, 0x82]);
+    /// ```
+    pub fn accepted_client(
         config: WsConfig,
         deflate: Option<DeflateParams>,
         rng: impl RandomSource + Send + 'static,
     ) -> Self {
-        let rng = (role == Role::Client).then(|| Box::new(rng) as Box<dyn RandomSource + Send>);
+        Self::accepted(Role::Client, config, deflate, Some(Box::new(rng)))
+    }
+
+    fn accepted(
+        role: Role,
+        config: WsConfig,
+        deflate: Option<DeflateParams>,
+        rng: Option<Box<dyn RandomSource + Send>>,
+    ) -> Self {
         let mut conn = Self::build(role, config, rng, Phase::Open);
         if let Some(params) = deflate {
             conn.set_deflate(params);
@@ -375,6 +401,26 @@ impl WsConnection {
     /// fragments).
     pub fn buffered(&self) -> usize {
         self.input.len() + self.spill.len()
+    }
+
+    /// The input high-water mark ([`WsConfig::input_high_water`]).
+    pub fn input_high_water(&self) -> usize {
+        self.config.input_high_water
+    }
+
+    /// Changes the input high-water mark (also what
+    /// [`config`](Self::config) reports from then on).
+    ///
+    /// ```
+    /// use wirestate_websocket::{WsConfig, WsConnection, DEFAULT_INPUT_HIGH_WATER};
+    ///
+    /// let mut ws = WsConnection::accepted_server(WsConfig::default(), None);
+    /// assert_eq!(ws.input_high_water(), DEFAULT_INPUT_HIGH_WATER);
+    /// ws.set_input_high_water(4096);
+    /// assert_eq!(ws.input_high_water(), 4096);
+    /// ```
+    pub fn set_input_high_water(&mut self, bytes: usize) {
+        self.config.input_high_water = bytes;
     }
 
     /// The deadline of `timer`, if it is armed (timers run once the
@@ -497,7 +543,10 @@ impl Machine for WsConnection {
     /// server's answer to an invalid request) and `handle_timeout` (a
     /// keepalive ping, the close frame of an idle timeout).
     fn poll_transmit(&mut self) -> Option<Bytes> {
-        self.out.pop()
+        let next = self.out.pop();
+        // An idle connection holds no heap memory (tests/idle_heap.rs).
+        self.out.release_if_empty();
+        next
     }
 
     /// The earliest armed [`WsTimer`] once the connection is open; `None`

@@ -20,7 +20,7 @@ impl WsConnection {
     /// use wirestate_core::Machine;
     /// use wirestate_websocket::{Role, WsConfig, WsConnection};
     ///
-    /// let mut server = WsConnection::accepted(Role::Server, WsConfig::default(), None, wirestate_core::SeededRandom::new(0));
+    /// let mut server = WsConnection::accepted_server(WsConfig::default(), None);
     /// server.send_text("Hello").unwrap();
     /// assert_eq!(&server.poll_transmit().unwrap()[..], [0x81, 5]);
     /// assert_eq!(&server.poll_transmit().unwrap()[..], b"Hello");

@@ -39,7 +39,7 @@
 //! kept, so a deflate bomb costs about one limit of work and memory).
 
 mod codec;
-pub(crate) mod negotiate;
+mod negotiate;
 
 pub(crate) use codec::{Deflater, InflateLimit, Inflater};
 pub(crate) use negotiate::NAME;

@@ -100,7 +100,7 @@ pub fn deflate_offer(config: &DeflateConfig) -> String {
 ///
 /// Answer with [`DeflateParams::header_value`] in `Sec-WebSocket-Extensions`
 /// ([`accept_response`](crate::accept_response) does) and hand the
-/// parameters to [`WsConnection::accepted`](crate::WsConnection::accepted).
+/// parameters to [`WsConnection::accepted_server`](crate::WsConnection::accepted_server).
 ///
 /// ```
 /// use wirestate_websocket::{negotiate_deflate, parse_extensions, DeflateConfig};

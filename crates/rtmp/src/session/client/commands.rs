@@ -94,9 +94,12 @@ impl ClientSession {
         self.send_or_fail(stream_id, status::command(command));
     }
 
+    /// A command the session sends by itself could not go out: the session
+    /// fails with a connection error, as the application asked for nothing
+    /// it could be told about (a no-op once the session ended).
     fn send_or_fail(&mut self, stream_id: u32, message: Message) {
         if let Err(e) = self.send_on(stream_id, message) {
-            self.fail(SessionError::Local(e));
+            self.fail(SessionError::Connection(e.into()));
         }
     }
 

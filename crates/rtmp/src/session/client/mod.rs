@@ -10,106 +10,11 @@ use bytes::Bytes;
 
 use crate::amf0::Value;
 use crate::message::{type_id, Command, Connect, DataMessage, Message, UserControl};
+use crate::session::core::hooks::RoleHooks;
 use crate::session::core::{Incoming, Session, SessionRole};
-use crate::session::status::{self, Status};
-use crate::session::{ClientCommand, MediaEvent};
+use crate::session::status;
+use crate::session::{ClientCommand, ClientConfig, ClientEvent};
 use crate::{LocalError, MessageEvent, Role, RtmpConfig};
-
-/// What a [`ClientSession`] announces in `connect` and how it sends.
-#[derive(Debug, Clone)]
-pub struct ClientConfig {
-    /// The connection underneath (set `handshake.digest` for a digest C1).
-    pub connection: RtmpConfig,
-    /// `app`: the application (the URL path before the stream name).
-    pub app: String,
-    /// `tcUrl`: the URL up to the application.
-    pub tc_url: String,
-    /// `flashVer` (`FMLE/3.0 (compatible; wirestate)`).
-    pub flash_ver: String,
-    /// Enhanced RTMP `fourCcList` to offer (`None`: a legacy client).
-    pub four_cc_list: Option<Vec<String>>,
-    /// The chunk size this side sends with, announced at once (4096).
-    pub chunk_size: u32,
-    /// The buffer length announced when playing, in milliseconds (3000).
-    pub buffer_length: u32,
-    /// Without input for this long the session fails with
-    /// [`SessionError::IdleTimeout`](crate::session::SessionError::IdleTimeout) (`None`: never).
-    pub idle_timeout: Option<Duration>,
-}
-
-impl ClientConfig {
-    /// A configuration for `app` at `tc_url` with the defaults above.
-    pub fn new(app: &str, tc_url: &str) -> ClientConfig {
-        ClientConfig {
-            connection: RtmpConfig::default(),
-            app: app.into(),
-            tc_url: tc_url.into(),
-            flash_ver: "FMLE/3.0 (compatible; wirestate)".into(),
-            four_cc_list: None,
-            chunk_size: 4096,
-            buffer_length: 3000,
-            idle_timeout: None,
-        }
-    }
-}
-
-/// What a [`ClientSession`] reports.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ClientEvent {
-    /// The server accepted `connect`. A `publish` or `play` asked for goes
-    /// out now.
-    Connected {
-        /// The `_result`'s properties (`fmsVer`, `capabilities`, Enhanced
-        /// RTMP `fourCcList` ...).
-        properties: Value,
-        /// Its information object.
-        status: Status,
-    },
-    /// The server refused `connect` (`_error`).
-    ConnectRejected(Status),
-    /// `NetStream.Publish.Start`: send media now.
-    PublishStarted {
-        /// The message stream published on.
-        stream_id: u32,
-    },
-    /// `NetStream.Play.Start`: media events follow.
-    PlayStarted {
-        /// The message stream played on.
-        stream_id: u32,
-    },
-    /// Any other `onStatus` (errors such as `NetStream.Publish.BadName`
-    /// included; see [`Status::is_error`]).
-    Status {
-        /// The message stream it came on.
-        stream_id: u32,
-        /// The status.
-        status: Status,
-    },
-    /// `_error` for a command other than `connect`.
-    CommandError {
-        /// The transaction id of the failed command.
-        transaction_id: f64,
-        /// The error's information object.
-        status: Status,
-    },
-    /// Metadata (`onMetaData`), audio or video from the server, on any
-    /// message stream (0 from `ffmpeg -listen`).
-    Media(MediaEvent),
-    /// The server says a stream ended (user control StreamEOF): a player
-    /// gets no more media on it.
-    StreamEof {
-        /// The message stream that ended.
-        stream_id: u32,
-    },
-    /// Any other message, after the connection handled what it handles.
-    Other(MessageEvent),
-}
-
-impl From<MediaEvent> for ClientEvent {
-    fn from(media: MediaEvent) -> ClientEvent {
-        ClientEvent::Media(media)
-    }
-}
 
 #[derive(Debug, Clone, PartialEq)]
 enum Intent {
@@ -317,6 +222,9 @@ impl SessionRole for ClientRole {
     type Event = ClientEvent;
     type Command = ClientCommand;
     type Config = ClientConfig;
+}
+
+impl RoleHooks for ClientRole {
     const SIDE: Role = Role::Client;
 
     fn from_config(config: ClientConfig) -> ClientRole {

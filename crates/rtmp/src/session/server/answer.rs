@@ -11,7 +11,8 @@ use crate::session::{RequestId, ServerSession};
 use crate::LocalError;
 
 use super::streams::{Kind, StreamState};
-use super::{Phase, ServerConfig};
+use super::Phase;
+use crate::session::ServerConfig;
 
 impl ServerSession {
     /// Accepts a `connect`: sends WindowAckSize, SetPeerBandwidth,

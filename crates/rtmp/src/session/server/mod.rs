@@ -11,166 +11,15 @@ mod answer;
 mod commands;
 mod streams;
 
-use std::borrow::Cow;
 use std::time::Duration;
 
-use crate::media::FourCc;
-use crate::message::{Command, Connect};
+use crate::message::Command;
+use crate::session::core::hooks::RoleHooks;
 use crate::session::core::{Incoming, Session, SessionRole};
-use crate::session::{MediaEvent, RequestId, ServerCommand};
+use crate::session::{ServerCommand, ServerConfig, ServerEvent};
 use crate::{LocalError, MessageEvent, Role, RtmpConfig};
 
 use streams::{Pending, StreamState};
-
-/// How a [`ServerSession`] answers; [`Default`] matches what FFmpeg and
-/// nginx-rtmp expect.
-#[derive(Debug, Clone)]
-pub struct ServerConfig {
-    /// The connection underneath (handshake, chunk limits, AMF0 limits).
-    pub connection: RtmpConfig,
-    /// The chunk size this side sends with, announced on accepting
-    /// `connect` (4096).
-    pub chunk_size: u32,
-    /// The WindowAckSize announced on accepting `connect` (2 500 000).
-    pub window_ack_size: u32,
-    /// The SetPeerBandwidth announced on accepting `connect` (2 500 000,
-    /// dynamic).
-    pub peer_bandwidth: u32,
-    /// At most this many message streams per connection (`createStream`
-    /// beyond it is answered with `_error`) (8).
-    pub max_streams: usize,
-    /// The Enhanced RTMP codecs this server accepts; the `_result` of
-    /// `connect` lists those the client also offered.
-    pub four_cc_list: Cow<'static, [FourCc]>,
-    /// The Enhanced RTMP `capsEx` bits this server supports (0); the
-    /// `_result` carries those the client also offered.
-    pub caps_ex: u32,
-    /// Without input for this long the session fails with
-    /// [`SessionError::IdleTimeout`](crate::session::SessionError::IdleTimeout) (`None`: never).
-    pub idle_timeout: Option<Duration>,
-    /// Auto-accept mode (`false`): the session accepts every `connect`,
-    /// `publish` and `play` itself, as [`accept_connect`](ServerSession::accept_connect),
-    /// [`accept_publish`](ServerSession::accept_publish) and
-    /// [`accept_play`](ServerSession::accept_play) would. The request events
-    /// are still reported (so the application learns the app, stream names
-    /// and stream ids), already answered: do not answer them again.
-    pub auto_accept: bool,
-}
-
-impl Default for ServerConfig {
-    fn default() -> Self {
-        ServerConfig {
-            connection: RtmpConfig::default(),
-            chunk_size: 4096,
-            window_ack_size: 2_500_000,
-            peer_bandwidth: 2_500_000,
-            max_streams: 8,
-            four_cc_list: Cow::Borrowed(&[
-                FourCc::AV1,
-                FourCc::VP9,
-                FourCc::VP8,
-                FourCc::HEVC,
-                FourCc::AVC,
-                FourCc::OPUS,
-                FourCc::AAC,
-                FourCc::FLAC,
-                FourCc::MP3,
-                FourCc::AC3,
-                FourCc::EAC3,
-            ]),
-            caps_ex: 0,
-            idle_timeout: None,
-            auto_accept: false,
-        }
-    }
-}
-
-/// A `connect` the application must accept or reject.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ConnectRequest {
-    /// Pass to [`ServerSession::accept_connect`] or
-    /// [`ServerSession::reject_connect`].
-    pub request: RequestId,
-    /// `app`, the application name (empty if absent).
-    pub app: String,
-    /// `tcUrl`.
-    pub tc_url: Option<String>,
-    /// `flashVer`.
-    pub flash_ver: Option<String>,
-    /// `objectEncoding` (0 AMF0, 3 AMF3).
-    pub object_encoding: Option<f64>,
-    /// Enhanced RTMP `fourCcList`, when the client offered it.
-    pub four_cc_list: Option<Vec<String>>,
-    /// Enhanced RTMP `capsEx`, when the client offered it.
-    pub caps_ex: Option<f64>,
-    /// The whole `connect` command.
-    pub command: Connect,
-}
-
-/// What a [`ServerSession`] reports.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ServerEvent {
-    /// The client sent `connect`: call [`ServerSession::accept_connect`] or
-    /// [`ServerSession::reject_connect`].
-    ConnectRequested(ConnectRequest),
-    /// The client wants to publish `name` on `stream_id`: call
-    /// [`ServerSession::accept_publish`] or [`ServerSession::reject_publish`].
-    PublishRequested {
-        /// The request to answer.
-        request: RequestId,
-        /// The message stream it publishes on.
-        stream_id: u32,
-        /// The application of the connection.
-        app: String,
-        /// The stream name (the stream key).
-        name: String,
-        /// `live`, `record` or `append`, if given.
-        kind: Option<String>,
-    },
-    /// The client wants to play `name` on `stream_id`: call
-    /// [`ServerSession::accept_play`] or [`ServerSession::reject_play`].
-    PlayRequested {
-        /// The request to answer.
-        request: RequestId,
-        /// The message stream to play on.
-        stream_id: u32,
-        /// The application of the connection.
-        app: String,
-        /// The stream name.
-        name: String,
-        /// `play`'s start (-2 live or recorded, -1 live, >= 0 seconds).
-        start: Option<f64>,
-    },
-    /// Metadata, audio or video from a publisher, on a stream whose
-    /// `publish` was accepted.
-    Media(MediaEvent),
-    /// A publisher stopped (FCUnpublish, closeStream, deleteStream or the
-    /// connection ended). No more media comes for `stream_id`.
-    PublishFinished {
-        /// The stream that was published.
-        stream_id: u32,
-        /// The stream name.
-        name: String,
-    },
-    /// A player stopped (closeStream, deleteStream or the connection ended):
-    /// stop pushing media for `stream_id`.
-    PlayFinished {
-        /// The stream that was played.
-        stream_id: u32,
-        /// The stream name.
-        name: String,
-    },
-    /// Any other message (acknowledgements, ping responses, unknown
-    /// commands, media on a stream that does not publish ...), after the
-    /// session and the connection did what they do with it.
-    Other(MessageEvent),
-}
-
-impl From<MediaEvent> for ServerEvent {
-    fn from(media: MediaEvent) -> ServerEvent {
-        ServerEvent::Media(media)
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
@@ -233,10 +82,13 @@ impl Session<ServerRole> {
 }
 
 impl SessionRole for ServerRole {
-    const SIDE: Role = Role::Server;
     type Config = ServerConfig;
     type Event = ServerEvent;
     type Command = ServerCommand;
+}
+
+impl RoleHooks for ServerRole {
+    const SIDE: Role = Role::Server;
 
     fn connection_config(&self) -> (RtmpConfig, Option<Duration>) {
         let config = &self.config;

@@ -118,3 +118,33 @@ fn auto_accept_plays_and_sends_the_same_bytes_as_accepting_by_hand() {
     auto.send_audio(1, 0, bytes::Bytes::from_static(b"\xaf\x01\x00"))
         .unwrap();
 }
+
+#[test]
+fn client_close_then_publish_reports_closed_and_no_pending_error() {
+    let now = Instant::now();
+    let (mut server, mut client) = (auto_server(now), client(now));
+    let (_, client_events) = pump(&mut server, &mut client, now);
+    assert!(client_events
+        .iter()
+        .any(|e| matches!(e, ClientEvent::Connected { .. })));
+    client.close();
+    while client.poll_transmit().is_some() {}
+    while let Some(event) = client.poll_event() {
+        event.unwrap();
+    }
+    assert!(client.is_closed());
+    client.publish("key", "live");
+    assert!(client.poll_event().is_none());
+    assert!(client.poll_transmit().is_none());
+    assert!(client.is_closed());
+}
+
+#[test]
+fn session_input_high_water_forwards_to_the_connection() {
+    let now = Instant::now();
+    let mut server = auto_server(now);
+    assert_eq!(server.input_high_water(), crate::DEFAULT_INPUT_HIGH_WATER);
+    server.set_input_high_water(10);
+    assert_eq!(server.input_high_water(), 10);
+    assert_eq!(server.connection().input_high_water(), 10);
+}

@@ -1,0 +1,108 @@
+//! How the sessions are configured: [`ServerConfig`] and [`ClientConfig`].
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+use crate::media::FourCc;
+use crate::RtmpConfig;
+
+/// How a [`ServerSession`](super::ServerSession) answers; [`Default`] matches what FFmpeg and
+/// nginx-rtmp expect.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// The connection underneath (handshake, chunk limits, AMF0 limits).
+    pub connection: RtmpConfig,
+    /// The chunk size this side sends with, announced on accepting
+    /// `connect` (4096).
+    pub chunk_size: u32,
+    /// The WindowAckSize announced on accepting `connect` (2 500 000).
+    pub window_ack_size: u32,
+    /// The SetPeerBandwidth announced on accepting `connect` (2 500 000,
+    /// dynamic).
+    pub peer_bandwidth: u32,
+    /// At most this many message streams per connection (`createStream`
+    /// beyond it is answered with `_error`) (8).
+    pub max_streams: usize,
+    /// The Enhanced RTMP codecs this server accepts; the `_result` of
+    /// `connect` lists those the client also offered.
+    pub four_cc_list: Cow<'static, [FourCc]>,
+    /// The Enhanced RTMP `capsEx` bits this server supports (0); the
+    /// `_result` carries those the client also offered.
+    pub caps_ex: u32,
+    /// Without input for this long the session fails with
+    /// [`SessionError::IdleTimeout`](crate::session::SessionError::IdleTimeout) (`None`: never).
+    pub idle_timeout: Option<Duration>,
+    /// Auto-accept mode (`false`): the session accepts every `connect`,
+    /// `publish` and `play` itself, as [`accept_connect`](super::ServerSession::accept_connect),
+    /// [`accept_publish`](super::ServerSession::accept_publish) and
+    /// [`accept_play`](super::ServerSession::accept_play) would. The request events
+    /// are still reported (so the application learns the app, stream names
+    /// and stream ids), already answered: do not answer them again.
+    pub auto_accept: bool,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            connection: RtmpConfig::default(),
+            chunk_size: 4096,
+            window_ack_size: 2_500_000,
+            peer_bandwidth: 2_500_000,
+            max_streams: 8,
+            four_cc_list: Cow::Borrowed(&[
+                FourCc::AV1,
+                FourCc::VP9,
+                FourCc::VP8,
+                FourCc::HEVC,
+                FourCc::AVC,
+                FourCc::OPUS,
+                FourCc::AAC,
+                FourCc::FLAC,
+                FourCc::MP3,
+                FourCc::AC3,
+                FourCc::EAC3,
+            ]),
+            caps_ex: 0,
+            idle_timeout: None,
+            auto_accept: false,
+        }
+    }
+}
+
+/// What a [`ClientSession`](super::ClientSession) announces in `connect` and how it sends.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// The connection underneath (set `handshake.digest` for a digest C1).
+    pub connection: RtmpConfig,
+    /// `app`: the application (the URL path before the stream name).
+    pub app: String,
+    /// `tcUrl`: the URL up to the application.
+    pub tc_url: String,
+    /// `flashVer` (`FMLE/3.0 (compatible; wirestate)`).
+    pub flash_ver: String,
+    /// Enhanced RTMP `fourCcList` to offer (`None`: a legacy client).
+    pub four_cc_list: Option<Vec<String>>,
+    /// The chunk size this side sends with, announced at once (4096).
+    pub chunk_size: u32,
+    /// The buffer length announced when playing, in milliseconds (3000).
+    pub buffer_length: u32,
+    /// Without input for this long the session fails with
+    /// [`SessionError::IdleTimeout`](crate::session::SessionError::IdleTimeout) (`None`: never).
+    pub idle_timeout: Option<Duration>,
+}
+
+impl ClientConfig {
+    /// A configuration for `app` at `tc_url` with the defaults above.
+    pub fn new(app: &str, tc_url: &str) -> ClientConfig {
+        ClientConfig {
+            connection: RtmpConfig::default(),
+            app: app.into(),
+            tc_url: tc_url.into(),
+            flash_ver: "FMLE/3.0 (compatible; wirestate)".into(),
+            four_cc_list: None,
+            chunk_size: 4096,
+            buffer_length: 3000,
+            idle_timeout: None,
+        }
+    }
+}
