@@ -54,11 +54,11 @@ impl WsConnection {
     /// ```
     /// use std::time::Instant;
     /// use wirestate_core::{Machine, SeededRandom};
-    /// use wirestate_websocket::{Message, Role, WsConfig, WsConnection, WsEvent};
+    /// use wirestate_websocket::{Message, WsConfig, WsConnection, WsEvent};
     ///
     /// let now = Instant::now();
-    /// let mut client = WsConnection::accepted(Role::Client, WsConfig::default(), None, SeededRandom::new(1));
-    /// let mut server = WsConnection::accepted(Role::Server, WsConfig::default(), None, SeededRandom::new(2));
+    /// let mut client = WsConnection::accepted_client(WsConfig::default(), None, SeededRandom::new(1));
+    /// let mut server = WsConnection::accepted_server(WsConfig::default(), None);
     /// client.send_text("echo me").unwrap();
     /// while let Some(bytes) = client.poll_transmit() {
     ///     server.handle_input(&bytes, now);
