@@ -48,6 +48,7 @@ pub struct TransmitQueue {
 impl TransmitQueue {
     /// Queues `piece` (empty pieces are dropped: they would make a write
     /// return 0, which means "cannot write").
+    #[inline]
     pub fn push(&mut self, piece: Bytes) {
         if !piece.is_empty() {
             self.len += piece.len();
@@ -58,6 +59,7 @@ impl TransmitQueue {
     /// Takes the next piece, in order (a machine's `poll_transmit`). The
     /// queue keeps its capacity when it runs empty, so the next send does
     /// not allocate; see [`release_if_empty`](TransmitQueue::release_if_empty).
+    #[inline]
     pub fn pop(&mut self) -> Option<Bytes> {
         let piece = self.queue.pop_front()?;
         self.len -= piece.len();
@@ -80,6 +82,7 @@ impl TransmitQueue {
     /// queue.release_if_empty();
     /// assert!(queue.is_empty());
     /// ```
+    #[inline]
     pub fn release_if_empty(&mut self) {
         if self.queue.is_empty() && self.queue.capacity() > 0 {
             self.queue = VecDeque::new();
@@ -98,12 +101,14 @@ impl TransmitQueue {
 
     /// Whether nothing is pending (everything was written or popped).
     #[must_use]
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.queue.is_empty()
     }
 
     /// Pending bytes in total.
     #[must_use]
+    #[inline]
     pub fn len(&self) -> usize {
         self.len
     }
