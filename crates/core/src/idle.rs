@@ -2,7 +2,7 @@ use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 
-use crate::{Machine, Poison, Timer, TimerTable};
+use crate::{Machine, Poison, Timer, TimerTable, DEFAULT_SEND_TIMEOUT};
 
 /// Why an [`IdleTimeout`] machine stopped.
 #[derive(Debug, thiserror::Error)]
@@ -13,12 +13,21 @@ pub enum IdleError<E> {
     /// No input arrived for the configured time.
     #[error("no input for {0:?}: idle timeout")]
     TimedOut(Duration),
+    /// Bytes waited to be sent and the peer took none for the configured
+    /// send timeout: it stopped reading.
+    #[error("the peer took no bytes for {0:?}: send timeout")]
+    SendStalled(Duration),
 }
 
 /// Wraps any machine and closes it after a period without input, the idle
-/// timeout of classic Erlang servers (`gen_tcp:recv(Sock, 0, 120000)`).
+/// timeout of classic Erlang servers (`gen_tcp:recv(Sock, 0, 120000)`), or
+/// when the peer stops taking the bytes sent to it (the send timeout,
+/// [`DEFAULT_SEND_TIMEOUT`] unless set with
+/// [`with_send_timeout`](IdleTimeout::with_send_timeout)).
 ///
-/// Only bytes from the peer count as activity: commands and transmits do not.
+/// Only bytes from the peer count as input activity: commands and transmits
+/// do not. The send timeout runs while the driver reports unsent bytes
+/// ([`Machine::handle_written`]) and restarts whenever some are written.
 /// The timer is driven purely through [`Machine::poll_timeout`] and
 /// [`Machine::handle_timeout`]; when it fires, the next
 /// [`poll_event`](Machine::poll_event) returns [`IdleError::TimedOut`] and the
@@ -27,6 +36,7 @@ pub enum IdleError<E> {
 pub struct IdleTimeout<M: Machine> {
     inner: M,
     idle: Duration,
+    send_timeout: Option<Duration>,
     timers: TimerTable<IdleTimer>,
     poison: Poison<IdleError<M::Error>>,
 }
@@ -35,10 +45,11 @@ pub struct IdleTimeout<M: Machine> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum IdleTimer {
     Idle,
+    SendStall,
 }
 
 impl Timer for IdleTimer {
-    const ALL: &'static [Self] = &[IdleTimer::Idle];
+    const ALL: &'static [Self] = &[IdleTimer::Idle, IdleTimer::SendStall];
 }
 
 impl<M: Machine> IdleTimeout<M> {
@@ -50,9 +61,17 @@ impl<M: Machine> IdleTimeout<M> {
         IdleTimeout {
             inner,
             idle,
+            send_timeout: Some(DEFAULT_SEND_TIMEOUT),
             timers,
             poison: Poison::default(),
         }
+    }
+
+    /// Sets how long queued bytes may wait without the peer taking any
+    /// (`None`: forever). Default [`DEFAULT_SEND_TIMEOUT`].
+    pub fn with_send_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.send_timeout = timeout;
+        self
     }
 
     /// The wrapped machine.
@@ -68,6 +87,12 @@ impl<M: Machine> IdleTimeout<M> {
     /// Unwraps the inner machine.
     pub fn into_inner(self) -> M {
         self.inner
+    }
+
+    /// Fails the wrapper: no more timers, the error comes out of `poll_event`.
+    fn fail(&mut self, error: IdleError<M::Error>) {
+        self.timers.stop_all();
+        self.poison.fail(error);
     }
 }
 
@@ -92,11 +117,31 @@ impl<M: Machine> Machine for IdleTimeout<M> {
     }
 
     fn handle_timeout(&mut self, now: Instant) {
-        if self.timers.expire(now).is_some() {
-            self.poison.fail(IdleError::TimedOut(self.idle));
-            return;
+        match self.timers.expire(now) {
+            Some(IdleTimer::Idle) => self.fail(IdleError::TimedOut(self.idle)),
+            Some(IdleTimer::SendStall) => {
+                let limit = self.send_timeout.unwrap_or_default();
+                self.fail(IdleError::SendStalled(limit));
+            }
+            None => self.inner.handle_timeout(now),
         }
-        self.inner.handle_timeout(now);
+    }
+
+    fn handle_connected(&mut self, now: Instant) {
+        self.inner.handle_connected(now);
+    }
+
+    fn handle_written(&mut self, written: usize, unsent: usize, now: Instant) {
+        if self.poison.is_healthy() {
+            let timeout = self.send_timeout;
+            self.timers
+                .track_send(IdleTimer::SendStall, timeout, written, unsent, now);
+        }
+        self.inner.handle_written(written, unsent, now);
+    }
+
+    fn handle_shutdown(&mut self, now: Instant) -> bool {
+        self.inner.handle_shutdown(now)
     }
 
     fn handle_command(&mut self, cmd: M::Command, now: Instant) -> Result<(), Self::Error> {
@@ -239,5 +284,41 @@ mod tests {
         m.handle_input(b"x", t0 + idle * 2);
         assert!(m.poll_event().is_none());
         assert!(m.is_closed());
+    }
+
+    #[test]
+    fn a_peer_that_takes_no_bytes_fails_after_the_send_timeout() {
+        let t0 = Instant::now();
+        let idle = Duration::from_secs(120);
+        let send = Duration::from_secs(30);
+        let mut m = IdleTimeout::new(Counter::default(), idle, t0).with_send_timeout(Some(send));
+        m.handle_written(0, 500, t0);
+        assert_eq!(m.poll_timeout(), Some(t0 + send));
+        // Progress restarts the clock; a report without progress does not.
+        let t1 = t0 + Duration::from_secs(20);
+        m.handle_written(100, 400, t1);
+        m.handle_written(0, 400, t1 + Duration::from_secs(5));
+        assert_eq!(m.poll_timeout(), Some(t1 + send));
+        // Input does not count as the peer taking bytes.
+        m.handle_input(b"x", t1 + Duration::from_secs(29));
+        assert_eq!(m.poll_event().unwrap().unwrap(), 1);
+        m.handle_timeout(t1 + send);
+        assert!(m.is_closed());
+        assert!(matches!(m.poll_event(), Some(Err(IdleError::SendStalled(d))) if d == send));
+        assert_eq!(m.poll_timeout(), None);
+    }
+
+    #[test]
+    fn nothing_waiting_stops_the_send_timer() {
+        let t0 = Instant::now();
+        let mut m = IdleTimeout::new(Counter::default(), Duration::from_secs(120), t0);
+        m.handle_written(0, 10, t0);
+        assert_eq!(m.poll_timeout(), Some(t0 + DEFAULT_SEND_TIMEOUT));
+        m.handle_written(10, 0, t0);
+        assert_eq!(m.poll_timeout(), Some(t0 + Duration::from_secs(120)));
+        let mut never = IdleTimeout::new(Counter::default(), Duration::from_secs(1), t0)
+            .with_send_timeout(None);
+        never.handle_written(0, 10, t0);
+        assert_eq!(never.poll_timeout(), Some(t0 + Duration::from_secs(1)));
     }
 }

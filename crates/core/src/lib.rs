@@ -73,5 +73,5 @@ pub use poison::Poison;
 pub use random::OsRandom;
 pub use random::{RandomSource, SeededRandom};
 pub use read_room::{prepare_read, reserved_room};
-pub use timer::{Timer, TimerTable, MAX_TIMERS};
+pub use timer::{Timer, TimerTable, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_SEND_TIMEOUT, MAX_TIMERS};
 pub use transmit::{TransmitQueue, MAX_IO_SLICES};

@@ -89,6 +89,50 @@ pub trait Machine {
         let _ = now;
     }
 
+    /// Tells the machine that its transport is connected, at `now`. The
+    /// clocks that run from the start of a connection (a handshake deadline)
+    /// start here; a machine that is never told starts them at its first
+    /// input. Drivers call it once, before anything else.
+    ///
+    /// The default does nothing, for machines without such clocks.
+    fn handle_connected(&mut self, now: Instant) {
+        let _ = now;
+    }
+
+    /// Tells the machine how far the driver got writing its transmits: at
+    /// `now`, `written` more bytes went to the transport, and `unsent` bytes
+    /// taken from [`poll_transmit`](Machine::poll_transmit) still wait.
+    /// Drivers call it after every write attempt that wrote something or
+    /// left bytes waiting.
+    ///
+    /// A machine with a send timeout arms it while bytes wait and re-arms it
+    /// whenever some are written
+    /// ([`TimerTable::track_send`](crate::TimerTable::track_send)); when it
+    /// expires, the peer has stopped reading and the machine fails. A machine
+    /// that is never told assumes every transmit was written at once. Poll
+    /// the timeout next: this call moves it.
+    ///
+    /// The default does nothing, for machines without a send timeout.
+    fn handle_written(&mut self, written: usize, unsent: usize, now: Instant) {
+        let _ = (written, unsent, now);
+    }
+
+    /// Asks the machine to end the connection gracefully at `now` (a server
+    /// shutting down): it queues the protocol's goodbye, such as a WebSocket
+    /// close 1001 "going away", and refuses new sends.
+    ///
+    /// Returns `true` when the goodbye awaits the peer's answer: drive the
+    /// machine on (write, read, poll events) until it
+    /// [`is_closed`](Machine::is_closed) or your drain deadline passes.
+    /// `false`: flush the transmits and close.
+    ///
+    /// The default queues nothing and returns `false`, for protocols
+    /// without a goodbye.
+    fn handle_shutdown(&mut self, now: Instant) -> bool {
+        let _ = now;
+        false
+    }
+
     /// Executes an application request. Wire bytes it produces come out of
     /// [`poll_transmit`](Machine::poll_transmit).
     ///

@@ -1,7 +1,17 @@
 //! Named deadlines: the one timer mechanism every machine uses.
 
 use std::fmt::Debug;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// How long a connection's opening handshake may take by default, however
+/// the peer trickles it: the handshake deadline of every machine that has
+/// one.
+pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long queued bytes may wait for the peer to take any of them by
+/// default, before the connection is given up: the send timeout of every
+/// machine that has one (see [`TimerTable::track_send`]).
+pub const DEFAULT_SEND_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How many distinct timers one [`TimerTable`] holds at most.
 pub const MAX_TIMERS: usize = 8;
@@ -129,6 +139,53 @@ impl<T: Timer> TimerTable<T> {
     #[must_use]
     pub fn next(&self) -> Option<Instant> {
         self.deadlines.iter().flatten().min().copied()
+    }
+
+    /// Applies a driver's write report
+    /// ([`Machine::handle_written`](crate::Machine::handle_written)) to the
+    /// send-stall `timer`: with nothing waiting it stops; when bytes were
+    /// written, or bytes wait and it is not armed yet, it is armed for
+    /// `now + timeout`. So it expires only after `timeout` in which bytes
+    /// waited and none was written. `timeout: None` keeps it disarmed.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use wirestate_core::{Timer, TimerTable};
+    ///
+    /// #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    /// enum MyTimer { SendStall }
+    /// impl Timer for MyTimer {
+    ///     const ALL: &'static [Self] = &[MyTimer::SendStall];
+    /// }
+    ///
+    /// let t0 = Instant::now();
+    /// let limit = Some(Duration::from_secs(30));
+    /// let mut timers = TimerTable::<MyTimer>::default();
+    /// timers.track_send(MyTimer::SendStall, limit, 0, 100, t0); // 100 bytes wait
+    /// let t1 = t0 + Duration::from_secs(20);
+    /// timers.track_send(MyTimer::SendStall, limit, 0, 100, t1); // no progress
+    /// assert_eq!(timers.next(), Some(t0 + Duration::from_secs(30)));
+    /// timers.track_send(MyTimer::SendStall, limit, 60, 40, t1); // progress
+    /// assert_eq!(timers.next(), Some(t1 + Duration::from_secs(30)));
+    /// timers.track_send(MyTimer::SendStall, limit, 40, 0, t1); // all written
+    /// assert_eq!(timers.next(), None);
+    /// ```
+    pub fn track_send(
+        &mut self,
+        timer: T,
+        timeout: Option<Duration>,
+        written: usize,
+        unsent: usize,
+        now: Instant,
+    ) {
+        match timeout {
+            Some(timeout) if unsent > 0 => {
+                if written > 0 || !self.is_armed(timer) {
+                    self.set(timer, now + timeout);
+                }
+            }
+            _ => self.stop(timer),
+        }
     }
 
     /// Disarms and returns the earliest timer whose deadline is at or before
