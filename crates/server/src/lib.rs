@@ -5,6 +5,9 @@
 //! - [`rtmp_relay`]: an RTMP ingest and relay server (publishers, live
 //!   players, optional FLV recording) on the tokio driver.
 //! - [`ws_chat`]: a WebSocket broadcast chat with its page, on one port.
+//! - [`serve_connections`]: the accept loop they share (accept errors back
+//!   off, [`ServerLimits`] bound connections and memory, a [`Shutdown`]
+//!   signal ends it gracefully).
 //!
 //! ```no_run
 //! use tokio::net::TcpListener;
@@ -20,9 +23,12 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod accept;
+mod limits;
 pub mod rtmp_relay;
+mod shutdown;
 pub mod ws_chat;
 
-/// How long the servers keep a connection without input before closing it
-/// (Erlang's classic 120 s).
-pub const IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+pub use accept::{serve_connections, Admission, ConnectionSlot};
+pub use limits::{ServerLimits, DRAIN_TIMEOUT, IDLE_TIMEOUT, MAX_CONNECTIONS, MEMORY_BUDGET};
+pub use shutdown::{Shutdown, ShutdownTrigger};

@@ -83,8 +83,10 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod budget;
 mod connection;
 
+pub use budget::MemoryBudget;
 pub use connection::{now, Connection, DEFAULT_READ_SIZE, DEFAULT_WRITE_HIGH_WATER};
 /// The error of this driver: [`Io`](Error::Io) or
 /// [`Machine`](Error::Machine). It never returns
