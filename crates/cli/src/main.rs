@@ -264,7 +264,12 @@ fn serve(cmd: ServeCommand) -> Result<(), String> {
         ServeCommand::Rtmp { listen, record } => runtime
             .block_on(async {
                 let listener = serve::bind(listen).await?;
-                wirestate_server::rtmp_relay::serve(listener, record).await
+                let config = wirestate_server::rtmp_relay::RelayConfig {
+                    record,
+                    ..Default::default()
+                };
+                let shutdown = wirestate_server::Shutdown::never();
+                wirestate_server::rtmp_relay::serve(listener, config, shutdown).await
             })
             .map_err(|e| e.to_string()),
     }

@@ -17,6 +17,8 @@ use wirestate_tokio::Connection;
 
 use super::hub::{Hub, Relay, StreamKey};
 use super::record::{self, Recorder};
+use super::RelayConfig;
+use crate::Shutdown;
 
 /// What a connection is doing.
 enum Role {
@@ -40,9 +42,15 @@ type Conn = Connection<ServerSession, TcpStream>;
 type Stop = Box<dyn std::error::Error + Send + Sync>;
 
 /// Serves one connection until it ends, then leaves the hub as it found it.
-pub(super) async fn run(stream: TcpStream, hub: Arc<Hub>, record: Option<&Path>) {
+pub(super) async fn run(
+    stream: TcpStream,
+    hub: Arc<Hub>,
+    relay: &RelayConfig,
+    mut shutdown: Shutdown,
+) {
+    let record = relay.record.as_deref();
     let config = ServerConfig {
-        idle_timeout: Some(crate::IDLE_TIMEOUT),
+        idle_timeout: relay.limits.idle_timeout,
         ..ServerConfig::default()
     };
     let machine = ServerSession::new(config, OsRandom, wirestate_tokio::now());
@@ -52,6 +60,7 @@ pub(super) async fn run(stream: TcpStream, hub: Arc<Hub>, record: Option<&Path>)
         let event = match &mut role {
             Role::Player { feed, .. } => {
                 tokio::select! {
+                    () = shutdown.triggered() => break,
                     event = conn.next_event() => event,
                     relayed = feed.recv() => {
                         if !relay_to_player(&mut conn, &mut role, relayed).await {
@@ -61,7 +70,10 @@ pub(super) async fn run(stream: TcpStream, hub: Arc<Hub>, record: Option<&Path>)
                     }
                 }
             }
-            _ => conn.next_event().await,
+            _ => tokio::select! {
+                () = shutdown.triggered() => break,
+                event = conn.next_event() => event,
+            },
         };
         let event = match event {
             Some(Ok(event)) => event,

@@ -22,7 +22,11 @@ const INTER_FRAME: &[u8] = b"\x27\x01\x00\x00\x00\xbb";
 async fn start(record: Option<PathBuf>) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
-    tokio::spawn(super::serve(listener, record));
+    let config = super::RelayConfig {
+        record,
+        ..Default::default()
+    };
+    tokio::spawn(super::serve(listener, config, crate::Shutdown::never()));
     port
 }
 
