@@ -9,9 +9,15 @@
 //! publisher leaves, its players are told (`NetStream.Play.UnpublishNotify`,
 //! `Play.Stop`, StreamEOF) and disconnected.
 
+mod flv_file;
 mod hub;
+mod player;
+mod queue;
 mod record;
 mod session;
+mod stats;
+
+pub use stats::RelayStats;
 
 use std::fmt;
 use std::io;
@@ -151,22 +157,46 @@ pub async fn serve(
     config: RelayConfig,
     shutdown: Shutdown,
 ) -> io::Result<()> {
+    serve_with_stats(listener, config, shutdown, RelayStats::default()).await
+}
+
+/// What every connection task of one relay shares.
+struct Context {
+    hub: Hub,
+    config: RelayConfig,
+    budget: MemoryBudget,
+}
+
+/// [`serve`], counting into `stats` (queued bytes, drops, stalled
+/// players), which the caller can read while the relay runs.
+///
+/// # Errors
+///
+/// As [`serve`].
+pub async fn serve_with_stats(
+    listener: TcpListener,
+    config: RelayConfig,
+    shutdown: Shutdown,
+    stats: RelayStats,
+) -> io::Result<()> {
     if let Some(dir) = &config.record {
         std::fs::create_dir_all(dir)?;
     }
     tracing::info!(addr = %listener.local_addr()?, record = ?config.record, "rtmp relay listening");
     let budget = MemoryBudget::new(config.limits.memory_budget);
-    let hub = Arc::new(Hub::default());
-    let config = Arc::new(config);
     let limits = config.limits.clone();
+    let context = Arc::new(Context {
+        hub: Hub::new(stats),
+        config,
+        budget: budget.clone(),
+    });
     serve_connections(
         listener,
         &limits,
         &budget,
         shutdown.clone(),
         move |stream, peer, admission| {
-            let hub = hub.clone();
-            let config = config.clone();
+            let context = context.clone();
             let shutdown = shutdown.clone();
             async move {
                 let Admission::Admitted(slot) = admission else {
@@ -174,7 +204,7 @@ pub async fn serve(
                 };
                 let _ = stream.set_nodelay(true);
                 tracing::info!(%peer, "rtmp connection");
-                session::run(stream, hub, &config, shutdown).await;
+                session::run(stream, &context, shutdown).await;
                 tracing::info!(%peer, "rtmp connection closed");
                 drop(slot);
             }
