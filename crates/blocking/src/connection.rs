@@ -475,7 +475,7 @@ impl<M: Machine, S: Transport> Connection<M, S> {
     fn write_failed(&mut self, e: io::Error) -> Error<M::Error> {
         let by_machine = e.kind() == io::ErrorKind::TimedOut
             && self.machine.is_closed()
-            && !self.drain.is_some_and(|drain| drain <= Instant::now());
+            && self.drain.is_none_or(|drain| drain > Instant::now());
         self.state = if by_machine {
             State::Abandoned
         } else {
