@@ -8,7 +8,7 @@ use tokio::time::Instant;
 
 use super::hub::PlayerFeed;
 use super::queue::Relay;
-use super::session::{goodbye, Conn, Stop};
+use super::session::{close, Conn, Stop};
 use crate::{ServerLimits, Shutdown};
 
 /// Bytes of queued media moved to the session per write: what the
@@ -116,7 +116,7 @@ fn send_batch(conn: &mut Conn, stream_id: u32, batch: Vec<Relay>) -> Result<(), 
 /// StreamEOF) and closes, writing for at most `drain`.
 async fn tell_end(conn: &mut Conn, stream_id: u32, drain: Duration) {
     let _ = conn.machine_mut().end_play(stream_id);
-    goodbye(conn, drain).await;
+    close(conn, drain).await;
 }
 
 /// Writes what the session queued, unless the server shuts down, the

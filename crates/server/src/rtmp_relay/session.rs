@@ -58,7 +58,9 @@ pub(super) async fn run(stream: TcpStream, context: &Context, mut shutdown: Shut
         ..ServerConfig::default()
     };
     let machine = ServerSession::new(config, OsRandom, wirestate_tokio::now());
-    let mut conn = Connection::new(stream, machine);
+    let mut conn = Connection::new(stream, machine)
+        .with_memory_budget(context.budget.clone())
+        .with_drain_timeout(limits.drain_timeout);
     let mut role = Role::Idle;
     let shutting_down = loop {
         let step = match &role {
@@ -115,8 +117,16 @@ pub(super) async fn run(stream: TcpStream, context: &Context, mut shutdown: Shut
     }
 }
 
-/// Says goodbye and writes what is queued, within `drain`.
-pub(super) async fn goodbye(conn: &mut Conn, drain: Duration) {
+/// The server shuts down: the session says its goodbye, written within
+/// `drain`.
+async fn goodbye(conn: &mut Conn, drain: Duration) {
+    if let Err(error) = conn.shutdown(drain).await {
+        tracing::debug!(%error, "goodbye not delivered");
+    }
+}
+
+/// Closes the session after what it queued, writing for at most `drain`.
+pub(super) async fn close(conn: &mut Conn, drain: Duration) {
     conn.machine_mut().close();
     let _ = tokio::time::timeout(drain, conn.flush()).await;
 }
