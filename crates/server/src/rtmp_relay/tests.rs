@@ -363,3 +363,27 @@ async fn shutdown_mid_publish_ends_the_recording_whole_with_its_duration() {
     assert_eq!(values[1].get("duration"), Some(&Value::Number(2.54)));
     assert_eq!(values[1].get("width"), Some(&Value::Number(640.0)));
 }
+
+#[tokio::test]
+async fn print_sizes() {
+    use std::mem::size_of;
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let stream = TcpStream::connect(listener.local_addr().unwrap())
+        .await
+        .unwrap();
+    let context = super::Context {
+        hub: super::hub::Hub::default(),
+        config: RelayConfig::default(),
+        budget: wirestate_tokio::MemoryBudget::new(1),
+    };
+    let task = super::session::run(stream, &context, Shutdown::never());
+    println!("task {}", std::mem::size_of_val(&task));
+    println!(
+        "session {}",
+        size_of::<wirestate_rtmp::session::ServerSession>()
+    );
+    println!("conn {}", size_of::<super::session::Conn>());
+    println!("feed {}", size_of::<super::hub::PlayerFeed>());
+    println!("recording {}", size_of::<super::record::Recording>());
+    println!("relay {}", size_of::<super::queue::Relay>());
+}
