@@ -2,12 +2,79 @@
 //! driver.
 //!
 //! Publishers are keyed by application and stream key (`rtmp://host/app/key`).
-//! Each published stream can be recorded to an FLV file in a directory (see
-//! [`RecordMode`] for the names), and is relayed live to any number of
-//! players, who may join at any time: a late player gets the metadata and
-//! sequence headers first, then the stream from the next keyframe. When the
-//! publisher leaves, its players are told (`NetStream.Play.UnpublishNotify`,
-//! `Play.Stop`, StreamEOF) and disconnected.
+//! Each published stream can be recorded to an FLV file in a directory, and
+//! is relayed live to any number of players, who may join at any time: a
+//! late player gets the metadata and sequence headers first, then the
+//! stream from the next keyframe. When the publisher leaves, its players
+//! are told (`NetStream.Play.UnpublishNotify`, `Play.Stop`, StreamEOF) and
+//! disconnected, also those whose queue is full (the notice is never
+//! dropped; what waits before it is given up, and the goodbye gets
+//! [`ServerLimits::drain_timeout`] to be written).
+//!
+//! # Players that fall behind
+//!
+//! The media waiting for one player is bounded in bytes,
+//! [`RelayConfig::player_budget`] (each message costs its payload plus 64
+//! bytes). When it fills, media is dropped as nginx-rtmp drops it: non-key
+//! video first (refused past three quarters of the budget, then dropped up
+//! to the next keyframe that fits, since frames without their reference
+//! cannot be decoded), then audio and keyframes (refused when they do not
+//! fit the whole budget). Metadata, decoder configurations and the end
+//! notice are never dropped; they may take a queue to twice its budget, and
+//! a player whose queue would grow beyond that is disconnected. Drops are
+//! counted ([`RelayStats`]) and logged when a player starts and stops
+//! skipping.
+//!
+//! A player whose queue stays full for [`ServerLimits::send_timeout`]
+//! without taking anything is disconnected, and so is one that accepts no
+//! byte for that long (the session's send deadline, through the driver).
+//!
+//! # Recording
+//!
+//! With [`RelayConfig::record`], each publish is recorded; the file name
+//! follows [`RecordMode`] (by default never overwriting: `app_key.flv`,
+//! then `app_key-1.flv` ...). The recorded metadata is `onMetaData` with a
+//! `duration` (added when the publisher sent none). When the publisher
+//! ends, in any way, or the server shuts down, the recording is flushed
+//! and ends with a whole tag, and the metadata's `duration` (seconds from
+//! the first to the last tag) and `filesize` are patched in place. A write
+//! error stops the recording and cuts the file after its last whole tag.
+//! When the file cannot be created, the publish is refused
+//! (`NetStream.Publish.Failed`) and the key stays free.
+//!
+//! # Shutdown
+//!
+//! Once the [`Shutdown`] fires, the listener closes; publishers finish
+//! their recording (their players are told), then every connection says
+//! its goodbye through `Connection::shutdown` within
+//! [`ServerLimits::drain_timeout`], and [`serve`] returns.
+//!
+//! # Memory
+//!
+//! The server's worst case is about:
+//!
+//! ```text
+//!   memory_budget                      input buffers and unsent bytes of every
+//!                                      connection (ServerLimits::memory_budget)
+//! + max_connections x 3 KiB            one connection's task, session and driver
+//!                                      (measured: 2.5 KiB, of which the driver
+//!                                      1,320 B and the session 1,104 B), plus the
+//!                                      session's small tables (one entry per
+//!                                      message stream and pending request)
+//! + max_connections x max_buffered     messages being reassembled (the RTMP
+//!                                      ChunkLimits::max_buffered, 32 MiB by
+//!                                      default; held by peers that send partial
+//!                                      messages, outside the memory budget)
+//! + players x 2 x player_budget        queued media (twice only with a flood of
+//!                                      metadata; media alone stays within one
+//!                                      budget), shared by the players of a stream
+//! + players x 64 KiB + one message     the batch moved from a player's queue to
+//!                                      its session (inside the memory budget)
+//! + publishers x 8 KiB                 the recording's write buffer
+//! ```
+//!
+//! Queued payloads under 16 KiB are copied once when they arrive, so a
+//! small message never keeps a large input buffer alive while it waits.
 
 mod flv_file;
 mod hub;
@@ -54,8 +121,9 @@ pub struct RelayConfig {
     pub record: Option<PathBuf>,
     /// What a recording does when its file exists already.
     pub record_mode: RecordMode,
-    /// Bytes of media queued for one player at most; past it, the player
-    /// skips to the next keyframe (see the module docs).
+    /// Bytes of media queued for one player at most; past it, video is
+    /// dropped to the next keyframe, then audio (see the
+    /// [module docs](self#players-that-fall-behind)).
     pub player_budget: usize,
 }
 

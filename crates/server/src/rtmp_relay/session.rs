@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
 use tokio::net::TcpStream;
 use wirestate_core::{Machine, OsRandom};
 use wirestate_rtmp::flv::TagType;
@@ -43,6 +44,8 @@ type DriverError = wirestate_tokio::Error<<ServerSession as Machine>::Error>;
 pub(super) type Stop = Box<dyn std::error::Error + Send + Sync>;
 
 /// What woke the connection's task.
+// A temporary of one loop turn: boxing the event would allocate per event.
+#[allow(clippy::large_enum_variant)]
 enum Step {
     Shutdown,
     Event(Option<Result<ServerEvent, DriverError>>),
@@ -251,7 +254,7 @@ fn on_media(role: &mut Role, context: &Context, media: MediaEvent) {
             }
             let relay = Relay::Audio {
                 timestamp,
-                payload: audio.payload.clone(),
+                payload: owned(&audio.payload),
                 config: is_audio_config(&audio),
             };
             hub.publish(key, timestamp, &Message::Audio(audio), relay);
@@ -264,12 +267,28 @@ fn on_media(role: &mut Role, context: &Context, media: MediaEvent) {
             }
             let relay = Relay::Video {
                 timestamp,
-                payload: video.payload.clone(),
+                payload: owned(&video.payload),
                 keyframe: is_keyframe(&video),
                 config: is_video_config(&video),
             };
             hub.publish(key, timestamp, &Message::Video(video), relay);
         }
+    }
+}
+
+/// Payloads below this are copied before they are queued for players.
+const COPY_BELOW: usize = 16 << 10;
+
+/// A payload to queue for players that holds no more memory than its
+/// length (plus at most one read's worth): a small message may be a slice
+/// of a much larger input buffer, which it would keep alive while queued,
+/// so it is copied (once, for all players); large ones are their own
+/// reassembly buffer or most of the read they came in.
+fn owned(payload: &Bytes) -> Bytes {
+    if payload.len() < COPY_BELOW {
+        Bytes::copy_from_slice(payload)
+    } else {
+        payload.clone()
     }
 }
 

@@ -365,7 +365,32 @@ async fn shutdown_mid_publish_ends_the_recording_whole_with_its_duration() {
 }
 
 #[tokio::test]
-async fn print_sizes() {
+async fn a_recording_that_cannot_start_refuses_the_publish_and_frees_the_key() {
+    let dir = TempDir::new("unwritable");
+    let port = start(Some(dir.0.clone())).await;
+    // Once the relay serves, it has created the directory; it goes away.
+    let mut probe = client(port).await;
+    next!(&mut probe, ClientEvent::Connected { .. });
+    std::fs::remove_dir_all(&dir.0).unwrap();
+    let mut refused = client(port).await;
+    refused.machine_mut().publish("cam", "live");
+    let status = next!(&mut refused, ClientEvent::Status { status, .. } => status.clone());
+    assert!(status.is_error(), "{status:?}");
+    assert_eq!(status.code, "NetStream.Publish.Failed");
+    // The key is free: once the directory is back, it records.
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let mut publishing = publisher(port, "cam").await;
+    send_video(&mut publishing, &[(0, VIDEO_CONFIG)]).await;
+    publishing.machine_mut().stop().unwrap();
+    publishing.flush().await.unwrap();
+    publishing.transport_mut().shutdown().await.unwrap();
+    while let Some(Ok(_)) = publishing.next_event().await {}
+    assert_eq!(read_tags(&dir.0.join("live_cam.flv")).len(), 1);
+}
+
+/// The fixed cost per connection the module docs give.
+#[tokio::test]
+async fn a_connection_costs_what_the_docs_say() {
     use std::mem::size_of;
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let stream = TcpStream::connect(listener.local_addr().unwrap())
@@ -377,13 +402,11 @@ async fn print_sizes() {
         budget: wirestate_tokio::MemoryBudget::new(1),
     };
     let task = super::session::run(stream, &context, Shutdown::never());
-    println!("task {}", std::mem::size_of_val(&task));
-    println!(
-        "session {}",
-        size_of::<wirestate_rtmp::session::ServerSession>()
+    let (task, conn) = (
+        std::mem::size_of_val(&task),
+        size_of::<super::session::Conn>(),
     );
-    println!("conn {}", size_of::<super::session::Conn>());
-    println!("feed {}", size_of::<super::hub::PlayerFeed>());
-    println!("recording {}", size_of::<super::record::Recording>());
-    println!("relay {}", size_of::<super::queue::Relay>());
+    assert!(conn <= 1536, "connection {conn} B");
+    assert!(task <= 3072, "task {task} B");
+    assert!(size_of::<super::hub::PlayerFeed>() <= 256);
 }
