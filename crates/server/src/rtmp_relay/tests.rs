@@ -300,6 +300,48 @@ async fn a_player_that_never_reads_stays_within_its_budget_and_is_released() {
 }
 
 #[tokio::test]
+async fn when_the_publisher_leaves_a_player_with_a_full_queue_is_released() {
+    const BUDGET: usize = 128 << 10;
+    let relay = start_with(RelayConfig {
+        limits: ServerLimits {
+            // Only the publisher's end can release the player.
+            send_timeout: None,
+            drain_timeout: Duration::from_millis(300),
+            ..ServerLimits::default()
+        },
+        player_budget: BUDGET,
+        ..RelayConfig::default()
+    })
+    .await;
+    let mut publishing = publisher(relay.port, "gone").await;
+    let mut player = client(relay.port).await;
+    player.machine_mut().play("gone");
+    next!(&mut player, ClientEvent::PlayStarted { .. });
+    let started = tokio::time::Instant::now();
+    let mut timestamp = 0;
+    while relay.stats.dropped_messages() == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "queue never full"
+        );
+        for _ in 0..25 {
+            let session = publishing.machine_mut();
+            session
+                .send_video(timestamp, frame(32 << 10, timestamp % 1000 == 0))
+                .unwrap();
+            timestamp += 40;
+        }
+        publishing.flush().await.unwrap();
+    }
+    assert_eq!(relay.stats.players(), 1);
+    publishing.machine_mut().stop().unwrap();
+    publishing.flush().await.unwrap();
+    wait_until(Duration::from_secs(5), || relay.stats.players() == 0).await;
+    assert_eq!(relay.stats.queued_bytes(), 0);
+    assert_eq!(relay.stats.stalled_players(), 0);
+}
+
+#[tokio::test]
 async fn publishing_a_key_again_records_a_new_file() {
     let dir = TempDir::new("republish");
     let port = start(Some(dir.0.clone())).await;
