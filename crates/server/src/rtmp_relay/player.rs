@@ -8,7 +8,7 @@ use tokio::time::Instant;
 
 use super::hub::PlayerFeed;
 use super::queue::Relay;
-use super::session::{close, Conn, Stop};
+use super::session::{Conn, Stop};
 use crate::{ServerLimits, Shutdown};
 
 /// Bytes of queued media moved to the session per write: what the
@@ -55,7 +55,7 @@ pub(super) async fn relay(
         return Flow::Done;
     }
     if ended {
-        tell_end(conn, stream_id, limits.drain_timeout).await;
+        tell_end(conn, stream_id, feed, limits.drain_timeout).await;
         return Flow::Done;
     }
     match write(conn, feed, shutdown, limits.send_timeout).await {
@@ -66,9 +66,7 @@ pub(super) async fn relay(
         }
         Err(Abort::Shutdown) => return Flow::Shutdown,
         Err(Abort::Ended) => {
-            // Whatever media waits is not worth the wait: straight to the end.
-            feed.take(usize::MAX);
-            tell_end(conn, stream_id, limits.drain_timeout).await;
+            tell_end(conn, stream_id, feed, limits.drain_timeout).await;
             return Flow::Done;
         }
         Err(Abort::Stalled) => return stalled(feed),
@@ -112,11 +110,33 @@ fn send_batch(conn: &mut Conn, stream_id: u32, batch: Vec<Relay>) -> Result<(), 
     Ok(())
 }
 
-/// Tells the player the stream ended (UnpublishNotify, Play.Stop,
-/// StreamEOF) and closes, writing for at most `drain`.
-async fn tell_end(conn: &mut Conn, stream_id: u32, drain: Duration) {
-    let _ = conn.machine_mut().end_play(stream_id);
-    close(conn, drain).await;
+/// The publisher left: the player gets what remains queued, then is told
+/// the stream ended (UnpublishNotify, Play.Stop, StreamEOF), and the
+/// connection closes; all within `drain`, after which a player that does
+/// not take its bytes is let go.
+async fn tell_end(conn: &mut Conn, stream_id: u32, feed: &PlayerFeed, drain: Duration) {
+    let told = tokio::time::timeout(drain, async {
+        loop {
+            // The end notice is the last message queued.
+            let batch = feed.take(BATCH_BYTES);
+            let ended = batch.is_empty() || matches!(batch.last(), Some(Relay::End));
+            send_batch(conn, stream_id, batch)?;
+            if ended {
+                conn.machine_mut().end_play(stream_id)?;
+                conn.machine_mut().close();
+            }
+            conn.flush().await?;
+            if ended {
+                return Ok::<(), Stop>(());
+            }
+        }
+    })
+    .await;
+    match told {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => tracing::debug!(%error, "telling a player the end failed"),
+        Err(_) => tracing::debug!("a player did not take the end in time"),
+    }
 }
 
 /// Writes what the session queued, unless the server shuts down, the

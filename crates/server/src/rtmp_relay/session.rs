@@ -128,12 +128,6 @@ async fn goodbye(conn: &mut Conn, drain: Duration) {
     }
 }
 
-/// Closes the session after what it queued, writing for at most `drain`.
-pub(super) async fn close(conn: &mut Conn, drain: Duration) {
-    conn.machine_mut().close();
-    let _ = tokio::time::timeout(drain, conn.flush()).await;
-}
-
 /// Ends a player's role (if it is one), forgetting its key when unused.
 fn leave(context: &Context, role: &mut Role) {
     if let Role::Player { key, feed, .. } = std::mem::replace(role, Role::Idle) {
