@@ -55,7 +55,10 @@ mod server;
 mod status;
 mod timers;
 
-pub use cache::{is_audio_config, is_keyframe, is_video_config, player_metadata, SequenceHeaders};
+pub use cache::{
+    is_audio_config, is_keyframe, is_video_config, player_metadata, SequenceHeaders,
+    MAX_CONFIG_BYTES, MAX_CONFIG_MESSAGES,
+};
 pub use client::{ClientRole, ClientSession};
 pub use command::{ClientCommand, ServerCommand};
 pub use config::{ClientConfig, ServerConfig, DEFAULT_PING_INTERVAL};
