@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
-use wirestate_core::testing::exchange;
+use wirestate_core::testing::{assert_chunk_independent, exchange};
 use wirestate_core::{Machine, SeededRandom};
 use wirestate_rtmp::amf0::{decode_all, encode_all, Amf0Limits, Value};
 use wirestate_rtmp::chunk::{ChunkDecoder, DecoderConfig};
@@ -436,4 +436,16 @@ fn shutdown_tells_a_publisher_and_a_client_stops_its_stream() {
         [ServerEvent::PublishFinished { stream_id: 1, .. }]
     ));
     assert!(server.is_closed());
+}
+
+#[test]
+fn the_malformed_connect_answer_does_not_depend_on_how_input_is_cut() {
+    let now = Instant::now();
+    let mut body = BytesMut::new();
+    encode_all(&["connect".into(), 1.0.into(), Value::Null], &mut body);
+    let mut input = raw_handshake();
+    input.extend_from_slice(&command_chunk(&body));
+    let make = || ServerSession::new(ServerConfig::default(), SeededRandom::new(1), now);
+    let transcript = assert_chunk_independent(make, &input, false, now);
+    assert!(transcript.error.unwrap().contains("malformed connect"));
 }
