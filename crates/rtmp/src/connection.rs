@@ -298,8 +298,9 @@ impl RtmpConnection {
     }
 
     /// Stops the connection: input is ignored, sends fail, and
-    /// [`is_closed`](Machine::is_closed) turns true. Transmits already queued
-    /// can still be drained.
+    /// [`is_closed`](Machine::is_closed) turns true (once no bytes wait
+    /// under the send-stall timer). Transmits already queued can still be
+    /// drained.
     pub fn close(&mut self) {
         self.closed_locally = true;
     }
@@ -508,7 +509,8 @@ impl Machine for RtmpConnection {
 
     /// Decodes and returns the next event. Its answer changes after the
     /// `handle_*` calls, and after [`close`](RtmpConnection::close) (no
-    /// more events from then on); [`send`](RtmpConnection::send) never
+    /// more events from then on, but for [`RtmpError::SendStalled`] if the
+    /// send-stall timer fires); [`send`](RtmpConnection::send) never
     /// changes it. Acknowledgements and ping answers are queued while
     /// polling: drain [`poll_transmit`](Machine::poll_transmit) after it.
     fn poll_event(&mut self) -> Option<Result<RtmpEvent, RtmpError>> {
