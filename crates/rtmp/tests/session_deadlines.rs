@@ -252,16 +252,18 @@ fn a_send_stall_while_running_ends_the_streams_then_fails() {
 /// Runs a passive player of a 48 kbit/s stream for `duration`: the server
 /// sends 6000 bytes of audio a second, the player sends nothing but what
 /// its connection answers by itself (ping answers; acknowledgements only
-/// every 2.5 MB). Returns the pings the player saw and the server's error.
+/// every 2.5 MB). Returns the pings the player saw and the server's error;
+/// checks that each ping was answered with its timestamp.
 fn passive_player(config: ServerConfig, duration: Duration) -> (Vec<u32>, Option<SessionError>) {
     let t0 = Instant::now();
     let (mut server, mut client) = playing_pair(t0, config);
-    let (mut pings, mut next_audio) = (Vec::new(), t0 + SECOND);
+    let (mut pings, mut answers, mut next_audio) = (Vec::new(), Vec::new(), t0 + SECOND);
     loop {
         let now = server
             .poll_timeout()
             .map_or(next_audio, |t| t.min(next_audio));
         if now > t0 + duration {
+            assert_eq!(answers, pings, "every ping answered with its timestamp");
             return (pings, None);
         }
         if now == next_audio {
@@ -272,11 +274,6 @@ fn passive_player(config: ServerConfig, duration: Duration) -> (Vec<u32>, Option
             next_audio += SECOND;
         }
         server.handle_timeout(now);
-        for event in server_events(&mut server) {
-            if let Err(error) = event {
-                return (pings, Some(error));
-            }
-        }
         while let Some(bytes) = server.poll_transmit() {
             client.handle_input(&bytes, now);
         }
@@ -289,6 +286,17 @@ fn passive_player(config: ServerConfig, duration: Duration) -> (Vec<u32>, Option
         }
         while let Some(bytes) = client.poll_transmit() {
             server.handle_input(&bytes, now);
+        }
+        for event in server_events(&mut server) {
+            match event {
+                Err(error) => return (pings, Some(error)),
+                Ok(ServerEvent::Other(message)) => {
+                    if let Message::UserControl(UserControl::PingResponse(ts)) = message.message {
+                        answers.push(ts);
+                    }
+                }
+                Ok(_) => {}
+            }
         }
     }
 }
