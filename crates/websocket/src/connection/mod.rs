@@ -20,7 +20,7 @@
 //! Between messages the input buffer and the transmit queue are released, so
 //! an idle connection owns no heap memory besides the client's random source:
 //! measured on x86_64 (`tests/idle_heap.rs`, a counting allocator), an idle
-//! server-role [`WsConnection`] is its 976 inline bytes and nothing on the heap;
+//! server-role [`WsConnection`] is its 1008 inline bytes and nothing on the heap;
 //! a client adds its boxed random source (32 bytes for `SeededRandom`).
 //!
 //! With permessage-deflate, the zlib states that must outlive a message
@@ -449,13 +449,16 @@ impl Machine for WsConnection {
         self.input_mut()
     }
 
-    /// Records the arrival time (keepalive and idle timers); decoding happens
-    /// in `poll_event`.
+    /// Records the arrival time (keepalive and idle timers; the handshake
+    /// deadline starts at the first input); decoding happens in
+    /// `poll_event`.
     fn handle_buffered_input(&mut self, now: Instant) {
         self.note_input(now);
     }
 
-    /// See the module's EOF policy.
+    /// See the module's EOF policy. The deadlines keep running until the
+    /// connection ends: bytes still waiting for a peer that half-closed
+    /// and stopped reading end it with [`WsError::SendStalled`].
     fn handle_eof(&mut self, now: Instant) {
         let _ = now;
         self.peer_eof = true;
@@ -533,8 +536,10 @@ impl Machine for WsConnection {
     /// [`accept`](Self::accept) and [`reject`](Self::reject), the sending
     /// methods and [`close`](Self::close), `poll_event` (a pong for a ping,
     /// the echo of the peer's close, the close frame of a peer violation, a
-    /// server's answer to an invalid request) and `handle_timeout` (a
-    /// keepalive ping, the close frame of an idle timeout).
+    /// server's answer to an invalid request), `handle_timeout` (a
+    /// keepalive ping, the close frame of an idle timeout, a server's 408
+    /// when the handshake deadline passed) and `handle_shutdown` (close
+    /// 1001, or a server's 503 during the handshake).
     fn poll_transmit(&mut self) -> Option<Bytes> {
         let next = self.out.pop();
         // An idle connection holds no heap memory (tests/idle_heap.rs).
