@@ -57,8 +57,8 @@
 //!   memory_budget                      input buffers and unsent bytes of every
 //!                                      connection (ServerLimits::memory_budget)
 //! + max_connections x 3 KiB            one connection's task, session and driver
-//!                                      (measured: 2.5 KiB, of which the driver
-//!                                      1,320 B and the session 1,104 B), plus the
+//!                                      (measured: 2.8 KiB, of which the driver
+//!                                      1,640 B with the session's 1,416 B), plus the
 //!                                      session's small tables (one entry per
 //!                                      message stream and pending request)
 //! + max_connections x max_buffered     messages being reassembled (the RTMP

@@ -2,13 +2,14 @@
 //! session, one bounded batch at a time, and a player that stopped taking
 //! media is let go.
 
+use std::io;
 use std::time::Duration;
 
 use tokio::time::Instant;
 
 use super::hub::PlayerFeed;
 use super::queue::Relay;
-use super::session::{Conn, Stop};
+use super::session::{Conn, DriverError, Stop};
 use crate::{ServerLimits, Shutdown};
 
 /// Bytes of queued media moved to the session per write: what the
@@ -60,6 +61,10 @@ pub(super) async fn relay(
     }
     match write(conn, feed, shutdown, limits.send_timeout).await {
         Ok(Ok(())) => {}
+        // The session's send deadline passed: the player took no byte.
+        Ok(Err(wirestate_tokio::Error::Io(error))) if error.kind() == io::ErrorKind::TimedOut => {
+            return stalled(feed);
+        }
         Ok(Err(error)) => {
             tracing::warn!(%error, "writing to a player failed");
             return Flow::Done;
@@ -147,7 +152,7 @@ async fn write(
     feed: &PlayerFeed,
     shutdown: &mut Shutdown,
     send_timeout: Option<Duration>,
-) -> Result<Result<(), Stop>, Abort> {
+) -> Result<Result<(), DriverError>, Abort> {
     loop {
         let (ended, overflowed, full_since) = {
             let queue = feed.queue();
@@ -164,7 +169,7 @@ async fn write(
             .map(|(since, timeout)| Instant::from_std(since) + timeout);
         tokio::select! {
             () = shutdown.triggered() => return Err(Abort::Shutdown),
-            written = conn.flush() => return Ok(written.map_err(Stop::from)),
+            written = conn.flush() => return Ok(written),
             // Pushed meanwhile: check for the end or a full queue again
             // (the caller wakes the task again for what remains queued).
             () = feed.changed() => {}

@@ -11,7 +11,7 @@ use wirestate_rtmp::flv::TagType;
 use wirestate_rtmp::message::Message;
 use wirestate_rtmp::session::{
     is_audio_config, is_keyframe, is_video_config, ConnectRequest, MediaEvent, RequestId,
-    ServerConfig, ServerEvent, ServerSession,
+    ServerConfig, ServerEvent, ServerSession, SessionError,
 };
 use wirestate_tokio::Connection;
 
@@ -38,7 +38,7 @@ enum Role {
 
 pub(super) type Conn = Connection<ServerSession, TcpStream>;
 
-type DriverError = wirestate_tokio::Error<<ServerSession as Machine>::Error>;
+pub(super) type DriverError = wirestate_tokio::Error<<ServerSession as Machine>::Error>;
 
 /// Why a handler stopped the connection.
 pub(super) type Stop = Box<dyn std::error::Error + Send + Sync>;
@@ -56,8 +56,12 @@ enum Step {
 /// leaves the hub as it found it.
 pub(super) async fn run(stream: TcpStream, context: &Context, mut shutdown: Shutdown) {
     let limits = &context.config.limits;
+    // Quiet peers are pinged every DEFAULT_PING_INTERVAL (at most half
+    // the idle timeout), so a passive player is not cut.
     let config = ServerConfig {
         idle_timeout: limits.idle_timeout,
+        handshake_timeout: limits.handshake_timeout,
+        send_timeout: limits.send_timeout,
         ..ServerConfig::default()
     };
     let machine = ServerSession::new(config, OsRandom, wirestate_tokio::now());
@@ -102,6 +106,13 @@ pub(super) async fn run(stream: TcpStream, context: &Context, mut shutdown: Shut
             Some(Ok(event)) => event,
             Some(Err(e)) => {
                 tracing::warn!(error = %e, "rtmp session failed");
+                let stalled = matches!(
+                    e,
+                    wirestate_tokio::Error::Machine(SessionError::SendStalled(_))
+                );
+                if let (Role::Player { feed, .. }, true) = (&role, stalled) {
+                    feed.stats().player_stalled();
+                }
                 break false;
             }
             None => break false,

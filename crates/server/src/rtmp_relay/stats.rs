@@ -56,8 +56,9 @@ impl RelayStats {
         self.counters.dropped_bytes.load(Ordering::Relaxed)
     }
 
-    /// Players disconnected because they stopped taking media (their queue
-    /// stayed full for the send timeout, or overflowed).
+    /// Players disconnected because they stopped taking media: they took
+    /// no byte for the send timeout, or their queue stayed full that long,
+    /// or overflowed.
     pub fn stalled_players(&self) -> u64 {
         self.counters.stalled_players.load(Ordering::Relaxed)
     }

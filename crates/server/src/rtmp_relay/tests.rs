@@ -448,7 +448,7 @@ async fn a_connection_costs_what_the_docs_say() {
         std::mem::size_of_val(&task),
         size_of::<super::session::Conn>(),
     );
-    assert!(conn <= 1536, "connection {conn} B");
+    assert!(conn <= 2048, "connection {conn} B");
     assert!(task <= 3072, "task {task} B");
     assert!(size_of::<super::hub::PlayerFeed>() <= 256);
 }
