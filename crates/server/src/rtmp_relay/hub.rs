@@ -49,15 +49,21 @@ impl PlayerFeed {
             Pushed::Queued => {
                 if skipping && !queue.is_skipping() {
                     let (messages, bytes) = queue.dropped();
-                    tracing::info!(messages, bytes, "player caught up at a keyframe");
+                    tracing::debug!(messages, bytes, "player resumed at a keyframe");
                 }
             }
             Pushed::Dropped => {
                 if queue.is_skipping() && !skipping {
-                    tracing::warn!(
-                        queued = queue.bytes(),
-                        "player queue full: dropping video until the next keyframe"
-                    );
+                    // Loud once per player; its totals are logged when it goes.
+                    let queued = queue.bytes();
+                    if dropped == 0 {
+                        tracing::warn!(
+                            queued,
+                            "player queue full: dropping video to the next keyframe"
+                        );
+                    } else {
+                        tracing::debug!(queued, "player queue full again");
+                    }
                 }
                 if queue.dropped().0 > dropped {
                     self.stats.dropped(cost);

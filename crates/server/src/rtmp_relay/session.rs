@@ -142,6 +142,10 @@ async fn goodbye(conn: &mut Conn, drain: Duration) {
 /// Ends a player's role (if it is one), forgetting its key when unused.
 fn leave(context: &Context, role: &mut Role) {
     if let Role::Player { key, feed, .. } = std::mem::replace(role, Role::Idle) {
+        let (messages, bytes) = feed.queue().dropped();
+        if messages > 0 {
+            tracing::info!(app = %key.0, key = %key.1, messages, bytes, "player left; media dropped for it");
+        }
         context.hub.unsubscribe(&key, &feed);
     }
 }
