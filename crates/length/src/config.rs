@@ -160,7 +160,9 @@ impl LengthConfig {
     /// default, [`little_endian`](LengthConfig::little_endian) sets flags
     /// bit 0); sunrm the record mark of a last fragment; fcgi a version 1
     /// `FCGI_STDOUT` header for request 1, no padding; tpkt a version 3
-    /// header. `raw` writes the payload as it is.
+    /// header. `raw` writes the payload as it is. Payloads over the limit
+    /// (`raw` included) or over what the header can announce
+    /// ([`ErlangPacket::max_payload_len`]) are refused.
     ///
     /// ```
     /// use wirestate_length::{ErlangPacket, LengthConfig};
@@ -333,7 +335,9 @@ impl LengthConfig {
 
     /// The maximum frame length in force: the configured one, clamped to the
     /// largest length the field can express (`max_value + adjustment`, so 255
-    /// for `{packet,1}`) and to what fits in memory next to the header.
+    /// for `{packet,1}`) and to what fits in memory next to the header. For
+    /// an [Erlang packet type](LengthConfig::erlang_packet): the configured
+    /// one, at most `i32::MAX`.
     ///
     /// ```
     /// use wirestate_length::LengthConfig;
