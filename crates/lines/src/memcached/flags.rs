@@ -1,13 +1,16 @@
 //! Meta flags: a single-letter code, optionally followed by a token
 //! (`v`, `T30`, `Oreq-7`), in the order they were sent.
 
+use std::fmt;
+
 use bytes::{BufMut, Bytes, BytesMut};
 
 use super::{MetaError, MAX_FLAGS, MAX_OPAQUE_LEN};
 
 /// One meta flag: its letter and the token glued to it, if any
-/// (`T30` is `T` with token `30`; `v` has none).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// (`T30` is `T` with token `30`; `v` has none). `Debug` prints it as on
+/// the wire.
+#[derive(Clone, PartialEq, Eq)]
 pub struct MetaFlag {
     /// The flag letter (`b'v'`, `b'T'`, ...).
     pub flag: u8,
@@ -42,6 +45,16 @@ impl MetaFlag {
         }
         if self.flag == b'O' && token.len() > MAX_OPAQUE_LEN {
             return Err(MetaError::OpaqueTooLong { len: token.len() });
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for MetaFlag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.flag.escape_ascii())?;
+        if let Some(token) = &self.token {
+            write!(f, "{}", token.escape_ascii())?;
         }
         Ok(())
     }

@@ -397,3 +397,9 @@ fn parsed_parts_are_slices_of_the_line() {
     assert_eq!(flags.len(), 2);
     assert_eq!(flags.number(b'v'), None);
 }
+
+#[test]
+fn flags_debug_as_on_the_wire() {
+    let flags = flags(&[("v", None), ("T", Some("30")), ("k", Some("a\x01"))]);
+    assert_eq!(format!("{flags:?}"), r"MetaFlags([v, T30, ka\x01])");
+}
