@@ -54,6 +54,7 @@
 #![warn(missing_docs)]
 
 pub mod amf0;
+pub mod amf3;
 pub mod chunk;
 mod command;
 mod config;

@@ -427,7 +427,7 @@ fn enhanced_rtmp_connect_capabilities_are_typed() {
 }
 
 #[test]
-fn amf3_command_skips_the_format_byte_and_types_the_switch() {
+fn amf3_command_skips_the_format_byte_and_decodes_the_switch() {
     use wirestate_rtmp::amf0::Value;
     use wirestate_rtmp::message::Command;
     // Type 17: format byte 0, "play", tx 0, null, then an AVM+ switch and AMF3 bytes.
@@ -453,5 +453,10 @@ fn amf3_command_skips_the_format_byte_and_types_the_switch() {
         panic!("{command:?}")
     };
     assert_eq!(generic.name, "play");
-    assert_eq!(generic.arguments, [Value::AvmPlusSwitch]);
+    assert_eq!(
+        generic.arguments,
+        [Value::Amf3(wirestate_rtmp::amf3::Value::String(
+            "abcd".into()
+        ))]
+    );
 }
