@@ -455,7 +455,7 @@ fn amf3_command_skips_the_format_byte_and_decodes_the_switch() {
     assert_eq!(generic.name, "play");
     assert_eq!(
         generic.arguments,
-        [Value::Amf3(wirestate_rtmp::amf3::Value::String(
+        [Value::from(wirestate_rtmp::amf3::Value::String(
             "abcd".into()
         ))]
     );
@@ -488,14 +488,14 @@ fn amf3_data_message_decodes_its_amf3_values_whatever_the_cuts() {
     assert_eq!(
         data.values[1..],
         [
-            Value::Amf3(amf3::Value::Array(Array {
+            Value::from(amf3::Value::Array(Array {
                 associative: vec![
                     ("width".into(), amf3::Value::Integer(640)),
                     ("codec".into(), amf3::Value::String("avc1".into())),
                 ],
                 dense: vec![amf3::Value::Boolean(true)],
             })),
-            Value::Amf3(amf3::Value::VectorObject {
+            Value::from(amf3::Value::VectorObject {
                 type_name: String::new(),
                 vector: amf3::Vector {
                     fixed: false,

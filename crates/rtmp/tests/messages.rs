@@ -40,7 +40,7 @@ fn arb_amf3() -> impl Strategy<Value = amf3::Value> {
 
 fn arb_value() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
-        arb_amf3().prop_map(Value::Amf3),
+        arb_amf3().prop_map(Value::from),
         arb_number().prop_map(Value::Number),
         any::<bool>().prop_map(Value::Boolean),
         arb_text().prop_map(Value::String),

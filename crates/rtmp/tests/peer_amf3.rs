@@ -325,7 +325,7 @@ fn amf3_command_bodies_go_both_ways() {
         let body = [
             amf0::Value::String("call".into()),
             amf0::Value::Number(1.0),
-            amf0::Value::Amf3(value.clone()),
+            amf0::Value::from(value.clone()),
         ];
         let mut out = BytesMut::new();
         amf0::encode_all(&body, &mut out);

@@ -13,6 +13,11 @@ use crate::amf3::{decode_nested, Amf3Limits};
 ///
 /// Worst case: a body of `n` bytes yields at most `min(n, max_values)` values,
 /// each `size_of::<Value>()` bytes plus its strings (at most `n` bytes in all).
+///
+/// An AMF3 value behind an AVM+ switch (0x11) is decoded within what is left
+/// of both limits (its depth counts from the switch's depth); AMF3
+/// references copy values, so its text and byte arrays are also bounded by
+/// 16 MiB per switch (see [`Amf3Limits`](crate::amf3::Amf3Limits)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Amf0Limits {
     /// How many containers (object, ECMA array, strict array, typed object)
@@ -211,7 +216,7 @@ impl<'a> Decoder<'a> {
                     properties,
                 }
             }
-            marker::AVMPLUS_SWITCH => Value::Amf3(self.amf3(depth, start)?),
+            marker::AVMPLUS_SWITCH => Value::Amf3(Box::new(self.amf3(depth, start)?)),
             marker::MOVIE_CLIP | marker::RECORD_SET => {
                 return Err(Amf0Error::ReservedMarker {
                     marker,

@@ -134,7 +134,7 @@ fn marker_cases() -> Vec<(&'static str, Vec<u8>, Value)> {
         (
             "avmplus switch, then an AMF3 string",
             b"\x11\x06\x09abcd".to_vec(),
-            Value::Amf3(crate::amf3::Value::String("abcd".into())),
+            Value::Amf3(Box::new(crate::amf3::Value::String("abcd".into()))),
         ),
         (
             "nested",
@@ -306,13 +306,13 @@ fn amf3_switches_decode_inside_and_between_amf0_values() {
     let body =
         b"\x02\x00\x01x\x11\x06\x0bhello\x0a\x00\x00\x00\x02\x11\x04\x01\x11\x06\x0bhello\x05";
     let values = decode_all(body, &limits()).unwrap();
-    let hello = Value::Amf3(V3::String("hello".into()));
+    let hello = Value::Amf3(Box::new(V3::String("hello".into())));
     assert_eq!(
         values,
         [
             Value::String("x".into()),
             hello.clone(),
-            Value::StrictArray(vec![Value::Amf3(V3::Integer(1)), hello]),
+            Value::StrictArray(vec![Value::Amf3(Box::new(V3::Integer(1))), hello]),
             Value::Null,
         ]
     );

@@ -76,7 +76,7 @@ pub enum Value {
     /// be (at the top level, as in AMF3 command messages, or inside a
     /// container). Each switch decodes with fresh AMF3 reference tables and
     /// the encoder writes it the same way.
-    Amf3(crate::amf3::Value),
+    Amf3(Box<crate::amf3::Value>),
 }
 
 impl Value {
@@ -161,7 +161,7 @@ impl Value {
     ///
     /// ```
     /// use wirestate_rtmp::{amf0, amf3};
-    /// let value = amf0::Value::Amf3(amf3::Value::Integer(3));
+    /// let value = amf0::Value::from(amf3::Value::Integer(3));
     /// assert_eq!(value.as_amf3().and_then(amf3::Value::as_f64), Some(3.0));
     /// ```
     pub fn as_amf3(&self) -> Option<&crate::amf3::Value> {
@@ -196,6 +196,13 @@ impl From<&str> for Value {
     /// A [`Value::String`] (the encoder switches to a long string past 65535 bytes).
     fn from(s: &str) -> Self {
         Value::String(s.to_owned())
+    }
+}
+
+impl From<crate::amf3::Value> for Value {
+    /// A [`Value::Amf3`]: written as an AVM+ switch and the AMF3 value.
+    fn from(value: crate::amf3::Value) -> Self {
+        Value::Amf3(Box::new(value))
     }
 }
 

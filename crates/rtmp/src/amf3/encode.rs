@@ -3,7 +3,7 @@
 use bytes::{BufMut, BytesMut};
 
 use super::refs::{EncodeTables, Traits};
-use super::{marker, u29, Value, MAX_INTEGER, MIN_INTEGER};
+use super::{marker, u29, Value, Vector, MAX_INTEGER, MIN_INTEGER};
 
 /// The longest string, byte array or list a `U29` length can announce.
 const MAX_LEN: usize = (1 << 28) - 1;
@@ -136,26 +136,10 @@ impl Encoder<'_> {
                 self.inline_len(bytes.len());
                 self.out.put_slice(bytes);
             }
-            Value::VectorInt(v) => {
-                self.vector_head(marker::VECTOR_INT, v.items.len(), v.fixed);
-                v.items
-                    .iter()
-                    .take(MAX_LEN)
-                    .for_each(|n| self.out.put_i32(*n));
-            }
-            Value::VectorUint(v) => {
-                self.vector_head(marker::VECTOR_UINT, v.items.len(), v.fixed);
-                v.items
-                    .iter()
-                    .take(MAX_LEN)
-                    .for_each(|n| self.out.put_u32(*n));
-            }
+            Value::VectorInt(v) => self.numbers(marker::VECTOR_INT, v, |out, n| out.put_i32(*n)),
+            Value::VectorUint(v) => self.numbers(marker::VECTOR_UINT, v, |out, n| out.put_u32(*n)),
             Value::VectorDouble(v) => {
-                self.vector_head(marker::VECTOR_DOUBLE, v.items.len(), v.fixed);
-                v.items
-                    .iter()
-                    .take(MAX_LEN)
-                    .for_each(|n| self.out.put_f64(*n));
+                self.numbers(marker::VECTOR_DOUBLE, v, |out, n| out.put_f64(*n))
             }
             Value::VectorObject { type_name, vector } => {
                 self.vector_head(marker::VECTOR_OBJECT, vector.items.len(), vector.fixed);
@@ -175,6 +159,14 @@ impl Encoder<'_> {
                     self.value(value);
                 }
             }
+        }
+    }
+
+    /// A vector of fixed-size numbers.
+    fn numbers<T>(&mut self, marker: u8, vector: &Vector<T>, put: fn(&mut BytesMut, &T)) {
+        self.vector_head(marker, vector.items.len(), vector.fixed);
+        for n in vector.items.iter().take(MAX_LEN) {
+            put(self.out, n);
         }
     }
 

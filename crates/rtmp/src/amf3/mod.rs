@@ -53,6 +53,8 @@ mod u29;
 mod value;
 
 #[cfg(test)]
+mod proptests;
+#[cfg(test)]
 mod tests;
 
 pub use decode::{decode_value, Amf3Limits};
