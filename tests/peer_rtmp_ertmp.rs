@@ -13,6 +13,10 @@
 //! and the rest is covered by the machine tests of
 //! crates/rtmp/tests/enhanced_rtmp.rs.
 //!
+//! The other way round, our ClientSession offers everything of v2 to
+//! `ffmpeg -listen 1`, which ignores the offers and answers as a legacy
+//! server: nothing is negotiated and playing works.
+//!
 //! FFmpeg runs on 127.0.0.1 and is stopped by PID when the test ends.
 
 use std::net::{TcpListener, TcpStream};
@@ -23,7 +27,8 @@ use wirestate::blocking::Connection;
 use wirestate::core::OsRandom;
 use wirestate::rtmp::media::{FourCc, VideoTagHeader};
 use wirestate::rtmp::session::{
-    CapsEx, ConnectRequest, MediaEvent, ServerConfig, ServerEvent, ServerSession,
+    CapsEx, ClientConfig, ClientEvent, ClientSession, ConnectCaps, ConnectRequest, FourCcInfoMap,
+    MediaEvent, ServerConfig, ServerEvent, ServerSession,
 };
 
 /// The FFmpeg bundled with imageio-ffmpeg (9 at the time of writing).
@@ -183,4 +188,75 @@ fn ffmpeg_9_without_enhanced_codecs_is_a_legacy_client() {
         .video
         .iter()
         .all(|h| matches!(h, VideoTagHeader::Legacy(_))));
+}
+
+#[test]
+fn ffmpeg_9_as_a_server_ignores_our_v2_offers() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("rtmp://127.0.0.1:{port}/live/x");
+    let args = [
+        "-v",
+        "error",
+        "-re",
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc=size=128x96:rate=10",
+        "-t",
+        "3",
+        "-c:v",
+        "libx264",
+        "-f",
+        "flv",
+        "-listen",
+        "1",
+        &url,
+    ];
+    let child = Command::new(modern_ffmpeg())
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start ffmpeg");
+    let ffmpeg = Proc(Some(child));
+    let mut config = ClientConfig::new("live", &format!("rtmp://127.0.0.1:{port}/live"));
+    config.caps_ex = Some(CapsEx(0x0f));
+    config.video_four_cc_info_map = Some(FourCcInfoMap::forward_all());
+    config.audio_four_cc_info_map = Some(FourCcInfoMap::forward_all());
+    config.four_cc_list = Some(vec!["*".into()]);
+    config.idle_timeout = Some(Duration::from_secs(15));
+    let socket = connect_when_listening(port, Duration::from_secs(30));
+    let mut conn = Connection::new(socket, ClientSession::new(config, OsRandom, Instant::now()));
+    conn.machine_mut().play("x");
+    let mut frames = 0;
+    while frames < 5 {
+        match conn.next_event() {
+            Some(Ok(ClientEvent::Media(MediaEvent::Video { .. }))) => frames += 1,
+            Some(Ok(_)) => {}
+            other => panic!("playing ended early: {other:?}"),
+        }
+    }
+    let client = conn.machine();
+    assert_eq!(client.server_caps(), Some(&ConnectCaps::default()));
+    assert_eq!(client.caps_ex(), CapsEx::NONE);
+    drop(conn);
+    drop(ffmpeg);
+}
+
+/// A connection to `port` once something listens there (`ffmpeg -listen`
+/// opens its port a moment after it starts), within `limit`.
+fn connect_when_listening(port: u16, limit: Duration) -> TcpStream {
+    let deadline = Instant::now() + limit;
+    loop {
+        match TcpStream::connect(("127.0.0.1", port)) {
+            Ok(socket) => return socket,
+            Err(e) if Instant::now() > deadline => panic!("cannot connect to {port}: {e}"),
+            Err(_) => std::thread::sleep(Duration::from_millis(50)),
+        }
+    }
 }
