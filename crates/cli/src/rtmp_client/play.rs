@@ -144,7 +144,7 @@ pub(super) async fn run(args: PlayArgs) -> Result<(), String> {
         )
     })
     .await?;
-    tracing::info!(output = %output.name, "playing");
+    tracing::info!(output = %output.name, "play started");
     let end = match first {
         ClientEvent::Media(media) if !output.write(&media)? => Ok(End::ReaderGone),
         _ => {

@@ -55,7 +55,7 @@ pub(super) async fn run(args: PublishArgs) -> Result<(), String> {
         matches!(event, ClientEvent::PublishStarted { .. })
     })
     .await?;
-    tracing::info!(tags = items.len(), fast = args.fast, "publishing");
+    tracing::info!(tags = items.len(), fast = args.fast, "publish started");
     let sent = tokio::select! {
         sent = send_all(&mut client, &items, !args.fast) => sent?,
         () = interrupted() => None,
