@@ -6,7 +6,10 @@
 //! (this binary). Each time the packets `ffprobe` counts in what came back
 //! must equal those of the source file; one player of each relay writes to
 //! stdout, straight into `ffprobe -`. An Enhanced RTMP HEVC file (made by
-//! the FFmpeg >= 6.1 of imageio-ffmpeg) goes through both commands.
+//! the FFmpeg >= 6.1 of imageio-ffmpeg) goes through both commands and
+//! `wirestate serve rtmp`; not through nginx-rtmp, whose Debian build
+//! (1.2) relays none of its video (all 132 audio tags and the metadata
+//! arrive, no video tag: it does not know Enhanced RTMP video headers).
 //!
 //! Players attach before the publisher starts, so a relay sends them the
 //! whole stream from its first tag: the counts are exact.
