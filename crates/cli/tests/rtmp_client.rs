@@ -435,6 +435,8 @@ fn bad_urls_files_and_servers_fail_with_a_message() {
             stderr(&output)
         );
     }
+    // A player that never started leaves no file.
+    assert!(!out.exists());
 }
 
 #[test]

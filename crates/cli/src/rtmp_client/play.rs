@@ -19,6 +19,14 @@ use super::{connect, describe, interrupted, wait_started, Client, ConnectArgs, R
 
 /// `wirestate play`'s command line.
 #[derive(clap::Args, Debug, Clone)]
+#[command(
+    after_help = "Writes an FLV file: metadata, audio and video as they arrive, \
+every tag whole. Stops when the stream ends (UnpublishNotify, Play.Stop, Play.Complete, \
+StreamEOF, the server closing), when --duration elapses, or on SIGINT/SIGTERM, and exits 0. \
+Exits 1 with a message when the URL is bad, the output cannot be written, the server \
+refuses the connection or the stream (its status is shown), or does not answer within \
+--connect-timeout."
+)]
 pub struct PlayArgs {
     #[command(flatten)]
     pub connect: ConnectArgs,
@@ -132,18 +140,32 @@ pub(super) async fn run(args: PlayArgs) -> Result<(), String> {
         })
         .transpose()?;
     let mut output = Output::create(&args.output)?;
-    let mut client = connect(&url, &args.connect).await?;
-    client.machine_mut().play(&url.key);
-    let what = format!("playing {}", url.key);
-    // A server that streams at once without `Play.Start` (`ffmpeg -listen`
-    // may) has started too.
-    let first = wait_started(&mut client, timeout, &what, |event| {
-        matches!(
-            event,
-            ClientEvent::PlayStarted { .. } | ClientEvent::Media(_)
-        )
-    })
-    .await?;
+    let started = async {
+        let mut client = connect(&url, &args.connect).await?;
+        client.machine_mut().play(&url.key);
+        let what = format!("playing {}", url.key);
+        // A server that streams at once without `Play.Start` (`ffmpeg
+        // -listen` may) has started too.
+        let first = wait_started(&mut client, timeout, &what, |event| {
+            matches!(
+                event,
+                ClientEvent::PlayStarted { .. } | ClientEvent::Media(_)
+            )
+        })
+        .await?;
+        Ok::<_, String>((client, first))
+    };
+    let (mut client, first) = match started.await {
+        Ok(started) => started,
+        Err(e) => {
+            // Nothing was played: no file is left behind.
+            drop(output);
+            if args.output.as_os_str() != "-" {
+                let _ = std::fs::remove_file(&args.output);
+            }
+            return Err(e);
+        }
+    };
     tracing::info!(output = %output.name, "play started");
     let end = match first {
         ClientEvent::Media(media) if !output.write(&media)? => Ok(End::ReaderGone),

@@ -20,6 +20,13 @@ use super::{connect, describe, interrupted, wait_started, Client, ConnectArgs, R
 
 /// `wirestate publish`'s command line.
 #[derive(clap::Args, Debug, Clone)]
+#[command(
+    after_help = "Sends the file's metadata and sequence headers as they come in it. \
+At the end of the file, or on SIGINT/SIGTERM, ends with FCUnpublish and deleteStream \
+(written within 5 s) and exits 0. Exits 1 with a message when the URL or the file is bad, \
+the server refuses the connection or the publication (its status is shown), or does not \
+answer within --connect-timeout."
+)]
 pub struct PublishArgs {
     #[command(flatten)]
     pub connect: ConnectArgs,

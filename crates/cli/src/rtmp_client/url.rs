@@ -108,6 +108,9 @@ fn split_authority(authority: &str) -> Result<(String, u16), String> {
 mod tests {
     use super::*;
 
+    /// Host, port, application and key.
+    type Parts<'a> = (&'a str, u16, &'a str, &'a str);
+
     fn parsed(url: &str) -> (String, u16, String, String) {
         let u = RtmpUrl::parse(url).unwrap();
         (u.host, u.port, u.app, u.key)
@@ -115,7 +118,7 @@ mod tests {
 
     #[test]
     fn urls() {
-        let cases: &[(&str, (&str, u16, &str, &str))] = &[
+        let cases: &[(&str, Parts)] = &[
             ("rtmp://h/live/key", ("h", 1935, "live", "key")),
             (
                 "rtmp://127.0.0.1:1936/live/key",
