@@ -6,7 +6,8 @@ use std::time::Instant;
 
 use wirestate_core::{IdleTimeout, Machine};
 use wirestate_length::{
-    LengthCommand, LengthConfig, LengthConnection, LengthEvent, LengthField, LocalError,
+    ErlangPacket, LengthCommand, LengthConfig, LengthConnection, LengthEvent, LengthField,
+    LocalError,
 };
 
 use crate::output::{preview, sha256_hex, Printer};
@@ -15,13 +16,18 @@ use crate::sample::{sample, Sample};
 /// The framings `--framing` accepts, by name.
 const FRAMING_NAMES: &[&str] = &[
     "erlang1", "erlang2", "erlang4", "u8", "u16", "u16le", "u24", "u24le", "u32", "u32le", "u64",
-    "u64le", "varint",
+    "u64le", "varint", "asn1", "cdr", "sunrm", "fcgi", "tpkt", "raw",
 ];
 
 /// Parses a `--framing` name: `erlangN` is Erlang's `{packet,N}`; `uN` is an
 /// N-bit big-endian length field (`le` suffix: little endian); `varint` is
-/// unsigned LEB128. The header is stripped in every case.
+/// unsigned LEB128; for these the header is stripped. `asn1`, `cdr`,
+/// `sunrm`, `fcgi`, `tpkt` and `raw` are Erlang's other packet types, each
+/// packet printed as `erlang:decode_packet/3` returns it (header included).
 pub(crate) fn framing_from_name(name: &str) -> Result<LengthConfig, String> {
+    if let Ok(packet) = name.parse::<ErlangPacket>() {
+        return Ok(packet.into());
+    }
     let little = name.ends_with("le");
     let field = match name.trim_end_matches("le") {
         "erlang1" => return Ok(LengthConfig::erlang(1)),

@@ -26,8 +26,9 @@ pub(crate) struct LinesInspectOptions {
     /// The maximum line length; longer lines are skipped and reported as
     /// `oversize`. `None`: no limit.
     pub(crate) max: Option<usize>,
-    /// After a memcached `VALUE` or storage-command line, read the announced
-    /// data block (`<bytes>` + 2 for its `\r\n`) as one raw block.
+    /// After a memcached line that announces a data block (classic `VALUE`
+    /// and storage commands, meta `VA` and `ms`), read the block (`<bytes>`
+    /// + 2 for its `\r\n`) as one raw block.
     pub(crate) memcached: bool,
 }
 
@@ -137,12 +138,14 @@ fn memcached_options() -> LinesInspectOptions {
 }
 
 /// The recorded line captures: Erlang `{packet,line}` input, and both sides
-/// of a memcached text-protocol session.
+/// of a memcached text-protocol session and of a meta-protocol session.
 pub(crate) const SAMPLES: &[Sample<fn() -> LinesInspectOptions>] = &[
     // Ends with a 37-byte line without LF: reported as the final error.
     sample!("lines/erl_line_basic.c2s.bin", LinesInspectOptions::default),
     sample!("lines/memcached_text.c2s.bin", memcached_options),
     sample!("lines/memcached_text.s2c.bin", memcached_options),
+    sample!("lines/memcached_meta.c2s.bin", memcached_options),
+    sample!("lines/memcached_meta.s2c.bin", memcached_options),
 ];
 
 /// A line echo server: every line (LF or CRLF, up to 64 KiB; longer ones are
@@ -201,6 +204,18 @@ mod tests {
             .iter()
             .any(|e| e["event"] == "raw" && e["len"] == 70_002));
         assert_eq!(c2s.last().unwrap()["text"], "quit");
+    }
+
+    #[test]
+    fn the_memcached_meta_capture_reads_its_data_blocks() {
+        let counts = |sample: &Sample<fn() -> LinesInspectOptions>| {
+            let events = run(sample.bytes, &(sample.config)());
+            let counted = |kind| count(&events, kind);
+            (counted("line"), counted("raw"), counted("error"))
+        };
+        // `VA <size>` answers and `ms <key> <size>` commands announce blocks.
+        assert_eq!(counts(&SAMPLES[4]), (13, 3, 0));
+        assert_eq!(counts(&SAMPLES[3]), (16, 3, 0));
     }
 
     #[test]

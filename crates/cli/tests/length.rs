@@ -153,3 +153,47 @@ fn serve_length_echoes_packet2_frames() {
     stream.read_exact(&mut echoed).unwrap();
     assert_eq!(echoed, wire);
 }
+
+#[test]
+fn inspect_decodes_erlang_packet_types_by_name() {
+    // Two tpkt packets (version 3, length counting the 4-byte header) and
+    // the start of a third.
+    let wire = vec![3, 0, 0, 6, b'h', b'i', 3, 0, 0, 4, 3, 0];
+    let dir = std::env::temp_dir().join(format!("wirestate-tpkt-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("tpkt.bin");
+    std::fs::write(&path, &wire).unwrap();
+    let args = [
+        "inspect",
+        "--protocol",
+        "length",
+        "--framing",
+        "tpkt",
+        "--json",
+    ];
+    let out = wirestate(&[&args[..], &[path.to_str().unwrap()]].concat());
+    let events = json_lines(&out.stdout);
+    // As decode_packet returns them: header included.
+    assert_eq!(events[0]["event"], "frame");
+    assert_eq!(events[0]["len"], 6);
+    assert_eq!(events[1]["len"], 4);
+    assert_eq!(events.len(), 3, "{events:?}");
+    assert_ne!(events[2]["event"], "frame");
+
+    // An unknown name lists the Erlang ones among the choices.
+    let out = wirestate(&[
+        "inspect",
+        "--protocol",
+        "length",
+        "--framing",
+        "asn2",
+        path.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("sunrm") && stderr.contains("tpkt"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
