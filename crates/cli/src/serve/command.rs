@@ -1,0 +1,146 @@
+//! `wirestate serve <mode>`: the subcommands, their flags and help, and
+//! running one.
+
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Subcommand;
+
+use super::websocket::WsArgs;
+use super::LimitArgs;
+
+/// The worst-case memory of the framing servers, for their `--help`.
+const FRAMING_MEMORY: &str = "\
+Memory: at most about --memory-budget + 24 KiB x --max-connections (defaults: \
+256 MiB + 1024 x 24 KiB = 280 MiB), plus one 16 KiB read per connection that \
+was reading when the budget ran out. The budget counts buffered input and \
+queued output; the 24 KiB per connection (machine, driver, task, bookkeeping) \
+is the resident-memory growth measured over 1000 idle connections, rounded up.";
+
+/// The worst-case memory of the WebSocket server, for its `--help`.
+const WEBSOCKET_MEMORY: &str = "\
+Memory: at most about --memory-budget + 40 KiB x --max-connections (defaults: \
+256 MiB + 1024 x 40 KiB = 296 MiB), plus one 16 KiB read per connection that \
+was reading when the budget ran out. The budget counts buffered input \
+(messages being reassembled included) and queued output; the 40 KiB per \
+connection (machine, deflate state, driver, task) is the resident-memory \
+growth measured over 1000 connections that completed the handshake with \
+permessage-deflate, rounded up.
+
+Keepalive: a ping after a quarter of --idle-timeout without input (1 to 30 s; \
+30 s when the idle timeout is off); a client that answers nothing within the \
+same time again is closed.";
+
+/// The worst-case memory of the RTMP relay, for its `--help`.
+const RTMP_MEMORY: &str = "\
+Memory: at most about --memory-budget + 64 KiB x --max-connections (defaults: \
+256 MiB + 1024 x 64 KiB = 320 MiB). The budget counts buffered input and queued \
+output; the 64 KiB per connection (session, chunk streams, driver, task) is an \
+estimate from the session's buffers.";
+
+/// The `serve` modes. Each takes the shared limits (see [`LimitArgs`]),
+/// prints `LISTENING <ip>:<port>` once bound, and ends gracefully on
+/// SIGINT or SIGTERM (exit status 0 after the drain).
+#[derive(Subcommand)]
+pub(crate) enum ServeCommand {
+    /// An Erlang-style `{packet,2}` echo server.
+    #[command(after_help = FRAMING_MEMORY)]
+    Length {
+        /// Where to listen (loopback only in tests; port 0 picks a free one).
+        #[arg(long, default_value = "127.0.0.1:4000")]
+        listen: SocketAddr,
+        /// The framing, as for `inspect --framing`.
+        #[arg(long, default_value = "erlang2")]
+        framing: String,
+        #[command(flatten)]
+        limits: LimitArgs,
+    },
+    /// A line echo server.
+    #[command(after_help = FRAMING_MEMORY)]
+    Lines {
+        /// Where to listen (port 0 picks a free one).
+        #[arg(long, default_value = "127.0.0.1:4001")]
+        listen: SocketAddr,
+        #[command(flatten)]
+        limits: LimitArgs,
+    },
+    /// A WebSocket echo server (permessage-deflate, keepalive pings).
+    #[command(after_help = WEBSOCKET_MEMORY)]
+    Websocket {
+        /// Where to listen (port 0 picks a free one).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        #[command(flatten)]
+        ws: WsArgs,
+        #[command(flatten)]
+        limits: LimitArgs,
+    },
+    /// An RTMP ingest and relay server: publishers are recorded and relayed
+    /// live to players.
+    #[command(after_help = RTMP_MEMORY)]
+    Rtmp {
+        /// Where to listen (port 0 picks a free one).
+        #[arg(long, default_value = "127.0.0.1:1935")]
+        listen: SocketAddr,
+        /// Record each published stream to an FLV file in this directory.
+        #[arg(long)]
+        record: Option<PathBuf>,
+        #[command(flatten)]
+        limits: LimitArgs,
+    },
+}
+
+/// Runs the server `cmd` names until SIGINT or SIGTERM and its drain.
+///
+/// # Errors
+///
+/// When the runtime cannot start, the address cannot be bound, or the
+/// framing is unknown; as a message for the user.
+pub(crate) fn main(cmd: ServeCommand) -> Result<(), String> {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+    runtime.block_on(run(cmd))
+}
+
+/// Starts the server `cmd` names and serves until the shutdown drained.
+async fn run(cmd: ServeCommand) -> Result<(), String> {
+    let text = |e: std::io::Error| e.to_string();
+    match cmd {
+        ServeCommand::Length {
+            listen,
+            framing,
+            limits,
+        } => {
+            let framing = crate::length::framing_from_name(&framing)?;
+            let serving = super::start(listen, limits.limits()).await.map_err(text)?;
+            crate::length::serve(serving, framing).await.map_err(text)
+        }
+        ServeCommand::Lines { listen, limits } => {
+            let serving = super::start(listen, limits.limits()).await.map_err(text)?;
+            crate::lines::serve(serving).await.map_err(text)
+        }
+        ServeCommand::Websocket { listen, ws, limits } => {
+            let serving = super::start(listen, limits.limits()).await.map_err(text)?;
+            super::websocket::serve(serving, &ws).await.map_err(text)
+        }
+        ServeCommand::Rtmp {
+            listen,
+            record,
+            limits,
+        } => {
+            let mut serving = super::start(listen, limits.limits()).await.map_err(text)?;
+            tokio::select! {
+                served = wirestate_server::rtmp_relay::serve(serving.listener, record) => served.map_err(text),
+                () = serving.shutdown.triggered() => Ok(()),
+            }
+        }
+    }
+}
