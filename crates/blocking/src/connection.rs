@@ -9,6 +9,10 @@ use wirestate_core::{prepare_read, TransmitQueue, MAX_IO_SLICES};
 /// How many bytes one read asks for by default.
 pub const DEFAULT_READ_SIZE: usize = 16 * 1024;
 
+/// How long the last writes of a closing connection may take by default
+/// before they are given up.
+pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// A machine running on a blocking [`Transport`] (a `TcpStream`).
 ///
 /// [`next_event`](Connection::next_event) writes what the machine wants sent,
@@ -20,16 +24,34 @@ pub const DEFAULT_READ_SIZE: usize = 16 * 1024;
 ///
 /// The driver reads the clock (`Instant::now()`) and passes it to the
 /// machine; it adds no protocol behaviour of its own.
+///
+/// # Deadlines
+///
+/// The machine is told when the connection starts
+/// ([`Machine::handle_connected`]) and how far every write got
+/// ([`Machine::handle_written`]), and each blocking read and write gives up
+/// at the machine's next deadline ([`Transport::set_read_timeout`],
+/// [`Transport::set_write_timeout`]), also after the peer's EOF: a peer
+/// that stops reading meets the machine's send timeout. Once the machine is
+/// closed or failed, or a [`shutdown`](Connection::shutdown) began, the last
+/// writes get the drain timeout ([`DEFAULT_DRAIN_TIMEOUT`]).
 #[derive(Debug)]
 pub struct Connection<M, S> {
     machine: M,
     stream: S,
     outbox: TransmitQueue,
     read_size: usize,
+    drain_timeout: Duration,
     state: State,
-    /// The read timeout currently set on the stream (`None`: not known yet),
-    /// to skip redundant calls.
+    /// Whether the machine was told that the connection started.
+    started: bool,
+    /// When the remaining writes are given up (set once the machine is
+    /// closed or a shutdown began).
+    drain: Option<Instant>,
+    /// The read and write timeouts currently set on the stream (`None`: not
+    /// known yet), to skip redundant calls.
     read_timeout: Option<Option<Duration>>,
+    write_timeout: Option<Option<Duration>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +60,10 @@ enum State {
     /// The peer closed its side: the remaining events are drained, then the
     /// connection ends.
     Eof,
+    /// A deadline closed the machine while the peer took no bytes: the
+    /// writes are given up, the remaining events (and the machine's error)
+    /// are returned, then the connection ends.
+    Abandoned,
     /// Ended: `next_event` returns `None` from now on.
     Done,
 }
@@ -64,8 +90,12 @@ impl<M: Machine, S: Transport> Connection<M, S> {
             stream,
             outbox: TransmitQueue::default(),
             read_size: DEFAULT_READ_SIZE,
+            drain_timeout: DEFAULT_DRAIN_TIMEOUT,
             state: State::Open,
+            started: false,
+            drain: None,
             read_timeout: None,
+            write_timeout: None,
         }
     }
 
@@ -73,6 +103,13 @@ impl<M: Machine, S: Transport> Connection<M, S> {
     /// (default [`DEFAULT_READ_SIZE`]; at least 1).
     pub fn with_read_size(mut self, read_size: usize) -> Self {
         self.read_size = read_size.max(1);
+        self
+    }
+
+    /// Sets how long the last writes of a closing connection may take
+    /// (default [`DEFAULT_DRAIN_TIMEOUT`]).
+    pub fn with_drain_timeout(mut self, timeout: Duration) -> Self {
+        self.drain_timeout = timeout;
         self
     }
 
@@ -94,10 +131,9 @@ impl<M: Machine, S: Transport> Connection<M, S> {
     ///   and the write side was shut down.
     ///
     /// When the machine's [`poll_timeout`](Machine::poll_timeout) deadline
-    /// passes while waiting, [`handle_timeout`](Machine::handle_timeout) is
-    /// called. After EOF the driver no longer waits for deadlines. Writes
-    /// block until the peer takes the bytes; give the socket a write timeout
-    /// (`TcpStream::set_write_timeout`) if the peer may stop reading.
+    /// passes while waiting (for input, or for the peer to take bytes),
+    /// [`handle_timeout`](Machine::handle_timeout) is called (see
+    /// [Deadlines](Connection#deadlines)).
     ///
     /// ```
     /// use std::io::Write;
@@ -126,15 +162,23 @@ impl<M: Machine, S: Transport> Connection<M, S> {
             if self.state == State::Done {
                 return None;
             }
+            self.start();
+            if self.state == State::Abandoned {
+                return self.last_events();
+            }
             if let Err(e) = self.write_transmits() {
-                self.state = State::Done;
-                return Some(Err(Error::Io(e)));
+                let error = self.write_failed(e);
+                if self.state == State::Abandoned {
+                    continue;
+                }
+                return Some(Err(error));
             }
             match self.machine.poll_event() {
                 Some(Ok(event)) => return Some(Ok(event)),
                 Some(Err(e)) => {
                     // Fatal: send the goodbye, if any, then end. A write
                     // failure now matters less than the machine's reason.
+                    self.start_drain(self.drain_timeout);
                     let _ = self.shutdown_write();
                     self.state = State::Done;
                     return Some(Err(Error::Machine(e)));
@@ -147,8 +191,16 @@ impl<M: Machine, S: Transport> Connection<M, S> {
                 continue;
             }
             if self.machine.is_closed() || self.state == State::Eof {
+                if self.machine.is_closed() {
+                    self.start_drain(self.drain_timeout);
+                }
+                let closed = self.shutdown_write();
+                let error = closed.err().map(|e| self.write_failed(e));
+                if self.state == State::Abandoned {
+                    continue;
+                }
                 self.state = State::Done;
-                return self.shutdown_write().err().map(|e| Err(Error::Io(e)));
+                return error.map(Err);
             }
             match self.wait() {
                 Ok(()) => {}
@@ -185,6 +237,7 @@ impl<M: Machine, S: Transport> Connection<M, S> {
     /// [`Error::Machine`] is a rejected request: the connection is unchanged
     /// and still usable. [`Error::Io`] ends the connection.
     pub fn send(&mut self, cmd: M::Command) -> Result<(), Error<M::Error>> {
+        self.start();
         self.machine
             .handle_command(cmd, Instant::now())
             .map_err(Error::Machine)?;
@@ -195,14 +248,62 @@ impl<M: Machine, S: Transport> Connection<M, S> {
     /// through [`machine_mut`](Connection::machine_mut), and flushes the
     /// transport.
     ///
+    /// While it waits for the peer, the machine's deadlines run; when one
+    /// closes the machine (its send timeout), the flush returns and
+    /// [`next_event`](Connection::next_event) reports the machine's error.
+    ///
     /// # Errors
     ///
-    /// [`Error::Io`] when writing or flushing failed; it ends the connection.
+    /// [`Error::Io`] when writing or flushing failed (it ends the
+    /// connection), or with kind `TimedOut` when a deadline closed the
+    /// machine while bytes waited (`next_event` returns the machine's error
+    /// next) or the drain deadline passed.
     pub fn flush(&mut self) -> Result<(), Error<M::Error>> {
-        self.write_transmits().map_err(|e| {
+        self.start();
+        self.write_transmits().map_err(|e| self.write_failed(e))
+    }
+
+    /// Ends the connection gracefully within `drain`: the machine says its
+    /// goodbye ([`Machine::handle_shutdown`]: a WebSocket close 1001, say),
+    /// the driver writes it and, when the goodbye awaits an answer, reads
+    /// until the machine is closed; then it shuts down the write side.
+    /// Events that arrive meanwhile are dropped.
+    ///
+    /// ```
+    /// use std::io::Read;
+    /// use std::os::unix::net::UnixStream;
+    /// use std::time::Duration;
+    /// use wirestate_blocking::Connection;
+    /// use wirestate_length::{LengthConfig, LengthConnection};
+    ///
+    /// let (ours, mut theirs) = UnixStream::pair()?;
+    /// let mut conn = Connection::new(ours, LengthConnection::new(LengthConfig::erlang(2)));
+    /// conn.shutdown(Duration::from_secs(5))?;
+    /// assert!(conn.is_finished());
+    /// let mut rest = Vec::new();
+    /// theirs.read_to_end(&mut rest)?; // EOF: the write side is shut
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] when the transport failed, or with kind `TimedOut`
+    /// when the goodbye was not written (or answered) within `drain`;
+    /// [`Error::Machine`] when the machine failed meanwhile.
+    pub fn shutdown(&mut self, drain: Duration) -> Result<(), Error<M::Error>> {
+        if self.state == State::Done {
+            return Ok(());
+        }
+        self.start();
+        self.start_drain(drain);
+        if !self.machine.handle_shutdown(Instant::now()) {
             self.state = State::Done;
-            Error::Io(e)
-        })
+            return self.shutdown_write().map_err(|e| self.write_failed(e));
+        }
+        while let Some(item) = self.next_event() {
+            item?;
+        }
+        Ok(())
     }
 
     /// Whether the connection ended: [`next_event`](Connection::next_event)
@@ -244,19 +345,17 @@ impl<M: Machine, S: Transport> Connection<M, S> {
     /// to the machine.
     fn wait(&mut self) -> Result<(), Error<M::Error>> {
         let now = Instant::now();
-        let deadline = self.machine.poll_timeout();
+        let deadline = self.next_deadline();
         if let Some(deadline) = deadline {
             if deadline <= now {
-                self.machine.handle_timeout(now);
-                return Ok(());
+                return self.deadline_passed(now);
             }
         }
         if !self.machine.wants_read() {
             // Backpressure: no reading. Only the timer can change anything.
             let deadline = deadline.ok_or(Error::Stalled)?;
             std::thread::sleep(deadline - now);
-            self.machine.handle_timeout(Instant::now());
-            return Ok(());
+            return self.deadline_passed(Instant::now());
         }
 
         let timeout = deadline.map(|deadline| deadline - now);
@@ -278,7 +377,7 @@ impl<M: Machine, S: Transport> Connection<M, S> {
             }
             Ok(_) => self.machine.handle_buffered_input(Instant::now()),
             Err(e) if is_timeout(&e) && timeout.is_some() => {
-                self.machine.handle_timeout(Instant::now())
+                return self.deadline_passed(Instant::now());
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(Error::Io(e)),
@@ -288,19 +387,111 @@ impl<M: Machine, S: Transport> Connection<M, S> {
 
     /// Moves every transmit out of the machine and writes them all, several
     /// pieces per vectored write, resuming correctly after partial writes.
+    /// Each write gives up at the next deadline: the machine's (then its
+    /// `handle_timeout` runs, and a machine it closed ends the writing with
+    /// `TimedOut`) or the drain deadline (`TimedOut`).
     fn write_transmits(&mut self) -> io::Result<()> {
         loop {
             self.outbox.take_from(&mut self.machine);
             if self.outbox.is_empty() {
                 return self.stream.flush();
             }
-            let written = {
+            let now = Instant::now();
+            self.machine.handle_written(0, self.outbox.len(), now);
+            let deadline = self.next_deadline();
+            if deadline.is_some_and(|deadline| deadline <= now) {
+                if self.drain.is_some_and(|drain| drain <= now) {
+                    return Err(timed_out("the peer took no bytes within the drain timeout"));
+                }
+                self.machine.handle_timeout(now);
+                if self.machine.is_closed() {
+                    return Err(timed_out("the connection closed while bytes waited"));
+                }
+                continue;
+            }
+            let timeout = deadline.map(|deadline| deadline - now);
+            if self.write_timeout != Some(timeout) {
+                self.stream.set_write_timeout(timeout)?;
+                self.write_timeout = Some(timeout);
+            }
+            let result = {
                 let mut slices = [IoSlice::new(&[]); MAX_IO_SLICES];
                 let count = self.outbox.slices(&mut slices);
                 self.stream.write_vectored(&slices[..count])
             };
-            self.outbox.wrote(written)?;
+            match result {
+                // The deadline passed: the next round fires it.
+                Err(e) if is_timeout(&e) && timeout.is_some() => {}
+                result => {
+                    let before = self.outbox.len();
+                    self.outbox.wrote(result)?;
+                    let written = before - self.outbox.len();
+                    let unsent = self.outbox.len();
+                    self.machine.handle_written(written, unsent, Instant::now());
+                }
+            }
         }
+    }
+
+    /// Tells the machine, once, that the connection started.
+    fn start(&mut self) {
+        if !self.started {
+            self.started = true;
+            self.machine.handle_connected(Instant::now());
+        }
+    }
+
+    /// Starts the drain deadline `timeout` from now, unless an earlier one
+    /// runs already.
+    fn start_drain(&mut self, timeout: Duration) {
+        let at = Instant::now() + timeout;
+        self.drain = Some(self.drain.map_or(at, |drain| drain.min(at)));
+    }
+
+    /// The earlier of the machine's deadline and the drain deadline.
+    fn next_deadline(&self) -> Option<Instant> {
+        match (self.machine.poll_timeout(), self.drain) {
+            (Some(own), Some(drain)) => Some(own.min(drain)),
+            (own, drain) => own.or(drain),
+        }
+    }
+
+    /// A deadline passed while waiting: the drain deadline ends the
+    /// connection, the machine's goes to the machine.
+    fn deadline_passed(&mut self, now: Instant) -> Result<(), Error<M::Error>> {
+        if self.drain.is_some_and(|drain| drain <= now) {
+            self.state = State::Done;
+            return Err(Error::Io(timed_out(
+                "the peer did not answer the goodbye within the drain timeout",
+            )));
+        }
+        self.machine.handle_timeout(now);
+        Ok(())
+    }
+
+    /// After a failed write: when a deadline of the machine closed it while
+    /// bytes waited, the writes are abandoned (the machine's events and
+    /// error come next); otherwise the connection ends.
+    fn write_failed(&mut self, e: io::Error) -> Error<M::Error> {
+        let by_machine = e.kind() == io::ErrorKind::TimedOut
+            && self.machine.is_closed()
+            && self.drain.is_none_or(|drain| drain > Instant::now());
+        self.state = if by_machine {
+            State::Abandoned
+        } else {
+            State::Done
+        };
+        Error::Io(e)
+    }
+
+    /// The events of an abandoned connection, then its end: nothing more is
+    /// written.
+    fn last_events(&mut self) -> Option<Result<M::Event, Error<M::Error>>> {
+        let next = self.machine.poll_event();
+        if !matches!(next, Some(Ok(_))) {
+            self.state = State::Done;
+        }
+        next.map(|event| event.map_err(Error::Machine))
     }
 
     /// Flushes, then shuts down the sending side. A peer that is already gone
@@ -321,6 +512,11 @@ impl<M: Machine, S: Transport> Iterator for Connection<M, S> {
     fn next(&mut self) -> Option<Self::Item> {
         self.next_event()
     }
+}
+
+/// The error of writes given up at a deadline.
+fn timed_out(what: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::TimedOut, what.to_string())
 }
 
 /// A read that gave up because of the read timeout (Unix says `WouldBlock`,

@@ -65,7 +65,7 @@
 mod connection;
 mod transport;
 
-pub use connection::{Connection, DEFAULT_READ_SIZE};
+pub use connection::{Connection, DEFAULT_DRAIN_TIMEOUT, DEFAULT_READ_SIZE};
 pub use transport::Transport;
 pub use wirestate_core::DriverError as Error;
 #[doc(no_inline)]

@@ -21,6 +21,23 @@ pub trait Transport: Read + Write {
     /// The socket's error; the driver ends the connection with it.
     fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()>;
 
+    /// Makes the next writes give up after `timeout` (`None`: wait forever),
+    /// like [`set_read_timeout`](Transport::set_read_timeout) for reads. The
+    /// driver calls it before writing with the time left until the
+    /// machine's deadline (its send timeout), so a peer that stops reading
+    /// cannot block a write forever.
+    ///
+    /// The default does nothing: writes on such a transport block until
+    /// the peer takes the bytes.
+    ///
+    /// # Errors
+    ///
+    /// The socket's error; the driver ends the connection with it.
+    fn set_write_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        let _ = timeout;
+        Ok(())
+    }
+
     /// Closes the sending direction, so the peer reads EOF once it has every
     /// byte written before.
     ///
@@ -36,6 +53,10 @@ impl Transport for TcpStream {
         TcpStream::set_read_timeout(self, timeout)
     }
 
+    fn set_write_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        TcpStream::set_write_timeout(self, timeout)
+    }
+
     fn shutdown_write(&mut self) -> io::Result<()> {
         self.shutdown(Shutdown::Write)
     }
@@ -45,6 +66,10 @@ impl Transport for TcpStream {
 impl Transport for std::os::unix::net::UnixStream {
     fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
         std::os::unix::net::UnixStream::set_read_timeout(self, timeout)
+    }
+
+    fn set_write_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        std::os::unix::net::UnixStream::set_write_timeout(self, timeout)
     }
 
     fn shutdown_write(&mut self) -> io::Result<()> {
@@ -57,6 +82,10 @@ impl<T: Transport + ?Sized> Transport for &mut T {
         (**self).set_read_timeout(timeout)
     }
 
+    fn set_write_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        (**self).set_write_timeout(timeout)
+    }
+
     fn shutdown_write(&mut self) -> io::Result<()> {
         (**self).shutdown_write()
     }
@@ -65,6 +94,10 @@ impl<T: Transport + ?Sized> Transport for &mut T {
 impl<T: Transport + ?Sized> Transport for Box<T> {
     fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
         (**self).set_read_timeout(timeout)
+    }
+
+    fn set_write_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        (**self).set_write_timeout(timeout)
     }
 
     fn shutdown_write(&mut self) -> io::Result<()> {

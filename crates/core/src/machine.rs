@@ -11,19 +11,25 @@ use bytes::{Bytes, BytesMut};
 ///
 /// # Driving a machine
 ///
-/// A driver (or a test) runs this loop:
+/// A driver (or a test) calls [`handle_connected`](Machine::handle_connected)
+/// once, then runs this loop:
 ///
 /// 1. Drain [`poll_transmit`](Machine::poll_transmit) until `None` and write
-///    the chunks, in order (they are ready for one vectored write).
+///    the chunks, in order (they are ready for one vectored write); report
+///    how far the writes got with
+///    [`handle_written`](Machine::handle_written).
 /// 2. Drain [`poll_event`](Machine::poll_event) and hand the events to the
 ///    application. A `Some(Err(_))` is fatal: the machine is poisoned, later
 ///    polls return `None` (but step 1 may still yield a goodbye, such as a
 ///    WebSocket close frame).
 /// 3. If [`is_closed`](Machine::is_closed), flush transmits and close.
 /// 4. Otherwise wait for whichever comes first: readable input (only while
-///    [`wants_read`](Machine::wants_read)), the deadline of
-///    [`poll_timeout`](Machine::poll_timeout), or a command from the
-///    application; feed it in with the matching `handle_*` call; repeat.
+///    [`wants_read`](Machine::wants_read)), the peer taking queued bytes, the
+///    deadline of [`poll_timeout`](Machine::poll_timeout), or a command from
+///    the application; feed it in with the matching `handle_*` call; repeat.
+///    Every wait, also for the peer to take bytes and after its EOF, ends at
+///    the deadline: that is how a machine's send and handshake timeouts
+///    bound a stuck peer.
 ///    Input can be read straight into
 ///    [`input_buffer`](Machine::input_buffer), into the room the machine
 ///    reserved when it reports [`input_needed`](Machine::input_needed).

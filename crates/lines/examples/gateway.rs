@@ -105,14 +105,23 @@ pub mod protocol {
 
 use protocol::Gateway;
 
-/// Serves devices on the tokio driver until the listener fails.
+/// Serves devices on the tokio driver, forever.
 pub async fn serve_tokio(
     listener: tokio::net::TcpListener,
     idle: Duration,
     gateway: Arc<Gateway>,
 ) -> std::io::Result<()> {
     loop {
-        let (stream, _) = listener.accept().await?;
+        let (stream, _) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            // Out of file descriptors, a connection aborted before it was
+            // accepted ...: pause, then go on serving.
+            Err(e) => {
+                eprintln!("accept failed: {e}");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                continue;
+            }
+        };
         tokio::spawn(connection_tokio(stream, idle, gateway.clone()));
     }
 }

@@ -37,7 +37,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// Accepts connections forever, each served by [`echo`] in its own task.
 pub async fn serve(listener: TcpListener, header: u8) -> std::io::Result<()> {
     loop {
-        let (socket, peer) = listener.accept().await?;
+        let (socket, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            // Out of file descriptors, a connection aborted before it was
+            // accepted ...: pause, then go on serving.
+            Err(e) => {
+                eprintln!("accept failed: {e}");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                continue;
+            }
+        };
         tokio::spawn(async move {
             match echo(socket, header).await {
                 Ok(frames) => eprintln!("{peer}: closed after {frames} frames"),

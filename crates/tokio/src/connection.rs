@@ -1,17 +1,19 @@
-use std::future::{poll_fn, Future};
-use std::io::{self, IoSlice};
+use std::future::poll_fn;
+use std::io;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll, Waker};
 
 use bytes::BufMut;
-use futures_core::{FusedStream, Stream};
-use futures_sink::Sink;
+use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::time::{Instant, Sleep};
+
+use tokio::time::Instant;
 use wirestate_core::Machine;
 
-use crate::Error;
-use wirestate_core::{prepare_read, TransmitQueue, MAX_IO_SLICES};
+use crate::charge::Charge;
+use crate::clock::{timed_out, Clock, Wake};
+use crate::{Error, MemoryBudget};
+use wirestate_core::{prepare_read, TransmitQueue};
 
 /// One item of the event stream.
 type EventResult<M> = Result<<M as Machine>::Event, Error<<M as Machine>::Error>>;
@@ -20,8 +22,12 @@ type EventResult<M> = Result<<M as Machine>::Event, Error<<M as Machine>::Error>
 pub const DEFAULT_READ_SIZE: usize = 16 * 1024;
 
 /// How many written-but-unsent bytes make the driver stop reading and make
-/// [`Sink::poll_ready`] wait, by default.
+/// [`Sink::poll_ready`](futures_sink::Sink::poll_ready) wait, by default.
 pub const DEFAULT_WRITE_HIGH_WATER: usize = 64 * 1024;
+
+/// How long the last writes of a closing connection (a goodbye, the rest
+/// of the transmits) may take by default before they are given up.
+pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The driver's clock as a `std::time::Instant`, the time it passes to
 /// machines: tokio's clock, so it follows paused test time. Use it for the
@@ -33,8 +39,8 @@ pub fn now() -> std::time::Instant {
 
 /// A machine running on an `AsyncRead + AsyncWrite` transport.
 ///
-/// The connection is a [`Stream`] of events (also
-/// [`next_event`](Connection::next_event)) and a [`Sink`] of commands (also
+/// The connection is a [`Stream`](futures_core::Stream) of events (also
+/// [`next_event`](Connection::next_event)) and a [`Sink`](futures_sink::Sink) of commands (also
 /// [`send`](Connection::send)). Polling the stream writes what the machine
 /// queued, returns ready events, and otherwise waits for input (only while the
 /// machine [`wants_read`](Machine::wants_read)), for the machine's deadline
@@ -53,22 +59,39 @@ pub fn now() -> std::time::Instant {
 /// polled (waiting for an event, sending, flushing). An event can be returned
 /// while earlier bytes are still on their way; they go out with the next poll,
 /// so keep polling for events, or [`flush`](Connection::flush) before you stop.
+///
+/// # Deadlines
+///
+/// No wait is unbounded unless the machine allows it. The machine is told
+/// when the connection starts ([`Machine::handle_connected`]) and how far
+/// every write got ([`Machine::handle_written`]), so its handshake and send
+/// timeouts run; its deadlines are honoured in every wait: for input, in
+/// [`flush`](Connection::flush) and [`send`](Connection::send), and after
+/// the peer's EOF. Once the machine is closed or failed, or a
+/// [`shutdown`](Connection::shutdown) began, the remaining writes get the
+/// drain timeout ([`DEFAULT_DRAIN_TIMEOUT`], see
+/// [`with_drain_timeout`](Connection::with_drain_timeout)), then the
+/// connection ends without them.
 #[derive(Debug)]
 pub struct Connection<M: Machine, S> {
-    machine: M,
-    stream: S,
-    outbox: TransmitQueue,
-    read_size: usize,
-    write_high_water: usize,
-    /// The timer for the machine's deadline, created on first use (creating
-    /// one needs a runtime) and reset when the deadline moves.
-    sleep: Option<Pin<Box<Sleep>>>,
-    state: State,
+    pub(crate) machine: M,
+    pub(crate) stream: S,
+    pub(crate) outbox: TransmitQueue,
+    pub(crate) read_size: usize,
+    pub(crate) write_high_water: usize,
+    pub(crate) drain_timeout: Duration,
+    pub(crate) clock: Clock,
+    /// This connection's share of a server-wide budget, if it has one.
+    pub(crate) charge: Option<Charge>,
+    pub(crate) state: State,
     /// A fatal machine error, returned once the goodbye was written.
-    failure: Option<M::Error>,
+    pub(crate) failure: Option<M::Error>,
+    /// Whether the failure was returned already (then running out of drain
+    /// time ends the stream quietly).
+    pub(crate) failure_reported: bool,
     /// The task waiting for events, woken when a command arrives (a command
     /// can make the machine want input again, or move its deadline).
-    waiting: Option<Waker>,
+    pub(crate) waiting: Option<Waker>,
 }
 
 // The connection never pins its fields in place (the timer is boxed), so it
@@ -76,7 +99,7 @@ pub struct Connection<M: Machine, S> {
 impl<M: Machine, S> Unpin for Connection<M, S> {}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum State {
+pub(crate) enum State {
     Open,
     /// The peer closed its side: the remaining events are returned, then the
     /// connection closes.
@@ -110,9 +133,12 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
             outbox: TransmitQueue::default(),
             read_size: DEFAULT_READ_SIZE,
             write_high_water: DEFAULT_WRITE_HIGH_WATER,
-            sleep: None,
+            drain_timeout: DEFAULT_DRAIN_TIMEOUT,
+            clock: Clock::default(),
+            charge: None,
             state: State::Open,
             failure: None,
+            failure_reported: false,
             waiting: None,
         }
     }
@@ -125,10 +151,27 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
     }
 
     /// Sets how many unsent bytes stop reading and hold back
-    /// [`Sink::poll_ready`] until the peer takes them (default
+    /// [`Sink::poll_ready`](futures_sink::Sink::poll_ready) until the peer takes them (default
     /// [`DEFAULT_WRITE_HIGH_WATER`]).
     pub fn with_write_high_water(mut self, bytes: usize) -> Self {
         self.write_high_water = bytes;
+        self
+    }
+
+    /// Sets how long the last writes of a closing connection may take
+    /// (default [`DEFAULT_DRAIN_TIMEOUT`]): once the machine is closed or
+    /// failed, bytes the peer has not taken by then are given up.
+    pub fn with_drain_timeout(mut self, timeout: Duration) -> Self {
+        self.drain_timeout = timeout;
+        self
+    }
+
+    /// Charges this connection's buffered input (the capacity of the
+    /// machine's input buffer) and unsent transmits to `budget`, shared with
+    /// other connections: while the budget
+    /// [`is_spent`](MemoryBudget::is_spent), the connection does not read.
+    pub fn with_memory_budget(mut self, budget: MemoryBudget) -> Self {
+        self.charge = Some(Charge::new(budget));
         self
     }
 
@@ -145,9 +188,11 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
     ///   were written and the write side was shut down.
     ///
     /// Cancel safe: dropping the future loses nothing, all state lives in the
-    /// connection. After EOF the driver no longer waits for deadlines, and
-    /// the final flush waits for the peer as long as it takes: bound it with
-    /// `tokio::time::timeout` if the peer may stop reading.
+    /// connection. The machine's deadlines run in every wait, also after EOF
+    /// (see [Deadlines](Connection#deadlines)); when the drain deadline
+    /// passes with bytes unsent, the stream returns
+    /// `Error::Io` (`TimedOut`), or simply ends if it already returned the
+    /// machine's error.
     ///
     /// ```
     /// use bytes::Bytes;
@@ -210,11 +255,64 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
     /// through [`machine_mut`](Connection::machine_mut)) and flushes the
     /// transport.
     ///
+    /// While it waits for the peer, the machine's deadlines run: if one
+    /// closes the machine (its send timeout: the peer stopped reading), the
+    /// flush returns at once; poll the event stream next for the machine's
+    /// error and its goodbye.
+    ///
     /// # Errors
     ///
-    /// [`Error::Io`] when writing or flushing the transport failed.
+    /// [`Error::Io`] when writing or flushing the transport failed, or with
+    /// kind `TimedOut` when the machine closed while bytes waited, or the
+    /// drain deadline passed.
     pub async fn flush(&mut self) -> Result<(), Error<M::Error>> {
         poll_fn(|cx| self.poll_flush_all(cx)).await
+    }
+
+    /// Ends the connection gracefully within `drain`: the machine says its
+    /// goodbye ([`Machine::handle_shutdown`]: a WebSocket close 1001, say),
+    /// the driver writes it and, when the goodbye awaits an answer, reads
+    /// until the machine is closed; then it shuts down the write side.
+    /// Events that arrive meanwhile are dropped. After it, the event stream
+    /// has ended.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tokio::io::AsyncReadExt;
+    /// use wirestate_length::{LengthConfig, LengthConnection};
+    /// use wirestate_tokio::Connection;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let (ours, mut theirs) = tokio::io::duplex(1024);
+    /// let mut conn = Connection::new(ours, LengthConnection::new(LengthConfig::erlang(2)));
+    /// conn.shutdown(Duration::from_secs(5)).await?;
+    /// assert!(conn.is_finished());
+    /// let mut rest = Vec::new();
+    /// theirs.read_to_end(&mut rest).await?; // EOF: the write side is shut
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] when the transport failed, or with kind `TimedOut`
+    /// when the goodbye was not written (or answered) within `drain`;
+    /// [`Error::Machine`] when the machine failed meanwhile.
+    pub async fn shutdown(&mut self, drain: Duration) -> Result<(), Error<M::Error>> {
+        if self.state == State::Done {
+            return Ok(());
+        }
+        self.clock.start(&mut self.machine);
+        self.clock.start_drain(drain);
+        let awaits_answer = self.machine.handle_shutdown(Instant::now().into_std());
+        if !awaits_answer && self.state != State::Closing {
+            self.state = State::Closing;
+        }
+        while let Some(item) = self.next_event().await {
+            item?;
+        }
+        Ok(())
     }
 
     /// Whether the event stream ended.
@@ -265,6 +363,7 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
                 State::Closing => return self.poll_closing(cx),
                 State::Open | State::Eof => {}
             }
+            self.clock.start(&mut self.machine);
 
             // 1. Write what the machine queued, as far as the peer takes it.
             let write_blocked = match self.poll_write_side(cx) {
@@ -281,6 +380,7 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
                 Some(Ok(event)) => return Poll::Ready(Some(Ok(event))),
                 Some(Err(e)) => {
                     self.failure = Some(e);
+                    self.clock.start_drain(self.drain_timeout);
                     self.state = State::Closing;
                     continue;
                 }
@@ -292,28 +392,38 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
                 continue;
             }
 
-            // 3. Finished: flush and close.
-            if self.machine.is_closed() || self.state == State::Eof {
+            // 3. Finished: flush and close. After the peer's EOF the
+            // machine's deadlines still bound the last writes.
+            if self.machine.is_closed() {
+                self.clock.start_drain(self.drain_timeout);
+                self.state = State::Closing;
+                continue;
+            }
+            if self.state == State::Eof {
                 self.state = State::Closing;
                 continue;
             }
 
-            // 4. The machine's deadline.
-            if let Some(deadline) = self.machine.poll_timeout() {
-                let deadline = Instant::from_std(deadline);
-                let now = Instant::now();
-                if deadline <= now {
-                    self.machine.handle_timeout(now.into_std());
-                    continue;
+            // 4. The machine's deadline, or the drain deadline of a shutdown.
+            match self.clock.poll(&mut self.machine, cx) {
+                Poll::Ready(Wake::Machine) => continue,
+                Poll::Ready(Wake::Drain) => {
+                    self.state = State::Done;
+                    return Poll::Ready(Some(Err(Error::Io(timed_out(
+                        "the peer did not answer the goodbye within the drain timeout",
+                    )))));
                 }
-                if self.poll_sleep(deadline, cx).is_ready() {
-                    self.machine.handle_timeout(Instant::now().into_std());
-                    continue;
-                }
+                Poll::Pending => {}
             }
 
-            // 5. Input, unless the machine or a stuck peer says wait.
-            if self.machine.wants_read() && !write_blocked {
+            // 5. Input, unless the machine, a stuck peer or a spent memory
+            // budget says wait.
+            self.recharge();
+            let room = match &mut self.charge {
+                Some(charge) => charge.poll_room(cx),
+                None => true,
+            };
+            if self.machine.wants_read() && !write_blocked && room {
                 let (buffer, size) = prepare_read(&mut self.machine, self.read_size);
                 let mut limited = buffer.limit(size);
                 let read =
@@ -327,6 +437,7 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
                     Poll::Ready(Ok(_)) => {
                         self.machine
                             .handle_buffered_input(Instant::now().into_std());
+                        self.recharge();
                         continue;
                     }
                     Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -344,31 +455,45 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
         }
     }
 
-    /// Arms the timer for `deadline` (re-arming only when it moved) and polls it.
-    fn poll_sleep(&mut self, deadline: Instant, cx: &mut Context<'_>) -> Poll<()> {
-        match &mut self.sleep {
-            Some(sleep) => {
-                if sleep.deadline() != deadline {
-                    sleep.as_mut().reset(deadline);
-                }
-            }
-            None => self.sleep = Some(Box::pin(tokio::time::sleep_until(deadline))),
-        }
-        let sleep = self.sleep.as_mut().expect("armed above");
-        sleep.as_mut().poll(cx)
-    }
-
     /// Writes the last transmits, shuts down the write side, then reports the
     /// machine's failure if there was one.
+    ///
+    /// While the peer does not take the bytes: a failure is reported at
+    /// once (the goodbye goes on being written on later polls), a healthy
+    /// machine's deadlines run (its send timeout ends a peer that stopped
+    /// reading after its EOF), and the drain deadline gives up the rest.
     fn poll_closing(&mut self, cx: &mut Context<'_>) -> Poll<Option<EventResult<M>>> {
-        let written = match self.poll_write_side(cx) {
-            // A peer that does not read must not hide the machine's error:
-            // report it now, and go on writing the goodbye on later polls.
-            Poll::Pending => match self.failure.take() {
-                Some(failure) => return Poll::Ready(Some(Err(Error::Machine(failure)))),
-                None => return Poll::Pending,
-            },
-            Poll::Ready(written) => written,
+        let written = loop {
+            match self.poll_write_side(cx) {
+                Poll::Ready(written) => break written,
+                Poll::Pending => {}
+            }
+            if let Some(failure) = self.failure.take() {
+                self.failure_reported = true;
+                return Poll::Ready(Some(Err(Error::Machine(failure))));
+            }
+            match ready!(self.clock.poll(&mut self.machine, cx)) {
+                Wake::Machine => match self.machine.poll_event() {
+                    Some(Ok(event)) => return Poll::Ready(Some(Ok(event))),
+                    Some(Err(e)) => {
+                        self.failure = Some(e);
+                        self.clock.start_drain(self.drain_timeout);
+                    }
+                    None if self.machine.is_closed() => {
+                        self.clock.start_drain(self.drain_timeout);
+                    }
+                    None => {}
+                },
+                Wake::Drain => {
+                    self.state = State::Done;
+                    if self.failure_reported {
+                        return Poll::Ready(None);
+                    }
+                    return Poll::Ready(Some(Err(Error::Io(timed_out(
+                        "the peer took no bytes within the drain timeout",
+                    )))));
+                }
+            }
         };
         let closed = match written {
             Ok(()) => match ready!(Pin::new(&mut self.stream).poll_shutdown(cx)) {
@@ -386,28 +511,7 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
         }
     }
 
-    /// Moves the machine's transmits to the outbox and writes it out with
-    /// vectored writes, then flushes the transport.
-    fn poll_write_side(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.outbox.take_from(&mut self.machine);
-        while !self.outbox.is_empty() {
-            let written = {
-                let mut slices = [IoSlice::new(&[]); MAX_IO_SLICES];
-                let count = self.outbox.slices(&mut slices);
-                ready!(Pin::new(&mut self.stream).poll_write_vectored(cx, &slices[..count]))
-            };
-            if let Err(e) = self.outbox.wrote(written) {
-                return Poll::Ready(Err(e));
-            }
-        }
-        Pin::new(&mut self.stream).poll_flush(cx)
-    }
-
-    fn poll_flush_all(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error<M::Error>>> {
-        self.poll_write_side(cx).map_err(Error::Io)
-    }
-
-    fn start_command(&mut self, cmd: M::Command) -> Result<(), Error<M::Error>> {
+    pub(crate) fn start_command(&mut self, cmd: M::Command) -> Result<(), Error<M::Error>> {
         self.machine
             .handle_command(cmd, Instant::now().into_std())
             .map_err(Error::Machine)?;
@@ -417,64 +521,5 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
             waker.wake();
         }
         Ok(())
-    }
-}
-
-impl<M, S> Stream for Connection<M, S>
-where
-    M: Machine,
-    S: AsyncRead + AsyncWrite + Unpin,
-{
-    type Item = Result<M::Event, Error<M::Error>>;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.get_mut().poll_next_event(cx)
-    }
-}
-
-impl<M, S> FusedStream for Connection<M, S>
-where
-    M: Machine,
-    S: AsyncRead + AsyncWrite + Unpin,
-{
-    fn is_terminated(&self) -> bool {
-        self.is_finished()
-    }
-}
-
-impl<M, S> Sink<M::Command> for Connection<M, S>
-where
-    M: Machine,
-    S: AsyncRead + AsyncWrite + Unpin,
-{
-    type Error = Error<M::Error>;
-
-    /// Ready while fewer than the write high-water mark of bytes wait to be
-    /// sent; otherwise writes until they are below it.
-    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        let this = self.get_mut();
-        while this.outbox.len() >= this.write_high_water {
-            ready!(this.poll_write_side(cx)).map_err(Error::Io)?;
-        }
-        Poll::Ready(Ok(()))
-    }
-
-    /// Executes the command; its bytes are written by the next flush (or by
-    /// polling the event stream).
-    fn start_send(self: Pin<&mut Self>, cmd: M::Command) -> Result<(), Self::Error> {
-        self.get_mut().start_command(cmd)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.get_mut().poll_flush_all(cx)
-    }
-
-    /// Flushes, then shuts down the write side. Events can still be read.
-    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        let this = self.get_mut();
-        ready!(this.poll_flush_all(cx))?;
-        Pin::new(&mut this.stream)
-            .poll_shutdown(cx)
-            .map_err(Error::Io)
     }
 }

@@ -84,10 +84,16 @@
 #![warn(missing_docs)]
 
 mod budget;
+mod charge;
+mod clock;
 mod connection;
+mod stream;
+mod write;
 
 pub use budget::MemoryBudget;
-pub use connection::{now, Connection, DEFAULT_READ_SIZE, DEFAULT_WRITE_HIGH_WATER};
+pub use connection::{
+    now, Connection, DEFAULT_DRAIN_TIMEOUT, DEFAULT_READ_SIZE, DEFAULT_WRITE_HIGH_WATER,
+};
 /// The error of this driver: [`Io`](Error::Io) or
 /// [`Machine`](Error::Machine). It never returns
 /// [`Stalled`](Error::Stalled) (that variant is the blocking driver's): a

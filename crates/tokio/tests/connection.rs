@@ -428,7 +428,8 @@ fn a_command_wakes_the_waiting_event_side() {
 #[tokio::test(start_paused = true)]
 async fn a_fatal_error_is_not_held_back_by_a_peer_that_does_not_read() {
     let (ours, mut theirs) = tokio::io::duplex(4);
-    let mut conn = Connection::new(ours, Tiny::new());
+    // A drain timeout longer than the wait below: the goodbye is kept.
+    let mut conn = Connection::new(ours, Tiny::new()).with_drain_timeout(Duration::from_secs(600));
     conn.machine_mut()
         .handle_command(TinyCommand::Send(Bytes::from(vec![7; 100])), now())
         .unwrap();
