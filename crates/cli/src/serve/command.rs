@@ -12,25 +12,29 @@ use super::LimitArgs;
 
 /// The worst-case memory of the framing servers, for their `--help`.
 const FRAMING_MEMORY: &str = "\
-Memory: at most about --memory-budget + 24 KiB x --max-connections (defaults: \
-256 MiB + 1024 x 24 KiB = 280 MiB), plus one 16 KiB read per connection that \
+Memory: at most about --memory-budget + 16 KiB x --max-connections (defaults: \
+256 MiB + 1024 x 16 KiB = 272 MiB), plus one 16 KiB read per connection that \
 was reading when the budget ran out. The budget counts buffered input and \
-queued output; the 24 KiB per connection (machine, driver, task, bookkeeping) \
-is the resident-memory growth measured over 1000 idle connections, rounded up.";
+queued output. The fixed 16 KiB per connection (machine, driver, task) is \
+the growth of resident memory over 900 connections that each had a frame \
+echoed (10-11 KiB measured), rounded up; kernel socket buffers are not \
+counted.";
 
 /// The worst-case memory of the WebSocket server, for its `--help`.
 const WEBSOCKET_MEMORY: &str = "\
-Memory: at most about --memory-budget + 40 KiB x --max-connections (defaults: \
-256 MiB + 1024 x 40 KiB = 296 MiB), plus one 16 KiB read per connection that \
-was reading when the budget ran out. The budget counts buffered input \
-(messages being reassembled included) and queued output; the 40 KiB per \
-connection (machine, deflate state, driver, task) is the resident-memory \
-growth measured over 1000 connections that completed the handshake with \
-permessage-deflate, rounded up.
+Memory: at most about --memory-budget + 72 KiB x --max-connections (defaults: \
+256 MiB + 1024 x 72 KiB = 328 MiB), plus one 16 KiB read per connection that \
+was reading when the budget ran out, plus a message being reassembled from \
+several frames or inflated (up to --max-message-size each; the budget counts \
+only the frame being read). The budget counts buffered input and queued \
+output. The fixed 72 KiB per connection (machine, inflate and deflate state, \
+driver, task) is the growth of resident memory over 900 connections that \
+each had a compressed message echoed (69 KiB measured; 19 KiB without \
+permessage-deflate), rounded up; kernel socket buffers are not counted.
 
 Keepalive: a ping after a quarter of --idle-timeout without input (1 to 30 s; \
 30 s when the idle timeout is off); a client that answers nothing within the \
-same time again is closed.";
+same time again is closed, so a quiet client that answers pings stays.";
 
 /// The worst-case memory of the RTMP relay, for its `--help`.
 const RTMP_MEMORY: &str = "\
