@@ -209,3 +209,136 @@ async fn chat(stream: TcpStream, head: &[u8], member: Member) -> std::io::Result
     };
     finished.map_err(std::io::Error::other)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::SocketAddr;
+    use wirestate_core::SeededRandom;
+
+    const BOUND: Duration = Duration::from_secs(10);
+
+    async fn start(
+        limits: ServerLimits,
+    ) -> (
+        SocketAddr,
+        crate::ShutdownTrigger,
+        tokio::task::JoinHandle<std::io::Result<()>>,
+    ) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (trigger, shutdown) = Shutdown::new();
+        let server = tokio::spawn(serve_with(listener, limits, shutdown));
+        (addr, trigger, server)
+    }
+
+    /// Sends `request` and reads the response head.
+    async fn ask(addr: SocketAddr, request: &str) -> (TcpStream, String) {
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut head = Vec::new();
+        let mut byte = [0];
+        while !head.ends_with(b"\r\n\r\n") {
+            let read = tokio::time::timeout(BOUND, stream.read(&mut byte)).await;
+            if read.unwrap().unwrap() == 0 {
+                break;
+            }
+            head.push(byte[0]);
+        }
+        (stream, String::from_utf8_lossy(&head).into_owned())
+    }
+
+    /// A chat member: the upgrade done, our client machine on the driver.
+    async fn join(addr: SocketAddr) -> Connection<WsConnection, TcpStream> {
+        let request = "GET /chat HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n\
+            Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+            Sec-WebSocket-Version: 13\r\n\r\n";
+        let (stream, head) = ask(addr, request).await;
+        assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+        let machine =
+            WsConnection::accepted_client(WsConfig::default(), None, SeededRandom::new(3));
+        Connection::new(stream, machine)
+    }
+
+    #[tokio::test]
+    async fn serves_the_page_and_relays_text_to_every_member() {
+        let (addr, _trigger, _server) = start(ServerLimits::default()).await;
+        let (_, head) = ask(addr, "GET / HTTP/1.1\r\nHost: x\r\n\r\n").await;
+        assert!(head.starts_with("HTTP/1.1 200 OK"), "{head}");
+        let mut alice = join(addr).await;
+        let mut bob = join(addr).await;
+        alice.machine_mut().send_text("hi all").unwrap();
+        alice.flush().await.unwrap();
+        for member in [&mut alice, &mut bob] {
+            let event = tokio::time::timeout(BOUND, member.next_event())
+                .await
+                .unwrap();
+            match event {
+                Some(Ok(WsEvent::Message(Message::Text(text)))) => {
+                    assert_eq!(text.as_str(), "hi all")
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn past_max_connections_clients_get_503() {
+        let limits = ServerLimits {
+            max_connections: 1,
+            ..ServerLimits::default()
+        };
+        let (addr, _trigger, _server) = start(limits).await;
+        let _member = join(addr).await;
+        let (_, head) = ask(addr, "GET / HTTP/1.1\r\nHost: x\r\n\r\n").await;
+        assert!(
+            head.starts_with("HTTP/1.1 503 Service Unavailable"),
+            "{head}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_slow_request_head_gets_408() {
+        let limits = ServerLimits {
+            handshake_timeout: Some(Duration::from_millis(200)),
+            ..ServerLimits::default()
+        };
+        let (addr, _trigger, _server) = start(limits).await;
+        let (_, head) = ask(addr, "GET / HTTP/1.1\r\n").await;
+        assert!(head.starts_with("HTTP/1.1 408 Request Timeout"), "{head}");
+    }
+
+    #[tokio::test]
+    async fn shutdown_says_going_away_to_every_member_and_ends_the_server() {
+        let (addr, trigger, server) = start(ServerLimits::default()).await;
+        let mut members = [join(addr).await, join(addr).await];
+        // Both have joined once their own message came back.
+        for member in &mut members {
+            member.machine_mut().send_text("here").unwrap();
+            member.flush().await.unwrap();
+            let event = tokio::time::timeout(BOUND, member.next_event())
+                .await
+                .unwrap();
+            assert!(matches!(event, Some(Ok(WsEvent::Message(_)))), "{event:?}");
+        }
+        trigger.trigger();
+        for member in &mut members {
+            let close = loop {
+                match tokio::time::timeout(BOUND, member.next_event())
+                    .await
+                    .unwrap()
+                {
+                    Some(Ok(WsEvent::Close(close))) => break close,
+                    Some(Ok(_)) => {}
+                    other => panic!("{other:?}"),
+                }
+            };
+            assert_eq!(close.map(|c| c.code), Some(1001));
+        }
+        tokio::time::timeout(BOUND, server)
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+    }
+}
