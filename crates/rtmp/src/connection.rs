@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
-use wirestate_core::{Machine, Poison, RandomSource, TransmitQueue};
+use wirestate_core::{Machine, Poison, RandomSource, TimerTable, TransmitQueue};
 
 use crate::amf0::Amf0Limits;
 use crate::chunk::{ChunkDecoder, ChunkEncoder, EncodeError, RawMessage};
@@ -15,8 +15,12 @@ use crate::{
     LocalError, MessageEvent, Outgoing, Role, RtmpCommand, RtmpConfig, RtmpError, RtmpEvent,
 };
 
+mod ack;
+mod deadlines;
 #[cfg(test)]
 mod tests;
+
+use deadlines::{ConnectionTimer, Limits};
 
 /// Acknowledgement windows below this are raised to it, so a peer cannot
 /// make the machine answer every byte with a 16-byte acknowledgement.
@@ -37,6 +41,16 @@ pub const MIN_ACK_WINDOW: u32 = 1024;
 ///   from the window last announced.
 /// - PingRequest is answered with PingResponse.
 /// - Aggregate messages arrive as their sub-messages.
+/// - The handshake must complete within
+///   [`RtmpConfig::handshake_timeout`], counted from
+///   [`handle_connected`](Machine::handle_connected) (or the first input);
+///   trickled bytes do not extend it.
+/// - While the driver reports bytes waiting
+///   ([`handle_written`](Machine::handle_written)), the peer must take some
+///   within [`RtmpConfig::send_timeout`]. This holds after the peer's EOF
+///   and after [`close`](RtmpConnection::close) too: the connection is not
+///   [closed](Machine::is_closed) while bytes wait, and a stall is reported
+///   as [`RtmpError::SendStalled`] even then.
 ///
 /// Messages are decoded when events are polled, so a slow application
 /// slows reading down ([`wants_read`](Machine::wants_read)).
@@ -91,6 +105,14 @@ pub struct RtmpConnection {
     last_ack: u64,
     /// The WindowAckSize this side announced last.
     announced_window: Option<u32>,
+    /// The handshake deadline and the send-stall timer.
+    timers: TimerTable<ConnectionTimer>,
+    limits: Limits,
+    /// Set by `handle_connected` or the first input.
+    clock_started: bool,
+    /// The send-stall timer fired while the connection was otherwise
+    /// healthy: its error is reported even after a close or clean end.
+    stalled: bool,
 }
 
 /// The injected random source (opaque in `Debug` output).
@@ -139,6 +161,13 @@ impl RtmpConnection {
             next_ack: 0,
             last_ack: 0,
             announced_window: None,
+            timers: TimerTable::default(),
+            limits: Limits {
+                handshake: config.handshake_timeout,
+                send: config.send_timeout,
+            },
+            clock_started: false,
+            stalled: false,
         };
         connection.collect_handshake_output();
         connection
@@ -167,6 +196,11 @@ impl RtmpConnection {
             Some(handshake) => handshake.info(),
             None => self.handshake_info.as_ref(),
         }
+    }
+
+    /// Whether the handshake completed (messages flow).
+    pub(crate) fn is_handshake_complete(&self) -> bool {
+        self.handshake.is_none()
     }
 
     /// The chunk size the peer sends with.
@@ -264,8 +298,9 @@ impl RtmpConnection {
     }
 
     /// Stops the connection: input is ignored, sends fail, and
-    /// [`is_closed`](Machine::is_closed) turns true. Transmits already queued
-    /// can still be drained.
+    /// [`is_closed`](Machine::is_closed) turns true (once no bytes wait
+    /// under the send-stall timer). Transmits already queued can still be
+    /// drained.
     pub fn close(&mut self) {
         self.closed_locally = true;
     }
@@ -294,6 +329,7 @@ impl RtmpConnection {
         self.collect_handshake_output();
         match result {
             Ok(true) => {
+                self.timers.stop(ConnectionTimer::Handshake);
                 self.handshake_info = self.handshake.take().and_then(|h| h.info().cloned());
                 let mut held = std::mem::take(&mut self.held);
                 while let Some(piece) = held.pop() {
@@ -310,31 +346,6 @@ impl RtmpConnection {
     fn send_control(&mut self, message: Message) {
         // Control messages are small and valid by construction.
         let _ = self.send_outgoing(Outgoing::new(0, 0, message));
-    }
-
-    /// Acknowledges every window boundary the decoder has passed.
-    fn acknowledge(&mut self) {
-        if self.ack_window == 0 {
-            return;
-        }
-        let consumed = self.decoder.bytes_consumed();
-        while consumed >= self.next_ack {
-            let sequence = self.next_ack;
-            self.send_control(Message::Acknowledgement(sequence as u32));
-            self.last_ack = sequence;
-            self.next_ack = sequence + u64::from(self.ack_window);
-        }
-    }
-
-    fn set_ack_window(&mut self, window: u32) {
-        self.ack_window = window.max(MIN_ACK_WINDOW);
-        let consumed = self.decoder.bytes_consumed();
-        if consumed - self.last_ack >= u64::from(self.ack_window) {
-            // Already past the new window: acknowledge what arrived, once.
-            self.send_control(Message::Acknowledgement(consumed as u32));
-            self.last_ack = consumed;
-        }
-        self.next_ack = self.last_ack + u64::from(self.ack_window);
     }
 
     /// Applies protocol control and turns a raw message into events.
@@ -448,7 +459,8 @@ impl Machine for RtmpConnection {
         &mut self.input
     }
 
-    fn handle_buffered_input(&mut self, _now: Instant) {
+    fn handle_buffered_input(&mut self, now: Instant) {
+        self.start_clock(now);
         if self.is_dead() || self.eof {
             self.input.clear();
             return;
@@ -459,6 +471,30 @@ impl Machine for RtmpConnection {
 
     fn handle_eof(&mut self, _now: Instant) {
         self.eof = true;
+    }
+
+    /// Starts the handshake deadline ([`RtmpConfig::handshake_timeout`]).
+    fn handle_connected(&mut self, now: Instant) {
+        self.start_clock(now);
+    }
+
+    /// Runs the send-stall timer ([`RtmpConfig::send_timeout`]).
+    fn handle_written(&mut self, written: usize, unsent: usize, now: Instant) {
+        self.track_send(written, unsent, now);
+    }
+
+    /// The handshake deadline or the send stall: poll the error next.
+    fn handle_timeout(&mut self, now: Instant) {
+        while let Some(timer) = self.timers.expire(now) {
+            self.on_deadline(timer);
+        }
+    }
+
+    /// A bare connection has no goodbye to say: it closes (what is queued
+    /// can still be drained) and returns `false`.
+    fn handle_shutdown(&mut self, _now: Instant) -> bool {
+        self.close();
+        false
     }
 
     fn handle_command(&mut self, cmd: RtmpCommand, _now: Instant) -> Result<(), RtmpError> {
@@ -473,7 +509,8 @@ impl Machine for RtmpConnection {
 
     /// Decodes and returns the next event. Its answer changes after the
     /// `handle_*` calls, and after [`close`](RtmpConnection::close) (no
-    /// more events from then on); [`send`](RtmpConnection::send) never
+    /// more events from then on, but for [`RtmpError::SendStalled`] if the
+    /// send-stall timer fires); [`send`](RtmpConnection::send) never
     /// changes it. Acknowledgements and ping answers are queued while
     /// polling: drain [`poll_transmit`](Machine::poll_transmit) after it.
     fn poll_event(&mut self) -> Option<Result<RtmpEvent, RtmpError>> {
@@ -481,7 +518,12 @@ impl Machine for RtmpConnection {
             return Some(Ok(event));
         }
         if self.ended || self.closed_locally {
-            return None;
+            // Only a send stall is reported after the end or a close.
+            return if self.stalled {
+                self.poison.take_error().map(Err)
+            } else {
+                None
+            };
         }
         if !self.poison.is_healthy() {
             return self.poison.take_error().map(Err);
@@ -513,13 +555,26 @@ impl Machine for RtmpConnection {
         self.out.pop()
     }
 
+    /// The handshake deadline while it runs, and the send-stall deadline
+    /// while the driver reports bytes waiting (also after the end, to bound
+    /// the last flush). Its answer changes after `handle_connected`, the
+    /// first input, `handle_written`, `handle_timeout` and the handshake's
+    /// completion.
+    fn poll_timeout(&self) -> Option<Instant> {
+        self.next_deadline()
+    }
+
     fn wants_read(&self) -> bool {
         !self.is_dead() && !self.eof && (self.starved || self.input.len() < self.input_high_water)
     }
 
+    /// True once closed, ended or failed (the error reported), and no
+    /// bytes wait for the peer under the send-stall timer.
     fn is_closed(&self) -> bool {
-        self.closed_locally
+        let done = self.closed_locally
             || self.ended
-            || (!self.poison.is_healthy() && !self.poison.has_pending_error())
+            || (!self.poison.is_healthy() && !self.poison.has_pending_error());
+        let pending = self.poison.has_pending_error() && self.stalled;
+        done && !pending && !self.timers.is_armed(ConnectionTimer::SendStall)
     }
 }

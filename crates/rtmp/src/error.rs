@@ -1,6 +1,8 @@
 //! [`RtmpError`] (what the peer broke) and [`LocalError`] (what the local
 //! application asked for that cannot be done).
 
+use std::time::Duration;
+
 use crate::chunk::{ChunkError, EncodeError};
 use crate::handshake::HandshakeError;
 use crate::session::RequestId;
@@ -26,6 +28,15 @@ pub enum RtmpError {
         /// Bytes of unfinished chunks and messages that were dropped.
         buffered: usize,
     },
+    /// The handshake did not complete within
+    /// [`RtmpConfig::handshake_timeout`](crate::RtmpConfig::handshake_timeout).
+    #[error("the handshake did not complete within {0:?}")]
+    HandshakeTimeout(Duration),
+    /// The peer took none of the queued bytes for
+    /// [`RtmpConfig::send_timeout`](crate::RtmpConfig::send_timeout): it
+    /// stopped reading. Nothing more is sent.
+    #[error("the peer took no bytes for {0:?}: send timeout")]
+    SendStalled(Duration),
     /// Local misuse: a request was refused and nothing was sent; the
     /// connection itself is unharmed.
     #[error(transparent)]

@@ -361,6 +361,8 @@ fn idle_timeout_finishes_the_publish_then_fails_once() {
     let start = Instant::now();
     let config = ServerConfig {
         idle_timeout: Some(Duration::from_secs(10)),
+        // This test is about the idle timer alone: no keepalive pings.
+        ping_interval: None,
         ..ServerConfig::default()
     };
     let mut server = ServerSession::new(config, SeededRandom::new(1), start);

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use wirestate_core::{DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_SEND_TIMEOUT};
+
 use crate::deflate::DeflateConfig;
 
 /// How data messages reach the application.
@@ -86,11 +88,37 @@ pub struct WsConfig {
     pub delivery: Delivery,
     /// Answer pings automatically with a pong echoing the payload. Default on.
     pub auto_pong: bool,
-    /// Optional keepalive pings. Default off.
+    /// Optional keepalive pings. Default off. A peer that answers them
+    /// (any input counts) is never cut by the idle timeout, however quiet
+    /// it is otherwise.
     pub keepalive: Option<Keepalive>,
     /// Close the connection (code 1001) after this long without input.
+    /// Only bytes from the peer count: to keep a peer that only reads,
+    /// turn on [`keepalive`](Self::keepalive) with a shorter interval.
     /// Default off.
     pub idle_timeout: Option<Duration>,
+    /// How long the opening handshake may take, counted from the
+    /// connection's start ([`handle_connected`](wirestate_core::Machine::handle_connected),
+    /// or the first input or write report), however the peer trickles it:
+    /// also the most a [`server`](crate::WsConnection::server)'s
+    /// application may take to [`accept`](crate::WsConnection::accept) or
+    /// [`reject`](crate::WsConnection::reject). Then the connection fails
+    /// with [`WsError::HandshakeTimeout`](crate::WsError::HandshakeTimeout);
+    /// a server that has not answered yet sends `408 Request Timeout`.
+    /// Connections made open ([`accepted_server`](crate::WsConnection::accepted_server),
+    /// [`accepted_client`](crate::WsConnection::accepted_client)) have no
+    /// handshake to time. `None`: no limit. Default
+    /// [`DEFAULT_HANDSHAKE_TIMEOUT`] (10 s).
+    pub handshake_timeout: Option<Duration>,
+    /// How long bytes may wait to be sent while the peer takes none of
+    /// them (as the driver reports through
+    /// [`handle_written`](wirestate_core::Machine::handle_written)), in any
+    /// state, also after the peer's EOF and while our close waits. Then
+    /// the connection fails with
+    /// [`WsError::SendStalled`](crate::WsError::SendStalled), without a
+    /// close frame (the peer does not read). `None`: wait forever. Default
+    /// [`DEFAULT_SEND_TIMEOUT`] (30 s).
+    pub send_timeout: Option<Duration>,
     /// permessage-deflate (RFC 7692): a client offers it, a server accepts
     /// an acceptable offer. Default off; use [`DeflateConfig::client`] or
     /// [`DeflateConfig::server`] as a start. With it, `max_message_size`
@@ -113,6 +141,8 @@ impl Default for WsConfig {
             auto_pong: true,
             keepalive: None,
             idle_timeout: None,
+            handshake_timeout: Some(DEFAULT_HANDSHAKE_TIMEOUT),
+            send_timeout: Some(DEFAULT_SEND_TIMEOUT),
             deflate: None,
         }
     }

@@ -56,6 +56,18 @@ pub enum WsError {
     /// code 1001 (going away) was queued.
     #[error("no input for {0:?}: idle timeout")]
     IdleTimeout(Duration),
+    /// The opening handshake did not complete within
+    /// [`WsConfig::handshake_timeout`](crate::WsConfig::handshake_timeout)
+    /// (the duration). A server that had not answered yet queued
+    /// `HTTP/1.1 408 Request Timeout`; send it before closing the socket.
+    #[error("the opening handshake did not complete within {0:?}")]
+    HandshakeTimeout(Duration),
+    /// Bytes waited to be sent and the peer took none of them for
+    /// [`WsConfig::send_timeout`](crate::WsConfig::send_timeout) (the
+    /// duration): it stopped reading. No close frame is queued (it could
+    /// not arrive) and queued transmits were dropped: close the socket.
+    #[error("the peer took no bytes for {0:?}: send timeout")]
+    SendStalled(Duration),
     /// The application misused the machine; returned by the sending methods,
     /// never by `poll_event`, and the machine is unchanged.
     #[error(transparent)]
@@ -80,7 +92,11 @@ impl WsError {
             WsError::FrameTooBig { .. } | WsError::MessageTooBig { .. } => Some(1009),
             WsError::AbnormalClosure { .. } => Some(1006),
             WsError::IdleTimeout(_) => Some(1001),
-            WsError::Handshake(_) | WsError::KeepaliveTimeout(_) | WsError::Local(_) => None,
+            WsError::Handshake(_)
+            | WsError::KeepaliveTimeout(_)
+            | WsError::HandshakeTimeout(_)
+            | WsError::SendStalled(_)
+            | WsError::Local(_) => None,
         }
     }
 }

@@ -85,6 +85,36 @@
 //! nothing. EOF without a close handshake is [`WsError::AbnormalClosure`]
 //! (1006).
 //!
+//! # Deadlines
+//!
+//! Time is injected, so every deadline is a [`WsTimer`] that
+//! [`poll_timeout`](wirestate_core::Machine::poll_timeout) announces: the
+//! opening handshake completes within [`WsConfig::handshake_timeout`]
+//! (10 s) of [`handle_connected`](wirestate_core::Machine::handle_connected)
+//! however it is trickled, else [`WsError::HandshakeTimeout`] (a server
+//! that has not answered sends a 408); queued bytes the peer takes none of
+//! for [`WsConfig::send_timeout`] (30 s, fed by
+//! [`handle_written`](wirestate_core::Machine::handle_written)) end the
+//! connection with [`WsError::SendStalled`]; keepalive pings and the idle
+//! timeout are opt-in. [`handle_shutdown`](wirestate_core::Machine::handle_shutdown)
+//! says goodbye with close 1001.
+//!
+//! ```
+//! use std::time::{Duration, Instant};
+//! use wirestate_core::Machine;
+//! use wirestate_websocket::{WsConfig, WsConnection, WsError};
+//!
+//! let t0 = Instant::now();
+//! let mut server = WsConnection::server(WsConfig::default());
+//! server.handle_connected(t0);
+//! server.handle_input(b"GET / HT", t0 + Duration::from_secs(3)); // and then nothing
+//! assert_eq!(server.poll_timeout(), Some(t0 + Duration::from_secs(10)));
+//! server.handle_timeout(t0 + Duration::from_secs(10));
+//! assert!(server.poll_transmit().unwrap().starts_with(b"HTTP/1.1 408 Request Timeout\r\n"));
+//! assert_eq!(server.poll_event(), Some(Err(WsError::HandshakeTimeout(Duration::from_secs(10)))));
+//! assert!(server.is_closed());
+//! ```
+//!
 //! # Extensions
 //!
 //! permessage-deflate (RFC 7692) is negotiated when

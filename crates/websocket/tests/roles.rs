@@ -133,18 +133,26 @@ fn timers_are_named_deadlines_that_run_once_open() {
         idle_timeout: Some(Duration::from_secs(60)),
         ..WsConfig::default()
     };
-    let mut server = WsConnection::server(config);
+    let mut server = WsConnection::server(WsConfig {
+        handshake_timeout: Some(Duration::from_secs(20)),
+        ..config
+    });
     server.handle_input(&REQUEST[..20], t0);
     assert_eq!(server.poll_event(), None);
     assert_eq!(
         server.poll_timeout(),
-        None,
-        "no timers during the handshake"
+        Some(t0 + Duration::from_secs(20)),
+        "only the handshake deadline runs during the handshake"
     );
     server.handle_input(&REQUEST[20..], t0);
     assert!(matches!(server.poll_event(), Some(Ok(WsEvent::Request(_)))));
+    assert_eq!(server.poll_timeout(), Some(t0 + Duration::from_secs(20)));
+    // The keepalive deadline (t0 + 10 s) is armed but does not run yet.
+    server.handle_timeout(t0 + Duration::from_secs(10));
+    assert!(server.poll_transmit().is_none() && server.poll_event().is_none());
     server.accept(Accept::default()).unwrap();
     drain(&mut server);
+    assert_eq!(server.deadline(WsTimer::Handshake), None);
     assert_eq!(
         server.deadline(WsTimer::Keepalive),
         Some(t0 + Duration::from_secs(10))

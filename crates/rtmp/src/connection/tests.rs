@@ -89,3 +89,134 @@ fn buffered_counts_undecoded_input_and_partial_messages() {
     machine.set_input_high_water(10);
     assert_eq!(machine.input_high_water(), 10);
 }
+
+const SECOND: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Polls every event; returns the error, if one came.
+fn drain_error(machine: &mut RtmpConnection) -> Option<RtmpError> {
+    let mut error = None;
+    while let Some(event) = machine.poll_event() {
+        if let Err(e) = event {
+            error = Some(e);
+        }
+    }
+    error
+}
+
+#[test]
+fn a_trickled_handshake_fails_at_exactly_the_deadline() {
+    let t0 = Instant::now();
+    let mut machine = RtmpConnection::server(SeededRandom::new(0));
+    machine.handle_connected(t0);
+    let deadline = t0 + 10 * SECOND;
+    assert_eq!(machine.poll_timeout(), Some(deadline));
+    // One byte a second: the deadline does not move.
+    let input = after_handshake(&[]);
+    for (i, byte) in input[..9].iter().enumerate() {
+        machine.handle_input(&[*byte], t0 + (i as u32) * SECOND);
+        assert!(drain_error(&mut machine).is_none());
+        assert_eq!(machine.poll_timeout(), Some(deadline));
+    }
+    machine.handle_timeout(deadline - std::time::Duration::from_nanos(1));
+    assert!(drain_error(&mut machine).is_none());
+    assert!(!machine.is_closed());
+    machine.handle_timeout(deadline);
+    assert!(matches!(
+        drain_error(&mut machine),
+        Some(RtmpError::HandshakeTimeout(d)) if d == 10 * SECOND
+    ));
+    assert!(machine.is_closed());
+    assert_eq!(machine.poll_timeout(), None);
+}
+
+#[test]
+fn the_first_input_starts_the_handshake_deadline_and_completion_stops_it() {
+    let t0 = Instant::now();
+    let mut machine = RtmpConnection::server(SeededRandom::new(0));
+    assert_eq!(machine.poll_timeout(), None);
+    let input = after_handshake(&[]);
+    machine.handle_input(&input[..100], t0 + SECOND);
+    assert_eq!(machine.poll_timeout(), Some(t0 + 11 * SECOND));
+    machine.handle_input(&input[100..], t0 + 2 * SECOND);
+    assert_eq!(
+        machine.poll_event().unwrap().unwrap(),
+        RtmpEvent::HandshakeComplete
+    );
+    assert_eq!(machine.poll_timeout(), None);
+    machine.handle_timeout(t0 + 60 * SECOND);
+    assert!(drain_error(&mut machine).is_none());
+    assert!(!machine.is_closed());
+
+    let config = RtmpConfig {
+        handshake_timeout: None,
+        ..RtmpConfig::default()
+    };
+    let mut never = RtmpConnection::new(Role::Server, config, SeededRandom::new(0));
+    never.handle_connected(t0);
+    assert_eq!(never.poll_timeout(), None);
+}
+
+#[test]
+fn the_send_stall_fires_re_arms_stops_and_holds_after_eof() {
+    let t0 = Instant::now();
+    let mut machine = RtmpConnection::server(SeededRandom::new(0));
+    machine.handle_input(&after_handshake(&[]), t0);
+    assert!(drain_error(&mut machine).is_none());
+    while machine.poll_transmit().is_some() {}
+    // 100 bytes wait: armed; progress re-arms; nothing waiting stops it.
+    machine.handle_written(0, 100, t0);
+    assert_eq!(machine.poll_timeout(), Some(t0 + 30 * SECOND));
+    machine.handle_written(0, 100, t0 + 20 * SECOND);
+    assert_eq!(machine.poll_timeout(), Some(t0 + 30 * SECOND));
+    machine.handle_written(60, 40, t0 + 20 * SECOND);
+    assert_eq!(machine.poll_timeout(), Some(t0 + 50 * SECOND));
+    machine.handle_written(40, 0, t0 + 21 * SECOND);
+    assert_eq!(machine.poll_timeout(), None);
+
+    // Bytes wait again, then the peer half-closes: the connection ends
+    // cleanly but is not closed while the bytes wait.
+    machine.send(0, 0, Message::Acknowledgement(1)).unwrap();
+    machine.handle_written(0, 16, t0 + 22 * SECOND);
+    machine.handle_eof(t0 + 23 * SECOND);
+    assert!(drain_error(&mut machine).is_none());
+    assert!(!machine.is_closed());
+    let deadline = t0 + 52 * SECOND;
+    assert_eq!(machine.poll_timeout(), Some(deadline));
+    machine.handle_timeout(deadline);
+    assert!(matches!(
+        drain_error(&mut machine),
+        Some(RtmpError::SendStalled(d)) if d == 30 * SECOND
+    ));
+    assert!(machine.poll_transmit().is_none(), "nothing more is sent");
+    assert!(machine.is_closed());
+    assert_eq!(machine.poll_timeout(), None);
+    // A closed machine stays closed.
+    machine.handle_written(0, 16, deadline);
+    assert!(machine.is_closed());
+}
+
+#[test]
+fn all_written_after_eof_closes_and_shutdown_says_nothing() {
+    let t0 = Instant::now();
+    let mut machine = RtmpConnection::server(SeededRandom::new(0));
+    machine.handle_input(&after_handshake(&[]), t0);
+    assert!(drain_error(&mut machine).is_none());
+    machine.handle_written(0, 10, t0);
+    machine.handle_eof(t0);
+    assert!(drain_error(&mut machine).is_none());
+    assert!(!machine.is_closed());
+    machine.handle_written(10, 0, t0 + SECOND);
+    assert!(machine.is_closed());
+
+    let mut other = RtmpConnection::server(SeededRandom::new(0));
+    other.handle_input(&after_handshake(&[]), t0);
+    assert!(drain_error(&mut other).is_none());
+    while other.poll_transmit().is_some() {}
+    assert!(!other.handle_shutdown(t0));
+    assert!(other.poll_transmit().is_none());
+    assert!(other.is_closed());
+    assert!(matches!(
+        other.send(0, 0, Message::Acknowledgement(1)),
+        Err(LocalError::Closed)
+    ));
+}

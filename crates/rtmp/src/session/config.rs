@@ -3,8 +3,16 @@
 use std::borrow::Cow;
 use std::time::Duration;
 
+use wirestate_core::{DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_SEND_TIMEOUT};
+
 use crate::media::FourCc;
 use crate::RtmpConfig;
+
+/// The default [`ServerConfig::ping_interval`]: 20 s, as a quiet peer
+/// costs one 18-byte ping per interval; below the 120 s idle timeouts
+/// servers usually run with (an idle timeout also caps the interval at half
+/// its length).
+pub const DEFAULT_PING_INTERVAL: Duration = Duration::from_secs(20);
 
 /// How a [`ServerSession`](super::ServerSession) answers; [`Default`] matches what FFmpeg and
 /// nginx-rtmp expect.
@@ -31,7 +39,30 @@ pub struct ServerConfig {
     pub caps_ex: u32,
     /// Without input for this long the session fails with
     /// [`SessionError::IdleTimeout`](crate::session::SessionError::IdleTimeout) (`None`: never).
+    /// Any input counts, including the answers to the keepalive pings.
     pub idle_timeout: Option<Duration>,
+    /// The handshake and `connect` must complete this long after
+    /// [`handle_connected`](wirestate_core::Machine::handle_connected) (or
+    /// the first input): until this server answered `connect`
+    /// (`accept_connect`, `reject_connect` or auto-accept). Otherwise the
+    /// session fails with
+    /// [`SessionError::HandshakeTimeout`](crate::session::SessionError::HandshakeTimeout)
+    /// (`None`: never). Default [`DEFAULT_HANDSHAKE_TIMEOUT`] (10 s). This
+    /// replaces `connection.handshake_timeout`, which sessions ignore.
+    pub handshake_timeout: Option<Duration>,
+    /// Queued bytes may wait this long for the peer to take any of them;
+    /// then the session fails with
+    /// [`SessionError::SendStalled`](crate::session::SessionError::SendStalled)
+    /// (`None`: never). Default [`DEFAULT_SEND_TIMEOUT`] (30 s). This
+    /// replaces `connection.send_timeout`, which sessions ignore.
+    pub send_timeout: Option<Duration>,
+    /// A peer that sent nothing for this long gets a User Control
+    /// PingRequest (timestamp: milliseconds since the session started),
+    /// and another every interval while it stays quiet; its PingResponse,
+    /// like any input, restarts the idle timeout. The interval used is at
+    /// most half of [`idle_timeout`](Self::idle_timeout). `None`: never
+    /// ping. Default [`DEFAULT_PING_INTERVAL`] (20 s).
+    pub ping_interval: Option<Duration>,
     /// Auto-accept mode (`false`): the session accepts every `connect`,
     /// `publish` and `play` itself, as [`accept_connect`](super::ServerSession::accept_connect),
     /// [`accept_publish`](super::ServerSession::accept_publish) and
@@ -64,6 +95,9 @@ impl Default for ServerConfig {
             ]),
             caps_ex: 0,
             idle_timeout: None,
+            handshake_timeout: Some(DEFAULT_HANDSHAKE_TIMEOUT),
+            send_timeout: Some(DEFAULT_SEND_TIMEOUT),
+            ping_interval: Some(DEFAULT_PING_INTERVAL),
             auto_accept: false,
         }
     }
@@ -89,6 +123,18 @@ pub struct ClientConfig {
     /// Without input for this long the session fails with
     /// [`SessionError::IdleTimeout`](crate::session::SessionError::IdleTimeout) (`None`: never).
     pub idle_timeout: Option<Duration>,
+    /// The handshake and `connect` must complete this long after
+    /// [`handle_connected`](wirestate_core::Machine::handle_connected) (or
+    /// the first input): until the server's answer to `connect` arrived.
+    /// Otherwise the session fails with
+    /// [`SessionError::HandshakeTimeout`](crate::session::SessionError::HandshakeTimeout)
+    /// (`None`: never). Default [`DEFAULT_HANDSHAKE_TIMEOUT`] (10 s).
+    pub handshake_timeout: Option<Duration>,
+    /// Queued bytes may wait this long for the server to take any of them;
+    /// then the session fails with
+    /// [`SessionError::SendStalled`](crate::session::SessionError::SendStalled)
+    /// (`None`: never). Default [`DEFAULT_SEND_TIMEOUT`] (30 s).
+    pub send_timeout: Option<Duration>,
 }
 
 impl ClientConfig {
@@ -103,6 +149,8 @@ impl ClientConfig {
             chunk_size: 4096,
             buffer_length: 3000,
             idle_timeout: None,
+            handshake_timeout: Some(DEFAULT_HANDSHAKE_TIMEOUT),
+            send_timeout: Some(DEFAULT_SEND_TIMEOUT),
         }
     }
 }

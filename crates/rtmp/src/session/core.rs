@@ -5,25 +5,15 @@
 
 use std::collections::VecDeque;
 use std::fmt::Debug;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
-use wirestate_core::{Machine, Poison, RandomSource, Timer, TimerTable};
+use wirestate_core::{Machine, Poison, RandomSource, TimerTable};
 
 use crate::message::{Command, DataMessage, Message, UserControl};
+use crate::session::timers::{SessionTimer, Timing};
 use crate::session::{MediaEvent, SessionError};
 use crate::{LocalError, MessageEvent, RtmpConnection, RtmpEvent};
-
-/// The deadlines of a session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum SessionTimer {
-    /// No input for the configured idle timeout.
-    Idle,
-}
-
-impl Timer for SessionTimer {
-    const ALL: &'static [Self] = &[SessionTimer::Idle];
-}
 
 /// The role half of a [`Session`]: [`ServerRole`](super::ServerRole) or
 /// [`ClientRole`](super::ClientRole). Sealed: the crate's two roles are the
@@ -43,10 +33,11 @@ pub trait SessionRole: hooks::RoleHooks {
 /// neither implemented nor imported from outside.
 pub(crate) mod hooks {
     use std::fmt::Debug;
-    use std::time::Duration;
 
     use super::{Incoming, Session, SessionRole};
-    use crate::message::Command;
+    use crate::chunk::RawMessage;
+    use crate::message::{Command, MessageError};
+    use crate::session::timers::Timing;
     use crate::{LocalError, MessageEvent, Role, RtmpConfig};
 
     /// See the module docs.
@@ -66,13 +57,29 @@ pub(crate) mod hooks {
         {
         }
 
-        /// The connection's configuration and the idle timeout.
-        fn connection_config(&self) -> (RtmpConfig, Option<Duration>);
+        /// The connection's configuration and the session's deadlines.
+        fn connection_config(&self) -> (RtmpConfig, Timing);
 
         /// Handles a command message.
         fn on_command(session: &mut Session<Self>, context: Incoming, command: Command)
         where
             Self: SessionRole;
+
+        /// A message whose payload could not be decoded (the connection
+        /// goes on unless the role says otherwise).
+        fn on_invalid(_session: &mut Session<Self>, _raw: &RawMessage, _error: &MessageError)
+        where
+            Self: SessionRole,
+        {
+        }
+
+        /// Queues the goodbye of a graceful shutdown; the session closes
+        /// right after.
+        fn on_shutdown(_session: &mut Session<Self>)
+        where
+            Self: SessionRole,
+        {
+        }
 
         /// Reports a message that is neither a command nor accepted media.
         fn on_other(session: &mut Session<Self>, message: MessageEvent)
@@ -142,8 +149,9 @@ impl Incoming {
 /// [`ClientSession`](super::ClientSession).
 ///
 /// Both roles share: the connection underneath (acknowledgements, ping
-/// answers, chunk sizes), an optional idle timeout (the only timer), the
-/// poison rule (a fatal error is reported once, after the end events it
+/// answers, chunk sizes), the deadlines (the handshake plus `connect`, the
+/// send stall, an optional idle timeout; a server also pings a quiet
+/// peer), the poison rule (a fatal error is reported once, after the end events it
 /// caused), media in ([`MediaEvent`]) and out, [`ping`](Self::ping) and
 /// [`close`](Self::close).
 ///
@@ -151,12 +159,39 @@ impl Incoming {
 /// call and after the inherent calls that answer or start something: a
 /// server's `accept_*`, `reject_*` and `end_play`, a client's `publish`,
 /// `play` and `stop`, and [`close`](Self::close) on both.
+///
+/// # Deadlines
+///
+/// - The handshake and `connect` complete within the configured
+///   `handshake_timeout`, counted from
+///   [`handle_connected`](Machine::handle_connected) (or the first input):
+///   for a server until it answered `connect`, for a client until the
+///   answer arrived. Otherwise [`SessionError::HandshakeTimeout`].
+/// - While the driver reports bytes waiting
+///   ([`handle_written`](Machine::handle_written)), the peer must take some
+///   within `send_timeout`, otherwise [`SessionError::SendStalled`] (nothing
+///   more is sent). This holds after the peer's EOF and after a close too:
+///   the session is not [closed](Machine::is_closed) while bytes wait.
+/// - `idle_timeout`: any input counts as life.
+/// - A server pings a peer that sent nothing for
+///   [`ServerConfig::ping_interval`](super::ServerConfig::ping_interval)
+///   (at most half the idle timeout), so a passive player that answers
+///   pings stays connected.
 #[derive(Debug)]
 pub struct Session<R: SessionRole> {
-    connection: RtmpConnection,
-    timers: TimerTable<SessionTimer>,
-    idle_timeout: Option<Duration>,
-    poison: Poison<SessionError>,
+    pub(super) connection: RtmpConnection,
+    pub(super) timers: TimerTable<SessionTimer>,
+    pub(super) timing: Timing,
+    /// When the session was created: ping timestamps count from here.
+    pub(super) started: Instant,
+    /// Set by `handle_connected` or the first input.
+    pub(super) clock_started: bool,
+    /// `connect` was answered: no more handshake deadline.
+    pub(super) connect_done: bool,
+    /// The send stall fired after the session's end: its error is still
+    /// reported.
+    pub(super) stalled: bool,
+    pub(super) poison: Poison<SessionError>,
     events: VecDeque<R::Event>,
     ended: bool,
     pub(crate) role: R,
@@ -194,11 +229,18 @@ impl<R: SessionRole> Session<R> {
         now: Instant,
     ) -> Session<R> {
         let role = R::from_config(config);
-        let (connection, idle_timeout) = role.connection_config();
+        let (mut connection, timing) = role.connection_config();
+        // The session keeps these deadlines itself (see `timers.rs`).
+        connection.handshake_timeout = None;
+        connection.send_timeout = None;
         let mut session = Session {
             connection: RtmpConnection::new(R::SIDE, connection, rng),
             timers: TimerTable::default(),
-            idle_timeout,
+            timing,
+            started: now,
+            clock_started: false,
+            connect_done: false,
+            stalled: false,
             poison: Poison::default(),
             events: VecDeque::new(),
             ended: false,
@@ -301,13 +343,7 @@ impl<R: SessionRole> Session<R> {
         }
     }
 
-    fn touch(&mut self, now: Instant) {
-        if let Some(idle) = self.idle_timeout {
-            self.timers.set(SessionTimer::Idle, now + idle);
-        }
-    }
-
-    fn is_running(&self) -> bool {
+    pub(super) fn is_running(&self) -> bool {
         !self.ended && self.poison.is_healthy()
     }
 
@@ -340,21 +376,6 @@ impl<R: SessionRole> Session<R> {
         }
     }
 
-    fn on_timer(&mut self, timer: SessionTimer) {
-        match timer {
-            SessionTimer::Idle => {
-                let Some(idle) = self.idle_timeout else {
-                    return;
-                };
-                if self.is_running() {
-                    R::on_end(self);
-                    self.fail(SessionError::IdleTimeout(idle));
-                    self.connection.close();
-                }
-            }
-        }
-    }
-
     /// An idle session keeps no queue capacity: events are large, and an
     /// idle server may hold thousands of sessions.
     fn release_idle_memory(&mut self) {
@@ -375,6 +396,7 @@ impl<R: SessionRole> Machine for Session<R> {
     }
 
     fn handle_buffered_input(&mut self, now: Instant) {
+        self.start_clock(now);
         self.touch(now);
         self.connection.handle_buffered_input(now);
     }
@@ -383,11 +405,35 @@ impl<R: SessionRole> Machine for Session<R> {
         self.connection.handle_eof(now);
     }
 
+    /// Starts the deadline of the handshake plus `connect`. Not forwarded:
+    /// the connection underneath runs no deadline of its own.
+    fn handle_connected(&mut self, now: Instant) {
+        self.start_clock(now);
+    }
+
+    /// Runs the send-stall timer (the session's `send_timeout`).
+    fn handle_written(&mut self, written: usize, unsent: usize, now: Instant) {
+        self.track_send(written, unsent, now);
+    }
+
+    /// A server tells each player and publisher that the stream ends
+    /// (`NetStream.Play.UnpublishNotify`, `NetStream.Play.Stop` and StreamEOF;
+    /// `NetStream.Unpublish.Success`), then `NetConnection.Connect.Closed`;
+    /// a client stops its stream (`FCUnpublish`, `deleteStream`). Then the
+    /// session closes: poll the end events, flush the transmits. Returns
+    /// `false`: RTMP's goodbye awaits no answer.
+    fn handle_shutdown(&mut self, _now: Instant) -> bool {
+        if self.is_running() && !self.connection.is_closed() {
+            R::on_shutdown(self);
+            self.close();
+        }
+        false
+    }
+
     fn handle_timeout(&mut self, now: Instant) {
         while let Some(timer) = self.timers.expire(now) {
-            self.on_timer(timer);
+            self.on_timer(timer, now);
         }
-        self.connection.handle_timeout(now);
     }
 
     fn handle_command(&mut self, command: R::Command, _now: Instant) -> Result<(), SessionError> {
@@ -405,7 +451,12 @@ impl<R: SessionRole> Machine for Session<R> {
                 return Some(Ok(event));
             }
             if self.ended {
-                return None;
+                // Only a send stall is reported after the end.
+                return if self.stalled_after_end() {
+                    self.poison.take_error().map(Err)
+                } else {
+                    None
+                };
             }
             if !self.poison.is_healthy() {
                 self.ended = true;
@@ -413,7 +464,10 @@ impl<R: SessionRole> Machine for Session<R> {
             }
             match self.connection.poll_event() {
                 Some(Ok(RtmpEvent::Message(message))) => self.on_message(message),
-                Some(Ok(RtmpEvent::HandshakeComplete | RtmpEvent::InvalidMessage { .. })) => {}
+                Some(Ok(RtmpEvent::HandshakeComplete)) => {}
+                Some(Ok(RtmpEvent::InvalidMessage { raw, error })) => {
+                    R::on_invalid(self, &raw, &error)
+                }
                 Some(Err(error)) => {
                     R::on_end(self);
                     self.fail(error.into());
@@ -434,29 +488,33 @@ impl<R: SessionRole> Machine for Session<R> {
         self.connection.poll_transmit()
     }
 
-    /// The idle deadline, if [`idle_timeout`](super::ServerConfig::idle_timeout)
-    /// is set; `None` once the session ended or failed.
+    /// The earliest of the session's deadlines (see [Deadlines](Session#deadlines));
+    /// after the session ended or failed, only the send-stall deadline
+    /// while bytes wait.
     ///
-    /// Its answer changes after `handle_input` (input moves the deadline),
-    /// after `handle_timeout` (the idle timeout fires and stops it) and
-    /// after a [`poll_event`](Machine::poll_event) that reports the end or
-    /// an error. [`close`](Self::close) does not change it at once: it
-    /// keeps its answer until the events after the close are drained
-    /// (`poll_event` returned `None`). Commands and sends do not change it.
+    /// Its answer changes after `handle_connected` and `handle_input`
+    /// (input moves the idle and ping deadlines; the first starts the
+    /// handshake deadline), `handle_written`, `handle_timeout` (a timer
+    /// fires; the ping timer re-arms), answering `connect` (a server's
+    /// `accept_connect`/`reject_connect`) and after a
+    /// [`poll_event`](Machine::poll_event) that reports the end or an error.
+    /// [`close`](Self::close) does not change it at once: it keeps its
+    /// answer until the events after the close are drained (`poll_event`
+    /// returned `None`). Other commands and sends do not change it.
     fn poll_timeout(&self) -> Option<Instant> {
-        if !self.is_running() {
-            return None;
-        }
-        self.timers.next()
+        self.next_deadline()
     }
 
     fn wants_read(&self) -> bool {
         self.is_running() && self.connection.wants_read()
     }
 
+    /// True once the end (or the error) was reported and no bytes wait for
+    /// the peer under the send-stall timer.
     fn is_closed(&self) -> bool {
         self.events.is_empty()
             && !self.poison.has_pending_error()
             && (self.ended || (self.connection.is_closed() && !self.role.is_active()))
+            && !self.timers.is_armed(SessionTimer::SendStall)
     }
 }

@@ -12,8 +12,9 @@
 //! [`Session`], with a role: the connection underneath, the idle timer, the
 //! poison rule, media in ([`MediaEvent`]) and out are shared; each role
 //! adds its command handling. Pings are answered and acknowledgements sent
-//! by the connection underneath; an optional idle timeout is the only
-//! timer. A server that accepts everything sets
+//! by the connection underneath. The deadlines (the handshake plus
+//! `connect`, the send stall, the idle timeout, a server's keepalive ping)
+//! are described on [`Session`]. A server that accepts everything sets
 //! [`ServerConfig::auto_accept`].
 //!
 //! ```
@@ -52,11 +53,15 @@ mod error;
 mod event;
 mod server;
 mod status;
+mod timers;
 
-pub use cache::{is_audio_config, is_keyframe, is_video_config, player_metadata, SequenceHeaders};
+pub use cache::{
+    is_audio_config, is_keyframe, is_video_config, player_metadata, SequenceHeaders,
+    MAX_CONFIG_BYTES, MAX_CONFIG_MESSAGES,
+};
 pub use client::{ClientRole, ClientSession};
 pub use command::{ClientCommand, ServerCommand};
-pub use config::{ClientConfig, ServerConfig};
+pub use config::{ClientConfig, ServerConfig, DEFAULT_PING_INTERVAL};
 pub use core::{Session, SessionRole};
 pub use error::SessionError;
 pub use event::{ClientEvent, ConnectRequest, MediaEvent, ServerEvent};

@@ -5,7 +5,7 @@
 
 use bytes::BytesMut;
 
-use super::{Role, WsConnection};
+use super::{Role, WsConnection, WsTimer};
 use crate::deflate::DeflateParams;
 use crate::error::{LocalError, WsError};
 use crate::event::WsEvent;
@@ -109,7 +109,7 @@ impl WsConnection {
         if let Some(params) = deflate {
             self.set_deflate(params);
         }
-        self.phase = Phase::Open;
+        self.open();
         Ok(())
     }
 
@@ -212,11 +212,35 @@ impl WsConnection {
                 if let Some(params) = response.deflate {
                     self.set_deflate(params);
                 }
-                self.phase = Phase::Open;
+                self.open();
                 Some(Ok(WsEvent::Connected(Box::new(response))))
             }
             Err(error) => Some(Err(self.fail_handshake(error))),
         }
+    }
+
+    /// The handshake completed: frames flow, and its deadline stops.
+    fn open(&mut self) {
+        self.phase = Phase::Open;
+        self.timers.stop(WsTimer::Handshake);
+    }
+
+    /// Gives the opening handshake up (its deadline passed, or a shutdown):
+    /// a server that has not answered the request yet answers with
+    /// `status` (`Connection: close`, no body), and the connection is
+    /// done. A no-op once the handshake is over.
+    pub(super) fn abandon_handshake(&mut self, status: u16) {
+        match self.phase {
+            Phase::Request { .. } | Phase::Deciding { .. } => {
+                if let Ok(answer) = reject_response(&Reject::status(status)) {
+                    self.out.push(answer);
+                }
+            }
+            Phase::Response { .. } => {}
+            Phase::Open | Phase::Done => return,
+        }
+        self.phase = Phase::Done;
+        self.finish_silently();
     }
 
     fn fail_handshake(&mut self, error: HandshakeError) -> WsError {

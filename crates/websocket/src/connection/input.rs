@@ -16,10 +16,11 @@ pub(super) const LARGE_FRAME: usize = 4 << 10;
 const LARGE_FRAME_FLOOR: usize = 128 << 10;
 
 impl WsConnection {
-    /// Input arrived at `now`: re-arms the idle and keepalive timers (they
-    /// only run once the connection is open), or drops the input of a
-    /// finished connection.
+    /// Input arrived at `now`: starts the handshake clock if nothing did,
+    /// re-arms the idle and keepalive timers (they only run once the
+    /// connection is open), or drops the input of a finished connection.
     pub(super) fn note_input(&mut self, now: Instant) {
+        self.start_handshake_clock(now);
         match self.state {
             State::Open | State::CloseSent => {
                 if let Some(idle) = self.config.idle_timeout {

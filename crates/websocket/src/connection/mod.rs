@@ -20,7 +20,7 @@
 //! Between messages the input buffer and the transmit queue are released, so
 //! an idle connection owns no heap memory besides the client's random source:
 //! measured on x86_64 (`tests/idle_heap.rs`, a counting allocator), an idle
-//! server-role [`WsConnection`] is its 976 inline bytes and nothing on the heap;
+//! server-role [`WsConnection`] is its 1008 inline bytes and nothing on the heap;
 //! a client adds its boxed random source (32 bytes for `SeededRandom`).
 //!
 //! With permessage-deflate, the zlib states that must outlive a message
@@ -43,23 +43,25 @@ mod handshake_phase;
 mod input;
 mod receive;
 mod send;
+mod timers;
 
 use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
-use wirestate_core::{Machine, Poison, RandomSource, Timer, TimerTable, TransmitQueue};
+use wirestate_core::{Machine, Poison, RandomSource, TimerTable, TransmitQueue};
 
 use crate::config::WsConfig;
 use crate::deflate::{DeflateConfig, DeflateParams, Deflater, Inflater};
 use crate::error::{LocalError, WsError};
 use crate::event::WsEvent;
-use crate::frame::{rsv, FrameDecoder, FrameRules, OpCode};
+use crate::frame::{rsv, FrameDecoder, FrameRules};
 use crate::handshake::ClientRequest;
 use crate::utf8::Utf8Validator;
 use crate::WsCommand;
 
 use handshake_phase::Phase;
 use receive::Partial;
+pub use timers::WsTimer;
 
 /// Which end of the connection this machine is: it decides the handshake
 /// side and the masking rules (clients mask what they send, servers must
@@ -70,24 +72,6 @@ pub enum Role {
     Server,
     /// Opened the connection; sends masked frames, expects unmasked ones.
     Client,
-}
-
-/// The named deadlines of a [`WsConnection`], kept in a
-/// [`TimerTable`]; they run once the opening handshake is done.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WsTimer {
-    /// No input for [`WsConfig::idle_timeout`]: the connection fails with
-    /// [`WsError::IdleTimeout`] (close code 1001).
-    Idle,
-    /// No input for the keepalive interval: a ping goes out.
-    Keepalive,
-    /// No input within the keepalive timeout after that ping: the
-    /// connection fails with [`WsError::KeepaliveTimeout`].
-    PongTimeout,
-}
-
-impl Timer for WsTimer {
-    const ALL: &'static [Self] = &[WsTimer::Idle, WsTimer::Keepalive, WsTimer::PongTimeout];
 }
 
 /// Where the frame layer is in the close handshake.
@@ -150,10 +134,17 @@ struct Deflate {
 /// assert_eq!(&server.poll_transmit().unwrap()[..], b"Hello");
 /// ```
 ///
-/// Timers ([`WsConfig::keepalive`], [`WsConfig::idle_timeout`]) run once the
-/// connection is open; to bound the opening handshake too (a peer that
-/// connects and says nothing), wrap the machine in
-/// [`wirestate_core::IdleTimeout`], whose clock starts at construction.
+/// Deadlines ([`WsTimer`]): the opening handshake must complete within
+/// [`WsConfig::handshake_timeout`] (default 10 s) of
+/// [`handle_connected`](Machine::handle_connected), however slowly the peer
+/// trickles it and however long a [`server`](Self::server)'s application
+/// waits to accept; queued bytes the peer does not take for
+/// [`WsConfig::send_timeout`] (default 30 s, fed by
+/// [`handle_written`](Machine::handle_written)) end the connection in any
+/// state. Keepalive pings ([`WsConfig::keepalive`]) and the idle timeout
+/// ([`WsConfig::idle_timeout`]) run once the connection is open.
+/// [`handle_shutdown`](Machine::handle_shutdown) says goodbye with close
+/// 1001 (or a 503 during a server's handshake).
 pub struct WsConnection {
     role: Role,
     config: WsConfig,
@@ -423,8 +414,9 @@ impl WsConnection {
         self.config.input_high_water = bytes;
     }
 
-    /// The deadline of `timer`, if it is armed (timers run once the
-    /// connection is open).
+    /// The deadline of `timer`, if it is armed (during the opening
+    /// handshake only [`WsTimer::Handshake`] and [`WsTimer::SendStall`]
+    /// run; the idle and keepalive deadlines count once it is open).
     pub fn deadline(&self, timer: WsTimer) -> Option<Instant> {
         self.timers.get(timer)
     }
@@ -440,11 +432,6 @@ impl WsConnection {
             WsCommand::Accept(a) => self.accept(a),
             WsCommand::Reject(r) => self.reject(r),
         }
-    }
-
-    /// Whether the idle and keepalive timers run.
-    fn timers_active(&self) -> bool {
-        matches!(self.phase, Phase::Open) && matches!(self.state, State::Open | State::CloseSent)
     }
 }
 
@@ -462,46 +449,55 @@ impl Machine for WsConnection {
         self.input_mut()
     }
 
-    /// Records the arrival time (keepalive and idle timers); decoding happens
-    /// in `poll_event`.
+    /// Records the arrival time (keepalive and idle timers; the handshake
+    /// deadline starts at the first input); decoding happens in
+    /// `poll_event`.
     fn handle_buffered_input(&mut self, now: Instant) {
         self.note_input(now);
     }
 
-    /// See the module's EOF policy.
+    /// See the module's EOF policy. The deadlines keep running until the
+    /// connection ends: bytes still waiting for a peer that half-closed
+    /// and stopped reading end it with [`WsError::SendStalled`].
     fn handle_eof(&mut self, now: Instant) {
         let _ = now;
         self.peer_eof = true;
     }
 
-    /// Sends a keepalive ping, or fails the connection when a pong (any
-    /// input) is overdue, or on idle timeout (which wins when several are
-    /// due).
+    /// Sends a keepalive ping, or fails the connection: when the peer took
+    /// no queued byte for the send timeout ([`WsError::SendStalled`],
+    /// nothing more is sent), when the handshake deadline passed
+    /// ([`WsError::HandshakeTimeout`], a server that has not answered
+    /// queues a 408), on idle timeout, or when a pong (any input) is
+    /// overdue, in that order when several are due.
     fn handle_timeout(&mut self, now: Instant) {
-        if !self.timers_active() {
-            return;
-        }
-        let (mut idle, mut ping, mut pong) = (false, false, false);
-        while let Some(timer) = self.timers.expire(now) {
-            match timer {
-                WsTimer::Idle => idle = true,
-                WsTimer::Keepalive => ping = true,
-                WsTimer::PongTimeout => pong = true,
-            }
-        }
-        let error = match (self.config.idle_timeout, self.config.keepalive) {
-            (Some(limit), _) if idle => WsError::IdleTimeout(limit),
-            (_, Some(keepalive)) if pong => WsError::KeepaliveTimeout(keepalive.timeout),
-            (_, Some(keepalive)) if ping => {
-                self.write_frame(OpCode::Ping, true, 0, Bytes::new());
-                self.timers
-                    .set(WsTimer::PongTimeout, now + keepalive.timeout);
-                return;
-            }
-            _ => return,
-        };
-        let error = self.fail(error);
-        self.poison.fail(error);
+        self.expire_timers(now);
+    }
+
+    /// Starts the handshake deadline ([`WsConfig::handshake_timeout`]) of a
+    /// connection that has an opening handshake; without this call it
+    /// starts at the first input or write report.
+    fn handle_connected(&mut self, now: Instant) {
+        self.start_handshake_clock(now);
+    }
+
+    /// Arms, re-arms or stops the send-stall deadline
+    /// ([`WsConfig::send_timeout`]) in any state, until the connection is
+    /// finished.
+    fn handle_written(&mut self, written: usize, unsent: usize, now: Instant) {
+        self.note_written(written, unsent, now);
+    }
+
+    /// Open: queues a close frame with code 1001 (going away) and returns
+    /// `true` until the peer's close arrives (the idle timeout still runs;
+    /// `false` if the peer already sent EOF). During the opening handshake:
+    /// a server that has not answered queues `503 Service Unavailable`;
+    /// the connection is done, `false`. Closing already: queues nothing,
+    /// `true` while our close awaits the peer's. Sending fails with
+    /// [`LocalError::Closing`] afterwards.
+    fn handle_shutdown(&mut self, now: Instant) -> bool {
+        let _ = now;
+        self.shut_down()
     }
 
     /// Accept and reject apply to a server role waiting for its decision;
@@ -540,8 +536,10 @@ impl Machine for WsConnection {
     /// [`accept`](Self::accept) and [`reject`](Self::reject), the sending
     /// methods and [`close`](Self::close), `poll_event` (a pong for a ping,
     /// the echo of the peer's close, the close frame of a peer violation, a
-    /// server's answer to an invalid request) and `handle_timeout` (a
-    /// keepalive ping, the close frame of an idle timeout).
+    /// server's answer to an invalid request), `handle_timeout` (a
+    /// keepalive ping, the close frame of an idle timeout, a server's 408
+    /// when the handshake deadline passed) and `handle_shutdown` (close
+    /// 1001, or a server's 503 during the handshake).
     fn poll_transmit(&mut self) -> Option<Bytes> {
         let next = self.out.pop();
         // An idle connection holds no heap memory (tests/idle_heap.rs).
@@ -549,20 +547,22 @@ impl Machine for WsConnection {
         next
     }
 
-    /// The earliest armed [`WsTimer`] once the connection is open; `None`
-    /// during the opening handshake and after the end.
+    /// The earliest running [`WsTimer`]: during the opening handshake the
+    /// handshake and send-stall deadlines, once open every armed timer;
+    /// `None` once the connection is finished.
     ///
-    /// The answer changes after `handle_input` (input re-arms the idle and
-    /// keepalive timers), `handle_timeout` (a keepalive ping arms the pong
+    /// The answer changes after `handle_connected` and the first input
+    /// (the handshake deadline starts), `handle_input` (input re-arms the
+    /// idle and keepalive timers), `handle_written` (the send-stall
+    /// deadline), `handle_timeout` (a keepalive ping arms the pong
     /// deadline; a failure stops everything), [`accept`](Self::accept) (the
-    /// timers armed by the request's arrival start to count), and
-    /// [`close`](Self::close) (keepalive stops; the idle timeout keeps
-    /// running until the peer's close arrives).
+    /// handshake deadline stops, the timers armed by the request's arrival
+    /// start to count), `poll_event` (a client's handshake completes, or
+    /// the connection ends), [`close`](Self::close) (keepalive stops; the
+    /// idle timeout keeps running until the peer's close arrives) and
+    /// `handle_shutdown`.
     fn poll_timeout(&self) -> Option<Instant> {
-        if !self.timers_active() {
-            return None;
-        }
-        self.timers.next()
+        self.next_deadline()
     }
 
     /// During the handshake: until EOF (the head limit fails the handshake);

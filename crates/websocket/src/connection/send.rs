@@ -132,6 +132,22 @@ impl WsConnection {
         self.close_with(None)
     }
 
+    /// `handle_shutdown`: close 1001 (going away) once open, or gives the
+    /// handshake up (a server that has not answered says 503). Returns
+    /// whether our close awaits the peer's (it cannot after the peer's
+    /// EOF).
+    pub(super) fn shut_down(&mut self) -> bool {
+        if !matches!(self.phase, Phase::Open) {
+            self.abandon_handshake(503);
+            return false;
+        }
+        if self.state == State::Open {
+            // Cannot fail: open, and 1001 with no reason may be sent.
+            let _ = self.close(1001, "");
+        }
+        self.state == State::CloseSent && !self.peer_eof
+    }
+
     /// Whether the opening handshake is done, so frames may be sent.
     fn ensure_open(&self) -> Result<(), LocalError> {
         match self.phase {

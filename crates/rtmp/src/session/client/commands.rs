@@ -37,6 +37,7 @@ impl ClientSession {
     /// `_result` of `connect`: connected; the intent's commands go out.
     fn on_connect_result(&mut self, response: Response) {
         self.role.phase = Phase::Connected;
+        self.connect_answered();
         let status = Status::from_info(response.info().unwrap_or(&Value::Null));
         self.report(ClientEvent::Connected {
             properties: response.command_object,
@@ -48,6 +49,7 @@ impl ClientSession {
     /// `_error` of `connect`: rejected.
     fn on_connect_error(&mut self, response: &Response) {
         self.role.phase = Phase::Rejected;
+        self.connect_answered();
         let status = Status::from_info(response.info().unwrap_or(&Value::Null));
         self.report(ClientEvent::ConnectRejected(status));
     }

@@ -4,8 +4,6 @@
 
 mod commands;
 
-use std::time::Duration;
-
 use bytes::Bytes;
 
 use crate::amf0::Value;
@@ -13,6 +11,7 @@ use crate::message::{type_id, Command, Connect, DataMessage, Message, UserContro
 use crate::session::core::hooks::RoleHooks;
 use crate::session::core::{Incoming, Session, SessionRole};
 use crate::session::status;
+use crate::session::timers::Timing;
 use crate::session::{ClientCommand, ClientConfig, ClientEvent};
 use crate::{LocalError, MessageEvent, Role, RtmpConfig};
 
@@ -248,12 +247,25 @@ impl RoleHooks for ClientRole {
         let _ = session.send_control(status::command(Command::Connect(connect)));
     }
 
-    fn connection_config(&self) -> (RtmpConfig, Option<Duration>) {
-        (self.config.connection.clone(), self.config.idle_timeout)
+    fn connection_config(&self) -> (RtmpConfig, Timing) {
+        let config = &self.config;
+        let timing = Timing {
+            handshake: config.handshake_timeout,
+            send: config.send_timeout,
+            idle: config.idle_timeout,
+            ping: None,
+        };
+        (config.connection.clone(), timing)
     }
 
     fn on_command(session: &mut ClientSession, context: Incoming, command: Command) {
         session.on_command(context, command);
+    }
+
+    /// Stops the stream (`FCUnpublish` when publishing, `deleteStream`).
+    fn on_shutdown(session: &mut ClientSession) {
+        // A refused send means the session is closed: nothing to say.
+        let _ = session.stop();
     }
 
     fn on_other(session: &mut ClientSession, message: MessageEvent) {

@@ -55,6 +55,7 @@ impl ServerSession {
         let pending = self.role.take_pending(request, Kind::Connect)?;
         let connect = pending.connect.ok_or(LocalError::UnknownRequest(request))?;
         self.role.phase = Phase::Connected;
+        self.connect_answered();
         self.role.app = connect.app().unwrap_or_default().to_owned();
         let config = &self.role.config;
         let (window, bandwidth, chunk_size) = (
@@ -94,6 +95,7 @@ impl ServerSession {
     ) -> Result<(), LocalError> {
         let pending = self.role.take_pending(request, Kind::Connect)?;
         self.role.phase = Phase::Rejected;
+        self.connect_answered();
         let code = "NetConnection.Connect.Rejected";
         self.send_on(0, status::error(pending.transaction_id, code, description))
     }
@@ -233,6 +235,12 @@ impl ServerSession {
             return Err(LocalError::NotPlaying(stream_id));
         };
         self.role.set_stream(stream_id, StreamState::Idle);
+        self.send_play_end(stream_id, &name)
+    }
+
+    /// onStatus `NetStream.Play.UnpublishNotify` and `NetStream.Play.Stop`,
+    /// then StreamEOF, for the player of `name` on `stream_id`.
+    pub(super) fn send_play_end(&mut self, stream_id: u32, name: &str) -> Result<(), LocalError> {
         let unpublished = format!("{name} is now unpublished.");
         let stopped = format!("Stopped playing {name}.");
         for (code, description) in [

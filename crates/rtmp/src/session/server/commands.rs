@@ -5,7 +5,7 @@ use crate::amf0::Value;
 use crate::message::{Command, Connect, Play};
 use crate::session::core::Incoming;
 use crate::session::status;
-use crate::session::{ConnectRequest, RequestId, ServerEvent, ServerSession};
+use crate::session::{ConnectRequest, RequestId, ServerEvent, ServerSession, SessionError};
 
 use super::streams::StreamState;
 use super::Phase;
@@ -17,6 +17,11 @@ impl ServerSession {
         let stream_id = context.stream_id;
         match (self.role.phase, command) {
             (Phase::AwaitingConnect, Command::Connect(connect)) => self.on_connect(connect),
+            (Phase::AwaitingConnect, Command::Other(other)) if other.name == "connect" => {
+                let transaction_id = other.transaction_id.unwrap_or(1.0);
+                let description = "connect without a command object".to_owned();
+                self.reject_malformed_connect(transaction_id, description);
+            }
             (Phase::Connected, command) => match command {
                 Command::Publish {
                     transaction_id,
@@ -77,6 +82,19 @@ impl ServerSession {
             let _ = self.accept_connect(request);
         }
         self.report(event);
+    }
+
+    /// A `connect` that cannot be used: `_error`
+    /// `NetConnection.Connect.Rejected` with `description`, then the
+    /// session fails with [`SessionError::MalformedConnect`] and closes.
+    pub(super) fn reject_malformed_connect(&mut self, transaction_id: f64, description: String) {
+        self.role.phase = Phase::Rejected;
+        self.connect_answered();
+        let code = "NetConnection.Connect.Rejected";
+        // A closed session cannot answer; it fails all the same.
+        let _ = self.send_on(0, status::error(transaction_id, code, &description));
+        self.fail(SessionError::MalformedConnect(description));
+        self.close();
     }
 
     /// `releaseStream` and `FCPublish`: `_result` with `undefined`.

@@ -11,11 +11,11 @@ mod answer;
 mod commands;
 mod streams;
 
-use std::time::Duration;
-
-use crate::message::Command;
+use crate::chunk::RawMessage;
+use crate::message::{type_id, Command, MessageError};
 use crate::session::core::hooks::RoleHooks;
 use crate::session::core::{Incoming, Session, SessionRole};
+use crate::session::timers::{ping_interval, Timing};
 use crate::session::{ServerCommand, ServerConfig, ServerEvent};
 use crate::{LocalError, MessageEvent, Role, RtmpConfig};
 
@@ -90,9 +90,15 @@ impl SessionRole for ServerRole {
 impl RoleHooks for ServerRole {
     const SIDE: Role = Role::Server;
 
-    fn connection_config(&self) -> (RtmpConfig, Option<Duration>) {
+    fn connection_config(&self) -> (RtmpConfig, Timing) {
         let config = &self.config;
-        (config.connection.clone(), config.idle_timeout)
+        let timing = Timing {
+            handshake: config.handshake_timeout,
+            send: config.send_timeout,
+            idle: config.idle_timeout,
+            ping: ping_interval(config.ping_interval, config.idle_timeout),
+        };
+        (config.connection.clone(), timing)
     }
 
     fn from_config(config: ServerConfig) -> ServerRole {
@@ -108,6 +114,22 @@ impl RoleHooks for ServerRole {
 
     fn on_command(session: &mut ServerSession, context: Incoming, command: Command) {
         session.on_command(context, command);
+    }
+
+    /// A command message before `connect` that does not decode is taken
+    /// for a malformed `connect`.
+    fn on_invalid(session: &mut ServerSession, raw: &RawMessage, error: &MessageError) {
+        let command = matches!(raw.type_id, type_id::COMMAND | type_id::COMMAND_AMF3);
+        if command && raw.stream_id == 0 && session.role.phase == Phase::AwaitingConnect {
+            session.reject_malformed_connect(
+                1.0,
+                format!("the connect command did not decode: {error}"),
+            );
+        }
+    }
+
+    fn on_shutdown(session: &mut ServerSession) {
+        session.say_goodbye();
     }
 
     fn on_other(session: &mut ServerSession, message: MessageEvent) {

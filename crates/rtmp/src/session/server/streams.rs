@@ -2,10 +2,11 @@
 //! application's answer.
 
 use crate::message::Connect;
+use crate::session::status::on_status;
 use crate::session::{RequestId, ServerEvent, ServerSession};
 use crate::LocalError;
 
-use super::ServerRole;
+use super::{Phase, ServerRole};
 
 /// What one message stream (`createStream`'s) does.
 #[derive(Debug, Clone, PartialEq)]
@@ -134,6 +135,43 @@ impl ServerSession {
     pub(super) fn finish_all(&mut self) {
         for stream_id in 1..=self.role.streams.len() as u32 {
             self.finish_stream(stream_id);
+        }
+    }
+}
+
+impl ServerSession {
+    /// The goodbye of a graceful shutdown: each player hears that its stream
+    /// ends (as from [`end_play`](Self::end_play)), each publisher gets
+    /// `NetStream.Unpublish.Success`, and a connected peer gets
+    /// `NetConnection.Connect.Closed`. The streams keep their state, so the
+    /// close that follows reports them finished.
+    pub(super) fn say_goodbye(&mut self) {
+        for stream_id in 1..=self.role.streams.len() as u32 {
+            // A refused send means the session is closed: nothing to say.
+            let _ = match self.role.stream(stream_id).clone() {
+                StreamState::Playing(name) => self.send_play_end(stream_id, &name),
+                StreamState::Publishing(name) => {
+                    let description = format!("{name} is now unpublished: the server shuts down.");
+                    let status = on_status(
+                        "status",
+                        "NetStream.Unpublish.Success",
+                        &description,
+                        Vec::new(),
+                    );
+                    self.send_on(stream_id, status)
+                }
+                _ => Ok(()),
+            };
+        }
+        if self.role.phase == Phase::Connected {
+            let description = "The server shuts down.";
+            let status = on_status(
+                "status",
+                "NetConnection.Connect.Closed",
+                description,
+                Vec::new(),
+            );
+            let _ = self.send_on(0, status);
         }
     }
 }
