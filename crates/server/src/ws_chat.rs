@@ -148,11 +148,13 @@ async fn respond(
     stream.shutdown().await
 }
 
-/// The chat members' WebSocket settings: the limits' idle timeout and
-/// keepalive pings every [`PING_INTERVAL`] of quiet.
+/// The chat members' WebSocket settings: the limits' idle, handshake and
+/// send timeouts, and keepalive pings every [`PING_INTERVAL`] of quiet.
 fn member_config(limits: &ServerLimits) -> WsConfig {
     WsConfig {
         idle_timeout: limits.idle_timeout,
+        handshake_timeout: limits.handshake_timeout,
+        send_timeout: limits.send_timeout,
         keepalive: Some(Keepalive {
             interval: PING_INTERVAL,
             timeout: PING_INTERVAL,
@@ -334,8 +336,11 @@ mod tests {
                 }
             };
             assert_eq!(close.map(|c| c.code), Some(1001));
+            // Our answer completes the close handshake.
+            let _ = member.flush().await;
         }
-        tokio::time::timeout(BOUND, server)
+        // Well before the drain timeout: both answered.
+        tokio::time::timeout(Duration::from_secs(4), server)
             .await
             .unwrap()
             .unwrap()

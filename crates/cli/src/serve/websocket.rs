@@ -40,6 +40,8 @@ pub(crate) fn config(args: &WsArgs, limits: &ServerLimits) -> WsConfig {
         max_message_size: args.max_message_size,
         max_frame_size: args.max_message_size.min(defaults.max_frame_size),
         idle_timeout: limits.idle_timeout,
+        handshake_timeout: limits.handshake_timeout,
+        send_timeout: limits.send_timeout,
         keepalive: Some(keepalive(limits.idle_timeout)),
         deflate: (!args.no_deflate).then(DeflateConfig::server),
         ..defaults
