@@ -48,7 +48,11 @@ impl Relay {
             runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener).unwrap();
                 tokio::select! {
-                    result = rtmp_relay::serve(listener, record) => result.unwrap(),
+                    result = rtmp_relay::serve(
+                        listener,
+                        rtmp_relay::RelayConfig { record, ..Default::default() },
+                        wirestate_server::Shutdown::never(),
+                    ) => result.unwrap(),
                     _ = stopped => {}
                 }
             });

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the real peers of tests/peer_rtmp.rs and tests/peer_rtmp_session.rs
-# (the RTMP connection, the sessions and `serve rtmp`): FFmpeg/ffprobe
+# Installs the real peers of tests/peer_rtmp.rs, tests/peer_rtmp_session.rs and
+# tests/peer_rtmp_ertmp.rs (the RTMP connection, the sessions, `serve rtmp`,
+# Enhanced RTMP negotiation): FFmpeg/ffprobe
 # (publisher, player, `ffmpeg -listen`),
 # rtmpdump (player), nginx-light + libnginx-mod-rtmp (a reference server),
 # and imageio-ffmpeg, whose bundled FFmpeg (>= 6.1) speaks Enhanced RTMP

@@ -12,6 +12,7 @@ mod length;
 mod lines;
 mod output;
 mod rtmp;
+mod rtmp_client;
 mod sample;
 mod serve;
 mod websocket;
@@ -42,6 +43,11 @@ enum Command {
     /// Run a demo server on 127.0.0.1.
     #[command(subcommand)]
     Serve(serve::ServeCommand),
+    /// Publish an FLV file to an RTMP server (rtmp://HOST[:PORT]/APP/KEY),
+    /// in real time unless --fast.
+    Publish(rtmp_client::PublishArgs),
+    /// Play an RTMP stream into an FLV file (`--output -`: stdout).
+    Play(rtmp_client::PlayArgs),
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -97,6 +103,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Inspect(args) => inspect(args),
         Command::Serve(cmd) => serve::main(cmd),
+        Command::Publish(args) => rtmp_client::publish(args),
+        Command::Play(args) => rtmp_client::play(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -291,6 +291,25 @@ mod tests {
     }
 
     #[test]
+    fn erlang_packet_types_frame_through_the_codec() {
+        let mut codec = LengthCodec::new(LengthConfig::erlang_packet(crate::ErlangPacket::Fcgi));
+        // Content "hi", padding 2: the padding is consumed, not returned.
+        let mut src = BytesMut::from(&b"\x01\x06\x00\x01\x00\x02\x02\x00hi\xee"[..]);
+        assert_eq!(codec.decode(&mut src).unwrap(), None);
+        src.extend_from_slice(b"\xee");
+        assert_eq!(
+            codec.decode(&mut src).unwrap(),
+            frame(b"\x01\x06\x00\x01\x00\x02\x02\x00hi")
+        );
+        assert!(src.is_empty());
+        let mut tpkt = LengthCodec::new(LengthConfig::erlang_packet(crate::ErlangPacket::Tpkt));
+        let mut out = BytesMut::new();
+        tpkt.encode(Bytes::from_static(b"ab"), &mut out).unwrap();
+        assert_eq!(out, &b"\x03\x00\x00\x06ab"[..]);
+        assert_eq!(tpkt.decode(&mut out).unwrap(), frame(b"\x03\x00\x00\x06ab"));
+    }
+
+    #[test]
     fn io_errors_convert() {
         let error: LengthCodecError = std::io::Error::other("reset").into();
         assert!(matches!(error, LengthCodecError::Io(_)));

@@ -3,10 +3,14 @@
 
 use bytes::{BufMut, Bytes, BytesMut};
 
+use crate::packet::{self, ErlangPacket, MAX_PACKET_TOTAL};
 use crate::{LengthField, LocalError};
 
 /// The default maximum frame length: 8 MiB.
 pub const DEFAULT_MAX_FRAME_LENGTH: usize = 8 * 1024 * 1024;
+
+/// The tag the `asn1` encoder writes unless told otherwise: SEQUENCE.
+const DEFAULT_ASN1_TAG: u8 = 0x30;
 
 /// What the decoder does with a frame longer than the maximum frame length.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -63,6 +67,10 @@ pub struct LengthConfig {
     max_frame_length: usize,
     oversize: OversizePolicy,
     allow_non_minimal_varint: bool,
+    /// An Erlang packet type in place of the length field.
+    packet: Option<ErlangPacket>,
+    /// The tag the asn1 encoder writes.
+    asn1_tag: u8,
 }
 
 impl LengthConfig {
@@ -110,7 +118,96 @@ impl LengthConfig {
             max_frame_length: DEFAULT_MAX_FRAME_LENGTH,
             oversize: OversizePolicy::Fail,
             allow_non_minimal_varint: false,
+            packet: None,
+            asn1_tag: DEFAULT_ASN1_TAG,
         }
+    }
+
+    /// One of Erlang's other `decode_packet` types (`asn1`, `cdr`, `sunrm`,
+    /// `fcgi`, `tpkt`, `raw`) in place of a length field, exactly as
+    /// `erlang:decode_packet/3` frames it. The length field, offset,
+    /// adjustment and varint settings do not apply.
+    ///
+    /// Two views of each packet, chosen with
+    /// [`keep_header`](LengthConfig::keep_header):
+    ///
+    /// - `true` (the default here): the packet as Erlang returns it: header
+    ///   included; for `fcgi` the 8-byte header and the content, its padding
+    ///   consumed and dropped;
+    /// - `false`: the payload alone (asn1 content, GIOP body, RPC fragment,
+    ///   FastCGI content, TPKT body).
+    ///
+    /// The [maximum frame length](LengthConfig::max_frame_length) is
+    /// Erlang's `{packet_size, N}`: it limits the bytes after the header
+    /// (asn1 content, cdr message_size, sunrm fragment, fcgi content +
+    /// padding, tpkt length - 4), exactly N passes, N + 1 is an error,
+    /// decided from the header alone. Erlang's default is no limit; here it
+    /// stays [`DEFAULT_MAX_FRAME_LENGTH`] (set `i32::MAX as usize` for
+    /// Erlang's). Header and body together must fit an `i32` in any case,
+    /// else the header is [invalid](crate::LengthError::InvalidPacket).
+    ///
+    /// `raw` has no header: every [`poll_event`](wirestate_core::Machine::poll_event)
+    /// hands out all the bytes buffered (nothing when there are none), as
+    /// `decode_packet(raw, Bin, _)` returns all of `Bin`. So its packets
+    /// follow the reads, not the stream (only their concatenation is
+    /// chunk independent), and the limit does not apply to them (Erlang
+    /// ignores `packet_size` for `raw` too); the input buffer is bounded by
+    /// the high-water mark.
+    ///
+    /// The encoder writes a header for each payload: asn1 the
+    /// [tag](LengthConfig::asn1_tag) and the minimal definite length; cdr a
+    /// GIOP 1.0 Request header in the configured byte order (big endian by
+    /// default, [`little_endian`](LengthConfig::little_endian) sets flags
+    /// bit 0); sunrm the record mark of a last fragment; fcgi a version 1
+    /// `FCGI_STDOUT` header for request 1, no padding; tpkt a version 3
+    /// header. `raw` writes the payload as it is. Payloads over the limit
+    /// (`raw` included) or over what the header can announce
+    /// ([`ErlangPacket::max_payload_len`]) are refused.
+    ///
+    /// ```
+    /// use wirestate_length::{ErlangPacket, LengthConfig};
+    ///
+    /// let tpkt = LengthConfig::erlang_packet(ErlangPacket::Tpkt);
+    /// assert!(tpkt.keeps_header());
+    /// assert_eq!(tpkt.encode_header(3).unwrap(), &[3, 0, 0, 7][..]);
+    ///
+    /// let asn1 = LengthConfig::from(ErlangPacket::Asn1);
+    /// assert_eq!(asn1.encode_header(300).unwrap(), &[0x30, 0x82, 0x01, 0x2c][..]);
+    /// ```
+    pub fn erlang_packet(packet: ErlangPacket) -> LengthConfig {
+        LengthConfig {
+            packet: Some(packet),
+            keep_header: true,
+            ..LengthConfig::new(LengthField::U32)
+        }
+    }
+
+    /// The tag the `asn1` encoder writes before the length; default
+    /// `0x30` (a universal, constructed SEQUENCE). Decoding accepts any tag.
+    ///
+    /// # Panics
+    ///
+    /// If the low five bits of `tag` are all ones: that announces a
+    /// multi-byte tag, which the encoder does not write (a programming
+    /// error, like [`LengthConfig::erlang`] with a wrong size).
+    #[must_use]
+    pub fn asn1_tag(mut self, tag: u8) -> LengthConfig {
+        assert!(
+            tag & 0x1f != 0x1f,
+            "ASN.1 tag {tag:#04x} announces a multi-byte tag"
+        );
+        self.asn1_tag = tag;
+        self
+    }
+
+    /// The Erlang packet type in place of the length field, if any.
+    pub fn packet(&self) -> Option<ErlangPacket> {
+        self.packet
+    }
+
+    /// The tag the `asn1` encoder writes.
+    pub(crate) fn asn1_tag_byte(&self) -> u8 {
+        self.asn1_tag
     }
 
     /// Fixed-width length fields are big endian (network order). The default.
@@ -238,7 +335,9 @@ impl LengthConfig {
 
     /// The maximum frame length in force: the configured one, clamped to the
     /// largest length the field can express (`max_value + adjustment`, so 255
-    /// for `{packet,1}`) and to what fits in memory next to the header.
+    /// for `{packet,1}`) and to what fits in memory next to the header. For
+    /// an [Erlang packet type](LengthConfig::erlang_packet): the configured
+    /// one, at most `i32::MAX`.
     ///
     /// ```
     /// use wirestate_length::LengthConfig;
@@ -246,6 +345,9 @@ impl LengthConfig {
     /// assert_eq!(LengthConfig::erlang(4).frame_length_limit(), 8 * 1024 * 1024);
     /// ```
     pub fn frame_length_limit(&self) -> usize {
+        if self.packet.is_some() {
+            return self.max_frame_length.min(MAX_PACKET_TOTAL as usize);
+        }
         let expressible = i128::from(self.field.max_value()) + i128::from(self.length_adjustment);
         let header_room = usize::MAX - self.length_offset.saturating_add(self.field.max_width());
         let limit = expressible.clamp(0, header_room as i128) as usize;
@@ -256,6 +358,16 @@ impl LengthConfig {
     /// why there is none.
     fn field_value(&self, payload_len: usize) -> Result<u64, LocalError> {
         let max = self.frame_length_limit();
+        if let Some(packet) = self.packet {
+            let max = max.min(packet.max_payload_len());
+            if payload_len > max {
+                return Err(LocalError::PayloadTooLarge {
+                    len: payload_len,
+                    max,
+                });
+            }
+            return Ok(payload_len as u64);
+        }
         if payload_len > max {
             return Err(LocalError::PayloadTooLarge {
                 len: payload_len,
@@ -293,7 +405,7 @@ impl LengthConfig {
     /// As [`encode_header`](LengthConfig::encode_header).
     pub fn header_len(&self, payload_len: usize) -> Result<usize, LocalError> {
         let value = self.field_value(payload_len)?;
-        Ok(self.length_offset + self.field.encoded_len(value))
+        Ok(self.header_len_of(value))
     }
 
     /// The header for a payload of `payload_len` bytes, as its own `Bytes`:
@@ -329,9 +441,8 @@ impl LengthConfig {
         dst: &mut BytesMut,
     ) -> Result<(), LocalError> {
         let value = self.field_value(payload_len)?;
-        dst.reserve(self.length_offset + self.field.encoded_len(value));
-        dst.put_bytes(0, self.length_offset);
-        self.field.write(value, self.big_endian, dst);
+        dst.reserve(self.header_len_of(value));
+        self.write_header(value, dst);
         Ok(())
     }
 
@@ -354,10 +465,36 @@ impl LengthConfig {
     /// As [`encode_header`](LengthConfig::encode_header).
     pub fn encode_into(&self, payload: &[u8], dst: &mut BytesMut) -> Result<(), LocalError> {
         let value = self.field_value(payload.len())?;
-        dst.reserve(self.length_offset + self.field.encoded_len(value) + payload.len());
-        dst.put_bytes(0, self.length_offset);
-        self.field.write(value, self.big_endian, dst);
+        dst.reserve(self.header_len_of(value) + payload.len());
+        self.write_header(value, dst);
         dst.extend_from_slice(payload);
         Ok(())
+    }
+
+    /// The header's length for a field value checked by `field_value`.
+    fn header_len_of(&self, value: u64) -> usize {
+        match self.packet {
+            Some(packet) => packet::header_len(packet, value as usize),
+            None => self.length_offset + self.field.encoded_len(value),
+        }
+    }
+
+    /// Writes the header for a field value checked by `field_value`.
+    fn write_header(&self, value: u64, dst: &mut BytesMut) {
+        match self.packet {
+            Some(packet) => packet::write_header(self, packet, value as usize, dst),
+            None => {
+                dst.put_bytes(0, self.length_offset);
+                self.field.write(value, self.big_endian, dst);
+            }
+        }
+    }
+}
+
+impl From<ErlangPacket> for LengthConfig {
+    /// [`LengthConfig::erlang_packet`]: so a name parses to a framing in one
+    /// step, `"tpkt".parse::<ErlangPacket>().map(LengthConfig::from)`.
+    fn from(packet: ErlangPacket) -> LengthConfig {
+        LengthConfig::erlang_packet(packet)
     }
 }

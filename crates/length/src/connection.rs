@@ -59,6 +59,14 @@ pub const DEFAULT_INPUT_HIGH_WATER: usize = 64 * 1024;
 /// skipped frame are dropped as they arrive. So with a driver that reads only
 /// while `wants_read()` and drains events after each read, the buffer holds at
 /// most `max(high-water mark, header + frame_length_limit)` plus one read.
+///
+/// The same holds for the [Erlang packet types](LengthConfig::erlang_packet),
+/// whose limit counts every byte after the header (fcgi padding included).
+/// An asn1 tag has no length bound in Erlang, and none here: a peer sending
+/// an endless tag fills the buffer to the high-water mark, then `wants_read`
+/// turns `false` and the connection stalls (an idle timeout ends it); the
+/// tag is scanned once, however it is cut. `raw` hands out whatever is
+/// buffered, so it never holds more than the high-water mark plus one read.
 #[derive(Debug)]
 pub struct LengthConnection {
     decoder: FrameDecoder,

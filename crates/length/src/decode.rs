@@ -9,6 +9,7 @@
 use bytes::{Buf, Bytes, BytesMut};
 
 use crate::field::read_fixed;
+use crate::packet::{self, ErlangPacket, Parse};
 use crate::varint::{self, VarintRead};
 use crate::{LengthConfig, LengthError, LengthEvent, OversizePolicy};
 
@@ -18,9 +19,14 @@ enum State {
     /// Waiting for a complete header at the front of the buffer.
     Header,
     /// The header at the front of the buffer is parsed: `header` bytes of
-    /// header, then `len` bytes (the adjusted length, not yet checked against
-    /// the limit: the limit may change until the frame is handed out).
-    Body { header: usize, len: u64 },
+    /// header, then `len` bytes (the adjusted length), then `trailer` bytes
+    /// dropped (fcgi padding). `len + trailer` is not yet checked against the
+    /// limit: the limit may change until the frame is handed out.
+    Body {
+        header: usize,
+        len: u64,
+        trailer: u64,
+    },
     /// Discarding the rest of an oversize frame.
     Skip { remaining: u64 },
 }
@@ -37,19 +43,25 @@ pub(crate) struct FrameDecoder {
     state: State,
     /// Stream offset of the front of the buffer.
     consumed: u64,
+    /// Where an incomplete asn1 tag scan resumes (see `packet::parse`).
+    scan: usize,
 }
 
 impl FrameDecoder {
     pub(crate) fn new(framing: LengthConfig) -> Self {
         FrameDecoder {
             limit: framing.frame_length_limit(),
-            fixed_header: framing
-                .field()
-                .fixed_width()
-                .map(|width| framing.offset_len() + width),
+            fixed_header: match framing.packet() {
+                Some(_) => None,
+                None => framing
+                    .field()
+                    .fixed_width()
+                    .map(|width| framing.offset_len() + width),
+            },
             framing,
             state: State::Header,
             consumed: 0,
+            scan: 0,
         }
     }
 
@@ -80,7 +92,7 @@ impl FrameDecoder {
         if len > self.limit as u64 || len as usize > buf.len() - header {
             return None;
         }
-        Some(self.cut(buf, header, len as usize))
+        Some(self.cut(buf, header, len as usize, 0))
     }
 
     /// Cuts the next frame off the front of `buf`. `Ok(None)`: more input is
@@ -94,16 +106,25 @@ impl FrameDecoder {
         }
         loop {
             match self.state {
+                State::Header if self.framing.packet() == Some(ErlangPacket::Raw) => {
+                    return Ok(self.cut_raw(buf));
+                }
                 State::Header => match self.parse_header(buf)? {
-                    Some((header, len)) => self.state = State::Body { header, len },
+                    Some(body) => self.state = body,
                     None => return Ok(None),
                 },
-                State::Body { header, len } => {
-                    if len > self.limit as u64 {
-                        return self.oversize(header, len).map(Some);
+                State::Body {
+                    header,
+                    len,
+                    trailer,
+                } => {
+                    // Cannot overflow: a trailer is at most 255 bytes.
+                    let body = len + trailer;
+                    if body > self.limit as u64 {
+                        return self.oversize(header, body).map(Some);
                     }
                     // Cannot overflow: `limit` leaves room for the header.
-                    if buf.len() < header + len as usize {
+                    if buf.len() < header + body as usize {
                         return Ok(None);
                     }
                     self.state = State::Header;
@@ -111,6 +132,7 @@ impl FrameDecoder {
                         buf,
                         header,
                         len as usize,
+                        trailer as usize,
                     ))));
                 }
                 State::Skip { .. } => {
@@ -124,16 +146,28 @@ impl FrameDecoder {
     }
 
     /// Splits the complete frame at the front of `buf` off, header and all,
-    /// and drops the header unless it is kept.
+    /// drops the header unless it is kept, and drops the trailer.
     #[inline(always)]
-    fn cut(&mut self, buf: &mut BytesMut, header: usize, len: usize) -> Bytes {
+    fn cut(&mut self, buf: &mut BytesMut, header: usize, len: usize, trailer: usize) -> Bytes {
         let total = header + len;
-        self.consumed += total as u64;
+        self.consumed += (total + trailer) as u64;
         let mut frame = buf.split_to(total).freeze();
+        if trailer > 0 {
+            buf.advance(trailer);
+        }
         if !self.framing.keeps_header() {
             frame.advance(header);
         }
         frame
+    }
+
+    /// `raw`: everything buffered is the packet; nothing buffered, none.
+    fn cut_raw(&mut self, buf: &mut BytesMut) -> Option<LengthEvent> {
+        if buf.is_empty() {
+            return None;
+        }
+        self.consumed += buf.len() as u64;
+        Some(LengthEvent::Frame(buf.split().freeze()))
     }
 
     /// Drops the buffered bytes of an oversize frame being skipped, so they
@@ -171,10 +205,13 @@ impl FrameDecoder {
         }
     }
 
-    /// Reads the header at the front of `buf`: its length and the adjusted
-    /// frame length, or `None` if it is incomplete.
+    /// Reads the header at the front of `buf`: the body state it announces,
+    /// or `None` if it is incomplete.
     #[inline]
-    fn parse_header(&self, buf: &[u8]) -> Result<Option<(usize, u64)>, LengthError> {
+    fn parse_header(&mut self, buf: &[u8]) -> Result<Option<State>, LengthError> {
+        if let Some(packet) = self.framing.packet() {
+            return self.parse_packet_header(packet, buf);
+        }
         let framing = &self.framing;
         let start = framing.offset_len();
         let (field, header) = match framing.field().fixed_width() {
@@ -210,7 +247,39 @@ impl FrameDecoder {
                 }
             }
         };
-        Ok(Some((header, self.adjust(field)?)))
+        Ok(Some(State::Body {
+            header,
+            len: self.adjust(field)?,
+            trailer: 0,
+        }))
+    }
+
+    /// [`parse_header`](FrameDecoder::parse_header) for an Erlang packet
+    /// type.
+    #[cold]
+    fn parse_packet_header(
+        &mut self,
+        packet: ErlangPacket,
+        buf: &[u8],
+    ) -> Result<Option<State>, LengthError> {
+        let parsed = packet::parse(packet, buf, &mut self.scan).map_err(|problem| {
+            LengthError::InvalidPacket {
+                packet,
+                problem,
+                offset: self.consumed,
+            }
+        })?;
+        match parsed {
+            Parse::Partial => Ok(None),
+            Parse::Done(header) => {
+                self.scan = 0;
+                Ok(Some(State::Body {
+                    header: header.header,
+                    len: header.len,
+                    trailer: header.trailer,
+                }))
+            }
+        }
     }
 
     /// The frame length announced by a length field of value `field`: the
@@ -248,7 +317,11 @@ impl FrameDecoder {
     /// limit.
     pub(crate) fn frame_bytes_needed(&self) -> usize {
         match self.state {
-            State::Body { header, len } if len <= self.limit as u64 => header + len as usize,
+            State::Body {
+                header,
+                len,
+                trailer,
+            } if len + trailer <= self.limit as u64 => header + (len + trailer) as usize,
             _ => 0,
         }
     }
@@ -261,13 +334,18 @@ impl FrameDecoder {
         let missing = match self.state {
             State::Header if buf.is_empty() => return None,
             State::Header => {
-                let header = match self.framing.field().fixed_width() {
-                    Some(width) => self.framing.offset_len() + width,
-                    None => self.framing.offset_len() + 1,
+                let header = match (self.framing.packet(), self.framing.field().fixed_width()) {
+                    (Some(packet), _) => packet.min_header_len(),
+                    (None, Some(width)) => self.framing.offset_len() + width,
+                    (None, None) => self.framing.offset_len() + 1,
                 } as u64;
                 header.saturating_sub(buffered).max(1)
             }
-            State::Body { header, len } => (header as u64 + len).saturating_sub(buffered),
+            State::Body {
+                header,
+                len,
+                trailer,
+            } => (header as u64 + len + trailer).saturating_sub(buffered),
             State::Skip { remaining } => remaining,
         };
         Some(LengthError::Truncated { missing })

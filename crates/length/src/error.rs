@@ -53,6 +53,17 @@ pub enum LengthError {
         /// Stream offset of the frame's header.
         offset: u64,
     },
+    /// A header that Erlang's `decode_packet` refuses (`{error, invalid}`),
+    /// for a framing made with [`LengthConfig::erlang_packet`](crate::LengthConfig::erlang_packet).
+    #[error("{packet} packet at offset {offset}: {problem}")]
+    InvalidPacket {
+        /// The packet type.
+        packet: crate::ErlangPacket,
+        /// What is wrong with the header.
+        problem: crate::PacketProblem,
+        /// Stream offset of the packet's header.
+        offset: u64,
+    },
     /// The peer closed the stream in the middle of a frame (or of a skipped
     /// oversize frame).
     #[error("stream ended inside a frame: at least {missing} more bytes were expected")]

@@ -1,6 +1,8 @@
 //! Sans-IO length-prefix framing: a length field of 1, 2, 3, 4 or 8 bytes
 //! (big or little endian) or a varint, optionally after other header bytes,
-//! then that many bytes of payload. Erlang's `{packet,1|2|4}` are presets.
+//! then that many bytes of payload. Erlang's `{packet,1|2|4}` are presets,
+//! and so are its other `decode_packet` types, `asn1`, `cdr`, `sunrm`,
+//! `fcgi`, `tpkt` and `raw` ([`LengthConfig::erlang_packet`], [`ErlangPacket`]).
 //!
 //! ```
 //! use std::time::Instant;
@@ -54,6 +56,7 @@ mod decode;
 mod error;
 mod event;
 mod field;
+mod packet;
 #[cfg(test)]
 mod tests;
 mod varint;
@@ -66,3 +69,4 @@ pub use connection::{LengthConnection, DEFAULT_INPUT_HIGH_WATER};
 pub use error::{LengthError, LocalError};
 pub use event::LengthEvent;
 pub use field::LengthField;
+pub use packet::{ErlangPacket, PacketProblem, UnknownPacketType};

@@ -38,7 +38,9 @@
 //! - [`LineError`]: what the peer got wrong (fatal); [`LocalError`]: what the
 //!   application asked for that cannot be done (returned, nothing changes).
 //! - `LineCodec` (feature `tokio-util`): `tokio_util::codec::{Decoder, Encoder}`.
-//! - [`memcached::data_len`]: which memcached lines announce a data block.
+//! - [`memcached`]: which memcached lines (classic and meta) announce a data
+//!   block; meta commands and answers parsed and encoded ([`memcached::MetaCommand`],
+//!   [`memcached::MetaReply`]).
 //!
 //! Searching is linear in the input however it is cut: the decoder remembers
 //! how far the current line was searched and never searches a byte twice

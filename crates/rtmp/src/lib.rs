@@ -4,7 +4,8 @@
 //! pull typed [`RtmpEvent`]s and bytes to send out. It runs the handshake
 //! ([`handshake`]), then the chunk stream ([`chunk`]), applies protocol
 //! control itself (chunk size, abort, acknowledgements, ping answers) and
-//! types every message ([`message`]: commands and data in [`amf0`], audio and
+//! types every message ([`message`]: commands and data in [`amf0`], with
+//! [`amf3`] values behind AVM+ switches in the AMF3 flavours, audio and
 //! video tag headers in [`media`], Enhanced RTMP included). It never touches
 //! a socket or a clock; randomness for the handshake is injected.
 //!
@@ -54,6 +55,7 @@
 #![warn(missing_docs)]
 
 pub mod amf0;
+pub mod amf3;
 pub mod chunk;
 mod command;
 mod config;

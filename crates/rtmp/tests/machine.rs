@@ -427,7 +427,7 @@ fn enhanced_rtmp_connect_capabilities_are_typed() {
 }
 
 #[test]
-fn amf3_command_skips_the_format_byte_and_types_the_switch() {
+fn amf3_command_skips_the_format_byte_and_decodes_the_switch() {
     use wirestate_rtmp::amf0::Value;
     use wirestate_rtmp::message::Command;
     // Type 17: format byte 0, "play", tx 0, null, then an AVM+ switch and AMF3 bytes.
@@ -453,5 +453,64 @@ fn amf3_command_skips_the_format_byte_and_types_the_switch() {
         panic!("{command:?}")
     };
     assert_eq!(generic.name, "play");
-    assert_eq!(generic.arguments, [Value::AvmPlusSwitch]);
+    assert_eq!(
+        generic.arguments,
+        [Value::from(wirestate_rtmp::amf3::Value::String(
+            "abcd".into()
+        ))]
+    );
+}
+
+#[test]
+fn amf3_data_message_decodes_its_amf3_values_whatever_the_cuts() {
+    use wirestate_rtmp::amf0::Value;
+    use wirestate_rtmp::amf3::{self, Array, Object};
+    // Type 15: format byte 0, "onMetaData", then 0x11 and an AMF3 array
+    // {width: 640, codec: "avc1"} with a dense [true], then 0x11 and an
+    // object whose traits repeat (a traits reference) inside a vector.
+    let body: &[u8] = b"\x00\x02\x00\x0aonMetaData\x11\x09\x03\x0bwidth\x04\x85\x00\x0bcodec\x06\x09avc1\x01\x03\x11\x10\x05\x00\x01\x0a\x0b\x01\x03n\x04\x01\x01\x0a\x01\x00\x04\x02\x01";
+    let message = Message::Unknown {
+        type_id: 15,
+        payload: Bytes::from_static(body),
+    };
+    let input = client_stream(&[raw(4, 0, &message, 1)]);
+    let transcript = assert_chunk_independent(server, &input, true, Instant::now());
+    let RtmpEvent::Message(MessageEvent {
+        message: Message::Data(data),
+        ..
+    }) = &transcript.events[1]
+    else {
+        panic!("{:?}", transcript.events)
+    };
+    assert!(data.amf3);
+    assert_eq!(data.name(), Some("onMetaData"));
+    let n = |v| Object::anonymous(vec![("n".into(), amf3::Value::Integer(v))]);
+    assert_eq!(
+        data.values[1..],
+        [
+            Value::from(amf3::Value::Array(Array {
+                associative: vec![
+                    ("width".into(), amf3::Value::Integer(640)),
+                    ("codec".into(), amf3::Value::String("avc1".into())),
+                ],
+                dense: vec![amf3::Value::Boolean(true)],
+            })),
+            Value::from(amf3::Value::VectorObject {
+                type_name: String::new(),
+                vector: amf3::Vector {
+                    fixed: false,
+                    items: vec![amf3::Value::Object(n(1)), amf3::Value::Object(n(2))],
+                },
+            }),
+        ]
+    );
+    assert_eq!(
+        data.values[1]
+            .as_amf3()
+            .and_then(|v| v.get("width"))
+            .and_then(amf3::Value::as_f64),
+        Some(640.0)
+    );
+    // The message re-encodes to the same bytes.
+    assert_eq!(&Message::Data(data.clone()).encode_payload()[..], body);
 }

@@ -8,6 +8,7 @@ use bytes::Bytes;
 use proptest::prelude::*;
 use wirestate_core::{Machine, SeededRandom};
 use wirestate_rtmp::amf0::{Amf0Limits, Value};
+use wirestate_rtmp::amf3;
 use wirestate_rtmp::message::{
     Audio, BandwidthLimit, Command, Connect, DataMessage, GenericCommand, Message, Play, Response,
     UserControl, Video,
@@ -22,8 +23,24 @@ fn arb_text() -> impl Strategy<Value = String> + Clone {
     "[a-zA-Z0-9_. é]{0,12}".prop_map(String::from)
 }
 
+/// AMF3 values as they come behind an AVM+ switch in types 17 and 15.
+fn arb_amf3() -> impl Strategy<Value = amf3::Value> {
+    let leaf = prop_oneof![
+        (amf3::MIN_INTEGER..=amf3::MAX_INTEGER).prop_map(amf3::Value::Integer),
+        arb_number().prop_map(amf3::Value::Double),
+        arb_text().prop_map(amf3::Value::String),
+        proptest::collection::vec(any::<u8>(), 0..4).prop_map(amf3::Value::ByteArray),
+        Just(amf3::Value::Null),
+    ];
+    leaf.prop_recursive(2, 8, 3, |inner| {
+        proptest::collection::vec(("[a-c]{1,3}", inner), 0..3)
+            .prop_map(|members| amf3::Value::Object(amf3::Object::anonymous(members)))
+    })
+}
+
 fn arb_value() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
+        arb_amf3().prop_map(Value::from),
         arb_number().prop_map(Value::Number),
         any::<bool>().prop_map(Value::Boolean),
         arb_text().prop_map(Value::String),

@@ -11,13 +11,19 @@
 //!
 //! ```no_run
 //! use tokio::net::TcpListener;
+//! use wirestate_server::rtmp_relay::{self, RelayConfig};
+//! use wirestate_server::Shutdown;
 //!
 //! # #[tokio::main]
 //! # async fn main() -> std::io::Result<()> {
 //! // Publish with `ffmpeg -re -i in.flv -c copy -f flv rtmp://127.0.0.1:1935/live/key`,
 //! // play with `ffplay rtmp://127.0.0.1:1935/live/key`.
 //! let listener = TcpListener::bind("127.0.0.1:1935").await?;
-//! wirestate_server::rtmp_relay::serve(listener, None).await
+//! let (trigger, shutdown) = Shutdown::new();
+//! // Call `trigger.trigger()` on SIGTERM: the relay finishes its recordings,
+//! // says goodbye to every connection, and `serve` returns.
+//! # drop(trigger);
+//! rtmp_relay::serve(listener, RelayConfig::default(), shutdown).await
 //! # }
 //! ```
 #![forbid(unsafe_code)]

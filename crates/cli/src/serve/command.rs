@@ -7,8 +7,10 @@ use std::path::PathBuf;
 
 use clap::Subcommand;
 
+use wirestate_server::rtmp_relay::{self, RecordMode, RelayConfig};
+
 use super::websocket::WsArgs;
-use super::LimitArgs;
+use super::{parse_bytes, LimitArgs};
 
 /// The worst-case memory of the framing servers, for their `--help`.
 const FRAMING_MEMORY: &str = "\
@@ -38,10 +40,15 @@ same time again is closed, so a quiet client that answers pings stays.";
 
 /// The worst-case memory of the RTMP relay, for its `--help`.
 const RTMP_MEMORY: &str = "\
-Memory: at most about --memory-budget + 64 KiB x --max-connections (defaults: \
-256 MiB + 1024 x 64 KiB = 320 MiB). The budget counts buffered input and queued \
-output; the 64 KiB per connection (session, chunk streams, driver, task) is an \
-estimate from the session's buffers.";
+Memory: at most about --memory-budget + 16 KiB x --max-connections (defaults: \
+256 MiB + 1024 x 16 KiB = 272 MiB), plus 2 x --player-budget of queued media \
+per player (twice only with a flood of metadata), plus per connection a \
+message being reassembled from chunks (up to 32 MiB, outside the budget), \
+plus 8 KiB per recording. The budget counts buffered input and queued \
+output. The fixed 16 KiB per connection (session, driver, task) is the \
+growth of resident memory over 900 connections that completed the RTMP \
+handshake (12.8 KiB measured), rounded up; kernel socket buffers are not \
+counted.";
 
 /// The `serve` modes. Each takes the shared limits (see [`LimitArgs`]),
 /// prints `LISTENING <ip>:<port>` once bound, and ends gracefully on
@@ -88,8 +95,16 @@ pub(crate) enum ServeCommand {
         #[arg(long, default_value = "127.0.0.1:1935")]
         listen: SocketAddr,
         /// Record each published stream to an FLV file in this directory.
-        #[arg(long)]
+        #[arg(long, value_name = "DIR")]
         record: Option<PathBuf>,
+        /// When a recording's file exists: unique (a new file, `app_key-1.flv`
+        /// ...), append (continue it) or overwrite.
+        #[arg(long, value_name = "MODE", default_value_t = RecordMode::Unique)]
+        record_mode: RecordMode,
+        /// Bytes of media queued for one player at most; past it, video is
+        /// dropped to the next keyframe, then audio. Takes a suffix K, M or G.
+        #[arg(long, value_name = "BYTES", default_value = "4M", value_parser = parse_bytes)]
+        player_budget: usize,
         #[command(flatten)]
         limits: LimitArgs,
     },
@@ -138,13 +153,20 @@ async fn run(cmd: ServeCommand) -> Result<(), String> {
         ServeCommand::Rtmp {
             listen,
             record,
+            record_mode,
+            player_budget,
             limits,
         } => {
-            let mut serving = super::start(listen, limits.limits()).await.map_err(text)?;
-            tokio::select! {
-                served = wirestate_server::rtmp_relay::serve(serving.listener, record) => served.map_err(text),
-                () = serving.shutdown.triggered() => Ok(()),
-            }
+            let serving = super::start(listen, limits.limits()).await.map_err(text)?;
+            let config = RelayConfig {
+                limits: serving.limits,
+                record,
+                record_mode,
+                player_budget,
+            };
+            rtmp_relay::serve(serving.listener, config, serving.shutdown)
+                .await
+                .map_err(text)
         }
     }
 }

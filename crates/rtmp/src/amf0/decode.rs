@@ -2,6 +2,7 @@
 
 use super::marker;
 use super::{Amf0Error, Value};
+use crate::amf3::{decode_nested, Amf3Limits};
 
 /// Bounds on what a decoder builds from untrusted input.
 ///
@@ -12,6 +13,11 @@ use super::{Amf0Error, Value};
 ///
 /// Worst case: a body of `n` bytes yields at most `min(n, max_values)` values,
 /// each `size_of::<Value>()` bytes plus its strings (at most `n` bytes in all).
+///
+/// An AMF3 value behind an AVM+ switch (0x11) is decoded within what is left
+/// of both limits (its depth counts from the switch's depth); AMF3
+/// references copy values, so its text and byte arrays are also bounded by
+/// 16 MiB per switch (see [`Amf3Limits`](crate::amf3::Amf3Limits)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Amf0Limits {
     /// How many containers (object, ECMA array, strict array, typed object)
@@ -36,9 +42,8 @@ impl Default for Amf0Limits {
 
 /// Decodes every value of a complete command or data message body.
 ///
-/// Stops after an [`AvmPlusSwitch`](Value::AvmPlusSwitch): what follows is
-/// AMF3, which is not decoded here (call [`decode_value`] in a loop to get at
-/// those bytes). An empty body gives no values.
+/// A value behind an AVM+ switch (0x11) is decoded as AMF3 into
+/// [`Value::Amf3`]. An empty body gives no values.
 ///
 /// ```
 /// use wirestate_rtmp::amf0::{decode_all, Amf0Limits, Value};
@@ -57,12 +62,7 @@ pub fn decode_all(input: &[u8], limits: &Amf0Limits) -> Result<Vec<Value>, Amf0E
     let mut decoder = Decoder::new(input, limits);
     let mut values = Vec::new();
     while decoder.pos < input.len() {
-        let value = decoder.value(0)?;
-        let stop = value == Value::AvmPlusSwitch;
-        values.push(value);
-        if stop {
-            break;
-        }
+        values.push(decoder.value(0)?);
     }
     Ok(values)
 }
@@ -216,8 +216,7 @@ impl<'a> Decoder<'a> {
                     properties,
                 }
             }
-            marker::AVMPLUS_SWITCH if depth == 0 => Value::AvmPlusSwitch,
-            marker::AVMPLUS_SWITCH => return Err(Amf0Error::NestedAvmPlusSwitch { offset: start }),
+            marker::AVMPLUS_SWITCH => Value::Amf3(Box::new(self.amf3(depth, start)?)),
             marker::MOVIE_CLIP | marker::RECORD_SET => {
                 return Err(Amf0Error::ReservedMarker {
                     marker,
@@ -263,6 +262,24 @@ impl<'a> Decoder<'a> {
             elements.push(self.value(depth)?);
         }
         Ok(elements)
+    }
+
+    /// The AMF3 value after a switch marker at `start`, within what is left
+    /// of this body's limits.
+    fn amf3(&mut self, depth: usize, start: usize) -> Result<crate::amf3::Value, Amf0Error> {
+        let limits = Amf3Limits {
+            max_depth: self.limits.max_depth.saturating_sub(depth),
+            max_values: self.limits.max_values.saturating_sub(self.values),
+            ..Amf3Limits::default()
+        };
+        let (value, used, values) =
+            decode_nested(&self.input[self.pos..], &limits).map_err(|source| Amf0Error::Amf3 {
+                offset: start,
+                source,
+            })?;
+        self.pos += used;
+        self.values += values;
+        Ok(value)
     }
 
     /// Checks that one more container level is allowed.

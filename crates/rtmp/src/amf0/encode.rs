@@ -97,7 +97,10 @@ pub fn encode_value(value: &Value, out: &mut BytesMut) {
             put_short_utf8(class_name, out);
             put_properties(properties, out);
         }
-        Value::AvmPlusSwitch => out.put_u8(marker::AVMPLUS_SWITCH),
+        Value::Amf3(value) => {
+            out.put_u8(marker::AVMPLUS_SWITCH);
+            crate::amf3::encode_value(value, out);
+        }
     }
 }
 

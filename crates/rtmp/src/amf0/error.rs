@@ -61,11 +61,12 @@ pub enum Amf0Error {
         /// Where the value that broke it starts.
         offset: usize,
     },
-    /// An AVM+ (AMF3) switch inside an object or array: the AMF3 value's length
-    /// is unknown to an AMF0 decoder, so the container cannot be finished.
-    #[error("AMF3 switch inside an AMF0 container at byte {offset}")]
-    NestedAvmPlusSwitch {
-        /// Where the marker was.
+    /// The AMF3 value after an AVM+ switch (0x11) could not be decoded.
+    #[error("bad AMF3 value after the AVM+ switch at byte {offset}: {source}")]
+    Amf3 {
+        /// Where the 0x11 marker was.
         offset: usize,
+        /// What was wrong; its offsets count from the byte after the marker.
+        source: crate::amf3::Amf3Error,
     },
 }

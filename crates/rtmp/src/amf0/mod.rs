@@ -11,6 +11,7 @@
 //!  0x03 (len:u16 key value)* 0x00 0x00 0x09   Object, ended by an empty key + object-end marker
 //!  0x08 count:u32 (key value)* 0x00 0x00 0x09 ECMA array (the count is a hint only)
 //!  0x0A count:u32 value*                      Strict array
+//!  0x11 amf3-value                            AVM+ switch: one AMF3 value, see [`crate::amf3`]
 //! ```
 //!
 //! ```

@@ -131,7 +131,11 @@ fn marker_cases() -> Vec<(&'static str, Vec<u8>, Value)> {
                 properties: obj(&[("n", Value::Number(1.0))]),
             },
         ),
-        ("avmplus switch", b"\x11".to_vec(), Value::AvmPlusSwitch),
+        (
+            "avmplus switch, then an AMF3 string",
+            b"\x11\x06\x09abcd".to_vec(),
+            Value::Amf3(Box::new(crate::amf3::Value::String("abcd".into()))),
+        ),
         (
             "nested",
             b"\x03\x00\x01o\x03\x00\x01a\x0a\x00\x00\x00\x01\x05\x00\x00\x09\x00\x00\x09".to_vec(),
@@ -190,7 +194,8 @@ fn bad_input_gives_typed_errors() {
         ("record set", b"\x0e", ReservedMarker { marker: 0x0e, offset: 0 }),
         ("bare object end", b"\x09", UnexpectedObjectEnd { offset: 0 }),
         ("object end as a property value", b"\x03\x00\x01a\x09", UnexpectedObjectEnd { offset: 4 }),
-        ("amf3 switch inside an array", b"\x0a\x00\x00\x00\x01\x11\x04\x01", NestedAvmPlusSwitch { offset: 5 }),
+        ("bare amf3 switch", b"\x11", Amf3 { offset: 0, source: crate::amf3::Amf3Error::Truncated { offset: 0, needed: 1 } }),
+        ("bad amf3 inside an array", b"\x0a\x00\x00\x00\x01\x11\x12", Amf3 { offset: 5, source: crate::amf3::Amf3Error::UnknownMarker { marker: 0x12, offset: 0 } }),
     ];
     for (name, wire, expected) in cases {
         let mut input = *wire;
@@ -267,7 +272,14 @@ fn every_truncation_of_every_case_is_a_typed_error() {
         for cut in 0..wire.len() {
             let result = decode_value(&mut &wire[..cut], &limits());
             assert!(
-                matches!(result, Err(Amf0Error::Truncated { .. })),
+                matches!(
+                    result,
+                    Err(Amf0Error::Truncated { .. }
+                        | Amf0Error::Amf3 {
+                            source: crate::amf3::Amf3Error::Truncated { .. },
+                            ..
+                        })
+                ),
                 "{name} cut at {cut}: {result:?}"
             );
         }
@@ -279,27 +291,85 @@ fn decode_all_reads_a_whole_body() {
     let mut body = Vec::new();
     let mut expected = Vec::new();
     for (_, wire, value) in marker_cases() {
-        if value != Value::AvmPlusSwitch {
-            body.extend_from_slice(&wire);
-            expected.push(value);
-        }
+        body.extend_from_slice(&wire);
+        expected.push(value);
     }
     assert_eq!(decode_all(&body, &limits()).unwrap(), expected);
     assert_eq!(decode_all(b"", &limits()).unwrap(), []);
 }
 
 #[test]
-fn decode_all_stops_at_the_amf3_switch() {
-    let body = b"\x02\x00\x01x\x11\x06\x07hello";
+fn amf3_switches_decode_inside_and_between_amf0_values() {
+    use crate::amf3::Value as V3;
+    // "x", then 0x11 + AMF3 "hello", then an AMF0 array holding 0x11 + AMF3 integer 1
+    // and 0x11 + AMF3 "hello" again: fresh tables per switch, so it is inline again.
+    let body =
+        b"\x02\x00\x01x\x11\x06\x0bhello\x0a\x00\x00\x00\x02\x11\x04\x01\x11\x06\x0bhello\x05";
     let values = decode_all(body, &limits()).unwrap();
-    assert_eq!(values, [Value::String("x".into()), Value::AvmPlusSwitch]);
-    let mut rest = &body[..];
-    decode_value(&mut rest, &limits()).unwrap();
+    let hello = Value::Amf3(Box::new(V3::String("hello".into())));
     assert_eq!(
-        decode_value(&mut rest, &limits()).unwrap(),
-        Value::AvmPlusSwitch
+        values,
+        [
+            Value::String("x".into()),
+            hello.clone(),
+            Value::StrictArray(vec![Value::Amf3(Box::new(V3::Integer(1))), hello]),
+            Value::Null,
+        ]
     );
-    assert_eq!(rest, b"\x06\x07hello", "the AMF3 bytes stay for the caller");
+    let mut out = BytesMut::new();
+    encode_all(&values, &mut out);
+    assert_eq!(&out[..], &body[..]);
+    // A string reference after a switch cannot see an earlier switch's table.
+    assert_eq!(
+        decode_all(b"\x11\x06\x03a\x11\x06\x00", &limits()),
+        Err(Amf0Error::Amf3 {
+            offset: 4,
+            source: crate::amf3::Amf3Error::BadReference {
+                table: "string",
+                index: 0,
+                len: 0,
+                offset: 1
+            }
+        })
+    );
+}
+
+#[test]
+fn amf3_inside_amf0_shares_the_depth_and_value_limits() {
+    let tight = Amf0Limits {
+        max_depth: 2,
+        max_values: 100,
+    };
+    // AMF0 array (depth 1) > AMF3 array (depth 2) > AMF3 array (depth 3).
+    let body = b"\x0a\x00\x00\x00\x01\x11\x09\x03\x01\x09\x01\x01";
+    assert!(matches!(
+        decode_all(body, &tight),
+        Err(Amf0Error::Amf3 {
+            offset: 5,
+            source: crate::amf3::Amf3Error::TooDeep { max_depth: 1, .. }
+        })
+    ));
+    assert!(decode_all(
+        &body[..],
+        &Amf0Limits {
+            max_depth: 3,
+            max_values: 100
+        }
+    )
+    .is_ok());
+    let few = Amf0Limits {
+        max_depth: 8,
+        max_values: 3,
+    };
+    // Array marker, switch marker, then an AMF3 array of two nulls: 5 values.
+    let body = b"\x0a\x00\x00\x00\x01\x11\x09\x05\x01\x01\x01";
+    assert!(matches!(
+        decode_all(body, &few),
+        Err(Amf0Error::Amf3 {
+            source: crate::amf3::Amf3Error::TooLarge { max_values: 1, .. },
+            ..
+        })
+    ));
 }
 
 /// The `onFCPublish` that `ffmpeg -listen 1` sends without a transaction id
@@ -423,7 +493,8 @@ proptest! {
     ) {
         let Ok(values) = decode_all(&bytes, &limits()) else { return Ok(()) };
         let has_odd_boolean = bytes.windows(2).any(|w| w[0] == 1 && w[1] > 1);
-        let has_amf3 = values.last() == Some(&Value::AvmPlusSwitch);
+        // AMF3 may be written in more than one way (references, long U29s).
+        let has_amf3 = bytes.contains(&0x11);
         if !has_odd_boolean && !has_amf3 {
             let mut out = BytesMut::new();
             encode_all(&values, &mut out);

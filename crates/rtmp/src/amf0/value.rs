@@ -72,11 +72,11 @@ pub enum Value {
         /// Properties in wire order.
         properties: Vec<(String, Value)>,
     },
-    /// Marker 0x11: the rest is AMF3, which this crate does not decode.
-    ///
-    /// Only accepted as a top-level value: [`decode_value`](super::decode_value)
-    /// consumes just the marker and leaves the AMF3 bytes in the input.
-    AvmPlusSwitch,
+    /// Marker 0x11 (AVM+) followed by one AMF3 value, anywhere a value may
+    /// be (at the top level, as in AMF3 command messages, or inside a
+    /// container). Each switch decodes with fresh AMF3 reference tables and
+    /// the encoder writes it the same way.
+    Amf3(Box<crate::amf3::Value>),
 }
 
 impl Value {
@@ -156,6 +156,21 @@ impl Value {
             .map(|(_, v)| v)
     }
 
+    /// The AMF3 value of an [`Amf3`](Value::Amf3) switch, `None` for
+    /// anything else. A command sent as type 17 carries its arguments so.
+    ///
+    /// ```
+    /// use wirestate_rtmp::{amf0, amf3};
+    /// let value = amf0::Value::from(amf3::Value::Integer(3));
+    /// assert_eq!(value.as_amf3().and_then(amf3::Value::as_f64), Some(3.0));
+    /// ```
+    pub fn as_amf3(&self) -> Option<&crate::amf3::Value> {
+        match self {
+            Value::Amf3(value) => Some(value),
+            _ => None,
+        }
+    }
+
     /// Whether this is [`Null`](Value::Null) or [`Undefined`](Value::Undefined),
     /// the two ways senders say "no command object".
     pub fn is_null_or_undefined(&self) -> bool {
@@ -181,6 +196,13 @@ impl From<&str> for Value {
     /// A [`Value::String`] (the encoder switches to a long string past 65535 bytes).
     fn from(s: &str) -> Self {
         Value::String(s.to_owned())
+    }
+}
+
+impl From<crate::amf3::Value> for Value {
+    /// A [`Value::Amf3`]: written as an AVM+ switch and the AMF3 value.
+    fn from(value: crate::amf3::Value) -> Self {
+        Value::Amf3(Box::new(value))
     }
 }
 

@@ -1,4 +1,5 @@
-//! Data messages (types 18 and 15): AMF0 values such as `onMetaData`.
+//! Data messages (types 18 and 15): AMF0 values such as `onMetaData`,
+//! AMF3 ones behind an AVM+ switch.
 
 use crate::amf0::Value;
 
@@ -17,7 +18,7 @@ use crate::amf0::Value;
 #[derive(Debug, Clone, PartialEq)]
 pub struct DataMessage {
     /// Whether it came as type 15 (AMF3 data message: a format byte, then
-    /// AMF0 values up to an AVM+ switch) rather than type 18.
+    /// AMF0 values, any of which may be [`Value::Amf3`]) rather than type 18.
     pub amf3: bool,
     /// The values, in order.
     pub values: Vec<Value>,

@@ -8,6 +8,15 @@
 //! | 8, 9 | [`Audio`], [`Video`]: payload plus the parsed tag header |
 //! | 18, 15 | [`DataMessage`] (15: AMF3 flavour) |
 //! | 20, 17 | [`Command`] (17: AMF3 flavour) |
+//!
+//! The AMF3 flavours (15, 16, 17) start with a format byte (0), then AMF0
+//! values as in 18 and 20; a value sent as AMF3 is an AVM+ switch (0x11)
+//! followed by one AMF3 value, decoded into
+//! [`amf0::Value::Amf3`](crate::amf0::Value::Amf3). Values stay in that
+//! variant rather than being converted to AMF0, so nothing is lost (AMF3 has
+//! integers, traits, byte arrays, vectors ...) and a message re-encodes to
+//! the same values. Typed [`Command`]s expect AMF0 shapes; a command whose
+//! values are AMF3 is a [`Command::Other`] with everything in it.
 //! | 19, 16 | shared objects, kept opaque |
 //! | 22 | aggregate, split with [`split_aggregate`] |
 //!
@@ -85,7 +94,8 @@ pub enum MessageError {
         /// The bytes its fields need.
         needed: usize,
     },
-    /// A command or data body was not valid AMF0.
+    /// A command or data body was not valid AMF0 (or held a bad AMF3
+    /// value, see [`Amf0Error::Amf3`]).
     #[error("bad AMF0 body: {0}")]
     Amf0(#[from] Amf0Error),
     /// A command whose first value is not a string.
@@ -183,8 +193,9 @@ pub enum Message {
     Data(DataMessage),
     /// 20 or 17: a command.
     Command {
-        /// Whether it came as type 17 (a format byte, then AMF0 up to an
-        /// AVM+ switch, which is kept as [`Value::AvmPlusSwitch`](crate::amf0::Value::AvmPlusSwitch)).
+        /// Whether it came as type 17 (a format byte, then AMF0 values, any
+        /// of which may be AMF3 behind an AVM+ switch:
+        /// [`Value::Amf3`](crate::amf0::Value::Amf3)).
         amf3: bool,
         /// The command.
         command: Command,

@@ -74,6 +74,13 @@ pub enum ServerCommand {
     EndPlay(u32),
     /// [`ping`](super::ServerSession::ping).
     Ping(u32),
+    /// [`request_reconnect`](super::ServerSession::request_reconnect).
+    RequestReconnect {
+        /// The `tcUrl` to reconnect to (`None`: the current one).
+        tc_url: Option<String>,
+        /// Why, for humans.
+        description: Option<String>,
+    },
     /// [`close`](super::ServerSession::close).
     Close,
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 use wirestate_core::{DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_SEND_TIMEOUT};
 
 use crate::media::FourCc;
+use crate::session::{CapsEx, FourCcInfoMap};
 use crate::RtmpConfig;
 
 /// The default [`ServerConfig::ping_interval`]: 20 s, as a quiet peer
@@ -34,9 +35,18 @@ pub struct ServerConfig {
     /// The Enhanced RTMP codecs this server accepts; the `_result` of
     /// `connect` lists those the client also offered.
     pub four_cc_list: Cow<'static, [FourCc]>,
-    /// The Enhanced RTMP `capsEx` bits this server supports (0); the
-    /// `_result` carries those the client also offered.
-    pub caps_ex: u32,
+    /// The Enhanced RTMP `capsEx` bits this server supports
+    /// ([`CapsEx::NONE`]); a client that offers `capsEx` gets those both
+    /// support in the `_result`, and they are the negotiated set
+    /// ([`ServerSession::caps_ex`](super::ServerSession::caps_ex)).
+    pub caps_ex: CapsEx,
+    /// The Enhanced RTMP v2 `videoFourCcInfoMap` this server states in the
+    /// `_result` to a client that sent an info map or `capsEx` (left out
+    /// when empty). Default: `*` with `CanForward` (the session passes any
+    /// codec through).
+    pub video_four_cc_info_map: FourCcInfoMap,
+    /// The `audioFourCcInfoMap`, like the video one.
+    pub audio_four_cc_info_map: FourCcInfoMap,
     /// Without input for this long the session fails with
     /// [`SessionError::IdleTimeout`](crate::session::SessionError::IdleTimeout) (`None`: never).
     /// Any input counts, including the answers to the keepalive pings.
@@ -93,7 +103,9 @@ impl Default for ServerConfig {
                 FourCc::AC3,
                 FourCc::EAC3,
             ]),
-            caps_ex: 0,
+            caps_ex: CapsEx::NONE,
+            video_four_cc_info_map: FourCcInfoMap::forward_all(),
+            audio_four_cc_info_map: FourCcInfoMap::forward_all(),
             idle_timeout: None,
             handshake_timeout: Some(DEFAULT_HANDSHAKE_TIMEOUT),
             send_timeout: Some(DEFAULT_SEND_TIMEOUT),
@@ -116,6 +128,18 @@ pub struct ClientConfig {
     pub flash_ver: String,
     /// Enhanced RTMP `fourCcList` to offer (`None`: a legacy client).
     pub four_cc_list: Option<Vec<String>>,
+    /// Enhanced RTMP v2 `videoFourCcInfoMap` to offer (`None`: not sent).
+    /// The server's own map comes back in
+    /// [`ClientSession::server_caps`](super::ClientSession::server_caps).
+    pub video_four_cc_info_map: Option<FourCcInfoMap>,
+    /// Enhanced RTMP v2 `audioFourCcInfoMap` to offer (`None`: not sent).
+    pub audio_four_cc_info_map: Option<FourCcInfoMap>,
+    /// Enhanced RTMP v2 `capsEx` bits to offer (`None`: not sent). Offer
+    /// [`CapsEx::RECONNECT`] to tell the server this client follows
+    /// [`ClientEvent::ReconnectRequested`](super::ClientEvent::ReconnectRequested).
+    /// The negotiated set is
+    /// [`ClientSession::caps_ex`](super::ClientSession::caps_ex).
+    pub caps_ex: Option<CapsEx>,
     /// The chunk size this side sends with, announced at once (4096).
     pub chunk_size: u32,
     /// The buffer length announced when playing, in milliseconds (3000).
@@ -146,6 +170,9 @@ impl ClientConfig {
             tc_url: tc_url.into(),
             flash_ver: "FMLE/3.0 (compatible; wirestate)".into(),
             four_cc_list: None,
+            video_four_cc_info_map: None,
+            audio_four_cc_info_map: None,
+            caps_ex: None,
             chunk_size: 4096,
             buffer_length: 3000,
             idle_timeout: None,

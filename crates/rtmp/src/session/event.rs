@@ -4,7 +4,7 @@
 use crate::amf0::Value;
 use crate::message::{Audio, Connect, DataMessage, Message, Video};
 use crate::session::cache::player_metadata;
-use crate::session::{RequestId, Status};
+use crate::session::{CapsEx, FourCcInfoMap, RequestId, Status};
 use crate::MessageEvent;
 
 /// A `connect` the application must accept or reject.
@@ -23,8 +23,14 @@ pub struct ConnectRequest {
     pub object_encoding: Option<f64>,
     /// Enhanced RTMP `fourCcList`, when the client offered it.
     pub four_cc_list: Option<Vec<String>>,
-    /// Enhanced RTMP `capsEx`, when the client offered it.
-    pub caps_ex: Option<f64>,
+    /// Enhanced RTMP v2 `videoFourCcInfoMap`, when the client offered it.
+    pub video_four_cc_info_map: Option<FourCcInfoMap>,
+    /// Enhanced RTMP v2 `audioFourCcInfoMap`, when the client offered it.
+    pub audio_four_cc_info_map: Option<FourCcInfoMap>,
+    /// Enhanced RTMP v2 `capsEx`, when the client offered it (a whole
+    /// number below 2^32). Accepting answers with the bits
+    /// [`ServerConfig::caps_ex`](super::ServerConfig::caps_ex) also has.
+    pub caps_ex: Option<CapsEx>,
     /// The whole `connect` command.
     pub command: Connect,
 }
@@ -132,6 +138,20 @@ pub enum ClientEvent {
         transaction_id: f64,
         /// The error's information object.
         status: Status,
+    },
+    /// The server asks this client to reconnect (Enhanced RTMP v2
+    /// `onStatus` `NetConnection.Connect.ReconnectRequest`). The current
+    /// connection keeps working: finish up to a media boundary, then
+    /// connect anew with
+    /// [`ClientConfig::reconnect_to`](super::ClientConfig::reconnect_to)`(tc_url)`
+    /// (see [`resolve_tc_url`](super::resolve_tc_url)) and close this
+    /// session.
+    ReconnectRequested {
+        /// The `tcUrl` to reconnect to, as sent (absolute or relative);
+        /// `None`: the current one.
+        tc_url: Option<String>,
+        /// The human-readable reason, if given.
+        description: Option<String>,
     },
     /// Metadata (`onMetaData`), audio or video from the server, on any
     /// message stream (0 from `ffmpeg -listen`).

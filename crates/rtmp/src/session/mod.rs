@@ -6,6 +6,10 @@
 //!   sends media to players.
 //! - [`ClientSession`]: connects, then publishes or plays one stream.
 //! - [`SequenceHeaders`]: what a player joining late needs first.
+//! - Enhanced RTMP v2 in `connect`: [`CapsEx`], [`FourCcInfoMap`] and
+//!   [`ConnectCaps`] negotiated in both roles, and the server's reconnect
+//!   request ([`ServerSession::request_reconnect`],
+//!   [`ClientEvent::ReconnectRequested`], [`ClientConfig::reconnect_to`]).
 //!
 //! Both sessions are [`Machine`](wirestate_core::Machine)s: feed them bytes,
 //! poll events and transmits, pass the time. They are one type,
@@ -49,8 +53,10 @@ mod client;
 mod command;
 mod config;
 mod core;
+mod enhanced;
 mod error;
 mod event;
+mod reconnect;
 mod server;
 mod status;
 mod timers;
@@ -63,8 +69,10 @@ pub use client::{ClientRole, ClientSession};
 pub use command::{ClientCommand, ServerCommand};
 pub use config::{ClientConfig, ServerConfig, DEFAULT_PING_INTERVAL};
 pub use core::{Session, SessionRole};
+pub use enhanced::{CapsEx, ConnectCaps, FourCcInfo, FourCcInfoMap, FourCcKey};
 pub use error::SessionError;
 pub use event::{ClientEvent, ConnectRequest, MediaEvent, ServerEvent};
+pub use reconnect::{resolve_tc_url, RECONNECT_REQUEST};
 pub use server::{ServerRole, ServerSession};
 pub use status::Status;
 

@@ -1,38 +1,122 @@
-//! The live streams: per (app, stream key), the players' feed and what a
-//! late player needs first.
+//! The live streams: per (app, stream key), the publisher's players with
+//! their queues, and what a late player needs first.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
 
-use bytes::Bytes;
-use tokio::sync::broadcast;
-use wirestate_rtmp::message::{DataMessage, Message};
+use tokio::sync::Notify;
+use wirestate_rtmp::message::Message;
 use wirestate_rtmp::session::SequenceHeaders;
 
-/// How many relayed messages a slow player may fall behind before it skips
-/// to the next keyframe.
-const RELAY_BACKLOG: usize = 1024;
+use super::queue::{PlayerQueue, Pushed, Relay};
+use super::stats::RelayStats;
 
 /// A stream's application and stream key (`rtmp://host/app/key`).
 pub(super) type StreamKey = (String, String);
 
-/// A message relayed from a publisher to its players.
-#[derive(Debug, Clone)]
-pub(super) enum Relay {
-    Metadata(u32, DataMessage),
-    Audio(u32, Bytes),
-    Video {
-        timestamp: u32,
-        payload: Bytes,
-        keyframe: bool,
-    },
-    /// The publisher left.
-    End,
+/// One player's queue, shared by the publisher (who pushes) and the
+/// player's task (who takes and is woken).
+#[derive(Debug)]
+pub(super) struct PlayerFeed {
+    queue: Mutex<PlayerQueue>,
+    wake: Notify,
+    stats: RelayStats,
 }
 
-/// One stream key: its players' feed and what a late player needs first.
+impl PlayerFeed {
+    fn new(budget: usize, stats: RelayStats) -> Self {
+        PlayerFeed {
+            queue: Mutex::new(PlayerQueue::new(budget)),
+            wake: Notify::new(),
+            stats,
+        }
+    }
+
+    /// The queue, to read its state.
+    pub(super) fn queue(&self) -> MutexGuard<'_, PlayerQueue> {
+        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Offers a message to the player and wakes its task.
+    pub(super) fn push(&self, relay: Relay, now: Instant) {
+        let mut queue = self.queue();
+        let before = queue.bytes();
+        let skipping = queue.is_skipping();
+        let dropped = queue.dropped().0;
+        let cost = relay.cost();
+        match queue.push(relay, now) {
+            Pushed::Queued => {
+                if skipping && !queue.is_skipping() {
+                    let (messages, bytes) = queue.dropped();
+                    tracing::debug!(messages, bytes, "player resumed at a keyframe");
+                }
+            }
+            Pushed::Dropped => {
+                if queue.is_skipping() && !skipping {
+                    // Loud once per player; its totals are logged when it goes.
+                    let queued = queue.bytes();
+                    if dropped == 0 {
+                        tracing::warn!(
+                            queued,
+                            "player queue full: dropping video to the next keyframe"
+                        );
+                    } else {
+                        tracing::debug!(queued, "player queue full again");
+                    }
+                }
+                if queue.dropped().0 > dropped {
+                    self.stats.dropped(cost);
+                }
+            }
+            Pushed::Overflowed => {
+                tracing::warn!(queued = queue.bytes(), "player queue overflowed");
+            }
+            Pushed::Ignored => return,
+        }
+        self.stats.queued(before, queue.bytes(), queue.peak());
+        drop(queue);
+        self.wake.notify_one();
+    }
+
+    /// Takes what waits (at least one message, then up to `max_bytes`).
+    pub(super) fn take(&self, max_bytes: usize) -> Vec<Relay> {
+        let mut queue = self.queue();
+        let before = queue.bytes();
+        let taken = queue.take(max_bytes);
+        self.stats.queued(before, queue.bytes(), queue.peak());
+        taken
+    }
+
+    /// Completes when something was pushed since the last wake (at once
+    /// if something was pushed while nobody waited).
+    pub(super) async fn changed(&self) {
+        self.wake.notified().await;
+    }
+
+    /// The relay's counters.
+    pub(super) fn stats(&self) -> &RelayStats {
+        &self.stats
+    }
+
+    /// Wakes the player's task once more (it left messages queued).
+    pub(super) fn rewake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// The player left: what waits for it no longer counts.
+    fn release(&self) {
+        let mut queue = self.queue();
+        let before = queue.bytes();
+        queue.take(usize::MAX);
+        self.stats.queued(before, 0, 0);
+    }
+}
+
+/// One stream key: its players and what a late player needs first.
+#[derive(Default)]
 struct Channel {
-    feed: broadcast::Sender<Relay>,
+    players: Vec<Arc<PlayerFeed>>,
     headers: SequenceHeaders,
     publishing: bool,
 }
@@ -41,58 +125,76 @@ struct Channel {
 #[derive(Default)]
 pub(super) struct Hub {
     channels: Mutex<HashMap<StreamKey, Channel>>,
+    stats: RelayStats,
 }
 
 impl Hub {
-    fn with_channel<T>(&self, key: &StreamKey, f: impl FnOnce(&mut Channel) -> T) -> T {
-        let mut channels = self.channels.lock().unwrap_or_else(|e| e.into_inner());
-        let channel = channels.entry(key.clone()).or_insert_with(|| Channel {
-            feed: broadcast::channel(RELAY_BACKLOG).0,
-            headers: SequenceHeaders::default(),
-            publishing: false,
-        });
-        f(channel)
+    /// A hub that counts into `stats`.
+    pub(super) fn new(stats: RelayStats) -> Self {
+        Hub {
+            channels: Mutex::default(),
+            stats,
+        }
+    }
+
+    fn channels(&self) -> MutexGuard<'_, HashMap<StreamKey, Channel>> {
+        self.channels.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Claims the key for a publisher; false if someone publishes already.
     pub(super) fn start_publish(&self, key: &StreamKey) -> bool {
-        self.with_channel(key, |c| !std::mem::replace(&mut c.publishing, true))
+        let mut channels = self.channels();
+        let channel = channels.entry(key.clone()).or_default();
+        !std::mem::replace(&mut channel.publishing, true)
     }
 
     /// Remembers and relays one message of the publisher.
     pub(super) fn publish(&self, key: &StreamKey, timestamp: u32, message: &Message, relay: Relay) {
-        self.with_channel(key, |c| {
-            c.headers.observe(timestamp, message);
-            // No players is not an error.
-            let _ = c.feed.send(relay);
-        })
-    }
-
-    /// The publisher left: players are told, the key is free again.
-    pub(super) fn end_publish(&self, key: &StreamKey) {
-        let mut channels = self.channels.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(channel) = channels.remove(key) {
-            let _ = channel.feed.send(Relay::End);
+        let now = wirestate_tokio::now();
+        let mut channels = self.channels();
+        if let Some(channel) = channels.get_mut(key) {
+            channel.headers.observe(timestamp, message);
+            for player in &channel.players {
+                player.push(relay.clone(), now);
+            }
         }
     }
 
-    /// A player joins: what it needs first, and the live feed after it.
+    /// The publisher left: players are told (an End that is never
+    /// dropped), the key is free again.
+    pub(super) fn end_publish(&self, key: &StreamKey) {
+        let channel = self.channels().remove(key);
+        let now = wirestate_tokio::now();
+        for player in channel.into_iter().flat_map(|c| c.players) {
+            player.push(Relay::End, now);
+        }
+    }
+
+    /// A player joins with a queue of `budget` bytes: what it needs first,
+    /// and its feed.
     pub(super) fn subscribe(
         &self,
         key: &StreamKey,
-    ) -> (Vec<(u32, Message)>, broadcast::Receiver<Relay>) {
-        self.with_channel(key, |c| {
-            (c.headers.messages().collect(), c.feed.subscribe())
-        })
+        budget: usize,
+    ) -> (Vec<(u32, Message)>, Arc<PlayerFeed>) {
+        let feed = Arc::new(PlayerFeed::new(budget, self.stats.clone()));
+        let mut channels = self.channels();
+        let channel = channels.entry(key.clone()).or_default();
+        channel.players.push(feed.clone());
+        self.stats.player_joined();
+        (channel.headers.messages().collect(), feed)
     }
 
-    /// A player left: a key nobody publishes or plays is forgotten, so
-    /// players asking for made-up keys leave nothing behind.
-    pub(super) fn unsubscribe(&self, key: &StreamKey, feed: broadcast::Receiver<Relay>) {
-        drop(feed);
-        let mut channels = self.channels.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(channel) = channels.get(key) {
-            if !channel.publishing && channel.feed.receiver_count() == 0 {
+    /// A player left: its queue is dropped, and a key nobody publishes or
+    /// plays is forgotten, so players asking for made-up keys leave
+    /// nothing behind.
+    pub(super) fn unsubscribe(&self, key: &StreamKey, feed: &Arc<PlayerFeed>) {
+        feed.release();
+        self.stats.player_left();
+        let mut channels = self.channels();
+        if let Some(channel) = channels.get_mut(key) {
+            channel.players.retain(|p| !Arc::ptr_eq(p, feed));
+            if !channel.publishing && channel.players.is_empty() {
                 channels.remove(key);
             }
         }

@@ -2,51 +2,283 @@
 //! driver.
 //!
 //! Publishers are keyed by application and stream key (`rtmp://host/app/key`).
-//! Each published stream can be recorded to `DIR/<app>_<key>.flv`, and is
-//! relayed live to any number of players, who may join at any time: a late
-//! player gets the metadata and sequence headers first, then the stream from
-//! the next keyframe. When the publisher leaves, its players are told
-//! (`NetStream.Play.UnpublishNotify`, `Play.Stop`, StreamEOF) and
-//! disconnected.
+//! Each published stream can be recorded to an FLV file in a directory, and
+//! is relayed live to any number of players, who may join at any time: a
+//! late player gets the metadata and sequence headers first, then the
+//! stream from the next keyframe. When the publisher leaves, its players
+//! are told (`NetStream.Play.UnpublishNotify`, `Play.Stop`, StreamEOF) and
+//! disconnected, also those whose queue is full (the notice is never
+//! dropped; what waits before it is given up, and the goodbye gets
+//! [`ServerLimits::drain_timeout`] to be written).
+//!
+//! # Players that fall behind
+//!
+//! The media waiting for one player is bounded in bytes,
+//! [`RelayConfig::player_budget`] (each message costs its payload plus 64
+//! bytes). When it fills, media is dropped as nginx-rtmp drops it: non-key
+//! video first (refused past three quarters of the budget, then dropped up
+//! to the next keyframe that fits, since frames without their reference
+//! cannot be decoded), then audio and keyframes (refused when they do not
+//! fit the whole budget). Metadata, decoder configurations and the end
+//! notice are never dropped; they may take a queue to twice its budget, and
+//! a player whose queue would grow beyond that is disconnected. Drops are
+//! counted ([`RelayStats`]) and logged when a player starts and stops
+//! skipping.
+//!
+//! A player whose queue stays full for [`ServerLimits::send_timeout`]
+//! without taking anything is disconnected, and so is one that accepts no
+//! byte for that long (the session's send deadline, through the driver).
+//!
+//! # Recording
+//!
+//! With [`RelayConfig::record`], each publish is recorded; the file name
+//! follows [`RecordMode`] (by default never overwriting: `app_key.flv`,
+//! then `app_key-1.flv` ...). The recorded metadata is `onMetaData` with a
+//! `duration` (added when the publisher sent none). When the publisher
+//! ends, in any way, or the server shuts down, the recording is flushed
+//! and ends with a whole tag, and the metadata's `duration` (seconds from
+//! the first to the last tag) and `filesize` are patched in place. A write
+//! error stops the recording and cuts the file after its last whole tag.
+//! When the file cannot be created, the publish is refused
+//! (`NetStream.Publish.Failed`) and the key stays free.
+//!
+//! # Shutdown
+//!
+//! Once the [`Shutdown`] fires, the listener closes; publishers finish
+//! their recording (their players are told), then every connection says
+//! its goodbye through `Connection::shutdown` within
+//! [`ServerLimits::drain_timeout`], and [`serve`] returns.
+//!
+//! # Memory
+//!
+//! The server's worst case is about:
+//!
+//! ```text
+//!   memory_budget                      input buffers and unsent bytes of every
+//!                                      connection (ServerLimits::memory_budget)
+//! + max_connections x 3 KiB            one connection's task, session and driver
+//!                                      (measured: 2.8 KiB, of which the driver
+//!                                      1,640 B with the session's 1,416 B), plus the
+//!                                      session's small tables (one entry per
+//!                                      message stream and pending request)
+//! + max_connections x max_buffered     messages being reassembled (the RTMP
+//!                                      ChunkLimits::max_buffered, 32 MiB by
+//!                                      default; held by peers that send partial
+//!                                      messages, outside the memory budget)
+//! + players x 2 x player_budget        queued media (twice only with a flood of
+//!                                      metadata; media alone stays within one
+//!                                      budget), shared by the players of a stream
+//! + players x 64 KiB + one message     the batch moved from a player's queue to
+//!                                      its session (inside the memory budget)
+//! + publishers x 8 KiB                 the recording's write buffer
+//! ```
+//!
+//! Queued payloads under 16 KiB are copied once when they arrive, so a
+//! small message never keeps a large input buffer alive while it waits.
 
+mod flv_file;
 mod hub;
+mod player;
+mod queue;
 mod record;
 mod session;
+mod stats;
 
+pub use stats::RelayStats;
+
+use std::fmt;
 use std::io;
 use std::path::PathBuf;
+use std::str::FromStr;
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
+use wirestate_tokio::MemoryBudget;
 
+use crate::{serve_connections, Admission, ServerLimits, Shutdown};
 use hub::Hub;
 
-/// Serves RTMP publishers and players on `listener` until the task is
-/// dropped. With `record`, every published stream is also written to an FLV
-/// file in that directory (created if missing).
+/// The default [`RelayConfig::player_budget`]: 4 MiB of media queued for
+/// one player (several seconds of a high-bitrate stream).
+pub const PLAYER_BUDGET: usize = 4 << 20;
+
+/// How the relay runs: the server's limits, recording and the budget of
+/// each player.
+///
+/// ```
+/// use wirestate_server::rtmp_relay::{RecordMode, RelayConfig};
+///
+/// let config = RelayConfig { record: Some("recordings".into()), ..RelayConfig::default() };
+/// assert_eq!(config.record_mode, RecordMode::Unique);
+/// assert_eq!(config.player_budget, 4 << 20);
+/// ```
+#[derive(Debug, Clone)]
+pub struct RelayConfig {
+    /// Deadlines, connection and memory limits of the server.
+    pub limits: ServerLimits,
+    /// Record every published stream to an FLV file in this directory
+    /// (created if missing); `None`: no recording.
+    pub record: Option<PathBuf>,
+    /// What a recording does when its file exists already.
+    pub record_mode: RecordMode,
+    /// Bytes of media queued for one player at most; past it, video is
+    /// dropped to the next keyframe, then audio (see the
+    /// [module docs](self#players-that-fall-behind)).
+    pub player_budget: usize,
+}
+
+impl Default for RelayConfig {
+    fn default() -> Self {
+        RelayConfig {
+            limits: ServerLimits::default(),
+            record: None,
+            record_mode: RecordMode::default(),
+            player_budget: PLAYER_BUDGET,
+        }
+    }
+}
+
+/// What recording a stream key does when its file exists already (the
+/// `--record-mode` flag: `unique`, `append` or `overwrite`).
+///
+/// ```
+/// use wirestate_server::rtmp_relay::RecordMode;
+///
+/// let mode: RecordMode = "append".parse().unwrap();
+/// assert_eq!(mode, RecordMode::Append);
+/// assert_eq!(mode.to_string(), "append");
+/// assert!("rename".parse::<RecordMode>().is_err());
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum RecordMode {
+    /// Never overwrite: the first recording of `app/key` is
+    /// `app_key.flv`, the next ones `app_key-1.flv`, `app_key-2.flv`, ...
+    /// (the first free name).
+    #[default]
+    Unique,
+    /// Continue `app_key.flv`: new tags follow the existing ones, their
+    /// timestamps continuing after the last one.
+    Append,
+    /// Truncate `app_key.flv` and start over.
+    Overwrite,
+}
+
+impl RecordMode {
+    /// The mode's name, as [`FromStr`] takes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordMode::Unique => "unique",
+            RecordMode::Append => "append",
+            RecordMode::Overwrite => "overwrite",
+        }
+    }
+}
+
+impl fmt::Display for RecordMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A name that is not `unique`, `append` or `overwrite`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownRecordMode(pub String);
+
+impl fmt::Display for UnknownRecordMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "unknown record mode {:?} (expected unique, append or overwrite)",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for UnknownRecordMode {}
+
+impl FromStr for RecordMode {
+    type Err = UnknownRecordMode;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        match name {
+            "unique" => Ok(RecordMode::Unique),
+            "append" => Ok(RecordMode::Append),
+            "overwrite" => Ok(RecordMode::Overwrite),
+            other => Err(UnknownRecordMode(other.to_owned())),
+        }
+    }
+}
+
+/// Serves RTMP publishers and players on `listener` until `shutdown` fires,
+/// then ends every connection gracefully (recordings are finished, players
+/// told, goodbyes flushed within [`ServerLimits::drain_timeout`]) and
+/// returns. Connections past [`ServerLimits::max_connections`] or while the
+/// memory budget is spent are closed at once.
 ///
 /// # Errors
 ///
-/// When the recording directory cannot be created, or accepting a
-/// connection fails. Errors of single connections are logged and end only
-/// that connection.
-pub async fn serve(listener: TcpListener, record: Option<PathBuf>) -> io::Result<()> {
-    if let Some(dir) = &record {
+/// When the recording directory cannot be created, or the listener's
+/// address cannot be read. Errors of single connections are logged and end
+/// only that connection; accept errors are logged and retried.
+pub async fn serve(
+    listener: TcpListener,
+    config: RelayConfig,
+    shutdown: Shutdown,
+) -> io::Result<()> {
+    serve_with_stats(listener, config, shutdown, RelayStats::default()).await
+}
+
+/// What every connection task of one relay shares.
+struct Context {
+    hub: Hub,
+    config: RelayConfig,
+    budget: MemoryBudget,
+}
+
+/// [`serve`], counting into `stats` (queued bytes, drops, stalled
+/// players), which the caller can read while the relay runs.
+///
+/// # Errors
+///
+/// As [`serve`].
+pub async fn serve_with_stats(
+    listener: TcpListener,
+    config: RelayConfig,
+    shutdown: Shutdown,
+    stats: RelayStats,
+) -> io::Result<()> {
+    if let Some(dir) = &config.record {
         std::fs::create_dir_all(dir)?;
     }
-    tracing::info!(addr = %listener.local_addr()?, record = ?record, "rtmp relay listening");
-    let hub = Arc::new(Hub::default());
-    loop {
-        let (stream, peer) = listener.accept().await?;
-        let _ = stream.set_nodelay(true);
-        let hub = hub.clone();
-        let record = record.clone();
-        tokio::spawn(async move {
-            tracing::info!(%peer, "rtmp connection");
-            session::run(stream, hub, record.as_deref()).await;
-            tracing::info!(%peer, "rtmp connection closed");
-        });
-    }
+    tracing::info!(addr = %listener.local_addr()?, record = ?config.record, "rtmp relay listening");
+    let budget = MemoryBudget::new(config.limits.memory_budget);
+    let limits = config.limits.clone();
+    let context = Arc::new(Context {
+        hub: Hub::new(stats),
+        config,
+        budget: budget.clone(),
+    });
+    serve_connections(
+        listener,
+        &limits,
+        &budget,
+        shutdown.clone(),
+        move |stream, peer, admission| {
+            let context = context.clone();
+            let shutdown = shutdown.clone();
+            async move {
+                let Admission::Admitted(slot) = admission else {
+                    return;
+                };
+                let _ = stream.set_nodelay(true);
+                tracing::info!(%peer, "rtmp connection");
+                session::run(stream, &context, shutdown).await;
+                tracing::info!(%peer, "rtmp connection closed");
+                drop(slot);
+            }
+        },
+    )
+    .await
 }
 
 #[cfg(test)]

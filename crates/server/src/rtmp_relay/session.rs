@@ -1,97 +1,164 @@
 //! One relay connection: its role (publisher or player) and one handler per
 //! event kind.
 
-use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
+use bytes::Bytes;
 use tokio::net::TcpStream;
-use tokio::sync::broadcast;
-use wirestate_core::OsRandom;
+use wirestate_core::{Machine, OsRandom};
 use wirestate_rtmp::flv::TagType;
 use wirestate_rtmp::message::Message;
 use wirestate_rtmp::session::{
-    is_keyframe, is_video_config, ConnectRequest, MediaEvent, RequestId, ServerConfig, ServerEvent,
-    ServerSession,
+    is_audio_config, is_keyframe, is_video_config, ConnectRequest, MediaEvent, RequestId,
+    ServerConfig, ServerEvent, ServerSession, SessionError,
 };
 use wirestate_tokio::Connection;
 
-use super::hub::{Hub, Relay, StreamKey};
-use super::record::{self, Recorder};
+use super::hub::{PlayerFeed, StreamKey};
+use super::player::{self, Flow};
+use super::queue::Relay;
+use super::record::Recording;
+use super::Context;
+use crate::Shutdown;
 
 /// What a connection is doing.
 enum Role {
     Idle,
     Publisher {
         key: StreamKey,
-        recorder: Recorder,
+        recording: Option<Recording>,
     },
     Player {
         key: StreamKey,
         stream_id: u32,
-        feed: broadcast::Receiver<Relay>,
-        /// Video is held back until a keyframe (after joining or lagging).
-        need_keyframe: bool,
+        feed: Arc<PlayerFeed>,
     },
 }
 
-type Conn = Connection<ServerSession, TcpStream>;
+pub(super) type Conn = Connection<ServerSession, TcpStream>;
+
+pub(super) type DriverError = wirestate_tokio::Error<<ServerSession as Machine>::Error>;
 
 /// Why a handler stopped the connection.
-type Stop = Box<dyn std::error::Error + Send + Sync>;
+pub(super) type Stop = Box<dyn std::error::Error + Send + Sync>;
 
-/// Serves one connection until it ends, then leaves the hub as it found it.
-pub(super) async fn run(stream: TcpStream, hub: Arc<Hub>, record: Option<&Path>) {
+/// What woke the connection's task.
+// A temporary of one loop turn: boxing the event would allocate per event.
+#[allow(clippy::large_enum_variant)]
+enum Step {
+    Shutdown,
+    Event(Option<Result<ServerEvent, DriverError>>),
+    Feed,
+}
+
+/// Serves one connection until it ends (or the server shuts down), then
+/// leaves the hub as it found it.
+pub(super) async fn run(stream: TcpStream, context: &Context, mut shutdown: Shutdown) {
+    let limits = &context.config.limits;
+    // Quiet peers are pinged every DEFAULT_PING_INTERVAL (at most half
+    // the idle timeout), so a passive player is not cut.
     let config = ServerConfig {
-        idle_timeout: Some(crate::IDLE_TIMEOUT),
+        idle_timeout: limits.idle_timeout,
+        handshake_timeout: limits.handshake_timeout,
+        send_timeout: limits.send_timeout,
         ..ServerConfig::default()
     };
     let machine = ServerSession::new(config, OsRandom, wirestate_tokio::now());
-    let mut conn = Connection::new(stream, machine);
+    let mut conn = Connection::new(stream, machine)
+        .with_memory_budget(context.budget.clone())
+        .with_drain_timeout(limits.drain_timeout);
     let mut role = Role::Idle;
-    loop {
-        let event = match &mut role {
+    let shutting_down = loop {
+        let step = match &role {
             Role::Player { feed, .. } => {
+                let feed = feed.clone();
                 tokio::select! {
-                    event = conn.next_event() => event,
-                    relayed = feed.recv() => {
-                        if !relay_to_player(&mut conn, &mut role, relayed).await {
-                            break;
-                        }
-                        continue;
-                    }
+                    () = shutdown.triggered() => Step::Shutdown,
+                    event = conn.next_event() => Step::Event(event),
+                    () = feed.changed() => Step::Feed,
                 }
             }
-            _ => conn.next_event().await,
+            _ => tokio::select! {
+                () = shutdown.triggered() => Step::Shutdown,
+                event = conn.next_event() => Step::Event(event),
+            },
+        };
+        let event = match step {
+            Step::Shutdown => break true,
+            Step::Feed => {
+                let Role::Player {
+                    stream_id, feed, ..
+                } = &role
+                else {
+                    continue;
+                };
+                let feed = feed.clone();
+                match player::relay(&mut conn, *stream_id, &feed, &mut shutdown, limits).await {
+                    Flow::Continue => continue,
+                    Flow::Shutdown => break true,
+                    Flow::Done => break false,
+                }
+            }
+            Step::Event(event) => event,
         };
         let event = match event {
             Some(Ok(event)) => event,
             Some(Err(e)) => {
                 tracing::warn!(error = %e, "rtmp session failed");
-                break;
+                let stalled = matches!(
+                    e,
+                    wirestate_tokio::Error::Machine(SessionError::SendStalled(_))
+                );
+                if let (Role::Player { feed, .. }, true) = (&role, stalled) {
+                    feed.stats().player_stalled();
+                }
+                break false;
             }
-            None => break,
+            None => break false,
         };
-        if let Err(e) = on_event(&mut conn, &mut role, &hub, record, event).await {
+        if let Err(e) = on_event(&mut conn, &mut role, context, event).await {
             tracing::warn!(error = %e, "rtmp session stopped");
-            break;
+            break false;
         }
+    };
+    if let Role::Publisher { key, recording } = &mut role {
+        finish_publish(context, key, recording);
     }
-    if let Role::Publisher { key, recorder } = &mut role {
-        finish_publish(&hub, key, recorder);
+    leave(context, &mut role);
+    if shutting_down {
+        goodbye(&mut conn, limits.drain_timeout).await;
     }
-    leave(&hub, &mut role);
+}
+
+/// The server shuts down: the session says its goodbye, written within
+/// `drain`.
+async fn goodbye(conn: &mut Conn, drain: Duration) {
+    if let Err(error) = conn.shutdown(drain).await {
+        tracing::debug!(%error, "goodbye not delivered");
+    }
 }
 
 /// Ends a player's role (if it is one), forgetting its key when unused.
-fn leave(hub: &Hub, role: &mut Role) {
+fn leave(context: &Context, role: &mut Role) {
     if let Role::Player { key, feed, .. } = std::mem::replace(role, Role::Idle) {
-        hub.unsubscribe(&key, feed);
+        let (messages, bytes) = feed.queue().dropped();
+        if messages > 0 {
+            tracing::info!(app = %key.0, key = %key.1, messages, bytes, "player left; media dropped for it");
+        }
+        context.hub.unsubscribe(&key, &feed);
     }
 }
 
-fn finish_publish(hub: &Hub, key: &StreamKey, recorder: &mut Recorder) {
-    hub.end_publish(key);
-    record::finish(recorder, key);
+/// The publisher is done: its players are told, its recording finished.
+fn finish_publish(context: &Context, key: &StreamKey, recording: &mut Option<Recording>) {
+    context.hub.end_publish(key);
+    if let Some(recording) = recording.take() {
+        let path = recording.path().to_owned();
+        if let Err(error) = recording.finish() {
+            tracing::warn!(path = %path.display(), %error, "finishing the recording failed");
+        }
+    }
     tracing::info!(app = %key.0, key = %key.1, "publish finished");
 }
 
@@ -99,8 +166,7 @@ fn finish_publish(hub: &Hub, key: &StreamKey, recorder: &mut Recorder) {
 async fn on_event(
     conn: &mut Conn,
     role: &mut Role,
-    hub: &Hub,
-    record_dir: Option<&Path>,
+    context: &Context,
     event: ServerEvent,
 ) -> Result<(), Stop> {
     let session = conn.machine_mut();
@@ -108,17 +174,17 @@ async fn on_event(
         ServerEvent::ConnectRequested(connect) => on_connect(session, connect)?,
         ServerEvent::PublishRequested {
             request, app, name, ..
-        } => on_publish(session, role, hub, record_dir, request, (app, name))?,
-        ServerEvent::Media(media) => on_media(role, hub, media),
-        ServerEvent::PublishFinished { .. } => on_publish_finished(role, hub),
+        } => on_publish(session, role, context, request, (app, name))?,
+        ServerEvent::Media(media) => on_media(role, context, media),
+        ServerEvent::PublishFinished { .. } => on_publish_finished(role, context),
         ServerEvent::PlayRequested {
             request,
             stream_id,
             app,
             name,
             ..
-        } => on_play(session, role, hub, request, stream_id, (app, name))?,
-        ServerEvent::PlayFinished { .. } => leave(hub, role),
+        } => on_play(session, role, context, request, stream_id, (app, name))?,
+        ServerEvent::PlayFinished { .. } => leave(context, role),
         ServerEvent::Other(_) => {}
     }
     conn.flush().await?;
@@ -133,68 +199,112 @@ fn on_connect(session: &mut ServerSession, connect: ConnectRequest) -> Result<()
 }
 
 /// An idle connection may publish a key nobody publishes; it is recorded
-/// when there is a recording directory.
+/// when there is a recording directory. A recording that cannot start
+/// refuses the publish and frees the key.
 fn on_publish(
     session: &mut ServerSession,
     role: &mut Role,
-    hub: &Hub,
-    record_dir: Option<&Path>,
+    context: &Context,
     request: RequestId,
     key: StreamKey,
 ) -> Result<(), Stop> {
-    if !matches!(role, Role::Idle) || !hub.start_publish(&key) {
+    if !matches!(role, Role::Idle) || !context.hub.start_publish(&key) {
         tracing::warn!(app = %key.0, key = %key.1, "publish refused: already published");
         session.reject_publish(request, "NetStream.Publish.BadName", "already publishing")?;
         return Ok(());
     }
+    let recording = match &context.config.record {
+        Some(dir) => match Recording::start(dir, &key, context.config.record_mode) {
+            Ok(recording) => Some(recording),
+            Err(error) => {
+                tracing::warn!(app = %key.0, key = %key.1, %error, "publish refused: cannot record");
+                context.hub.end_publish(&key);
+                session.reject_publish(request, "NetStream.Publish.Failed", "cannot record")?;
+                return Ok(());
+            }
+        },
+        None => None,
+    };
     session.accept_publish(request)?;
-    let recorder = record::start(record_dir, &key)?;
     tracing::info!(app = %key.0, key = %key.1, "publishing");
-    *role = Role::Publisher { key, recorder };
+    *role = Role::Publisher { key, recording };
     Ok(())
 }
 
 /// A publisher's metadata, audio or video: recorded, remembered for late
 /// players and relayed. Media of a connection that does not publish is
 /// dropped.
-fn on_media(role: &mut Role, hub: &Hub, media: MediaEvent) {
-    let Role::Publisher { key, recorder } = role else {
+fn on_media(role: &mut Role, context: &Context, media: MediaEvent) {
+    let Role::Publisher { key, recording } = role else {
         return;
     };
+    let hub = &context.hub;
     match media {
         MediaEvent::Metadata {
             timestamp, data, ..
         } => {
+            if let Some(recording) = recording {
+                recording.write_metadata(timestamp, &data);
+            }
             let message = Message::Data(data.clone());
-            let payload = message.encode_payload();
-            record::write(recorder, TagType::Script, timestamp, &payload);
-            hub.publish(key, timestamp, &message, Relay::Metadata(timestamp, data));
+            let size = message.encode_payload().len();
+            let relay = Relay::Metadata {
+                timestamp,
+                data,
+                size,
+            };
+            hub.publish(key, timestamp, &message, relay);
         }
         MediaEvent::Audio {
             timestamp, audio, ..
         } => {
-            record::write(recorder, TagType::Audio, timestamp, &audio.payload);
-            let relay = Relay::Audio(timestamp, audio.payload.clone());
+            if let Some(recording) = recording {
+                recording.write(TagType::Audio, timestamp, &audio.payload);
+            }
+            let relay = Relay::Audio {
+                timestamp,
+                payload: owned(&audio.payload),
+                config: is_audio_config(&audio),
+            };
             hub.publish(key, timestamp, &Message::Audio(audio), relay);
         }
         MediaEvent::Video {
             timestamp, video, ..
         } => {
-            record::write(recorder, TagType::Video, timestamp, &video.payload);
+            if let Some(recording) = recording {
+                recording.write(TagType::Video, timestamp, &video.payload);
+            }
             let relay = Relay::Video {
                 timestamp,
-                payload: video.payload.clone(),
-                keyframe: is_keyframe(&video) || is_video_config(&video),
+                payload: owned(&video.payload),
+                keyframe: is_keyframe(&video),
+                config: is_video_config(&video),
             };
             hub.publish(key, timestamp, &Message::Video(video), relay);
         }
     }
 }
 
+/// Payloads below this are copied before they are queued for players.
+const COPY_BELOW: usize = 16 << 10;
+
+/// A payload to queue for players that holds no more memory than its
+/// length (plus at most one read's worth): a small message may be a slice
+/// of a much larger input buffer, which it would keep alive while queued,
+/// so it is copied (once, for all players); large ones are their own
+/// reassembly buffer or most of the read they came in.
+fn owned(payload: &Bytes) -> Bytes {
+    if payload.len() < COPY_BELOW {
+        Bytes::copy_from_slice(payload)
+    } else {
+        payload.clone()
+    }
+}
+
 /// The publisher stopped: its players are told, its recording closed.
-fn on_publish_finished(role: &mut Role, hub: &Hub) {
-    if let Role::Publisher { key, recorder } = role {
-        finish_publish(hub, key, recorder);
+fn on_publish_finished(role: &mut Role, context: &Context) {
+    if let Role::Publisher { key, recording } = role {
+        finish_publish(context, key, recording);
     }
     *role = Role::Idle;
 }
@@ -204,7 +314,7 @@ fn on_publish_finished(role: &mut Role, hub: &Hub) {
 fn on_play(
     session: &mut ServerSession,
     role: &mut Role,
-    hub: &Hub,
+    context: &Context,
     request: RequestId,
     stream_id: u32,
     key: StreamKey,
@@ -218,7 +328,14 @@ fn on_play(
         return Ok(());
     }
     session.accept_play(request)?;
-    let (first, feed) = hub.subscribe(&key);
+    let (first, feed) = context.hub.subscribe(&key, context.config.player_budget);
+    // Joined before anything could fail, so leaving always unsubscribes.
+    let name = key.clone();
+    *role = Role::Player {
+        key,
+        stream_id,
+        feed,
+    };
     for (timestamp, message) in first {
         match message {
             Message::Data(data) => session.send_metadata(stream_id, timestamp, &data)?,
@@ -227,61 +344,6 @@ fn on_play(
             _ => {}
         }
     }
-    tracing::info!(app = %key.0, key = %key.1, "playing");
-    *role = Role::Player {
-        key,
-        stream_id,
-        feed,
-        // Live video starts at a keyframe.
-        need_keyframe: true,
-    };
+    tracing::info!(app = %name.0, key = %name.1, "playing");
     Ok(())
-}
-/// Sends one relayed message to a player; false once the player is done.
-async fn relay_to_player(
-    conn: &mut Conn,
-    role: &mut Role,
-    relayed: Result<Relay, broadcast::error::RecvError>,
-) -> bool {
-    let Role::Player {
-        stream_id,
-        need_keyframe,
-        ..
-    } = role
-    else {
-        return true;
-    };
-    let stream_id = *stream_id;
-    let session = conn.machine_mut();
-    let sent = match relayed {
-        Ok(Relay::Metadata(timestamp, data)) => session.send_metadata(stream_id, timestamp, &data),
-        Ok(Relay::Audio(timestamp, payload)) => session.send_audio(stream_id, timestamp, payload),
-        Ok(Relay::Video {
-            timestamp,
-            payload,
-            keyframe,
-        }) => {
-            if *need_keyframe && !keyframe {
-                return true;
-            }
-            *need_keyframe = false;
-            session.send_video(stream_id, timestamp, payload)
-        }
-        Err(broadcast::error::RecvError::Lagged(skipped)) => {
-            tracing::warn!(skipped, "player too slow; skipping to the next keyframe");
-            *need_keyframe = true;
-            return true;
-        }
-        Ok(Relay::End) | Err(broadcast::error::RecvError::Closed) => {
-            let _ = session.end_play(stream_id);
-            session.close();
-            let _ = conn.flush().await;
-            return false;
-        }
-    };
-    if let Err(e) = sent {
-        tracing::warn!(error = %e, "relaying to a player failed");
-        return false;
-    }
-    conn.flush().await.is_ok()
 }

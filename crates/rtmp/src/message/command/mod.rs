@@ -1,5 +1,6 @@
 //! Commands (message types 20 and 17): a name, a transaction id, a command
-//! object and arguments, all AMF0.
+//! object and arguments, all AMF0 values (an AMF3 one is a
+//! [`Value::Amf3`](crate::amf0::Value::Amf3) behind an AVM+ switch).
 //!
 //! ```text
 //! "publish"  2.0  null  "stream-key"  "live"

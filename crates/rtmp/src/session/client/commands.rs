@@ -6,7 +6,7 @@ use crate::amf0::Value;
 use crate::message::{Command, Message, Play, Response, UserControl};
 use crate::session::core::Incoming;
 use crate::session::status::{self, Status};
-use crate::session::{ClientEvent, ClientSession, SessionError};
+use crate::session::{ClientEvent, ClientSession, ConnectCaps, SessionError, RECONNECT_REQUEST};
 
 use super::{Intent, Phase};
 
@@ -38,6 +38,7 @@ impl ClientSession {
     fn on_connect_result(&mut self, response: Response) {
         self.role.phase = Phase::Connected;
         self.connect_answered();
+        self.role.server_caps = Some(ConnectCaps::from_object(&response.command_object));
         let status = Status::from_info(response.info().unwrap_or(&Value::Null));
         self.report(ClientEvent::Connected {
             properties: response.command_object,
@@ -77,7 +78,8 @@ impl ClientSession {
         });
     }
 
-    /// `onStatus`: publishing or playing started, or another status.
+    /// `onStatus`: publishing or playing started, a reconnect request (on
+    /// any stream, though servers send it on 0), or another status.
     fn on_status(&mut self, stream_id: u32, info: &Value) {
         let status = Status::from_info(info);
         let event = match status.code.as_str() {
@@ -86,6 +88,13 @@ impl ClientSession {
                 ClientEvent::PublishStarted { stream_id }
             }
             "NetStream.Play.Start" => ClientEvent::PlayStarted { stream_id },
+            RECONNECT_REQUEST => {
+                let field = |key| info.get(key).and_then(Value::as_str).map(str::to_owned);
+                ClientEvent::ReconnectRequested {
+                    tc_url: field("tcUrl"),
+                    description: field("description"),
+                }
+            }
             _ => ClientEvent::Status { stream_id, status },
         };
         self.report(event);

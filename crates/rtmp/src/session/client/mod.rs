@@ -12,7 +12,7 @@ use crate::session::core::hooks::RoleHooks;
 use crate::session::core::{Incoming, Session, SessionRole};
 use crate::session::status;
 use crate::session::timers::Timing;
-use crate::session::{ClientCommand, ClientConfig, ClientEvent};
+use crate::session::{CapsEx, ClientCommand, ClientConfig, ClientEvent, ConnectCaps};
 use crate::{LocalError, MessageEvent, Role, RtmpConfig};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -40,6 +40,8 @@ pub struct ClientRole {
     stream_id: Option<u32>,
     publishing: bool,
     next_transaction: f64,
+    /// The Enhanced RTMP capabilities of the server's `_result`.
+    server_caps: Option<ConnectCaps>,
 }
 
 /// The client side of an RTMP session: a [`Machine`](wirestate_core::Machine) that connects, then
@@ -72,6 +74,24 @@ impl Session<ClientRole> {
     /// The message stream the server created for this session, once known.
     pub fn stream_id(&self) -> Option<u32> {
         self.role.stream_id
+    }
+
+    /// The Enhanced RTMP capabilities the server stated in the `_result` of
+    /// `connect` (its `fourCcList`, info maps and `capsEx`), once
+    /// [`ClientEvent::Connected`]; all `None` for a legacy server.
+    pub fn server_caps(&self) -> Option<&ConnectCaps> {
+        self.role.server_caps.as_ref()
+    }
+
+    /// The negotiated Enhanced RTMP `capsEx`: the bits this client offered
+    /// ([`ClientConfig::caps_ex`]) that the server's answer also has
+    /// ([`CapsEx::NONE`] before [`ClientEvent::Connected`], when nothing
+    /// was offered, or when the server answered none).
+    pub fn caps_ex(&self) -> CapsEx {
+        let offered = self.role.config.caps_ex.unwrap_or_default();
+        let server_caps = self.role.server_caps.as_ref();
+        let answered = server_caps.and_then(|caps| caps.caps_ex);
+        offered & answered.unwrap_or_default()
     }
 
     /// Asks to publish `name` (`kind`: `live`, `record` or `append`):
@@ -214,6 +234,15 @@ fn connect_command(config: &ClientConfig) -> Connect {
         let list = list.iter().map(|f| Value::String(f.clone())).collect();
         connect = connect.with("fourCcList", Value::StrictArray(list));
     }
+    if let Some(map) = &config.video_four_cc_info_map {
+        connect = connect.with("videoFourCcInfoMap", map.to_value());
+    }
+    if let Some(map) = &config.audio_four_cc_info_map {
+        connect = connect.with("audioFourCcInfoMap", map.to_value());
+    }
+    if let Some(caps) = config.caps_ex {
+        connect = connect.with("capsEx", caps.to_value());
+    }
     connect
 }
 
@@ -236,6 +265,7 @@ impl RoleHooks for ClientRole {
             publishing: false,
             // 1 is `connect`'s.
             next_transaction: 2.0,
+            server_caps: None,
         }
     }
 

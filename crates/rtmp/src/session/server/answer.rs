@@ -4,15 +4,15 @@
 use bytes::Bytes;
 
 use crate::amf0::Value;
-use crate::message::{type_id, BandwidthLimit, Connect, DataMessage, Message, UserControl};
+use crate::message::{type_id, BandwidthLimit, DataMessage, Message, UserControl};
 use crate::session::cache::player_metadata;
 use crate::session::status::{self, on_status};
 use crate::session::{RequestId, ServerSession};
 use crate::LocalError;
 
+use super::enhanced::connect_properties;
 use super::streams::{Kind, StreamState};
 use super::Phase;
-use crate::session::ServerConfig;
 
 impl ServerSession {
     /// Accepts a `connect`: sends WindowAckSize, SetPeerBandwidth,
@@ -63,7 +63,8 @@ impl ServerSession {
             config.peer_bandwidth,
             config.chunk_size,
         );
-        let properties = connect_properties(config, &connect);
+        let (properties, caps_ex) = connect_properties(config, &connect);
+        self.role.caps_ex = caps_ex;
         self.send_control(Message::WindowAckSize(window))?;
         self.send_control(Message::SetPeerBandwidth {
             size: bandwidth,
@@ -293,31 +294,4 @@ impl ServerSession {
             on_status("error", code, description, Vec::new()),
         )
     }
-}
-
-/// The `_result` properties of an accepted `connect`: the server version,
-/// and the Enhanced RTMP codecs and capabilities both sides offer.
-fn connect_properties(config: &ServerConfig, connect: &Connect) -> Value {
-    let mut properties = vec![
-        ("fmsVer".to_owned(), Value::String("FMS/3,0,1,123".into())),
-        ("capabilities".to_owned(), Value::Number(31.0)),
-    ];
-    if let Some(offered) = connect.four_cc_list() {
-        let common: Vec<Value> = config
-            .four_cc_list
-            .iter()
-            .filter(|ours| {
-                offered
-                    .iter()
-                    .any(|theirs| *theirs == "*" || theirs.as_bytes() == ours.0)
-            })
-            .map(|fourcc| Value::String(fourcc.to_string()))
-            .collect();
-        properties.push(("fourCcList".to_owned(), Value::StrictArray(common)));
-    }
-    if let Some(offered) = connect.caps_ex() {
-        let common = (offered as u32) & config.caps_ex;
-        properties.push(("capsEx".to_owned(), Value::Number(f64::from(common))));
-    }
-    Value::Object(properties)
 }

@@ -5,7 +5,9 @@ use crate::amf0::Value;
 use crate::message::{Command, Connect, Play};
 use crate::session::core::Incoming;
 use crate::session::status;
-use crate::session::{ConnectRequest, RequestId, ServerEvent, ServerSession, SessionError};
+use crate::session::{
+    ConnectCaps, ConnectRequest, RequestId, ServerEvent, ServerSession, SessionError,
+};
 
 use super::streams::StreamState;
 use super::Phase;
@@ -65,16 +67,17 @@ impl ServerSession {
             .role
             .new_request(connect.transaction_id, 0, Some(connect.clone()));
         let owned = |s: Option<&str>| s.map(str::to_owned);
+        let caps = ConnectCaps::from_object(&connect.command_object);
         let event = ServerEvent::ConnectRequested(ConnectRequest {
             request,
             app: connect.app().unwrap_or_default().to_owned(),
             tc_url: owned(connect.tc_url()),
             flash_ver: owned(connect.flash_ver()),
             object_encoding: connect.object_encoding(),
-            four_cc_list: connect
-                .four_cc_list()
-                .map(|list| list.into_iter().map(str::to_owned).collect()),
-            caps_ex: connect.caps_ex(),
+            four_cc_list: caps.four_cc_list,
+            video_four_cc_info_map: caps.video_four_cc_info_map,
+            audio_four_cc_info_map: caps.audio_four_cc_info_map,
+            caps_ex: caps.caps_ex,
             command: connect,
         });
         if self.role.config.auto_accept {

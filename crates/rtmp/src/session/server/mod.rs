@@ -4,11 +4,14 @@
 //! - `commands.rs`: one handler per command the client sends;
 //! - `answer.rs`: the application's answers (`accept_*`, `reject_*`) and
 //!   media out;
+//! - `enhanced.rs`: Enhanced RTMP v2 (the capabilities stated in the
+//!   `_result` of `connect`, the reconnect request);
 //! - `streams.rs`: the message streams and the requests waiting for an
 //!   answer.
 
 mod answer;
 mod commands;
+mod enhanced;
 mod streams;
 
 use crate::chunk::RawMessage;
@@ -16,7 +19,7 @@ use crate::message::{type_id, Command, MessageError};
 use crate::session::core::hooks::RoleHooks;
 use crate::session::core::{Incoming, Session, SessionRole};
 use crate::session::timers::{ping_interval, Timing};
-use crate::session::{ServerCommand, ServerConfig, ServerEvent};
+use crate::session::{CapsEx, ServerCommand, ServerConfig, ServerEvent};
 use crate::{LocalError, MessageEvent, Role, RtmpConfig};
 
 use streams::{Pending, StreamState};
@@ -40,6 +43,8 @@ pub struct ServerRole {
     streams: Vec<StreamState>,
     pending: Vec<Pending>,
     next_request: u64,
+    /// The negotiated Enhanced RTMP `capsEx` (set on accepting `connect`).
+    caps_ex: CapsEx,
 }
 
 /// The server side of an RTMP session: a [`Machine`](wirestate_core::Machine) that answers the
@@ -109,6 +114,7 @@ impl RoleHooks for ServerRole {
             streams: Vec::new(),
             pending: Vec::new(),
             next_request: 0,
+            caps_ex: CapsEx::NONE,
         }
     }
 
@@ -179,6 +185,10 @@ impl RoleHooks for ServerRole {
             } => session.send_video(stream_id, timestamp, payload),
             ServerCommand::EndPlay(stream_id) => session.end_play(stream_id),
             ServerCommand::Ping(timestamp) => session.ping(timestamp),
+            ServerCommand::RequestReconnect {
+                tc_url,
+                description,
+            } => session.request_reconnect(tc_url.as_deref(), description.as_deref()),
             ServerCommand::Close => {
                 session.close();
                 Ok(())
