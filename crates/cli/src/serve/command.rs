@@ -47,7 +47,7 @@ message being reassembled from chunks (up to 32 MiB, outside the budget), \
 plus 8 KiB per recording. The budget counts buffered input and queued \
 output. The fixed 16 KiB per connection (session, driver, task) is the \
 growth of resident memory over 900 connections that completed the RTMP \
-handshake (12.8 KiB measured), rounded up; kernel socket buffers are not \
+handshake (13.4 KiB measured), rounded up; kernel socket buffers are not \
 counted.";
 
 /// The `serve` modes. Each takes the shared limits (see [`LimitArgs`]),
