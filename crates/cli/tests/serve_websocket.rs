@@ -210,3 +210,20 @@ fn sigterm_sends_close_1001_to_every_client_and_exits_0() {
     let status = server.wait_exit(BOUND).expect("exits after the drain");
     assert!(status.success(), "{status:?}: {}", server.log());
 }
+
+#[test]
+fn a_quiet_client_that_answers_pings_outlives_the_idle_timeout() {
+    let mut server = serve(&["--idle-timeout", "2"]);
+    let mut client = WsClient::connect(server.addr);
+    // Three idle timeouts without a message: the server pings (every
+    // second here) and the client's machine answers each with a pong.
+    let quiet = Instant::now();
+    assert!(client.next_event(Duration::from_secs(6)).is_none());
+    assert!(quiet.elapsed() >= Duration::from_secs(6));
+    client.machine.send_text("awake").unwrap();
+    client.flush().unwrap();
+    match client.next_event(BOUND) {
+        Some(WsEvent::Message(Message::Text(text))) => assert_eq!(text.as_str(), "awake"),
+        other => panic!("{other:?}: {}", server.log()),
+    }
+}
