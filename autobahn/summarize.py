@@ -1,6 +1,7 @@
 """Per-group summary of Autobahn|Testsuite reports (index.json files).
 
-Usage: summarize.py SERVER_INDEX CLIENT_INDEX [BLOCKING_SERVER_INDEX]  (markdown on stdout)
+Usage: summarize.py SERVER_INDEX CLIENT_INDEX [BLOCKING_SERVER_INDEX [CLI_SERVER_INDEX]]
+(markdown on stdout)
 Exits with status 1 if any case is neither OK nor INFORMATIONAL.
 """
 import collections
@@ -56,5 +57,7 @@ out += table(sys.argv[1], "Server role (fuzzingclient against examples/echo_serv
 out += table(sys.argv[2], "Client role (fuzzingserver with examples/autobahn_client.rs, blocking)")
 if len(sys.argv) > 3:
     out += table(sys.argv[3], "Server role, groups 1-10 (fuzzingclient against examples/echo_server_blocking.rs, blocking)")
+if len(sys.argv) > 4:
+    out += table(sys.argv[4], "Server role (fuzzingclient against `wirestate serve websocket` as shipped)")
 print("\n".join(out))
 sys.exit(1 if FAILED_ANY else 0)

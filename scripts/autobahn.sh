@@ -5,7 +5,9 @@
 # for case groups 1-13 (12 and 13: permessage-deflate, every window size and
 # context takeover combination; ~8 minutes), on 127.0.0.1 only, and writes a
 # per-group summary to autobahn/summary.md. Groups 1-10 also run against the
-# blocking echo server example (fuzzingclient again, the other driver). Full
+# blocking echo server example (fuzzingclient again, the other driver), and
+# all groups against `wirestate serve websocket` as shipped (default flags:
+# permessage-deflate on, keepalive pings, every limit at its default). Full
 # reports go to .peers/autobahn-reports/ (gitignored). Exits non-zero if any case is
 # neither OK nor INFORMATIONAL, so CI catches regressions.
 #
@@ -30,7 +32,9 @@ if [ ! -x "$venv/bin/wstest" ]; then
 fi
 
 cargo build --quiet --release -p wirestate-websocket --examples
+cargo build --quiet --release -p wirestate-cli
 bin="${CARGO_TARGET_DIR:-target}/release/examples"
+wirestate="${CARGO_TARGET_DIR:-target}/release/wirestate"
 
 cases='["1.*", "2.*", "3.*", "4.*", "5.*", "6.*", "7.*", "8.*", "9.*", "10.*", "12.*", "13.*"]'
 pids=()
@@ -40,7 +44,7 @@ cleanup() {
 trap cleanup EXIT
 
 # Our server, wstest as client.
-rm -rf "$reports/server" "$reports/server-blocking" "$reports/client"
+rm -rf "$reports/server" "$reports/server-blocking" "$reports/server-cli" "$reports/client"
 mkdir -p "$reports"
 coproc SERVER { exec "$bin/echo_server" 127.0.0.1:0; }
 pids+=("$SERVER_PID")
@@ -66,6 +70,22 @@ cat > "$reports/fuzzingclient-blocking.json" <<JSON
  "exclude-cases": [], "exclude-agent-cases": {}, "outdir": "$reports/server-blocking"}
 JSON
 "$venv/bin/wstest" -m fuzzingclient -s "$reports/fuzzingclient-blocking.json" > "$reports/fuzzingclient-blocking.log" 2>&1
+
+# `wirestate serve websocket` as shipped, wstest as client, all groups. Its
+# LISTENING line names address and port: `LISTENING 127.0.0.1:<port>`.
+blocking_pid=$BLOCKING_PID
+kill "$blocking_pid"
+wait "$blocking_pid" 2>/dev/null || true
+coproc CLI { exec "$wirestate" serve websocket --listen 127.0.0.1:0 2> "$reports/serve-websocket.log"; }
+pids+=("$CLI_PID")
+read -r _ addr <&"${CLI[0]}"
+port=${addr##*:}
+cat > "$reports/fuzzingclient-cli.json" <<JSON
+{"servers": [{"agent": "wirestate-serve", "url": "ws://127.0.0.1:$port"}],
+ "cases": $cases, "exclude-cases": [], "exclude-agent-cases": {},
+ "outdir": "$reports/server-cli"}
+JSON
+"$venv/bin/wstest" -m fuzzingclient -s "$reports/fuzzingclient-cli.json" > "$reports/fuzzingclient-cli.log" 2>&1
 
 # wstest as server, our client.
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -107,6 +127,7 @@ PY
 
 status=0
 python3 autobahn/summarize.py "$reports/server/index.json" "$reports/client/index.json" \
-    "$reports/server-blocking/index.json" > autobahn/summary.md || status=$?
+    "$reports/server-blocking/index.json" "$reports/server-cli/index.json" \
+    > autobahn/summary.md || status=$?
 cat autobahn/summary.md
 exit "$status"

@@ -12,6 +12,7 @@ use wirestate_length::{
 
 use crate::output::{preview, sha256_hex, Printer};
 use crate::sample::{sample, Sample};
+use crate::serve::{with_idle_timeout, Refusal, Serving};
 
 /// The framings `--framing` accepts, by name.
 const FRAMING_NAMES: &[&str] = &[
@@ -97,11 +98,13 @@ pub(crate) const SAMPLES: &[Sample<fn() -> LengthConfig>] = &[
 ];
 
 /// The `{packet,N}` echo server of the classic OTP tutorial: every frame comes
-/// back with the same framing; a connection with no input for 120 s is closed.
-/// Prints `LISTENING <port>` once bound.
-pub(crate) async fn serve(listen: SocketAddr, framing: LengthConfig) -> io::Result<()> {
-    let machine = || crate::serve::with_idle_timeout(LengthConnection::new(framing.clone()));
-    crate::serve::run(crate::serve::bind(listen).await?, false, machine, echo).await
+/// back with the same framing; a connection with no input for the idle
+/// timeout, or whose peer stops taking its echoes for the send timeout, is
+/// closed. Connections past the limits are closed at once.
+pub(crate) async fn serve(serving: Serving, framing: LengthConfig) -> io::Result<()> {
+    let limits = serving.limits.clone();
+    let machine = || with_idle_timeout(LengthConnection::new(framing.clone()), &limits);
+    crate::serve::run(serving, false, Refusal::Close, machine, echo).await
 }
 
 /// Sends every frame back.

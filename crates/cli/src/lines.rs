@@ -15,6 +15,7 @@ use wirestate_lines::{
 
 use crate::output::{preview, sha256_hex, Printer};
 use crate::sample::{sample, Sample};
+use crate::serve::{with_idle_timeout, Refusal, Serving};
 
 /// How `inspect` decodes a line stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,13 +150,14 @@ pub(crate) const SAMPLES: &[Sample<fn() -> LinesInspectOptions>] = &[
 ];
 
 /// A line echo server: every line (LF or CRLF, up to 64 KiB; longer ones are
-/// skipped) comes back with a `\n`; a connection with no input for
-/// [`IDLE_TIMEOUT`](crate::serve::IDLE_TIMEOUT) is closed. Prints
-/// `LISTENING <port>` once bound.
-pub(crate) async fn serve(listen: SocketAddr) -> io::Result<()> {
+/// skipped) comes back with a `\n`; a connection with no input for the idle
+/// timeout, or whose peer stops taking its echoes for the send timeout, is
+/// closed. Connections past the limits are closed at once.
+pub(crate) async fn serve(serving: Serving) -> io::Result<()> {
     let config = LineConfig::default().overflow(Overflow::Discard);
-    let machine = || crate::serve::with_idle_timeout(LineConnection::new(config.clone()));
-    crate::serve::run(crate::serve::bind(listen).await?, false, machine, echo).await
+    let limits = serving.limits.clone();
+    let machine = || with_idle_timeout(LineConnection::new(config.clone()), &limits);
+    crate::serve::run(serving, false, Refusal::Close, machine, echo).await
 }
 
 /// Sends every line back.

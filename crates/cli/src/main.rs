@@ -17,7 +17,6 @@ mod sample;
 mod serve;
 mod websocket;
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -43,7 +42,7 @@ enum Command {
     Inspect(InspectArgs),
     /// Run a demo server on 127.0.0.1.
     #[command(subcommand)]
-    Serve(ServeCommand),
+    Serve(serve::ServeCommand),
     /// Publish an FLV file to an RTMP server (rtmp://HOST[:PORT]/APP/KEY),
     /// in real time unless --fast.
     Publish(rtmp_client::PublishArgs),
@@ -99,46 +98,11 @@ struct InspectArgs {
     file: Option<PathBuf>,
 }
 
-#[derive(Subcommand)]
-enum ServeCommand {
-    /// An Erlang-style `{packet,2}` echo server with a 120 s idle timeout.
-    Length {
-        /// Where to listen (loopback only in tests).
-        #[arg(long, default_value = "127.0.0.1:4000")]
-        listen: SocketAddr,
-        /// The framing, as for `inspect --framing`.
-        #[arg(long, default_value = "erlang2")]
-        framing: String,
-    },
-    /// A line echo server.
-    Lines {
-        /// Where to listen.
-        #[arg(long, default_value = "127.0.0.1:4001")]
-        listen: SocketAddr,
-    },
-    /// A WebSocket echo server.
-    Websocket {
-        /// Where to listen.
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        listen: SocketAddr,
-    },
-    /// An RTMP ingest and relay server: publishers are recorded and relayed
-    /// live to players.
-    Rtmp {
-        /// Where to listen.
-        #[arg(long, default_value = "127.0.0.1:1935")]
-        listen: SocketAddr,
-        /// Record each published stream to an FLV file in this directory.
-        #[arg(long)]
-        record: Option<PathBuf>,
-    },
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Inspect(args) => inspect(args),
-        Command::Serve(cmd) => serve(cmd),
+        Command::Serve(cmd) => serve::main(cmd),
         Command::Publish(args) => rtmp_client::publish(args),
         Command::Play(args) => rtmp_client::play(args),
     };
@@ -245,40 +209,4 @@ fn inspect_into(args: InspectArgs, out: &mut Printer) -> Result<(), Failure> {
         }
     }
     Ok(())
-}
-
-fn serve(cmd: ServeCommand) -> Result<(), String> {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .init();
-    let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
-    match cmd {
-        ServeCommand::Length { listen, framing } => {
-            let framing = length::framing_from_name(&framing)?;
-            runtime
-                .block_on(length::serve(listen, framing))
-                .map_err(|e| e.to_string())
-        }
-        ServeCommand::Lines { listen } => runtime
-            .block_on(lines::serve(listen))
-            .map_err(|e| e.to_string()),
-        ServeCommand::Websocket { listen } => runtime
-            .block_on(websocket::serve(listen))
-            .map_err(|e| e.to_string()),
-        ServeCommand::Rtmp { listen, record } => runtime
-            .block_on(async {
-                let listener = serve::bind(listen).await?;
-                let config = wirestate_server::rtmp_relay::RelayConfig {
-                    record,
-                    ..Default::default()
-                };
-                let shutdown = wirestate_server::Shutdown::never();
-                wirestate_server::rtmp_relay::serve(listener, config, shutdown).await
-            })
-            .map_err(|e| e.to_string()),
-    }
 }

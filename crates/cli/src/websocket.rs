@@ -1,4 +1,4 @@
-//! `inspect --protocol websocket` and `serve websocket`.
+//! `inspect --protocol websocket` (`serve websocket` is in `serve::websocket`).
 //!
 //! Inspect decodes one direction of a recorded connection: the client's bytes
 //! through our server role (request, then masked frames) or the server's bytes
@@ -6,15 +6,14 @@
 //! handshake, every message and the close.
 
 use std::io;
-use std::net::SocketAddr;
 use std::time::Instant;
 
 use bytes::BytesMut;
 use wirestate_core::{Machine, SeededRandom};
 use wirestate_websocket::frame::{rsv, FrameDecoder, FrameRules, Step};
 use wirestate_websocket::{
-    CloseFrame, DeflateConfig, DeflateParams, LocalError, Message, ProtocolViolation, Request,
-    Role, WsCommand, WsConfig, WsConnection, WsError, WsEvent,
+    CloseFrame, DeflateConfig, DeflateParams, Message, ProtocolViolation, Request, Role, WsConfig,
+    WsConnection, WsError, WsEvent,
 };
 
 use crate::output::{preview, sha256_hex, Printer};
@@ -310,35 +309,6 @@ fn list_frames(frames: &[u8], role: Role, out: &mut Printer) -> io::Result<()> {
             Err(error) => return out.error(error),
         }
     }
-}
-
-/// An echo server: accepts every upgrade, sends each text and binary message
-/// back, answers pings, and completes the close handshake; a connection with
-/// no input for [`IDLE_TIMEOUT`](crate::serve::IDLE_TIMEOUT) is closed with
-/// 1001. Prints `LISTENING <port>` once bound. Messages up to 64 MiB.
-pub(crate) async fn serve(listen: SocketAddr) -> io::Result<()> {
-    let machine = || {
-        WsConnection::server_auto_accept(WsConfig {
-            idle_timeout: Some(crate::serve::IDLE_TIMEOUT),
-            ..WsConfig::default()
-        })
-    };
-    crate::serve::run(crate::serve::bind(listen).await?, true, machine, echo).await
-}
-
-/// Sends every text and binary message back.
-fn echo(
-    machine: &mut WsConnection,
-    peer: SocketAddr,
-    event: WsEvent,
-) -> Result<Option<WsCommand>, LocalError> {
-    match event {
-        WsEvent::Message(Message::Text(text)) => machine.send_text(text)?,
-        WsEvent::Message(Message::Binary(data)) => machine.send_binary(data)?,
-        WsEvent::Request(request) => tracing::info!(%peer, path = %request.path, "upgraded"),
-        _ => {}
-    }
-    Ok(None)
 }
 
 /// Both sides of a recorded connection in which the Python `websockets`

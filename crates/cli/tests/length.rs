@@ -134,14 +134,16 @@ fn serve_length_echoes_packet2_frames() {
         .read_line(&mut line)
         .unwrap();
     let _server = Server(child);
-    let port: u16 = line
+    // `LISTENING 127.0.0.1:<port>`
+    let addr: std::net::SocketAddr = line
         .trim()
         .strip_prefix("LISTENING ")
         .unwrap()
         .parse()
         .unwrap();
+    assert!(addr.ip().is_loopback());
 
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut stream = TcpStream::connect(addr).unwrap();
     let frames: [&[u8]; 3] = [b"hello", b"", &[7u8; 65535]];
     let mut wire = Vec::new();
     for frame in frames {

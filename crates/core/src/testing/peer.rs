@@ -2,7 +2,8 @@
 //!
 //! A peer is started from one of the project's scripts in the workspace's
 //! `tests/peers/` (installed by `scripts/peer-tests.sh`), listens on
-//! 127.0.0.1, and announces itself with one stdout line `LISTENING <port>`.
+//! 127.0.0.1, and announces itself with one stdout line `LISTENING <port>`
+//! (or `LISTENING <ip>:<port>`, as `wirestate serve` does).
 //! It is stopped by PID (never by name) when its [`Peer`] is dropped.
 //!
 //! Every program runs with the workspace root as its working directory, so a
@@ -93,8 +94,8 @@ impl Peer {
                 let status = child.wait().ok();
                 panic!("peer {program} {args:?} exited before LISTENING ({status:?})");
             }
-            if let Some(port) = line.trim().strip_prefix("LISTENING ") {
-                break port.parse::<u16>().expect("LISTENING <port>");
+            if let Some(port) = listening_port(&line) {
+                break port;
             }
         };
         let (tx, rx) = channel();
@@ -133,6 +134,21 @@ impl Drop for Peer {
     }
 }
 
+/// The port of a `LISTENING <port>` or `LISTENING <ip>:<port>` line (the
+/// `wirestate serve` modes name the address too); `None` for other lines.
+///
+/// # Panics
+///
+/// If the line starts with `LISTENING ` but names no port.
+pub fn listening_port(line: &str) -> Option<u16> {
+    let rest = line.trim().strip_prefix("LISTENING ")?;
+    let port = rest.rsplit_once(':').map_or(rest, |(_, port)| port);
+    Some(
+        port.parse()
+            .expect("LISTENING <port> or LISTENING <ip>:<port>"),
+    )
+}
+
 /// Runs the Erlang `gen_tcp` `{packet,header}` client ([`ERLANG_CLIENT`])
 /// against our echo server on 127.0.0.1:`port` and returns its stdout lines.
 ///
@@ -168,4 +184,17 @@ pub fn erlang_client_expected(sizes: &[usize]) -> Vec<String> {
     lines.push(format!("PIPELINED {small}"));
     lines.push("DONE".to_owned());
     lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::listening_port;
+
+    #[test]
+    fn the_listening_line_names_a_port_with_or_without_the_address() {
+        assert_eq!(listening_port("LISTENING 4000\n"), Some(4000));
+        assert_eq!(listening_port("LISTENING 127.0.0.1:8080"), Some(8080));
+        assert_eq!(listening_port("LISTENING [::1]:9"), Some(9));
+        assert_eq!(listening_port("ready"), None);
+    }
 }

@@ -1,0 +1,172 @@
+//! `wirestate serve <mode>`: the subcommands, their flags and help, and
+//! running one.
+
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Subcommand;
+
+use wirestate_server::rtmp_relay::{self, RecordMode, RelayConfig};
+
+use super::websocket::WsArgs;
+use super::{parse_bytes, LimitArgs};
+
+/// The worst-case memory of the framing servers, for their `--help`.
+const FRAMING_MEMORY: &str = "\
+Memory: at most about --memory-budget + 16 KiB x --max-connections (defaults: \
+256 MiB + 1024 x 16 KiB = 272 MiB), plus one 16 KiB read per connection that \
+was reading when the budget ran out. The budget counts buffered input and \
+queued output. The fixed 16 KiB per connection (machine, driver, task) is \
+the growth of resident memory over 900 connections that each had a frame \
+echoed (10-11 KiB measured), rounded up; kernel socket buffers are not \
+counted.";
+
+/// The worst-case memory of the WebSocket server, for its `--help`.
+const WEBSOCKET_MEMORY: &str = "\
+Memory: at most about --memory-budget + 72 KiB x --max-connections (defaults: \
+256 MiB + 1024 x 72 KiB = 328 MiB), plus one 16 KiB read per connection that \
+was reading when the budget ran out, plus a message being reassembled from \
+several frames or inflated (up to --max-message-size each; the budget counts \
+only the frame being read). The budget counts buffered input and queued \
+output. The fixed 72 KiB per connection (machine, inflate and deflate state, \
+driver, task) is the growth of resident memory over 900 connections that \
+each had a compressed message echoed (69 KiB measured; 19 KiB without \
+permessage-deflate), rounded up; kernel socket buffers are not counted.
+
+Keepalive: a ping after a quarter of --idle-timeout without input (1 to 30 s; \
+30 s when the idle timeout is off); a client that answers nothing within the \
+same time again is closed, so a quiet client that answers pings stays.";
+
+/// The worst-case memory of the RTMP relay, for its `--help`.
+const RTMP_MEMORY: &str = "\
+Memory: at most about --memory-budget + 16 KiB x --max-connections (defaults: \
+256 MiB + 1024 x 16 KiB = 272 MiB), plus 2 x --player-budget of queued media \
+per player (twice only with a flood of metadata), plus per connection a \
+message being reassembled from chunks (up to 32 MiB, outside the budget), \
+plus 8 KiB per recording. The budget counts buffered input and queued \
+output. The fixed 16 KiB per connection (session, driver, task) is the \
+growth of resident memory over 900 connections that completed the RTMP \
+handshake (13.4 KiB measured), rounded up; kernel socket buffers are not \
+counted.";
+
+/// The `serve` modes. Each takes the shared limits (see [`LimitArgs`]),
+/// prints `LISTENING <ip>:<port>` once bound, and ends gracefully on
+/// SIGINT or SIGTERM (exit status 0 after the drain).
+#[derive(Subcommand)]
+pub(crate) enum ServeCommand {
+    /// An Erlang-style `{packet,2}` echo server.
+    #[command(after_help = FRAMING_MEMORY)]
+    Length {
+        /// Where to listen (loopback only in tests; port 0 picks a free one).
+        #[arg(long, default_value = "127.0.0.1:4000")]
+        listen: SocketAddr,
+        /// The framing, as for `inspect --framing`.
+        #[arg(long, default_value = "erlang2")]
+        framing: String,
+        #[command(flatten)]
+        limits: LimitArgs,
+    },
+    /// A line echo server.
+    #[command(after_help = FRAMING_MEMORY)]
+    Lines {
+        /// Where to listen (port 0 picks a free one).
+        #[arg(long, default_value = "127.0.0.1:4001")]
+        listen: SocketAddr,
+        #[command(flatten)]
+        limits: LimitArgs,
+    },
+    /// A WebSocket echo server (permessage-deflate, keepalive pings).
+    #[command(after_help = WEBSOCKET_MEMORY)]
+    Websocket {
+        /// Where to listen (port 0 picks a free one).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        #[command(flatten)]
+        ws: WsArgs,
+        #[command(flatten)]
+        limits: LimitArgs,
+    },
+    /// An RTMP ingest and relay server: publishers are recorded and relayed
+    /// live to players.
+    #[command(after_help = RTMP_MEMORY)]
+    Rtmp {
+        /// Where to listen (port 0 picks a free one).
+        #[arg(long, default_value = "127.0.0.1:1935")]
+        listen: SocketAddr,
+        /// Record each published stream to an FLV file in this directory.
+        #[arg(long, value_name = "DIR")]
+        record: Option<PathBuf>,
+        /// When a recording's file exists: unique (a new file, `app_key-1.flv`
+        /// ...), append (continue it) or overwrite.
+        #[arg(long, value_name = "MODE", default_value_t = RecordMode::Unique)]
+        record_mode: RecordMode,
+        /// Bytes of media queued for one player at most; past it, video is
+        /// dropped to the next keyframe, then audio. Takes a suffix K, M or G.
+        #[arg(long, value_name = "BYTES", default_value = "4M", value_parser = parse_bytes)]
+        player_budget: usize,
+        #[command(flatten)]
+        limits: LimitArgs,
+    },
+}
+
+/// Runs the server `cmd` names until SIGINT or SIGTERM and its drain.
+///
+/// # Errors
+///
+/// When the runtime cannot start, the address cannot be bound, or the
+/// framing is unknown; as a message for the user.
+pub(crate) fn main(cmd: ServeCommand) -> Result<(), String> {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+    runtime.block_on(run(cmd))
+}
+
+/// Starts the server `cmd` names and serves until the shutdown drained.
+async fn run(cmd: ServeCommand) -> Result<(), String> {
+    let text = |e: std::io::Error| e.to_string();
+    match cmd {
+        ServeCommand::Length {
+            listen,
+            framing,
+            limits,
+        } => {
+            let framing = crate::length::framing_from_name(&framing)?;
+            let serving = super::start(listen, limits.limits()).await.map_err(text)?;
+            crate::length::serve(serving, framing).await.map_err(text)
+        }
+        ServeCommand::Lines { listen, limits } => {
+            let serving = super::start(listen, limits.limits()).await.map_err(text)?;
+            crate::lines::serve(serving).await.map_err(text)
+        }
+        ServeCommand::Websocket { listen, ws, limits } => {
+            let serving = super::start(listen, limits.limits()).await.map_err(text)?;
+            super::websocket::serve(serving, &ws).await.map_err(text)
+        }
+        ServeCommand::Rtmp {
+            listen,
+            record,
+            record_mode,
+            player_budget,
+            limits,
+        } => {
+            let serving = super::start(listen, limits.limits()).await.map_err(text)?;
+            let config = RelayConfig {
+                limits: serving.limits,
+                record,
+                record_mode,
+                player_budget,
+            };
+            rtmp_relay::serve(serving.listener, config, serving.shutdown)
+                .await
+                .map_err(text)
+        }
+    }
+}
