@@ -200,6 +200,10 @@ impl<M: Machine> Machine for IdleTimeout<M> {
         self.inner.input_needed()
     }
 
+    fn held_bytes(&self) -> usize {
+        self.inner.held_bytes()
+    }
+
     fn is_closed(&self) -> bool {
         !self.poison.is_healthy() || self.inner.is_closed()
     }

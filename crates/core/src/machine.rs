@@ -206,6 +206,19 @@ pub trait Machine {
         None
     }
 
+    /// Bytes the machine holds outside its
+    /// [`input_buffer`](Machine::input_buffer): units being reassembled
+    /// (the earlier fragments of a WebSocket message, its inflated bytes, an
+    /// RTMP message arriving in chunks). Drivers charge them, with the input
+    /// buffer and their unsent transmits, to a server's memory budget.
+    ///
+    /// The default, 0, is for machines that keep nothing outside the input
+    /// buffer.
+    #[must_use]
+    fn held_bytes(&self) -> usize {
+        0
+    }
+
     /// Whether the machine is finished. A driver flushes the remaining
     /// transmits, then closes the connection. Once `true`, it stays `true`.
     #[must_use]

@@ -570,6 +570,11 @@ impl Machine for RtmpConnection {
 
     /// True once closed, ended or failed (the error reported), and no
     /// bytes wait for the peer under the send-stall timer.
+    /// Unfinished messages being reassembled from their chunks.
+    fn held_bytes(&self) -> usize {
+        self.decoder.buffered()
+    }
+
     fn is_closed(&self) -> bool {
         let done = self.closed_locally
             || self.ended

@@ -12,8 +12,8 @@ use tokio::sync::Notify;
 ///
 /// Give a clone to every [`Connection`](crate::Connection) with
 /// [`with_memory_budget`](crate::Connection::with_memory_budget): each
-/// charges what it holds (its machine's input buffer capacity plus its
-/// unsent transmits) and stops reading while the budget
+/// charges what it holds (its machine's input buffer capacity, the units
+/// it reassembles, and its unsent transmits) and stops reading while the budget
 /// [`is_spent`](MemoryBudget::is_spent); it reads again once other
 /// connections gave bytes back. A server also refuses new connections
 /// while it is spent.

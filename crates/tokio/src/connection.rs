@@ -167,7 +167,8 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
     }
 
     /// Charges this connection's buffered input (the capacity of the
-    /// machine's input buffer) and unsent transmits to `budget`, shared with
+    /// machine's input buffer, plus what it holds outside it:
+    /// [`Machine::held_bytes`]) and unsent transmits to `budget`, shared with
     /// other connections: while the budget
     /// [`is_spent`](MemoryBudget::is_spent), the connection does not read.
     pub fn with_memory_budget(mut self, budget: MemoryBudget) -> Self {

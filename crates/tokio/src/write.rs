@@ -104,7 +104,8 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
     #[inline]
     pub(crate) fn recharge(&mut self) {
         if let Some(charge) = &mut self.charge {
-            charge.set(self.machine.input_buffer().capacity() + self.outbox.len());
+            let held = self.machine.input_buffer().capacity() + self.machine.held_bytes();
+            charge.set(held + self.outbox.len());
         }
     }
 }

@@ -501,3 +501,25 @@ mod shutdown {
         assert_eq!(client.poll_timeout(), None);
     }
 }
+
+/// What a driver charges to a server's memory budget besides the input
+/// buffer: the earlier fragments of a message, until it is complete.
+#[test]
+fn held_bytes_count_the_fragments_of_a_message_until_it_completes() {
+    let now = Instant::now();
+    let mut server = WsConnection::accepted_server(WsConfig::default(), None);
+    assert_eq!(server.held_bytes(), 0);
+    let first = vec![b'a'; 100];
+    // Text, not final; then a continuation, not final.
+    server.handle_input(&from_client(0x01, &first), now);
+    server.handle_input(&from_client(0x00, &first), now);
+    while let Some(event) = server.poll_event() {
+        event.unwrap();
+    }
+    assert!(server.held_bytes() >= 200, "{}", server.held_bytes());
+    // The final fragment completes the message: nothing is held any more.
+    server.handle_input(&from_client(0x80, b"end"), now);
+    let message = server.poll_event().unwrap().unwrap();
+    assert!(matches!(message, WsEvent::Message(_)), "{message:?}");
+    assert_eq!(server.held_bytes(), 0);
+}

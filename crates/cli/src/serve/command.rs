@@ -26,10 +26,9 @@ counted.";
 const WEBSOCKET_MEMORY: &str = "\
 Memory: at most about --memory-budget + 72 KiB x --max-connections (defaults: \
 256 MiB + 1024 x 72 KiB = 328 MiB), plus one 16 KiB read per connection that \
-was reading when the budget ran out, plus a message being reassembled from \
-several frames or inflated (up to --max-message-size each; the budget counts \
-only the frame being read). The budget counts buffered input and queued \
-output. The fixed 72 KiB per connection (machine, inflate and deflate state, \
+was reading when the budget ran out (for a compressed message, what that \
+read inflates to, up to --max-message-size). The budget counts buffered \
+input, messages being reassembled or inflated, and queued output. The fixed 72 KiB per connection (machine, inflate and deflate state, \
 driver, task) is the growth of resident memory over 900 connections that \
 each had a compressed message echoed (69 KiB measured; 19 KiB without \
 permessage-deflate), rounded up; kernel socket buffers are not counted.
@@ -42,10 +41,10 @@ same time again is closed, so a quiet client that answers pings stays.";
 const RTMP_MEMORY: &str = "\
 Memory: at most about --memory-budget + 16 KiB x --max-connections (defaults: \
 256 MiB + 1024 x 16 KiB = 272 MiB), plus 2 x --player-budget of queued media \
-per player (twice only with a flood of metadata), plus per connection a \
-message being reassembled from chunks (up to 32 MiB, outside the budget), \
-plus 8 KiB per recording. The budget counts buffered input and queued \
-output. The fixed 16 KiB per connection (session, driver, task) is the \
+per player (twice only with a flood of metadata), plus one 16 KiB read per \
+connection that was reading when the budget ran out, plus 8 KiB per \
+recording. The budget counts buffered input, messages being reassembled \
+from chunks, and queued output. The fixed 16 KiB per connection (session, driver, task) is the \
 growth of resident memory over 900 connections that completed the RTMP \
 handshake (13.4 KiB measured), rounded up; kernel socket buffers are not \
 counted.";

@@ -511,6 +511,10 @@ impl<R: SessionRole> Machine for Session<R> {
 
     /// True once the end (or the error) was reported and no bytes wait for
     /// the peer under the send-stall timer.
+    fn held_bytes(&self) -> usize {
+        self.connection.held_bytes()
+    }
+
     fn is_closed(&self) -> bool {
         self.events.is_empty()
             && !self.poison.has_pending_error()

@@ -54,17 +54,17 @@
 //! The server's worst case is about:
 //!
 //! ```text
-//!   memory_budget                      input buffers and unsent bytes of every
-//!                                      connection (ServerLimits::memory_budget)
+//!   memory_budget                      input buffers, messages being
+//!                                      reassembled from chunks and unsent bytes
+//!                                      of every connection
+//!                                      (ServerLimits::memory_budget)
+//! + max_connections x 16 KiB           one read each, by connections that were
+//!                                      reading when the budget ran out
 //! + max_connections x 3 KiB            one connection's task, session and driver
 //!                                      (measured: 2.8 KiB, of which the driver
 //!                                      1,640 B with the session's 1,416 B), plus the
 //!                                      session's small tables (one entry per
 //!                                      message stream and pending request)
-//! + max_connections x max_buffered     messages being reassembled (the RTMP
-//!                                      ChunkLimits::max_buffered, 32 MiB by
-//!                                      default; held by peers that send partial
-//!                                      messages, outside the memory budget)
 //! + players x 2 x player_budget        queued media (twice only with a flood of
 //!                                      metadata; media alone stays within one
 //!                                      budget), shared by the players of a stream

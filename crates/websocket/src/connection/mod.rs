@@ -579,6 +579,12 @@ impl Machine for WsConnection {
 
     /// The rest of a large frame, whose room was reserved when its header
     /// arrived (so a driver reads into it instead of growing the buffer).
+    /// The earlier fragments and inflated bytes of the message in
+    /// progress, and input kept apart after a large frame.
+    fn held_bytes(&self) -> usize {
+        self.spill.capacity() + self.message.as_ref().map_or(0, |m| m.held_bytes())
+    }
+
     fn input_needed(&self) -> Option<usize> {
         match self.phase {
             Phase::Open => self.frame_input_needed(),

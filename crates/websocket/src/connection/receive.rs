@@ -29,6 +29,13 @@ pub(super) struct Partial {
     inflated: Vec<u8>,
 }
 
+impl Partial {
+    /// Bytes this message holds until it is complete.
+    pub(super) fn held_bytes(&self) -> usize {
+        self.assembled.capacity() + self.inflated.capacity()
+    }
+}
+
 impl WsConnection {
     /// `poll_event` once the connection is open: the next event, or the
     /// fatal error (after [`fail`](Self::fail) queued its close frame).
