@@ -1,10 +1,12 @@
-//! `wirestate`: inspect recorded captures with the wirestate codecs, and serve
-//! demo endpoints on them.
+//! `wirestate`: inspect recorded captures with the wirestate codecs, serve
+//! endpoints on them, and publish or play RTMP streams.
 //!
 //! ```text
 //! wirestate inspect                                    # the sample captures compiled in
 //! wirestate inspect --protocol length --framing erlang4 --json FILE
 //! wirestate serve length --listen 127.0.0.1:4000       # a {packet,2} echo server
+//! wirestate publish rtmp://127.0.0.1:1935/live/key in.flv
+//! wirestate play rtmp://127.0.0.1:1935/live/key --output out.flv
 //! ```
 #![forbid(unsafe_code)]
 
