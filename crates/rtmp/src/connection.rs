@@ -568,13 +568,13 @@ impl Machine for RtmpConnection {
         !self.is_dead() && !self.eof && (self.starved || self.input.len() < self.input_high_water)
     }
 
-    /// True once closed, ended or failed (the error reported), and no
-    /// bytes wait for the peer under the send-stall timer.
     /// Unfinished messages being reassembled from their chunks.
     fn held_bytes(&self) -> usize {
         self.decoder.buffered()
     }
 
+    /// True once closed, ended or failed (the error reported), and no
+    /// bytes wait for the peer under the send-stall timer.
     fn is_closed(&self) -> bool {
         let done = self.closed_locally
             || self.ended

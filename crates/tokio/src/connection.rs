@@ -356,7 +356,7 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
     ///
     /// As [`next_event`](Connection::next_event).
     // One loop with the numbered steps of the driver loop documented on
-    // `Machine`, kept whole (about 80 lines) so their order reads in one place.
+    // `Machine`, kept whole (about 100 lines) so their order reads in one place.
     pub fn poll_next_event(&mut self, cx: &mut Context<'_>) -> Poll<Option<EventResult<M>>> {
         loop {
             match self.state {

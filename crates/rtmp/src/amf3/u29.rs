@@ -13,7 +13,11 @@ use bytes::{BufMut, BytesMut};
 pub const MAX: u32 = (1 << 29) - 1;
 
 /// Reads a `U29` from the front of `input`: the value and how many bytes it
-/// took, or `Err(n)` with the number of bytes still missing.
+/// took.
+///
+/// # Errors
+///
+/// `Err(n)`: the input ends inside the `U29`, `n` more bytes are needed.
 pub fn read(input: &[u8]) -> Result<(u32, usize), usize> {
     let mut value = 0u32;
     for i in 0..4 {

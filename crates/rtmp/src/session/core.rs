@@ -509,12 +509,12 @@ impl<R: SessionRole> Machine for Session<R> {
         self.is_running() && self.connection.wants_read()
     }
 
-    /// True once the end (or the error) was reported and no bytes wait for
-    /// the peer under the send-stall timer.
     fn held_bytes(&self) -> usize {
         self.connection.held_bytes()
     }
 
+    /// True once the end (or the error) was reported and no bytes wait for
+    /// the peer under the send-stall timer.
     fn is_closed(&self) -> bool {
         self.events.is_empty()
             && !self.poison.has_pending_error()

@@ -12,11 +12,11 @@
 //! Input handed to `handle_input` is unmasked while it is copied in (input a
 //! driver reads into [`input_buffer`](Machine::input_buffer) is unmasked in
 //! place), and payloads are split off the input buffer, so a single-frame
-//! message is never copied again. Buffered at most: the frame in
-//! progress (`max_frame_size` + 14 header bytes), plus in
+//! message is never copied again. Buffered at most: the frame in progress
+//! (`max_frame_size` + 14 header bytes), plus in
 //! [`Delivery::Whole`](crate::Delivery::Whole) the fragments of one message
-//! (`max_message_size`, of inflated bytes for a compressed message, whose
-//! compressed frame is freed once inflated).
+//! (`max_message_size` of inflated bytes for a compressed message, whose
+//! compressed frame is freed once inflated): [`Machine::held_bytes`].
 //! Between messages the input buffer and the transmit queue are released, so
 //! an idle connection owns no heap memory besides the client's random source:
 //! measured on x86_64 (`tests/idle_heap.rs`, a counting allocator), an idle
@@ -388,8 +388,7 @@ impl WsConnection {
         matches!(self.phase, Phase::Open)
     }
 
-    /// Bytes of received input not handed out yet (excluding reassembled
-    /// fragments).
+    /// Bytes of received input not handed out yet (fragments: `held_bytes`).
     pub fn buffered(&self) -> usize {
         self.input.len() + self.spill.len()
     }
@@ -577,14 +576,13 @@ impl Machine for WsConnection {
         }
     }
 
-    /// The rest of a large frame, whose room was reserved when its header
-    /// arrived (so a driver reads into it instead of growing the buffer).
-    /// The earlier fragments and inflated bytes of the message in
-    /// progress, and input kept apart after a large frame.
+    /// Fragments and inflated bytes of the message in progress, and spill.
     fn held_bytes(&self) -> usize {
         self.spill.capacity() + self.message.as_ref().map_or(0, |m| m.held_bytes())
     }
 
+    /// The rest of a large frame, whose room was reserved when its header
+    /// arrived (so a driver reads into it instead of growing the buffer).
     fn input_needed(&self) -> Option<usize> {
         match self.phase {
             Phase::Open => self.frame_input_needed(),
