@@ -2,14 +2,13 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::time::Instant;
-
-use wirestate_core::{IdleTimeout, Machine};
+use wirestate_core::IdleTimeout;
 use wirestate_length::{
     ErlangPacket, LengthCommand, LengthConfig, LengthConnection, LengthEvent, LengthField,
     LocalError,
 };
 
+use crate::feed::{feed, feed_whole};
 use crate::output::{preview, sha256_hex, Printer};
 use crate::sample::{sample, Sample};
 use crate::serve::{with_idle_timeout, Refusal, Serving};
@@ -56,31 +55,37 @@ pub(crate) fn framing_from_name(name: &str) -> Result<LengthConfig, String> {
 }
 
 /// Decodes `input` as one byte stream of length-prefixed frames and prints a
-/// line per frame, per skipped oversize frame, and for the error that ends the
-/// stream, if any (EOF inside a frame is one).
+/// line per frame (offset: its header's first byte; payload: the frame as
+/// decoded, header stripped unless the packet type keeps it), per skipped
+/// oversize frame, and for the error that ends the stream, if any (EOF
+/// inside a frame is one).
 pub(crate) fn inspect(input: &[u8], framing: LengthConfig, out: &mut Printer) -> io::Result<()> {
-    let now = Instant::now();
+    // `raw` packets are whatever one read returned: the input as one push.
+    let raw = framing.packet() == Some(ErlangPacket::Raw);
     let mut machine = LengthConnection::new(framing);
-    machine.handle_input(input, now);
-    machine.handle_eof(now);
-    while let Some(event) = machine.poll_event() {
+    let each = |_: &mut LengthConnection, offset, event| {
+        out.at(offset);
         match event {
-            Ok(LengthEvent::Frame(frame)) => out.emit(
+            Ok(LengthEvent::Frame(frame)) => out.bytes(&frame).emit(
                 serde_json::json!({
                     "event": "frame",
                     "len": frame.len(),
                     "sha256": sha256_hex(&frame),
                 }),
                 format_args!("frame len={} {}", frame.len(), preview(&frame, 48)),
-            )?,
+            ),
             Ok(LengthEvent::Oversize { len }) => out.emit(
                 serde_json::json!({ "event": "oversize", "len": len }),
                 format_args!("oversize len={len} (skipped)"),
-            )?,
-            Err(error) => out.error(error)?,
+            ),
+            Err(error) => out.error(error),
         }
+    };
+    if raw {
+        feed_whole(&mut machine, input, each)
+    } else {
+        feed(&mut machine, input, each)
     }
-    Ok(())
 }
 
 /// The recorded Erlang `gen_tcp` captures, with the framing each was made with.

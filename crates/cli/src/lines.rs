@@ -6,13 +6,13 @@
 use std::convert::Infallible;
 use std::io;
 use std::net::SocketAddr;
-use std::time::Instant;
 
-use wirestate_core::{IdleTimeout, Machine};
+use wirestate_core::IdleTimeout;
 use wirestate_lines::{
     memcached, Delimiter, EofPolicy, LineCommand, LineConfig, LineConnection, LineEvent, Overflow,
 };
 
+use crate::feed::feed;
 use crate::output::{preview, sha256_hex, Printer};
 use crate::sample::{sample, Sample};
 use crate::serve::{with_idle_timeout, Refusal, Serving};
@@ -72,7 +72,9 @@ pub(crate) fn delimiter_from_name(name: &str) -> Result<Delimiter, String> {
 /// Decodes `input` as one byte stream of lines and prints one line per event:
 /// `line` (with its text, lossy UTF-8), `raw` (with `--memcached`: length and
 /// SHA-256), `oversize` (a skipped over-long line), and the `error` that ends
-/// the stream, if any (a line without delimiter at the end is one).
+/// the stream, if any (a line without delimiter at the end is one). Offsets
+/// are where a line (or raw block) starts; payloads are the line without its
+/// delimiter, the raw block with its `\r\n`.
 pub(crate) fn inspect(
     input: &[u8],
     opts: &LinesInspectOptions,
@@ -88,14 +90,12 @@ pub(crate) fn inspect(
         .overflow(Overflow::Discard)
         .eof(EofPolicy::Error)
         .max_raw(input.len().saturating_add(2));
-    let now = Instant::now();
     let mut machine = LineConnection::new(config);
-    machine.handle_input(input, now);
-    machine.handle_eof(now);
-    while let Some(event) = machine.poll_event() {
+    feed(&mut machine, input, |machine, offset, event| {
+        out.at(offset);
         match event {
             Ok(LineEvent::Line { bytes, partial }) => {
-                out.emit(
+                out.bytes(&bytes).emit(
                     serde_json::json!({
                         "event": "line",
                         "len": bytes.len(),
@@ -104,31 +104,29 @@ pub(crate) fn inspect(
                     }),
                     format_args!("line len={} {}", bytes.len(), preview(&bytes, 80)),
                 )?;
-                if !opts.memcached {
-                    continue;
-                }
-                if let Some(block) = memcached::data_len(&bytes) {
-                    if let Err(error) = machine.expect_raw(block) {
-                        out.error(error)?;
-                    }
+                match memcached::data_len(&bytes).filter(|_| opts.memcached) {
+                    Some(block) => match machine.expect_raw(block) {
+                        Ok(()) => Ok(()),
+                        Err(error) => out.error(error),
+                    },
+                    None => Ok(()),
                 }
             }
-            Ok(LineEvent::Raw(block)) => out.emit(
+            Ok(LineEvent::Raw(block)) => out.bytes(&block).emit(
                 serde_json::json!({
                     "event": "raw",
                     "len": block.len(),
                     "sha256": sha256_hex(&block),
                 }),
                 format_args!("raw len={} {}", block.len(), preview(&block, 48)),
-            )?,
+            ),
             Ok(LineEvent::Oversize { discarded }) => out.emit(
                 serde_json::json!({ "event": "oversize", "discarded": discarded, "max": max }),
                 format_args!("oversize: skipped a line of {discarded} bytes (max {max})"),
-            )?,
-            Err(error) => out.error(error)?,
+            ),
+            Err(error) => out.error(error),
         }
-    }
-    Ok(())
+    })
 }
 
 fn memcached_options() -> LinesInspectOptions {
@@ -179,6 +177,7 @@ fn echo(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::feed::feed;
     use crate::output::testing::json_events;
 
     fn run(input: &[u8], opts: &LinesInspectOptions) -> Vec<serde_json::Value> {

@@ -1,42 +1,42 @@
 //! `inspect --protocol rtmp`: one direction of an RTMP connection, decoded.
 
 use std::io;
-use std::time::Instant;
 
 use serde_json::json;
-use wirestate_core::{Machine, SeededRandom};
+use wirestate_core::SeededRandom;
 use wirestate_rtmp::amf0::Value;
 use wirestate_rtmp::handshake::{HandshakeInfo, HandshakeKind};
 use wirestate_rtmp::media::{AudioTagHeader, VideoTagHeader};
 use wirestate_rtmp::message::{Audio, Command, DataMessage, Message, UserControl, Video};
 use wirestate_rtmp::{MessageEvent, Role, RtmpConnection, RtmpError, RtmpEvent};
 
+use crate::feed::feed;
 use crate::output::{preview, Printer};
 use crate::sample::{sample, Sample};
 
 /// What one decoding pass produced.
 struct Pass {
     role: Role,
-    events: Vec<RtmpEvent>,
-    error: Option<RtmpError>,
+    /// Each event with its stream offset.
+    events: Vec<(usize, RtmpEvent)>,
+    error: Option<(usize, RtmpError)>,
     info: Option<HandshakeInfo>,
 }
 
 /// Decodes `input` as what a peer in `role` receives.
 fn decode(input: &[u8], role: Role) -> Pass {
-    let now = Instant::now();
     // The machine's own answers are discarded, so any seed does.
     let mut machine = RtmpConnection::new(role, Default::default(), SeededRandom::new(0));
-    machine.handle_input(input, now);
-    machine.handle_eof(now);
     let mut events = Vec::new();
     let mut error = None;
-    while let Some(event) = machine.poll_event() {
+    let collected = feed(&mut machine, input, |_, offset, event| {
         match event {
-            Ok(event) => events.push(event),
-            Err(e) => error = Some(e),
+            Ok(event) => events.push((offset, event)),
+            Err(e) => error = Some((offset, e)),
         }
-    }
+        Ok(())
+    });
+    debug_assert!(collected.is_ok(), "collecting cannot fail");
     Pass {
         role,
         events,
@@ -53,6 +53,11 @@ fn decode(input: &[u8], role: Role) -> Pass {
 /// (looking for a client digest in C1); if that finds no digest, as a client
 /// reads a server. Simple handshakes look the same both ways, and then the
 /// direction does not matter for decoding.
+///
+/// Offsets: 0 for the handshake; for a message, the first byte after the
+/// message before it completed: its first chunk's header unless chunk
+/// streams interleave. Payloads: the message payload as the codec encodes
+/// it again (an invalid message's: as received).
 pub(crate) fn inspect(input: &[u8], out: &mut Printer) -> io::Result<()> {
     let as_server = decode(input, Role::Server);
     let pass = match as_server.info.as_ref().map(|i| i.kind) {
@@ -66,11 +71,12 @@ pub(crate) fn inspect(input: &[u8], out: &mut Printer) -> io::Result<()> {
         }
     };
     print_handshake(&pass, out)?;
-    for event in &pass.events {
+    for (offset, event) in &pass.events {
+        out.at(*offset);
         match event {
             RtmpEvent::HandshakeComplete => {}
             RtmpEvent::Message(m) => print_message(m, out)?,
-            RtmpEvent::InvalidMessage { raw, error } => out.emit(
+            RtmpEvent::InvalidMessage { raw, error } => out.bytes(&raw.payload).emit(
                 serde_json::json!({
                     "event": "invalid_message",
                     "type_id": raw.type_id,
@@ -90,8 +96,8 @@ pub(crate) fn inspect(input: &[u8], out: &mut Printer) -> io::Result<()> {
             )?,
         }
     }
-    if let Some(error) = &pass.error {
-        out.error(error)?;
+    if let Some((offset, error)) = &pass.error {
+        out.at(*offset).error(error)?;
     }
     Ok(())
 }
@@ -100,6 +106,7 @@ fn print_handshake(pass: &Pass, out: &mut Printer) -> io::Result<()> {
     let Some(info) = &pass.info else {
         return Ok(());
     };
+    out.at(0);
     let direction = match (info.kind, pass.role) {
         (HandshakeKind::Simple, _) => "unknown",
         (_, Role::Server) => "client-to-server",
@@ -336,7 +343,7 @@ fn print_message(m: &MessageEvent, out: &mut Printer) -> io::Result<()> {
     if let (Some(json), serde_json::Value::Object(fields)) = (json.as_object_mut(), fields) {
         json.extend(fields);
     }
-    out.emit(
+    out.bytes(&m.message.encode_payload()).emit(
         json,
         format_args!(
             "{:>9} msid={} type={} len={} {text}",

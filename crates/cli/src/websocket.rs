@@ -6,7 +6,6 @@
 //! handshake, every message and the close.
 
 use std::io;
-use std::time::Instant;
 
 use bytes::BytesMut;
 use wirestate_core::{Machine, SeededRandom};
@@ -16,6 +15,7 @@ use wirestate_websocket::{
     WsConnection, WsError, WsEvent,
 };
 
+use crate::feed::feed;
 use crate::output::{preview, sha256_hex, Printer};
 use crate::sample::{sample, Sample};
 
@@ -26,7 +26,10 @@ const SHORT_TEXT: usize = 120;
 /// byte: `Role::Server` reads what a client sent, `Role::Client` what a server
 /// sent. Prints the handshake, each message (type, length, sha256, text when
 /// short), pings and pongs, the close code and reason, and the error that
-/// ended the stream, if any (EOF without a close is one: 1006).
+/// ended the stream, if any (EOF without a close is one: 1006). Offsets: 0
+/// for the HTTP head, else the first byte of the unit's first frame (a
+/// message's first fragment); payloads: a message's data (inflated), a
+/// fragment's, a ping's or pong's.
 ///
 /// permessage-deflate is decoded when the handshake in the capture uses it:
 /// the client's offer (server role) or the server's answer (client role).
@@ -47,20 +50,20 @@ pub(crate) fn inspect(input: &[u8], role: Role, out: &mut Printer) -> io::Result
     let deflate = head.to_ascii_lowercase().contains("permessage-deflate");
     let error = match role {
         Role::Server => decode_as_server(input, deflate, out)?,
-        Role::Client => decode_as_client(&head, &input[head_len..], deflate, out)?,
+        Role::Client => decode_as_client(&head, input, head_len, deflate, out)?,
     };
-    let Some(error) = error else {
+    let Some((offset, error)) = error else {
         return Ok(());
     };
     let reserved = matches!(error, WsError::Protocol(ProtocolViolation::ReservedBits(_)));
     if reserved && deflate {
-        out.emit(
+        out.at(offset).emit(
             serde_json::json!({ "event": "note", "note": "permessage-deflate: listing frames" }),
             "note: compressed frames without a usable permessage-deflate agreement; listing frames instead",
         )?;
-        return list_frames(&input[head_len..], role, out);
+        return list_frames(input, head_len, role, out);
     }
-    out.emit(
+    out.at(offset).error_with(
         serde_json::json!({
             "event": "error",
             "error": error.to_string(),
@@ -70,9 +73,12 @@ pub(crate) fn inspect(input: &[u8], role: Role, out: &mut Printer) -> io::Result
     )
 }
 
+/// The stream offset and the error that ended a stream.
+type Ended = Option<(usize, WsError)>;
+
 /// Decodes a client's bytes (request, then masked frames) as a server does;
 /// returns the error that ended the stream, if any.
-fn decode_as_server(input: &[u8], deflate: bool, out: &mut Printer) -> io::Result<Option<WsError>> {
+fn decode_as_server(input: &[u8], deflate: bool, out: &mut Printer) -> io::Result<Ended> {
     // Accepts any offer with the least demanding reading side.
     let reader = DeflateConfig {
         server_no_context_takeover: false,
@@ -85,22 +91,21 @@ fn decode_as_server(input: &[u8], deflate: bool, out: &mut Printer) -> io::Resul
         deflate: deflate.then_some(reader),
         ..WsConfig::default()
     };
-    let now = Instant::now();
     let mut server = WsConnection::server_auto_accept(config);
-    server.handle_input(input, now);
-    server.handle_eof(now);
-    drain(&mut server, out)
+    drain(&mut server, input, 0, out)
 }
 
-/// Prints a server's response `head`, then decodes the `frames` after it
-/// (unmasked) as a client does; returns the error that ended the stream, if
-/// any.
+/// Prints a server's response `head`, then decodes the frames after it (from
+/// `head_len` on, unmasked) as a client does; returns the error that ended
+/// the stream, if any.
 fn decode_as_client(
     head: &str,
-    frames: &[u8],
+    input: &[u8],
+    head_len: usize,
     deflate: bool,
     out: &mut Printer,
-) -> io::Result<Option<WsError>> {
+) -> io::Result<Ended> {
+    out.at(0);
     print_response_head(head, out)?;
     // The client's key is unknown here, so the accept hash is shown,
     // not checked; frames go through a client-role connection.
@@ -110,12 +115,9 @@ fn decode_as_client(
     } else {
         None
     };
-    let now = Instant::now();
     let mut client =
         WsConnection::accepted_client(WsConfig::default(), agreed, SeededRandom::new(0));
-    client.handle_input(frames, now);
-    client.handle_eof(now);
-    drain(&mut client, out)
+    drain(&mut client, &input[head_len..], head_len, out)
 }
 
 /// Prints the extensions a server's response `head` agreed to.
@@ -133,18 +135,21 @@ fn print_deflate_answer(head: &str, out: &mut Printer) -> io::Result<()> {
     )
 }
 
-/// Prints every event; returns the error that ended the stream, if any.
-fn drain<M>(machine: &mut M, out: &mut Printer) -> io::Result<Option<WsError>>
+/// Decodes `input`, which starts at stream offset `base`, and prints every
+/// event; returns the error that ended the stream, if any.
+fn drain<M>(machine: &mut M, input: &[u8], base: usize, out: &mut Printer) -> io::Result<Ended>
 where
     M: Machine<Event = WsEvent, Error = WsError>,
 {
-    while let Some(event) = machine.poll_event() {
-        match event {
-            Ok(event) => print_event(&event, out)?,
-            Err(error) => return Ok(Some(error)),
+    let mut ended = None;
+    feed(machine, input, |_, offset, event| match event {
+        Ok(event) => print_event(&event, out.at(base + offset)),
+        Err(error) => {
+            ended = Some((base + offset, error));
+            Ok(())
         }
-    }
-    Ok(None)
+    })?;
+    Ok(ended)
 }
 
 /// Prints one event, by kind: handshake, data, control.
@@ -156,7 +161,7 @@ fn print_event(event: &WsEvent, out: &mut Printer) -> io::Result<()> {
             format_args!("connected status={} protocol={:?}", r.status, r.protocol),
         ),
         WsEvent::Message(message) => print_message(message, out),
-        WsEvent::Fragment(f) => out.emit(
+        WsEvent::Fragment(f) => out.bytes(&f.payload).emit(
             serde_json::json!({ "event": "fragment", "len": f.payload.len(), "fin": f.fin }),
             format_args!("fragment len={} fin={}", f.payload.len(), f.fin),
         ),
@@ -209,7 +214,7 @@ fn print_message(m: &Message, out: &mut Printer) -> io::Result<()> {
         Message::Text(t) => format!("{:?}", cut_at_char(t.as_str(), 48)),
         Message::Binary(b) => preview(b, 48),
     };
-    out.emit(
+    out.bytes(payload).emit(
         serde_json::json!({
             "event": "message",
             "type": kind,
@@ -227,8 +232,8 @@ fn print_message(m: &Message, out: &mut Printer) -> io::Result<()> {
 
 /// A ping or a pong (`kind`) with its payload.
 fn print_ping_pong(kind: &str, payload: &[u8], out: &mut Printer) -> io::Result<()> {
-    out.emit(
-        serde_json::json!({ "event": kind, "len": payload.len(), "payload": preview(payload, 125) }),
+    out.bytes(payload).emit(
+        serde_json::json!({ "event": kind, "len": payload.len(), "preview": preview(payload, 125) }),
         format_args!("{kind} {}", preview(payload, 125)),
     )
 }
@@ -267,19 +272,25 @@ fn print_response_head(head: &str, out: &mut Printer) -> io::Result<()> {
     )
 }
 
-/// Frame-level listing, for streams whose messages cannot be decoded yet.
-fn list_frames(frames: &[u8], role: Role, out: &mut Printer) -> io::Result<()> {
+/// Frame-level listing of `input[head_len..]`, for streams whose messages
+/// cannot be decoded yet: offset, header fields and the (still compressed)
+/// payload of each frame.
+fn list_frames(input: &[u8], head_len: usize, role: Role, out: &mut Printer) -> io::Result<()> {
     let mut decoder = FrameDecoder::new(FrameRules {
         require_mask: Some(role == Role::Server),
         allowed_rsv: rsv::RSV1,
         max_frame_size: WsConfig::default().max_frame_size as u64,
     });
-    let mut input = BytesMut::from(frames);
+    let mut rest = BytesMut::from(&input[head_len..]);
+    let mut frame_start = head_len;
     loop {
-        match decoder.decode(&mut input) {
+        let step = decoder.decode(&mut rest);
+        out.at(frame_start);
+        match step {
             Ok(Step::Frame(frame)) => {
+                frame_start = input.len() - rest.len();
                 let h = frame.header;
-                out.emit(
+                out.bytes(&frame.payload).emit(
                     serde_json::json!({
                         "event": "frame",
                         "opcode": h.opcode.as_u8(),
@@ -298,10 +309,10 @@ fn list_frames(frames: &[u8], role: Role, out: &mut Printer) -> io::Result<()> {
             }
             Ok(Step::Partial { .. }) => {}
             Ok(Step::NeedMore) => {
-                if !input.is_empty() {
-                    out.emit(
-                        serde_json::json!({ "event": "truncated", "len": input.len() }),
-                        format_args!("truncated frame: {} bytes", input.len()),
+                if !rest.is_empty() {
+                    out.error_with(
+                        serde_json::json!({ "event": "truncated", "len": rest.len() }),
+                        format_args!("error: truncated frame: {} bytes", rest.len()),
                     )?;
                 }
                 return Ok(());
@@ -321,6 +332,7 @@ pub(crate) const SAMPLES: &[Sample<Role>] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::feed::feed;
     use crate::output::testing::json_events;
 
     fn run(name: &str, role: Role) -> Vec<serde_json::Value> {
