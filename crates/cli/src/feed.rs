@@ -2,14 +2,15 @@
 //! bytes begin in the stream.
 
 use std::io;
+use std::ops::Range;
 use std::time::Instant;
 
 use wirestate_core::Machine;
 
 /// Feeds `input` to `machine` one byte at a time, then EOF, and hands `each`
-/// every event with its stream offset: the first byte the events before it
-/// did not use (the machines are chunk independent, so the events are the
-/// same as for one push; the byte after which an event appears ends it).
+/// every event with its span in the stream: from the first byte the events
+/// before it did not use to the byte after which it appeared (the machines
+/// are chunk independent, so the events are the same as for one push).
 /// Stops after the first error. What the machine wants to send is dropped.
 ///
 /// # Errors
@@ -18,7 +19,7 @@ use wirestate_core::Machine;
 pub(crate) fn feed<M: Machine>(
     machine: &mut M,
     input: &[u8],
-    mut each: impl FnMut(&mut M, usize, Result<M::Event, M::Error>) -> io::Result<()>,
+    mut each: impl FnMut(&mut M, Range<usize>, Result<M::Event, M::Error>) -> io::Result<()>,
 ) -> io::Result<()> {
     let now = Instant::now();
     let mut start = 0;
@@ -30,8 +31,9 @@ pub(crate) fn feed<M: Machine>(
         while machine.poll_transmit().is_some() {}
         while let Some(event) = machine.poll_event() {
             let failed = event.is_err();
-            each(machine, start, event)?;
-            start = end.min(input.len());
+            let end = end.min(input.len());
+            each(machine, start..end, event)?;
+            start = end;
             if failed {
                 return Ok(());
             }
@@ -41,8 +43,8 @@ pub(crate) fn feed<M: Machine>(
 }
 
 /// Feeds all of `input` at once, then EOF, for machines whose units depend
-/// on how the bytes arrive (Erlang's `raw` packets): every event at offset
-/// 0 for the first, then at the end of the input.
+/// on how the bytes arrive (Erlang's `raw` packets): the first event spans
+/// the input, the others are empty spans at its end.
 ///
 /// # Errors
 ///
@@ -50,7 +52,7 @@ pub(crate) fn feed<M: Machine>(
 pub(crate) fn feed_whole<M: Machine>(
     machine: &mut M,
     input: &[u8],
-    mut each: impl FnMut(&mut M, usize, Result<M::Event, M::Error>) -> io::Result<()>,
+    mut each: impl FnMut(&mut M, Range<usize>, Result<M::Event, M::Error>) -> io::Result<()>,
 ) -> io::Result<()> {
     let now = Instant::now();
     machine.handle_input(input, now);
@@ -58,7 +60,7 @@ pub(crate) fn feed_whole<M: Machine>(
     let mut start = 0;
     while let Some(event) = machine.poll_event() {
         let failed = event.is_err();
-        each(machine, start, event)?;
+        each(machine, start..input.len(), event)?;
         start = input.len();
         if failed {
             break;

@@ -2,6 +2,7 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::ops::Range;
 use wirestate_core::IdleTimeout;
 use wirestate_length::{
     ErlangPacket, LengthCommand, LengthConfig, LengthConnection, LengthEvent, LengthField,
@@ -63,8 +64,8 @@ pub(crate) fn inspect(input: &[u8], framing: LengthConfig, out: &mut Printer) ->
     // `raw` packets are whatever one read returned: the input as one push.
     let raw = framing.packet() == Some(ErlangPacket::Raw);
     let mut machine = LengthConnection::new(framing);
-    let each = |_: &mut LengthConnection, offset, event| {
-        out.at(offset);
+    let each = |_: &mut LengthConnection, span: Range<usize>, event| {
+        out.at(span.start);
         match event {
             Ok(LengthEvent::Frame(frame)) => out.bytes(&frame).emit(
                 serde_json::json!({

@@ -91,8 +91,8 @@ pub(crate) fn inspect(
         .eof(EofPolicy::Error)
         .max_raw(input.len().saturating_add(2));
     let mut machine = LineConnection::new(config);
-    feed(&mut machine, input, |machine, offset, event| {
-        out.at(offset);
+    feed(&mut machine, input, |machine, span, event| {
+        out.at(span.start);
         match event {
             Ok(LineEvent::Line { bytes, partial }) => {
                 out.bytes(&bytes).emit(

@@ -29,10 +29,10 @@ fn decode(input: &[u8], role: Role) -> Pass {
     let mut machine = RtmpConnection::new(role, Default::default(), SeededRandom::new(0));
     let mut events = Vec::new();
     let mut error = None;
-    let collected = feed(&mut machine, input, |_, offset, event| {
+    let collected = feed(&mut machine, input, |_, span, event| {
         match event {
-            Ok(event) => events.push((offset, event)),
-            Err(e) => error = Some((offset, e)),
+            Ok(event) => events.push((span.start, event)),
+            Err(e) => error = Some((span.start, e)),
         }
         Ok(())
     });

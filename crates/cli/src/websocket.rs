@@ -39,11 +39,7 @@ const SHORT_TEXT: usize = 120;
 /// compressed frames arrive without a usable agreement, they are listed
 /// frame by frame instead.
 pub(crate) fn inspect(input: &[u8], role: Role, out: &mut Printer) -> io::Result<()> {
-    let Some(head_len) = input
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .map(|p| p + 4)
-    else {
+    let Some(head_len) = head_len(input) else {
         return out.error("no complete HTTP head");
     };
     let head = String::from_utf8_lossy(&input[..head_len]);
@@ -136,20 +132,101 @@ fn print_deflate_answer(head: &str, out: &mut Printer) -> io::Result<()> {
 }
 
 /// Decodes `input`, which starts at stream offset `base`, and prints every
-/// event; returns the error that ended the stream, if any.
+/// event at the offset of its first frame; returns the error that ended the
+/// stream, if any, at the offset of the frame it was found in.
 fn drain<M>(machine: &mut M, input: &[u8], base: usize, out: &mut Printer) -> io::Result<Ended>
 where
     M: Machine<Event = WsEvent, Error = WsError>,
 {
+    // The HTTP head (server role) ends where the frames begin.
+    let head = match input.starts_with(b"GET ") {
+        true => head_len(input).unwrap_or(input.len()),
+        false => 0,
+    };
+    let frames = FrameTable::scan(input, head);
     let mut ended = None;
-    feed(machine, input, |_, offset, event| match event {
-        Ok(event) => print_event(&event, out.at(base + offset)),
+    feed(machine, input, |_, span, event| match event {
+        Ok(event) => {
+            let offset = frames.start_of(&event, span.end);
+            print_event(&event, out.at(base + offset))
+        }
         Err(error) => {
-            ended = Some((base + offset, error));
+            ended = Some((base + frames.containing(span.end), error));
             Ok(())
         }
     })?;
     Ok(ended)
+}
+
+/// The frames of a stream, from their headers alone: where each starts and
+/// ends and its opcode.
+struct FrameTable {
+    /// `(start, end, opcode)` of each complete frame, in stream order.
+    frames: Vec<(usize, usize, u8)>,
+}
+
+impl FrameTable {
+    /// Reads the frame headers of `input` from `start` on, up to the first
+    /// incomplete frame.
+    fn scan(input: &[u8], mut start: usize) -> Self {
+        let mut frames = vec![(0, start, 0xff)];
+        while let Some(end) = frame_end(input, start) {
+            frames.push((start, end, input[start] & 0x0f));
+            start = end;
+        }
+        FrameTable { frames }
+    }
+
+    /// Where the unit of `event`, which appeared after byte `end`, begins:
+    /// 0 for the handshake, the first frame of a message (the last
+    /// non-continuation data frame up to there), else the frame ending at
+    /// `end`.
+    fn start_of(&self, event: &WsEvent, end: usize) -> usize {
+        let last = self.frames.partition_point(|f| f.1 < end);
+        match event {
+            WsEvent::Request(_) | WsEvent::Connected(_) => 0,
+            WsEvent::Message(_) => self.frames[..=last.min(self.frames.len() - 1)]
+                .iter()
+                .rev()
+                .find(|f| f.2 == 1 || f.2 == 2)
+                .map_or(0, |f| f.0),
+            _ => self.containing(end),
+        }
+    }
+
+    /// The start of the frame the byte before `end` is in; past the last
+    /// complete frame, its end.
+    fn containing(&self, end: usize) -> usize {
+        let last = self.frames.partition_point(|f| f.1 < end);
+        self.frames
+            .get(last)
+            .map_or_else(|| self.frames.last().map_or(0, |f| f.1), |f| f.0)
+    }
+}
+
+/// The end of the frame whose header starts at `input[start]`, if all of it
+/// is in `input`.
+fn frame_end(input: &[u8], start: usize) -> Option<usize> {
+    let header = input.get(start..)?;
+    let (masked, short) = (header.get(1)? & 0x80 != 0, header[1] & 0x7f);
+    let (extended, len) = match short {
+        126 => (
+            2,
+            u64::from(u16::from_be_bytes(header.get(2..4)?.try_into().ok()?)),
+        ),
+        127 => (8, u64::from_be_bytes(header.get(2..10)?.try_into().ok()?)),
+        n => (0, u64::from(n)),
+    };
+    let end = (start + 2 + extended + if masked { 4 } else { 0 }) as u64 + len;
+    (end <= input.len() as u64).then_some(end as usize)
+}
+
+/// The length of the HTTP head that starts `input`, `\r\n\r\n` included.
+fn head_len(input: &[u8]) -> Option<usize> {
+    input
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|p| p + 4)
 }
 
 /// Prints one event, by kind: handshake, data, control.
