@@ -63,7 +63,7 @@ fn inspect_json_lists_every_frame_erlang_received() {
 }
 
 #[test]
-fn inspect_reports_the_oversize_frame_as_an_error_event() {
+fn inspect_reports_the_oversize_frame_as_an_error_on_stderr() {
     let path = capture("erl_packet2_oversize.c2s.bin");
     let out = wirestate(&[
         "inspect",
@@ -74,12 +74,16 @@ fn inspect_reports_the_oversize_frame_as_an_error_event() {
         "--json",
         path.to_str().unwrap(),
     ]);
-    assert!(out.status.success());
+    // The frames before it on stdout, the error on stderr, exit status 1.
+    assert_eq!(out.status.code(), Some(1));
     let events = json_lines(&out.stdout);
-    assert_eq!(events.first().unwrap()["event"], "frame");
-    let last = events.last().unwrap();
-    assert_eq!(last["event"], "error");
-    assert!(last["error"].as_str().unwrap().contains("2000"), "{last}");
+    assert!(!events.is_empty());
+    assert!(events.iter().all(|e| e["event"] == "frame"));
+    let errors = json_lines(&out.stderr);
+    assert_eq!(errors.len(), 1);
+    let error = &errors[0];
+    assert_eq!(error["event"], "error");
+    assert!(error["error"].as_str().unwrap().contains("2000"), "{error}");
 }
 
 #[test]
@@ -179,8 +183,13 @@ fn inspect_decodes_erlang_packet_types_by_name() {
     assert_eq!(events[0]["event"], "frame");
     assert_eq!(events[0]["len"], 6);
     assert_eq!(events[1]["len"], 4);
-    assert_eq!(events.len(), 3, "{events:?}");
-    assert_ne!(events[2]["event"], "frame");
+    assert_eq!(events.len(), 2, "{events:?}");
+    // The start of a third: an error on stderr, at its first byte.
+    assert_eq!(out.status.code(), Some(1));
+    let errors = json_lines(&out.stderr);
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0]["event"], "error");
+    assert_eq!(errors[0]["offset"], 10);
 
     // An unknown name lists the Erlang ones among the choices.
     let out = wirestate(&[
