@@ -177,7 +177,6 @@ fn echo(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::feed::feed;
     use crate::output::testing::json_events;
 
     fn run(input: &[u8], opts: &LinesInspectOptions) -> Vec<serde_json::Value> {

@@ -409,7 +409,6 @@ pub(crate) const SAMPLES: &[Sample<Role>] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::feed::feed;
     use crate::output::testing::json_events;
 
     fn run(name: &str, role: Role) -> Vec<serde_json::Value> {
