@@ -33,15 +33,23 @@
 //! assert_eq!(&out[..], &body[..]);
 //! # Ok::<(), wirestate_rtmp::amf0::Amf0Error>(())
 //! ```
+//!
+//! With the feature `serde`, values also convert to and from the caller's
+//! own types: `from_value` and `to_value` (see the `serde` module for the
+//! mapping).
 
 mod decode;
 mod encode;
 mod error;
+#[cfg(feature = "serde")]
+pub mod serde;
 mod value;
 
 #[cfg(test)]
 mod tests;
 
+#[cfg(feature = "serde")]
+pub use self::serde::{from_value, to_value, DeError, SerError};
 pub use decode::{decode_all, decode_value, Amf0Limits};
 pub use encode::{encode_all, encode_value};
 pub use error::Amf0Error;
