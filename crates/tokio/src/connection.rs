@@ -12,6 +12,7 @@ use wirestate_core::Machine;
 
 use crate::charge::Charge;
 use crate::clock::{timed_out, Clock, Wake};
+use crate::span::connection_span;
 use crate::{Error, MemoryBudget};
 use wirestate_core::{prepare_read, TransmitQueue};
 
@@ -92,6 +93,10 @@ pub struct Connection<M: Machine, S> {
     /// The task waiting for events, woken when a command arrives (a command
     /// can make the machine want input again, or move its deadline).
     pub(crate) waiting: Option<Waker>,
+    /// This connection's id (see [`Connection::id`]).
+    pub(crate) id: u64,
+    /// Entered around every poll (see [`Connection::span`]).
+    pub(crate) span: tracing::Span,
 }
 
 // The connection never pins its fields in place (the timer is boxed), so it
@@ -127,6 +132,7 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
     /// # }
     /// ```
     pub fn new(stream: S, machine: M) -> Self {
+        let (id, span) = connection_span();
         Connection {
             machine,
             stream,
@@ -140,6 +146,8 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
             failure: None,
             failure_reported: false,
             waiting: None,
+            id,
+            span,
         }
     }
 
@@ -355,9 +363,15 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
     /// # Errors
     ///
     /// As [`next_event`](Connection::next_event).
+    pub fn poll_next_event(&mut self, cx: &mut Context<'_>) -> Poll<Option<EventResult<M>>> {
+        let span = self.span.clone();
+        let _entered = span.enter();
+        self.poll_next_in_span(cx)
+    }
+
     // One loop with the numbered steps of the driver loop documented on
     // `Machine`, kept whole (about 100 lines) so their order reads in one place.
-    pub fn poll_next_event(&mut self, cx: &mut Context<'_>) -> Poll<Option<EventResult<M>>> {
+    fn poll_next_in_span(&mut self, cx: &mut Context<'_>) -> Poll<Option<EventResult<M>>> {
         loop {
             match self.state {
                 State::Done => return Poll::Ready(None),
@@ -380,6 +394,7 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
             match self.machine.poll_event() {
                 Some(Ok(event)) => return Poll::Ready(Some(Ok(event))),
                 Some(Err(e)) => {
+                    tracing::debug!(error = %e, "machine failed; writing its goodbye");
                     self.failure = Some(e);
                     self.clock.start_drain(self.drain_timeout);
                     self.state = State::Closing;
@@ -409,6 +424,7 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
             match self.clock.poll(&mut self.machine, cx) {
                 Poll::Ready(Wake::Machine) => continue,
                 Poll::Ready(Wake::Drain) => {
+                    tracing::debug!("drain timeout: the peer did not answer the goodbye");
                     self.state = State::Done;
                     return Poll::Ready(Some(Err(Error::Io(timed_out(
                         "the peer did not answer the goodbye within the drain timeout",
@@ -431,6 +447,7 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
                     tokio_util::io::poll_read_buf(Pin::new(&mut self.stream), cx, &mut limited);
                 match read {
                     Poll::Ready(Ok(0)) => {
+                        tracing::debug!("the peer closed its side (EOF)");
                         self.machine.handle_eof(Instant::now().into_std());
                         self.state = State::Eof;
                         continue;
@@ -477,6 +494,7 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
                 Wake::Machine => match self.machine.poll_event() {
                     Some(Ok(event)) => return Poll::Ready(Some(Ok(event))),
                     Some(Err(e)) => {
+                        tracing::debug!(error = %e, "machine failed while closing");
                         self.failure = Some(e);
                         self.clock.start_drain(self.drain_timeout);
                     }
@@ -486,6 +504,7 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
                     None => {}
                 },
                 Wake::Drain => {
+                    tracing::debug!("drain timeout: the peer took no bytes while closing");
                     self.state = State::Done;
                     if self.failure_reported {
                         return Poll::Ready(None);
@@ -513,6 +532,7 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
     }
 
     pub(crate) fn start_command(&mut self, cmd: M::Command) -> Result<(), Error<M::Error>> {
+        let _entered = self.span.clone().entered();
         self.machine
             .handle_command(cmd, Instant::now().into_std())
             .map_err(Error::Machine)?;
