@@ -3,7 +3,7 @@ use std::time::{Duration, Instant};
 
 use wirestate_core::Machine;
 
-use crate::span::connection_span;
+use crate::span::Trace;
 use crate::{Error, Transport};
 use wirestate_core::{prepare_read, TransmitQueue, MAX_IO_SLICES};
 
@@ -53,10 +53,9 @@ pub struct Connection<M, S> {
     /// known yet), to skip redundant calls.
     read_timeout: Option<Option<Duration>>,
     write_timeout: Option<Option<Duration>>,
-    /// This connection's id (see [`Connection::id`]).
-    pub(crate) id: u64,
-    /// Entered around every call that does IO (see [`Connection::span`]).
-    pub(crate) span: tracing::Span,
+    /// Its id and span (see [`Connection::span`]), boxed: a span is 40
+    /// bytes, and a server holds thousands of idle connections.
+    pub(crate) trace: Box<Trace>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,7 +89,6 @@ impl<M: Machine, S: Transport> Connection<M, S> {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn new(stream: S, machine: M) -> Self {
-        let (id, span) = connection_span();
         Connection {
             machine,
             stream,
@@ -102,8 +100,7 @@ impl<M: Machine, S: Transport> Connection<M, S> {
             drain: None,
             read_timeout: None,
             write_timeout: None,
-            id,
-            span,
+            trace: Box::new(Trace::new()),
         }
     }
 
@@ -166,7 +163,7 @@ impl<M: Machine, S: Transport> Connection<M, S> {
     /// Inside the `Some`, as listed above: [`Error::Machine`] and
     /// [`Error::Io`] end the connection, [`Error::Stalled`] does not.
     pub fn next_event(&mut self) -> Option<Result<M::Event, Error<M::Error>>> {
-        let span = self.span.clone();
+        let span = self.trace.span.clone();
         let _entered = span.enter();
         loop {
             if self.state == State::Done {
@@ -248,7 +245,7 @@ impl<M: Machine, S: Transport> Connection<M, S> {
     /// [`Error::Machine`] is a rejected request: the connection is unchanged
     /// and still usable. [`Error::Io`] ends the connection.
     pub fn send(&mut self, cmd: M::Command) -> Result<(), Error<M::Error>> {
-        let _entered = self.span.clone().entered();
+        let _entered = self.trace.span.clone().entered();
         self.start();
         self.machine
             .handle_command(cmd, Instant::now())
@@ -271,7 +268,7 @@ impl<M: Machine, S: Transport> Connection<M, S> {
     /// machine while bytes waited (`next_event` returns the machine's error
     /// next) or the drain deadline passed.
     pub fn flush(&mut self) -> Result<(), Error<M::Error>> {
-        let _entered = self.span.clone().entered();
+        let _entered = self.trace.span.clone().entered();
         self.start();
         self.write_transmits().map_err(|e| self.write_failed(e))
     }
@@ -307,7 +304,7 @@ impl<M: Machine, S: Transport> Connection<M, S> {
         if self.state == State::Done {
             return Ok(());
         }
-        let _entered = self.span.clone().entered();
+        let _entered = self.trace.span.clone().entered();
         self.start();
         self.start_drain(drain);
         if !self.machine.handle_shutdown(Instant::now()) {

@@ -16,12 +16,21 @@ use crate::{Connection, Transport};
 /// The id of the next connection; ids start at 1 and are never reused.
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
-/// A fresh id and its span, `connection{id=..}` at level INFO with an empty
-/// `peer` field to fill in later.
-pub(crate) fn connection_span() -> (u64, Span) {
-    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-    let span = tracing::info_span!("connection", id, peer = tracing::field::Empty);
-    (id, span)
+/// A connection's id and span.
+#[derive(Debug)]
+pub(crate) struct Trace {
+    pub(crate) id: u64,
+    pub(crate) span: Span,
+}
+
+impl Trace {
+    /// A fresh id and its span, `connection{id=..}` at level INFO with an
+    /// empty `peer` field to fill in later.
+    pub(crate) fn new() -> Self {
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        let span = tracing::info_span!("connection", id, peer = tracing::field::Empty);
+        Trace { id, span }
+    }
 }
 
 impl<M: Machine, S: Transport> Connection<M, S> {
@@ -42,7 +51,9 @@ impl<M: Machine, S: Transport> Connection<M, S> {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn with_peer(self, addr: SocketAddr) -> Self {
-        self.span.record("peer", tracing::field::display(addr));
+        self.trace
+            .span
+            .record("peer", tracing::field::display(addr));
         self
     }
 
@@ -50,19 +61,19 @@ impl<M: Machine, S: Transport> Connection<M, S> {
     /// around every call that does IO). The default span carries [`id`](Connection::id);
     /// a span of your own carries what you put in it.
     pub fn with_span(mut self, span: Span) -> Self {
-        self.span = span;
+        self.trace.span = span;
         self
     }
 
     /// This connection's span, to enter around your own work on the
     /// connection (or to `instrument` a task with) so your logs carry it too.
     pub fn span(&self) -> &Span {
-        &self.span
+        &self.trace.span
     }
 
     /// This connection's id, unique in the process: the `id` field of its
     /// default span.
     pub fn id(&self) -> u64 {
-        self.id
+        self.trace.id
     }
 }

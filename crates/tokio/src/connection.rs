@@ -12,7 +12,7 @@ use wirestate_core::Machine;
 
 use crate::charge::Charge;
 use crate::clock::{timed_out, Clock, Wake};
-use crate::span::connection_span;
+use crate::span::Trace;
 use crate::{Error, MemoryBudget};
 use wirestate_core::{prepare_read, TransmitQueue};
 
@@ -93,10 +93,9 @@ pub struct Connection<M: Machine, S> {
     /// The task waiting for events, woken when a command arrives (a command
     /// can make the machine want input again, or move its deadline).
     pub(crate) waiting: Option<Waker>,
-    /// This connection's id (see [`Connection::id`]).
-    pub(crate) id: u64,
-    /// Entered around every poll (see [`Connection::span`]).
-    pub(crate) span: tracing::Span,
+    /// Its id and span (see [`Connection::span`]), boxed: a span is 40
+    /// bytes, and a server holds thousands of idle connections.
+    pub(crate) trace: Box<Trace>,
 }
 
 // The connection never pins its fields in place (the timer is boxed), so it
@@ -132,7 +131,6 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
     /// # }
     /// ```
     pub fn new(stream: S, machine: M) -> Self {
-        let (id, span) = connection_span();
         Connection {
             machine,
             stream,
@@ -146,8 +144,7 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
             failure: None,
             failure_reported: false,
             waiting: None,
-            id,
-            span,
+            trace: Box::new(Trace::new()),
         }
     }
 
@@ -364,7 +361,7 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
     ///
     /// As [`next_event`](Connection::next_event).
     pub fn poll_next_event(&mut self, cx: &mut Context<'_>) -> Poll<Option<EventResult<M>>> {
-        let span = self.span.clone();
+        let span = self.trace.span.clone();
         let _entered = span.enter();
         self.poll_next_in_span(cx)
     }
@@ -532,7 +529,7 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
     }
 
     pub(crate) fn start_command(&mut self, cmd: M::Command) -> Result<(), Error<M::Error>> {
-        let _entered = self.span.clone().entered();
+        let _entered = self.trace.span.clone().entered();
         self.machine
             .handle_command(cmd, Instant::now().into_std())
             .map_err(Error::Machine)?;

@@ -51,7 +51,7 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
         &mut self,
         cx: &mut Context<'_>,
     ) -> Poll<Result<(), Error<M::Error>>> {
-        let _entered = self.span.clone().entered();
+        let _entered = self.trace.span.clone().entered();
         loop {
             self.clock.start(&mut self.machine);
             if let Poll::Ready(result) = self.poll_write_side(cx) {
