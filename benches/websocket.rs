@@ -164,7 +164,7 @@ fn wirestate_tokio_decode(rt: &tokio::runtime::Runtime, input: &Bytes, count: us
             data: input.clone(),
         };
         let machine = WsConnection::accepted_server(WsConfig::default(), None);
-        let mut conn = wirestate::tokio::Connection::new(stream, machine);
+        let mut conn = wirestate::TokioConnection::new(stream, machine);
         for _ in 0..count {
             match conn.next_event().await {
                 Some(Ok(WsEvent::Message(m))) => black_box(m.payload()),

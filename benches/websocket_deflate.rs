@@ -34,7 +34,7 @@ fn json_like(len: usize) -> Vec<u8> {
         s.push_str(&format!(
             "{{\"id\":{i},\"name\":\"user-{}\",\"active\":{},\"score\":{}.{}}},",
             i * 7919 % 1000,
-            i % 3 == 0,
+            i.is_multiple_of(3),
             i * 31 % 977,
             i % 10
         ));

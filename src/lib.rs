@@ -7,7 +7,38 @@
 //!
 //! This facade re-exports the protocol crates and drivers behind features of
 //! the same name (`length`, `lines`, `websocket`, `rtmp`, `tokio`,
-//! `blocking`), all on by default.
+//! `blocking`), all on by default. The feature `tokio-util` turns on the
+//! `tokio_util::codec` implementations of the framing crates, so their
+//! codecs drop into `Framed` with this one dependency.
+//!
+//! # Driver names
+//!
+//! The drivers are [`tokio_driver`] and [`blocking_driver`], not `tokio` and
+//! `blocking`, so `use wirestate::tokio_driver;` never shadows the tokio
+//! crate. Both name their connection type `Connection`; the facade also
+//! exports them as [`TokioConnection`] and [`BlockingConnection`], so one
+//! `use` list takes every connection type:
+//!
+//! ```
+//! # #[cfg(all(feature = "length", feature = "tokio", feature = "blocking"))]
+//! # fn main() {
+//! use std::os::unix::net::UnixStream;
+//! use wirestate::length::{LengthConfig, LengthConnection};
+//! use wirestate::{BlockingConnection, TokioConnection};
+//!
+//! // `tokio` is still the tokio crate.
+//! let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+//! runtime.block_on(async {
+//!     let (io, _peer) = tokio::io::duplex(1024);
+//!     let _conn = TokioConnection::new(io, LengthConnection::new(LengthConfig::erlang(2)));
+//! });
+//!
+//! let (io, _peer) = UnixStream::pair().unwrap();
+//! let _conn = BlockingConnection::new(io, LengthConnection::new(LengthConfig::erlang(2)));
+//! # }
+//! # #[cfg(not(all(feature = "length", feature = "tokio", feature = "blocking")))]
+//! # fn main() {}
+//! ```
 //!
 //! ```
 //! use std::time::Instant;
@@ -47,15 +78,27 @@ pub use wirestate_websocket as websocket;
 #[cfg(feature = "rtmp")]
 pub use wirestate_rtmp as rtmp;
 
-/// The tokio driver (`wirestate-tokio`).
+/// The tokio driver (`wirestate-tokio`). Named so that it does not shadow
+/// the tokio crate in a `use` list.
 #[cfg(feature = "tokio")]
-pub use wirestate_tokio as tokio;
+pub use wirestate_tokio as tokio_driver;
 
-/// The blocking `std::net` driver (`wirestate-blocking`).
+/// The tokio driver's connection ([`tokio_driver::Connection`]): a `Stream`
+/// of events and a `Sink` of commands over an `AsyncRead + AsyncWrite`.
+#[cfg(feature = "tokio")]
+pub use wirestate_tokio::Connection as TokioConnection;
+
+/// The blocking `std::net` driver (`wirestate-blocking`). Named like
+/// [`tokio_driver`] for symmetry.
 #[cfg(feature = "blocking")]
-pub use wirestate_blocking as blocking;
+pub use wirestate_blocking as blocking_driver;
+
+/// The blocking driver's connection ([`blocking_driver::Connection`]):
+/// `next_event()` and `send(cmd)` over a `Read + Write` transport.
+#[cfg(feature = "blocking")]
+pub use wirestate_blocking::Connection as BlockingConnection;
 
 // Keeps the README's example compiling and passing.
-#[cfg(all(doctest, feature = "length"))]
+#[cfg(all(doctest, feature = "length", feature = "tokio-util"))]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;

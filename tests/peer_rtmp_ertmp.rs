@@ -23,13 +23,13 @@ use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use wirestate::blocking::Connection;
 use wirestate::core::OsRandom;
 use wirestate::rtmp::media::{FourCc, VideoTagHeader};
 use wirestate::rtmp::session::{
     CapsEx, ClientConfig, ClientEvent, ClientSession, ConnectCaps, ConnectRequest, FourCcInfoMap,
     MediaEvent, ServerConfig, ServerEvent, ServerSession,
 };
+use wirestate::BlockingConnection as Connection;
 
 /// The FFmpeg bundled with imageio-ffmpeg (9 at the time of writing).
 fn modern_ffmpeg() -> String {

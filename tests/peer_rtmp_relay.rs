@@ -13,11 +13,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use wirestate::blocking::Connection;
 use wirestate::core::OsRandom;
 use wirestate::rtmp::amf0::{decode_all, Amf0Limits, Value};
 use wirestate::rtmp::flv::{FlvReader, TagType};
 use wirestate::rtmp::session::{ClientConfig, ClientEvent, ClientSession};
+use wirestate::BlockingConnection as Connection;
 use wirestate_server::rtmp_relay::{self, RelayConfig, RelayStats};
 use wirestate_server::{ServerLimits, Shutdown, ShutdownTrigger};
 

@@ -15,13 +15,13 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use wirestate::blocking::Connection;
 use wirestate::core::OsRandom;
 use wirestate::rtmp::amf0::{decode_all, Amf0Limits};
 use wirestate::rtmp::flv::{FlvReader, TagType};
 use wirestate::rtmp::session::{
     is_audio_config, is_video_config, ClientConfig, ClientEvent, ClientSession, MediaEvent,
 };
+use wirestate::BlockingConnection as Connection;
 use wirestate_core::testing::peer::Peer;
 use wirestate_server::rtmp_relay;
 

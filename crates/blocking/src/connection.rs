@@ -3,6 +3,7 @@ use std::time::{Duration, Instant};
 
 use wirestate_core::Machine;
 
+use crate::span::Trace;
 use crate::{Error, Transport};
 use wirestate_core::{prepare_read, TransmitQueue, MAX_IO_SLICES};
 
@@ -52,6 +53,9 @@ pub struct Connection<M, S> {
     /// known yet), to skip redundant calls.
     read_timeout: Option<Option<Duration>>,
     write_timeout: Option<Option<Duration>>,
+    /// Its id and span (see [`Connection::span`]), boxed: a span is 40
+    /// bytes, and a server holds thousands of idle connections.
+    pub(crate) trace: Box<Trace>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,6 +100,7 @@ impl<M: Machine, S: Transport> Connection<M, S> {
             drain: None,
             read_timeout: None,
             write_timeout: None,
+            trace: Box::new(Trace::new()),
         }
     }
 
@@ -158,6 +163,8 @@ impl<M: Machine, S: Transport> Connection<M, S> {
     /// Inside the `Some`, as listed above: [`Error::Machine`] and
     /// [`Error::Io`] end the connection, [`Error::Stalled`] does not.
     pub fn next_event(&mut self) -> Option<Result<M::Event, Error<M::Error>>> {
+        let span = self.trace.span.clone();
+        let _entered = span.enter();
         loop {
             if self.state == State::Done {
                 return None;
@@ -176,6 +183,7 @@ impl<M: Machine, S: Transport> Connection<M, S> {
             match self.machine.poll_event() {
                 Some(Ok(event)) => return Some(Ok(event)),
                 Some(Err(e)) => {
+                    tracing::debug!(error = %e, "machine failed; writing its goodbye");
                     // Fatal: send the goodbye, if any, then end. A write
                     // failure now matters less than the machine's reason.
                     self.start_drain(self.drain_timeout);
@@ -237,6 +245,7 @@ impl<M: Machine, S: Transport> Connection<M, S> {
     /// [`Error::Machine`] is a rejected request: the connection is unchanged
     /// and still usable. [`Error::Io`] ends the connection.
     pub fn send(&mut self, cmd: M::Command) -> Result<(), Error<M::Error>> {
+        let _entered = self.trace.span.clone().entered();
         self.start();
         self.machine
             .handle_command(cmd, Instant::now())
@@ -259,6 +268,7 @@ impl<M: Machine, S: Transport> Connection<M, S> {
     /// machine while bytes waited (`next_event` returns the machine's error
     /// next) or the drain deadline passed.
     pub fn flush(&mut self) -> Result<(), Error<M::Error>> {
+        let _entered = self.trace.span.clone().entered();
         self.start();
         self.write_transmits().map_err(|e| self.write_failed(e))
     }
@@ -294,6 +304,7 @@ impl<M: Machine, S: Transport> Connection<M, S> {
         if self.state == State::Done {
             return Ok(());
         }
+        let _entered = self.trace.span.clone().entered();
         self.start();
         self.start_drain(drain);
         if !self.machine.handle_shutdown(Instant::now()) {
@@ -372,6 +383,7 @@ impl<M: Machine, S: Transport> Connection<M, S> {
         buffer.truncate(start + result.as_ref().map_or(0, |&n| n));
         match result {
             Ok(0) => {
+                tracing::debug!("the peer closed its side (EOF)");
                 self.machine.handle_eof(Instant::now());
                 self.state = State::Eof;
             }
@@ -401,6 +413,7 @@ impl<M: Machine, S: Transport> Connection<M, S> {
             let deadline = self.next_deadline();
             if deadline.is_some_and(|deadline| deadline <= now) {
                 if self.drain.is_some_and(|drain| drain <= now) {
+                    tracing::debug!("drain timeout: the peer took no bytes");
                     return Err(timed_out("the peer took no bytes within the drain timeout"));
                 }
                 self.machine.handle_timeout(now);
@@ -460,6 +473,7 @@ impl<M: Machine, S: Transport> Connection<M, S> {
     /// connection, the machine's goes to the machine.
     fn deadline_passed(&mut self, now: Instant) -> Result<(), Error<M::Error>> {
         if self.drain.is_some_and(|drain| drain <= now) {
+            tracing::debug!("drain timeout: the peer did not answer the goodbye");
             self.state = State::Done;
             return Err(Error::Io(timed_out(
                 "the peer did not answer the goodbye within the drain timeout",

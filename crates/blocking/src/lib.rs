@@ -59,10 +59,21 @@
 //! [`is_closed`](Machine::is_closed), or after the peer's EOF once the
 //! remaining events were returned; either way the queued bytes are written
 //! and the write side is shut down first.
+//!
+//! # Tracing
+//!
+//! Every connection has a `tracing` span, `connection{id=.. peer=..}`
+//! (level INFO): [`Connection::id`] comes from a process-wide counter, the
+//! peer address from [`Connection::with_peer`] (or bring your own span with
+//! [`Connection::with_span`]). The driver enters it in every call that does
+//! IO, and logs at DEBUG only on notable transitions: the peer's EOF, a
+//! drain timeout, a machine failure. Enter [`Connection::span`] around your
+//! own work so your lines carry the connection too. The machines never log.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod connection;
+mod span;
 mod transport;
 
 pub use connection::{Connection, DEFAULT_DRAIN_TIMEOUT, DEFAULT_READ_SIZE};

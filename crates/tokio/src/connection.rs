@@ -12,6 +12,7 @@ use wirestate_core::Machine;
 
 use crate::charge::Charge;
 use crate::clock::{timed_out, Clock, Wake};
+use crate::span::Trace;
 use crate::{Error, MemoryBudget};
 use wirestate_core::{prepare_read, TransmitQueue};
 
@@ -92,6 +93,9 @@ pub struct Connection<M: Machine, S> {
     /// The task waiting for events, woken when a command arrives (a command
     /// can make the machine want input again, or move its deadline).
     pub(crate) waiting: Option<Waker>,
+    /// Its id and span (see [`Connection::span`]), boxed: a span is 40
+    /// bytes, and a server holds thousands of idle connections.
+    pub(crate) trace: Box<Trace>,
 }
 
 // The connection never pins its fields in place (the timer is boxed), so it
@@ -140,6 +144,7 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
             failure: None,
             failure_reported: false,
             waiting: None,
+            trace: Box::new(Trace::new()),
         }
     }
 
@@ -355,9 +360,15 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
     /// # Errors
     ///
     /// As [`next_event`](Connection::next_event).
+    pub fn poll_next_event(&mut self, cx: &mut Context<'_>) -> Poll<Option<EventResult<M>>> {
+        let span = self.trace.span.clone();
+        let _entered = span.enter();
+        self.poll_next_in_span(cx)
+    }
+
     // One loop with the numbered steps of the driver loop documented on
     // `Machine`, kept whole (about 100 lines) so their order reads in one place.
-    pub fn poll_next_event(&mut self, cx: &mut Context<'_>) -> Poll<Option<EventResult<M>>> {
+    fn poll_next_in_span(&mut self, cx: &mut Context<'_>) -> Poll<Option<EventResult<M>>> {
         loop {
             match self.state {
                 State::Done => return Poll::Ready(None),
@@ -380,6 +391,7 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
             match self.machine.poll_event() {
                 Some(Ok(event)) => return Poll::Ready(Some(Ok(event))),
                 Some(Err(e)) => {
+                    tracing::debug!(error = %e, "machine failed; writing its goodbye");
                     self.failure = Some(e);
                     self.clock.start_drain(self.drain_timeout);
                     self.state = State::Closing;
@@ -409,6 +421,7 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
             match self.clock.poll(&mut self.machine, cx) {
                 Poll::Ready(Wake::Machine) => continue,
                 Poll::Ready(Wake::Drain) => {
+                    tracing::debug!("drain timeout: the peer did not answer the goodbye");
                     self.state = State::Done;
                     return Poll::Ready(Some(Err(Error::Io(timed_out(
                         "the peer did not answer the goodbye within the drain timeout",
@@ -431,6 +444,7 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
                     tokio_util::io::poll_read_buf(Pin::new(&mut self.stream), cx, &mut limited);
                 match read {
                     Poll::Ready(Ok(0)) => {
+                        tracing::debug!("the peer closed its side (EOF)");
                         self.machine.handle_eof(Instant::now().into_std());
                         self.state = State::Eof;
                         continue;
@@ -477,6 +491,7 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
                 Wake::Machine => match self.machine.poll_event() {
                     Some(Ok(event)) => return Poll::Ready(Some(Ok(event))),
                     Some(Err(e)) => {
+                        tracing::debug!(error = %e, "machine failed while closing");
                         self.failure = Some(e);
                         self.clock.start_drain(self.drain_timeout);
                     }
@@ -486,6 +501,7 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
                     None => {}
                 },
                 Wake::Drain => {
+                    tracing::debug!("drain timeout: the peer took no bytes while closing");
                     self.state = State::Done;
                     if self.failure_reported {
                         return Poll::Ready(None);
@@ -513,6 +529,7 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
     }
 
     pub(crate) fn start_command(&mut self, cmd: M::Command) -> Result<(), Error<M::Error>> {
+        let _entered = self.trace.span.clone().entered();
         self.machine
             .handle_command(cmd, Instant::now().into_std())
             .map_err(Error::Machine)?;

@@ -80,6 +80,16 @@
 //! without waiting. Build machines that take a start time with [`now`] too.
 //! A machine with deadlines needs a runtime with the time driver enabled
 //! (`enable_time`, or `enable_all`; `#[tokio::main]` has it).
+//!
+//! # Tracing
+//!
+//! Every connection has a `tracing` span, `connection{id=.. peer=..}`
+//! (level INFO): [`Connection::id`] comes from a process-wide counter, the
+//! peer address from [`Connection::with_peer`] (or bring your own span with
+//! [`Connection::with_span`]). The driver enters it around every poll, and
+//! logs at DEBUG only on notable transitions: the peer's EOF, a drain
+//! timeout, a machine failure. Enter [`Connection::span`] around your own
+//! work so your lines carry the connection too. The machines never log.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -87,6 +97,7 @@ mod budget;
 mod charge;
 mod clock;
 mod connection;
+mod span;
 mod stream;
 mod write;
 

@@ -51,6 +51,7 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
         &mut self,
         cx: &mut Context<'_>,
     ) -> Poll<Result<(), Error<M::Error>>> {
+        let _entered = self.trace.span.clone().entered();
         loop {
             self.clock.start(&mut self.machine);
             if let Poll::Ready(result) = self.poll_write_side(cx) {
@@ -69,6 +70,7 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
                 }
                 Wake::Machine => {}
                 Wake::Drain => {
+                    tracing::debug!("drain timeout: the peer took no bytes while flushing");
                     return Poll::Ready(Err(Error::Io(timed_out(
                         "the peer took no bytes within the drain timeout",
                     ))));

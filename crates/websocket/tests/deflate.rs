@@ -86,7 +86,7 @@ fn json_like(len: usize) -> String {
         s.push_str(&format!(
             "{{\"id\":{i},\"name\":\"user-{}\",\"active\":{},\"score\":{}.{}}},",
             i * 7919 % 1000,
-            i % 3 == 0,
+            i.is_multiple_of(3),
             i * 31 % 977,
             i % 10
         ));
