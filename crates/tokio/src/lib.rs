@@ -83,12 +83,19 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(any(feature = "tls", feature = "websocket", feature = "rtmp"))]
+mod bounded;
 mod budget;
 mod charge;
 mod clock;
 mod connection;
 mod stream;
 mod write;
+
+#[cfg(any(feature = "websocket", feature = "rtmp"))]
+pub mod connect;
+#[cfg(feature = "tls")]
+pub mod tls;
 
 pub use budget::MemoryBudget;
 pub use connection::{
