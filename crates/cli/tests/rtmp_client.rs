@@ -401,8 +401,8 @@ fn bad_urls_files_and_servers_fail_with_a_message() {
 
     let cases: &[(&[&str], &str)] = &[
         (
-            &["publish", "rtmps://h/live/k", s(&input)],
-            "rtmps:// is not supported",
+            &["publish", "rtmpt://h/live/k", s(&input)],
+            "rtmpt:// is not supported",
         ),
         (
             &["play", "rtmp://h/live", "-o", s(&out)],
