@@ -63,6 +63,8 @@
 #![warn(missing_docs)]
 
 mod connection;
+#[cfg(feature = "tls")]
+pub mod tls;
 mod transport;
 
 pub use connection::{Connection, DEFAULT_DRAIN_TIMEOUT, DEFAULT_READ_SIZE};
