@@ -162,9 +162,12 @@ mod tests {
 
     const WS: [(&str, u16); 2] = [("ws", 80), ("wss", 443)];
 
+    /// Secure, host, port and the rest.
+    type Parts<'a> = (bool, &'a str, u16, &'a str);
+
     #[test]
     fn targets() {
-        let cases: &[(&str, (bool, &str, u16, &str))] = &[
+        let cases: &[(&str, Parts)] = &[
             ("ws://h", (false, "h", 80, "")),
             ("wss://h/chat?x=1", (true, "h", 443, "/chat?x=1")),
             ("WS://127.0.0.1:9000/", (false, "127.0.0.1", 9000, "/")),
