@@ -74,6 +74,8 @@
 
 mod connection;
 mod span;
+#[cfg(feature = "tls")]
+pub mod tls;
 mod transport;
 
 pub use connection::{Connection, DEFAULT_DRAIN_TIMEOUT, DEFAULT_READ_SIZE};

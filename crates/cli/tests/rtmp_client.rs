@@ -18,9 +18,13 @@ use wirestate_server::rtmp_relay::{self, RelayConfig, RelayStats};
 
 const BIN: &str = env!("CARGO_BIN_EXE_wirestate");
 
+/// How long the TLS handshake of the test relay may take.
+const WAIT: Duration = Duration::from_secs(10);
+
 /// The relay on a runtime thread of its own; stopped when dropped.
 struct Relay {
     port: u16,
+    scheme: &'static str,
     stats: RelayStats,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -28,6 +32,22 @@ struct Relay {
 
 impl Relay {
     fn start() -> Relay {
+        Relay::start_with(wirestate_server::plain(), "rtmp")
+    }
+
+    /// The relay behind TLS with `acceptor`: `rtmps://`.
+    fn start_tls(acceptor: wirestate_tokio::tls::TlsAcceptor) -> Relay {
+        let wrap: wirestate_server::WrapStream = std::sync::Arc::new(move |socket| {
+            let acceptor = acceptor.clone();
+            Box::pin(async move {
+                let stream = wirestate_tokio::tls::accept(&acceptor, socket, WAIT).await?;
+                Ok(Box::new(stream) as wirestate_server::BoxStream)
+            })
+        });
+        Relay::start_with(wrap, "rtmps")
+    }
+
+    fn start_with(wrap: wirestate_server::WrapStream, scheme: &'static str) -> Relay {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let port = listener.local_addr().unwrap().port();
@@ -45,13 +65,14 @@ impl Relay {
                 let never = wirestate_server::Shutdown::never();
                 let config = RelayConfig::default();
                 tokio::select! {
-                    result = rtmp_relay::serve_with_stats(listener, config, never, counted) => result.unwrap(),
+                    result = rtmp_relay::serve_wrapped(listener, config, never, counted, wrap) => result.unwrap(),
                     _ = stopped => {}
                 }
             });
         });
         Relay {
             port,
+            scheme,
             stats,
             stop: Some(stop),
             thread: Some(thread),
@@ -59,7 +80,7 @@ impl Relay {
     }
 
     fn url(&self, key: &str) -> String {
-        format!("rtmp://127.0.0.1:{}/live/{key}", self.port)
+        format!("{}://127.0.0.1:{}/live/{key}", self.scheme, self.port)
     }
 
     /// Waits until `n` players play.
@@ -279,6 +300,44 @@ fn what_is_published_is_played_back_tag_for_tag_to_a_file_and_to_stdout() {
 }
 
 #[test]
+fn rtmps_publish_and_play_round_trip_through_a_tls_relay() {
+    let dir = TempDir::new("rtmps");
+    let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
+    let cert = dir.path("cert.pem");
+    std::fs::write(&cert, made.cert.pem()).unwrap();
+    let key = dir.path("key.pem");
+    std::fs::write(&key, made.key_pair.serialize_pem()).unwrap();
+    let acceptor = wirestate_tokio::tls::server_config_from_pem(&cert, &key).unwrap();
+    let relay = Relay::start_tls(acceptor);
+    let tags = source(30);
+    let input = dir.path("in.flv");
+    write_flv(&input, &tags);
+    let url = relay.url("secure");
+    assert!(url.starts_with("rtmps://"));
+    let out = dir.path("out.flv");
+    let player = Proc::spawn(&["play", &url, "-o", s(&out), "--tls-ca", s(&cert)]);
+    relay.wait_players(1);
+    succeeded(
+        &run(&["publish", &url, s(&input), "--fast", "--tls-ca", s(&cert)]),
+        "publish",
+    );
+    succeeded(&player.finish(Duration::from_secs(20)), "play");
+    assert_eq!(read_flv(&std::fs::read(&out).unwrap()), tags);
+
+    // A server certificate the client does not trust is refused.
+    let other = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
+    let untrusted = dir.path("other.pem");
+    std::fs::write(&untrusted, other.cert.pem()).unwrap();
+    let refused = run(&["publish", &url, s(&input), "--tls-ca", s(&untrusted)]);
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("TLS handshake"),
+        "{}",
+        stderr(&refused)
+    );
+}
+
+#[test]
 fn publishing_is_paced_by_the_timestamps_unless_fast() {
     let dir = TempDir::new("paced");
     let relay = Relay::start();
@@ -401,8 +460,8 @@ fn bad_urls_files_and_servers_fail_with_a_message() {
 
     let cases: &[(&[&str], &str)] = &[
         (
-            &["publish", "rtmps://h/live/k", s(&input)],
-            "rtmps:// is not supported",
+            &["publish", "rtmpt://h/live/k", s(&input)],
+            "rtmpt:// is not supported",
         ),
         (
             &["play", "rtmp://h/live", "-o", s(&out)],

@@ -33,8 +33,10 @@ pub mod accept;
 mod limits;
 pub mod rtmp_relay;
 mod shutdown;
+mod transport;
 pub mod ws_chat;
 
 pub use accept::{serve_connections, Admission, ConnectionSlot};
 pub use limits::{ServerLimits, DRAIN_TIMEOUT, IDLE_TIMEOUT, MAX_CONNECTIONS, MEMORY_BUDGET};
 pub use shutdown::{Shutdown, ShutdownTrigger};
+pub use transport::{plain, BoxStream, ByteStream, WrapStream};

@@ -93,6 +93,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(any(feature = "tls", feature = "websocket", feature = "rtmp"))]
+mod bounded;
 mod budget;
 mod charge;
 mod clock;
@@ -100,6 +102,11 @@ mod connection;
 mod span;
 mod stream;
 mod write;
+
+#[cfg(any(feature = "websocket", feature = "rtmp"))]
+pub mod connect;
+#[cfg(feature = "tls")]
+pub mod tls;
 
 pub use budget::MemoryBudget;
 pub use connection::{

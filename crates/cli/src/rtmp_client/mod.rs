@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! wirestate publish rtmp://127.0.0.1:1935/live/key input.flv [--fast]
+//! wirestate publish rtmps://live.example/app/key input.flv [--tls-ca roots.pem]
 //! wirestate play rtmp://127.0.0.1:1935/live/key --output out.flv [--duration 10]
 //! wirestate play rtmp://127.0.0.1/live/key --output - | ffprobe -
 //! ```
@@ -15,19 +16,25 @@ mod play;
 mod publish;
 mod url;
 
+use std::path::PathBuf;
 use std::time::Duration;
 
-use tokio::net::TcpStream;
-use wirestate_core::OsRandom;
-use wirestate_rtmp::session::{ClientConfig, ClientEvent, ClientSession, Status};
-use wirestate_tokio::Connection;
+use wirestate_rtmp::session::{ClientEvent, Status};
+use wirestate_tokio::connect::{RtmpClient, RtmpConnect};
 
 pub use play::PlayArgs;
 pub use publish::PublishArgs;
-pub use url::RtmpUrl;
+pub use url::{parse as parse_url, RtmpUrl};
 
-/// A client session on a TCP connection.
-type Client = Connection<ClientSession, TcpStream>;
+/// A client session on a TCP (or TLS) connection.
+type Client = RtmpClient;
+
+/// Where the system's trusted roots are looked for when `rtmps://` is
+/// used without `--tls-ca` (Debian and Ubuntu, then Fedora and RHEL).
+const SYSTEM_ROOTS: [&str; 2] = [
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+];
 
 /// How long the goodbye (`FCUnpublish`, `deleteStream`, the last media)
 /// may take to be written when a command ends.
@@ -38,8 +45,13 @@ const DRAIN: Duration = Duration::from_secs(5);
 pub struct ConnectArgs {
     /// The stream: `rtmp://HOST[:PORT]/APP/KEY` (port 1935 by default; the
     /// last path segment is the stream key, the path before it the
-    /// application). `rtmps://` is not supported.
+    /// application), or `rtmps://` for RTMP over TLS (port 443 by default).
     pub url: String,
+    /// For `rtmps://`: trust the certificates in this PEM file (a private
+    /// CA, or a self-signed server's own certificate). By default the
+    /// system's roots (/etc/ssl/certs/ca-certificates.crt).
+    #[arg(long, value_name = "PEM")]
+    pub tls_ca: Option<PathBuf>,
     /// Seconds to wait for the TCP connection, the handshake, `connect` and
     /// the answer to `publish`/`play`.
     #[arg(long, value_name = "SECS", default_value_t = 10.0)]
@@ -97,31 +109,45 @@ fn init_logs() {
         .try_init();
 }
 
-/// Opens the TCP connection and starts a session for `url` on it, all
-/// within `timeout` (the handshake and `connect` get the same time, as the
-/// session's handshake deadline).
+/// Opens the TCP (TLS for `rtmps://`) connection and starts a session for
+/// `url` on it, all within `timeout` (the handshake and `connect` get what
+/// is left, as the session's handshake deadline).
 async fn connect(url: &RtmpUrl, args: &ConnectArgs) -> Result<Client, String> {
     let timeout = args.timeout()?;
-    let address = (url.host.as_str(), url.port);
-    let socket = match tokio::time::timeout(timeout, TcpStream::connect(address)).await {
-        Ok(Ok(socket)) => socket,
-        Ok(Err(e)) => return Err(format!("cannot connect to {}: {e}", url.authority())),
-        Err(_) => {
-            return Err(format!(
-                "cannot connect to {}: timed out after {timeout:?}",
-                url.authority()
-            ))
-        }
-    };
-    let _ = socket.set_nodelay(true);
-    let mut config = ClientConfig::new(&url.app, &url.tc_url());
-    config.handshake_timeout = Some(timeout);
+    let mut connect = RtmpConnect::new(&args.url)
+        .map_err(|e| e.to_string())?
+        .timeout(timeout);
     if !args.fourcc.is_empty() {
-        config.four_cc_list = Some(args.fourcc.clone());
+        connect.config_mut().four_cc_list = Some(args.fourcc.clone());
     }
-    let session = ClientSession::new(config, OsRandom, wirestate_tokio::now());
-    tracing::info!(server = %url.authority(), app = %url.app, key = %url.key, "connecting");
-    Ok(Connection::new(socket, session))
+    if url.secure {
+        connect = connect.tls(trusted_roots(args.tls_ca.as_deref())?);
+    }
+    tracing::info!(server = %url.authority(), app = %url.app, key = %url.key, tls = url.secure, "connecting");
+    connect.connect().await.map_err(|e| e.to_string())
+}
+
+/// The TLS client configuration: the roots of `--tls-ca`, or the system's.
+fn trusted_roots(
+    ca: Option<&std::path::Path>,
+) -> Result<std::sync::Arc<wirestate_tokio::tls::rustls::ClientConfig>, String> {
+    let path = match ca {
+        Some(path) => path,
+        None => SYSTEM_ROOTS
+            .iter()
+            .map(std::path::Path::new)
+            .find(|path| path.exists())
+            .ok_or("rtmps:// needs --tls-ca: no system roots found")?,
+    };
+    let roots = wirestate_tokio::tls::certificates_from_pem(path).map_err(|e| e.to_string())?;
+    // A system bundle may hold a certificate rustls cannot parse: skip it.
+    let mut usable = Vec::new();
+    for root in roots {
+        if wirestate_tokio::tls::client_config([root.clone()]).is_ok() {
+            usable.push(root);
+        }
+    }
+    wirestate_tokio::tls::client_config(usable).map_err(|e| e.to_string())
 }
 
 /// What a session said while it was asked to start: the event that

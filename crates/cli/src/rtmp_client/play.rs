@@ -15,7 +15,7 @@ use wirestate_rtmp::flv::{FlvWriter, TagType};
 use wirestate_rtmp::message::Message;
 use wirestate_rtmp::session::{ClientEvent, MediaEvent};
 
-use super::{connect, describe, interrupted, wait_started, Client, ConnectArgs, RtmpUrl, DRAIN};
+use super::{connect, describe, interrupted, wait_started, Client, ConnectArgs, DRAIN};
 
 /// `wirestate play`'s command line.
 #[derive(clap::Args, Debug, Clone)]
@@ -131,7 +131,7 @@ fn write_error(name: &str, error: &io::Error) -> String {
 
 /// Runs the command (see the module).
 pub(super) async fn run(args: PlayArgs) -> Result<(), String> {
-    let url = RtmpUrl::parse(&args.connect.url)?;
+    let url = super::parse_url(&args.connect.url)?;
     let timeout = args.connect.timeout()?;
     let duration = args
         .duration

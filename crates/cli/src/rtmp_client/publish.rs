@@ -16,7 +16,7 @@ use wirestate_rtmp::flv::{FlvReader, TagType};
 use wirestate_rtmp::session::ClientEvent;
 use wirestate_tokio::Error;
 
-use super::{connect, describe, interrupted, wait_started, Client, ConnectArgs, RtmpUrl, DRAIN};
+use super::{connect, describe, interrupted, wait_started, Client, ConnectArgs, DRAIN};
 
 /// `wirestate publish`'s command line.
 #[derive(clap::Args, Debug, Clone)]
@@ -52,7 +52,7 @@ enum Item {
 
 /// Runs the command (see the module).
 pub(super) async fn run(args: PublishArgs) -> Result<(), String> {
-    let url = RtmpUrl::parse(&args.connect.url)?;
+    let url = super::parse_url(&args.connect.url)?;
     let timeout = args.connect.timeout()?;
     let items = read_file(&args.file)?;
     let mut client = connect(&url, &args.connect).await?;

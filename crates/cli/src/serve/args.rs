@@ -2,9 +2,11 @@
 //! flattened into each subcommand, turned into the server crate's
 //! [`ServerLimits`].
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use wirestate_server::ServerLimits;
+use wirestate_tokio::tls::TlsAcceptor;
 
 /// `--idle-timeout`, `--handshake-timeout`, `--send-timeout`,
 /// `--max-connections`, `--memory-budget` and `--drain-timeout`. For the
@@ -49,6 +51,36 @@ impl LimitArgs {
             max_connections: self.max_connections,
             memory_budget: self.memory_budget,
         }
+    }
+}
+
+/// `--tls-cert` and `--tls-key`: serve over TLS (`wss://`, `rtmps://`).
+#[derive(clap::Args, Debug, Clone)]
+pub(crate) struct TlsArgs {
+    /// Serve over TLS (wss://, rtmps://) with the certificate chain in this
+    /// PEM file (leaf first); needs --tls-key. The TLS handshake must
+    /// complete within --handshake-timeout.
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert, a PEM file (PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+}
+
+impl TlsArgs {
+    /// The TLS acceptor the flags name, or `None` without them.
+    ///
+    /// # Errors
+    ///
+    /// A message naming the file that cannot be read or the key that does
+    /// not suit the certificate.
+    pub(crate) fn acceptor(&self) -> Result<Option<TlsAcceptor>, String> {
+        let (Some(cert), Some(key)) = (&self.tls_cert, &self.tls_key) else {
+            return Ok(None);
+        };
+        wirestate_tokio::tls::server_config_from_pem(cert, key)
+            .map(Some)
+            .map_err(|e| format!("--tls-cert/--tls-key: {e}"))
     }
 }
 

@@ -10,7 +10,7 @@ use clap::Subcommand;
 use wirestate_server::rtmp_relay::{self, RecordMode, RelayConfig};
 
 use super::websocket::WsArgs;
-use super::{parse_bytes, LimitArgs};
+use super::{parse_bytes, LimitArgs, TlsArgs};
 
 /// The worst-case memory of the framing servers, for their `--help`.
 const FRAMING_MEMORY: &str = "\
@@ -84,6 +84,8 @@ pub(crate) enum ServeCommand {
         #[command(flatten)]
         ws: WsArgs,
         #[command(flatten)]
+        tls: TlsArgs,
+        #[command(flatten)]
         limits: LimitArgs,
     },
     /// An RTMP ingest and relay server: publishers are recorded and relayed
@@ -104,6 +106,8 @@ pub(crate) enum ServeCommand {
         /// dropped to the next keyframe, then audio. Takes a suffix K, M or G.
         #[arg(long, value_name = "BYTES", default_value = "4M", value_parser = parse_bytes)]
         player_budget: usize,
+        #[command(flatten)]
+        tls: TlsArgs,
         #[command(flatten)]
         limits: LimitArgs,
     },
@@ -145,8 +149,15 @@ async fn run(cmd: ServeCommand) -> Result<(), String> {
             let serving = super::start(listen, limits.limits()).await.map_err(text)?;
             crate::lines::serve(serving).await.map_err(text)
         }
-        ServeCommand::Websocket { listen, ws, limits } => {
-            let serving = super::start(listen, limits.limits()).await.map_err(text)?;
+        ServeCommand::Websocket {
+            listen,
+            ws,
+            tls,
+            limits,
+        } => {
+            let tls = tls.acceptor()?;
+            let mut serving = super::start(listen, limits.limits()).await.map_err(text)?;
+            serving.tls = tls;
             super::websocket::serve(serving, &ws).await.map_err(text)
         }
         ServeCommand::Rtmp {
@@ -154,16 +165,20 @@ async fn run(cmd: ServeCommand) -> Result<(), String> {
             record,
             record_mode,
             player_budget,
+            tls,
             limits,
         } => {
+            let tls = tls.acceptor()?;
             let serving = super::start(listen, limits.limits()).await.map_err(text)?;
+            let wrap = super::wrap_stream(tls, &serving.limits);
             let config = RelayConfig {
                 limits: serving.limits,
                 record,
                 record_mode,
                 player_budget,
             };
-            rtmp_relay::serve(serving.listener, config, serving.shutdown)
+            let stats = rtmp_relay::RelayStats::default();
+            rtmp_relay::serve_wrapped(serving.listener, config, serving.shutdown, stats, wrap)
                 .await
                 .map_err(text)
         }

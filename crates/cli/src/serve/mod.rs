@@ -16,10 +16,13 @@ use std::time::Duration;
 
 use tokio::net::{TcpListener, TcpStream};
 use wirestate_core::{IdleTimeout, Machine};
-use wirestate_server::{serve_connections, Admission, ServerLimits, Shutdown};
+use wirestate_server::{
+    serve_connections, Admission, BoxStream, ServerLimits, Shutdown, WrapStream,
+};
+use wirestate_tokio::tls::TlsAcceptor;
 use wirestate_tokio::{Connection, MemoryBudget};
 
-pub(crate) use args::{parse_bytes, LimitArgs};
+pub(crate) use args::{parse_bytes, LimitArgs, TlsArgs};
 pub(crate) use command::{main, ServeCommand};
 pub(crate) use refuse::Refusal;
 
@@ -45,6 +48,8 @@ pub(crate) struct Serving {
     pub(crate) budget: MemoryBudget,
     /// Fires on the first SIGINT or SIGTERM.
     pub(crate) shutdown: Shutdown,
+    /// Serve over TLS with this acceptor (`--tls-cert`, `--tls-key`).
+    pub(crate) tls: Option<TlsAcceptor>,
 }
 
 /// Starts a server: installs the SIGINT/SIGTERM handlers, binds `listen`
@@ -68,6 +73,24 @@ pub(crate) async fn start(listen: SocketAddr, limits: ServerLimits) -> io::Resul
         budget: MemoryBudget::new(limits.memory_budget),
         limits,
         shutdown,
+        tls: None,
+    })
+}
+
+/// What each accepted socket becomes: with `tls`, a TLS session whose
+/// handshake must complete within the handshake timeout (a client that
+/// fails it is logged and closed); without, the socket itself.
+pub(crate) fn wrap_stream(tls: Option<TlsAcceptor>, limits: &ServerLimits) -> WrapStream {
+    let Some(acceptor) = tls else {
+        return wirestate_server::plain();
+    };
+    let timeout = limits.handshake_timeout.unwrap_or(NEVER);
+    std::sync::Arc::new(move |socket| {
+        let acceptor = acceptor.clone();
+        Box::pin(async move {
+            let stream = wirestate_tokio::tls::accept(&acceptor, socket, timeout).await?;
+            Ok(Box::new(stream) as BoxStream)
+        })
     })
 }
 
@@ -107,8 +130,10 @@ where
         limits,
         budget,
         shutdown,
+        tls,
     } = serving;
     let drain = limits.drain_timeout;
+    let wrap = wrap_stream(tls, &limits);
     let accept = |stream: TcpStream, peer: SocketAddr, admission: Admission| {
         let admitted = match admission {
             Admission::Admitted(slot) => Some((slot, machine())),
@@ -116,12 +141,17 @@ where
         };
         let budget = budget.clone();
         let shutdown = shutdown.clone();
+        let wrap = wrap.clone();
         async move {
             if nodelay {
                 let _ = stream.set_nodelay(true);
             }
             let Some((slot, machine)) = admitted else {
                 return refusal.refuse(stream, peer).await;
+            };
+            let stream = match wrap(stream).await {
+                Ok(stream) => stream,
+                Err(error) => return tracing::info!(%peer, %error, "TLS handshake failed"),
             };
             let conn = Connection::new(stream, machine)
                 .with_memory_budget(budget)
@@ -143,7 +173,7 @@ enum End {
 
 /// One connection, from "connected" to "closed".
 async fn connection<M, E>(
-    mut conn: Connection<M, TcpStream>,
+    mut conn: Connection<M, BoxStream>,
     peer: SocketAddr,
     handler: Handler<M, E>,
     mut shutdown: Shutdown,
@@ -170,7 +200,7 @@ async fn connection<M, E>(
 /// Passes each event of `conn` to `handler` until the connection ends or
 /// `shutdown` fires.
 async fn serve_events<M, E>(
-    conn: &mut Connection<M, TcpStream>,
+    conn: &mut Connection<M, BoxStream>,
     peer: SocketAddr,
     handler: Handler<M, E>,
     shutdown: &mut Shutdown,
@@ -238,6 +268,7 @@ mod tests {
             budget: MemoryBudget::new(limits.memory_budget),
             limits,
             shutdown,
+            tls: None,
         };
         let machine = || LengthConnection::new(LengthConfig::erlang(2));
         tokio::spawn(run(serving, true, Refusal::Close, machine, echo));
@@ -304,6 +335,7 @@ mod tests {
             budget: MemoryBudget::new(limits.memory_budget),
             limits,
             shutdown,
+            tls: None,
         };
         let machine = || LengthConnection::new(LengthConfig::erlang(2));
         let server = tokio::spawn(run(serving, true, Refusal::Close, machine, echo));

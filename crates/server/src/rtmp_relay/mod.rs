@@ -95,7 +95,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use wirestate_tokio::MemoryBudget;
 
-use crate::{serve_connections, Admission, ServerLimits, Shutdown};
+use crate::{serve_connections, Admission, ServerLimits, Shutdown, WrapStream};
 use hub::Hub;
 
 /// The default [`RelayConfig::player_budget`]: 4 MiB of media queued for
@@ -247,6 +247,24 @@ pub async fn serve_with_stats(
     shutdown: Shutdown,
     stats: RelayStats,
 ) -> io::Result<()> {
+    serve_wrapped(listener, config, shutdown, stats, crate::plain()).await
+}
+
+/// [`serve_with_stats`] on the streams `wrap` makes of the accepted
+/// sockets: `wirestate serve rtmp --tls-cert` passes a TLS handshake
+/// (bounded by the handshake timeout) to serve `rtmps://`. A socket that
+/// `wrap` fails on is logged and closed.
+///
+/// # Errors
+///
+/// As [`serve`].
+pub async fn serve_wrapped(
+    listener: TcpListener,
+    config: RelayConfig,
+    shutdown: Shutdown,
+    stats: RelayStats,
+    wrap: WrapStream,
+) -> io::Result<()> {
     if let Some(dir) = &config.record {
         std::fs::create_dir_all(dir)?;
     }
@@ -266,11 +284,19 @@ pub async fn serve_with_stats(
         move |stream, peer, admission| {
             let context = context.clone();
             let shutdown = shutdown.clone();
+            let wrap = wrap.clone();
             async move {
                 let Admission::Admitted(slot) = admission else {
                     return;
                 };
                 let _ = stream.set_nodelay(true);
+                let stream = match wrap(stream).await {
+                    Ok(stream) => stream,
+                    Err(error) => {
+                        tracing::info!(%peer, %error, "rtmp connection refused");
+                        return;
+                    }
+                };
                 tracing::info!(%peer, "rtmp connection");
                 session::run(stream, &context, shutdown).await;
                 tracing::info!(%peer, "rtmp connection closed");

@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use tokio::net::TcpStream;
 use wirestate_core::{Machine, OsRandom};
 use wirestate_rtmp::flv::TagType;
 use wirestate_rtmp::message::Message;
@@ -20,7 +19,7 @@ use super::player::{self, Flow};
 use super::queue::Relay;
 use super::record::Recording;
 use super::Context;
-use crate::Shutdown;
+use crate::{BoxStream, Shutdown};
 
 /// What a connection is doing.
 enum Role {
@@ -36,7 +35,7 @@ enum Role {
     },
 }
 
-pub(super) type Conn = Connection<ServerSession, TcpStream>;
+pub(super) type Conn = Connection<ServerSession, BoxStream>;
 
 pub(super) type DriverError = wirestate_tokio::Error<<ServerSession as Machine>::Error>;
 
@@ -54,7 +53,7 @@ enum Step {
 
 /// Serves one connection until it ends (or the server shuts down), then
 /// leaves the hub as it found it.
-pub(super) async fn run(stream: TcpStream, context: &Context, mut shutdown: Shutdown) {
+pub(super) async fn run(stream: BoxStream, context: &Context, mut shutdown: Shutdown) {
     let limits = &context.config.limits;
     // Quiet peers are pinged every DEFAULT_PING_INTERVAL (at most half
     // the idle timeout), so a passive player is not cut.

@@ -443,7 +443,7 @@ async fn a_connection_costs_what_the_docs_say() {
         config: RelayConfig::default(),
         budget: wirestate_tokio::MemoryBudget::new(1),
     };
-    let task = super::session::run(stream, &context, Shutdown::never());
+    let task = super::session::run(Box::new(stream), &context, Shutdown::never());
     let (task, conn) = (
         std::mem::size_of_val(&task),
         size_of::<super::session::Conn>(),
