@@ -172,10 +172,17 @@ mod error;
 mod event;
 pub mod frame;
 mod handshake;
+#[cfg(feature = "http")]
+mod http;
 mod mask;
 mod message;
 mod utf8;
 
+#[cfg(feature = "http")]
+pub use self::http::{
+    accept_http_response, failure_http_response, http_client_request, http_upgrade,
+    parse_http_request, HttpClientHandshake, HttpRejection, RequestHead, ResponseHead,
+};
 pub use close::{is_valid_close_code, CloseFrame};
 pub use command::WsCommand;
 pub use config::{Delivery, Keepalive, WsConfig, DEFAULT_INPUT_HIGH_WATER};
