@@ -1,6 +1,6 @@
 """Per-group summary of Autobahn|Testsuite reports (index.json files).
 
-Usage: summarize.py SERVER_INDEX CLIENT_INDEX [BLOCKING_SERVER_INDEX [CLI_SERVER_INDEX]]
+Usage: summarize.py SERVER_INDEX CLIENT_INDEX [BLOCKING_SERVER_INDEX [CLI_SERVER_INDEX [AXUM_SERVER_INDEX]]]
 (markdown on stdout)
 Exits with status 1 if any case is neither OK nor INFORMATIONAL.
 """
@@ -53,11 +53,13 @@ FAILED_ANY = []
 
 out = ["# Autobahn|Testsuite, groups 1-13 (12 and 13: permessage-deflate)", "",
        "Made by scripts/autobahn.sh (autobahntestsuite 0.8.2 with autobahn 0.10.9, Python 2.7). INFORMATIONAL cases are the ones the suite only records (no pass/fail).", ""]
-out += table(sys.argv[1], "Server role (fuzzingclient against examples/echo_server.rs, tokio)")
+out += table(sys.argv[1], "Server role, groups 1-10 (fuzzingclient against examples/echo_server.rs, tokio)")
 out += table(sys.argv[2], "Client role (fuzzingserver with examples/autobahn_client.rs, blocking)")
 if len(sys.argv) > 3:
     out += table(sys.argv[3], "Server role, groups 1-10 (fuzzingclient against examples/echo_server_blocking.rs, blocking)")
 if len(sys.argv) > 4:
     out += table(sys.argv[4], "Server role (fuzzingclient against `wirestate serve websocket` as shipped)")
+if len(sys.argv) > 5:
+    out += table(sys.argv[5], "Server role (fuzzingclient against examples/axum_echo.rs, axum/hyper upgrade)")
 print("\n".join(out))
 sys.exit(1 if FAILED_ANY else 0)

@@ -77,6 +77,18 @@
 //! assert!(server.poll_transmit().is_some());
 //! ```
 //!
+//! # On `http` types (feature `http`)
+//!
+//! An HTTP server that hands over requests as `http` types (axum, hyper)
+//! upgrades with `http_upgrade`: it validates the request, negotiates the
+//! subprotocol and permessage-deflate as the [`WsConfig`] says, and returns
+//! the `http::Response<()>` to send with a [`WsConnection`] that starts
+//! open, for the upgraded bytes (`examples/axum_echo.rs` does this in an
+//! axum router). `parse_http_request`, `accept_http_response` and
+//! `failure_http_response` are the steps on their own. A client builds its
+//! request with `http_client_request` and checks the answer with
+//! `HttpClientHandshake::finish`. The rules are those of the raw handshake.
+//!
 //! # Rules enforced
 //!
 //! Peer violations are fatal [`WsError`]s that queue a close frame with the
@@ -172,10 +184,17 @@ mod error;
 mod event;
 pub mod frame;
 mod handshake;
+#[cfg(feature = "http")]
+mod http;
 mod mask;
 mod message;
 mod utf8;
 
+#[cfg(feature = "http")]
+pub use self::http::{
+    accept_http_response, failure_http_response, http_client_request, http_upgrade,
+    parse_http_request, HttpClientHandshake, HttpRejection, RequestHead, ResponseHead,
+};
 pub use close::{is_valid_close_code, CloseFrame};
 pub use command::WsCommand;
 pub use config::{Delivery, Keepalive, WsConfig, DEFAULT_INPUT_HIGH_WATER};

@@ -1,6 +1,8 @@
 //! Client side of the handshake: write the upgrade request (§4.1), validate
 //! the server's answer.
 
+use std::borrow::Cow;
+
 use base64::Engine as _;
 use bytes::{BufMut, Bytes, BytesMut};
 use wirestate_core::RandomSource;
@@ -88,47 +90,13 @@ impl ClientRequest {
     /// [`LocalError::InvalidHeader`] if the host, a header or the path
     /// would break the HTTP head.
     pub fn encode(&self, rng: &mut dyn RandomSource) -> Result<(Bytes, String), LocalError> {
-        let key = match &self.key {
-            Some(k) => k.clone(),
-            None => {
-                let mut nonce = [0u8; 16];
-                rng.fill_bytes(&mut nonce);
-                base64::engine::general_purpose::STANDARD.encode(nonce)
-            }
-        };
-        let fields = [
-            ("Host", self.host.as_str()),
-            ("Sec-WebSocket-Key", key.as_str()),
-        ];
-        if let Some((name, _)) = fields
-            .iter()
-            .copied()
-            .chain(self.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())))
-            .find(|(n, v)| !is_valid_header(n, v))
-        {
-            return Err(LocalError::InvalidHeader(name.to_string()));
-        }
-        if self.path.bytes().any(|b| b <= b' ') || !self.path.starts_with('/') {
-            return Err(LocalError::InvalidHeader("request target".into()));
-        }
+        let key = self.key_from(rng);
+        let fields = self.fields(&key)?;
         let mut out = BytesMut::with_capacity(256);
         out.put_slice(b"GET ");
         out.put_slice(self.path.as_bytes());
-        out.put_slice(b" HTTP/1.1\r\nHost: ");
-        out.put_slice(self.host.as_bytes());
-        out.put_slice(b"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ");
-        out.put_slice(key.as_bytes());
-        out.put_slice(b"\r\nSec-WebSocket-Version: 13\r\n");
-        if !self.protocols.is_empty() {
-            let list = self.protocols.join(", ");
-            if !is_valid_header("Sec-WebSocket-Protocol", &list) {
-                return Err(LocalError::InvalidHeader("Sec-WebSocket-Protocol".into()));
-            }
-            out.put_slice(b"Sec-WebSocket-Protocol: ");
-            out.put_slice(list.as_bytes());
-            out.put_slice(b"\r\n");
-        }
-        for (name, value) in &self.headers {
+        out.put_slice(b" HTTP/1.1\r\n");
+        for (name, value) in fields {
             out.put_slice(name.as_bytes());
             out.put_slice(b": ");
             out.put_slice(value.as_bytes());
@@ -136,6 +104,54 @@ impl ClientRequest {
         }
         out.put_slice(b"\r\n");
         Ok((out.freeze(), key))
+    }
+
+    /// The `Sec-WebSocket-Key` to send: [`key`](Self::key) if set, else the
+    /// base64 of 16 bytes from `rng`.
+    pub(crate) fn key_from(&self, rng: &mut dyn RandomSource) -> String {
+        match &self.key {
+            Some(k) => k.clone(),
+            None => {
+                let mut nonce = [0u8; 16];
+                rng.fill_bytes(&mut nonce);
+                base64::engine::general_purpose::STANDARD.encode(nonce)
+            }
+        }
+    }
+
+    /// The request's header lines in order (`Host`, `Upgrade`,
+    /// `Connection`, `Sec-WebSocket-Key`, `Sec-WebSocket-Version`, the
+    /// offered subprotocols, the extra headers), once the path and every
+    /// line are checked to be writable.
+    pub(crate) fn fields<'a>(
+        &'a self,
+        key: &'a str,
+    ) -> Result<Vec<(&'a str, Cow<'a, str>)>, LocalError> {
+        if self.path.bytes().any(|b| b <= b' ') || !self.path.starts_with('/') {
+            return Err(LocalError::InvalidHeader("request target".into()));
+        }
+        let mut fields: Vec<(&str, Cow<'_, str>)> = vec![
+            ("Host", Cow::Borrowed(self.host.as_str())),
+            ("Upgrade", Cow::Borrowed("websocket")),
+            ("Connection", Cow::Borrowed("Upgrade")),
+            ("Sec-WebSocket-Key", Cow::Borrowed(key)),
+            ("Sec-WebSocket-Version", Cow::Borrowed("13")),
+        ];
+        if !self.protocols.is_empty() {
+            fields.push((
+                "Sec-WebSocket-Protocol",
+                Cow::Owned(self.protocols.join(", ")),
+            ));
+        }
+        fields.extend(
+            self.headers
+                .iter()
+                .map(|(n, v)| (n.as_str(), Cow::Borrowed(v.as_str()))),
+        );
+        match fields.iter().find(|(n, v)| !is_valid_header(n, v)) {
+            Some((name, _)) => Err(LocalError::InvalidHeader(name.to_string())),
+            None => Ok(fields),
+        }
     }
 }
 
@@ -197,8 +213,24 @@ pub fn parse_response(
     let mut storage = vec![httparse::EMPTY_HEADER; max_headers];
     let mut res = httparse::Response::new(&mut storage);
     http::head_parsed(res.parse(head), max_headers)?;
-    let status = res.code.unwrap_or(0);
-    let headers = &*res.headers;
+    check_response(
+        res.code.unwrap_or(0),
+        res.headers,
+        key,
+        offered_protocols,
+        deflate,
+    )
+}
+
+/// The rules of [`parse_response`] on a parsed head's status and headers.
+/// The `http` feature checks `http::Response`s with it too.
+pub(crate) fn check_response(
+    status: u16,
+    headers: &[httparse::Header<'_>],
+    key: &str,
+    offered_protocols: &[String],
+    deflate: Option<&DeflateConfig>,
+) -> Result<Response, HandshakeError> {
     if status != 101 {
         let owned = http::owned_headers(headers);
         return Err(if (300..400).contains(&status) {

@@ -19,8 +19,8 @@ pub(crate) mod server;
 use base64::Engine as _;
 use sha1::{Digest, Sha1};
 
+pub(crate) use self::http::HeadScanner;
 pub use client::{parse_response, ClientRequest, Response};
-pub(crate) use http::HeadScanner;
 pub(crate) use server::accept_response_for;
 pub use server::{
     accept_response, failure_response, parse_request, reject_response, Accept, Reject, Request,

@@ -112,14 +112,29 @@ pub fn parse_request(head: &[u8], max_headers: usize) -> Result<Request, Handsha
     let mut storage = vec![httparse::EMPTY_HEADER; max_headers];
     let mut req = httparse::Request::new(&mut storage);
     http::head_parsed(req.parse(head), max_headers)?;
-    let method = req.method.unwrap_or_default();
+    validate_request(
+        req.method.unwrap_or_default(),
+        req.version,
+        req.path.unwrap_or("/"),
+        req.headers,
+    )
+}
+
+/// The rules of [`parse_request`] on a parsed head: the method, the HTTP
+/// minor version (`Some(1)` for HTTP/1.1), the request target and the
+/// headers. The `http` feature checks `http::Request`s with it too.
+pub(crate) fn validate_request(
+    method: &str,
+    version: Option<u8>,
+    target: &str,
+    headers: &[httparse::Header<'_>],
+) -> Result<Request, HandshakeError> {
     if method != "GET" {
         return Err(HandshakeError::NotGet(method.to_string()));
     }
-    if req.version != Some(1) {
+    if version != Some(1) {
         return Err(HandshakeError::NotHttp11);
     }
-    let headers = &*req.headers;
     if single(headers, "host").is_none() {
         return Err(HandshakeError::MissingHeader("Host"));
     }
@@ -145,7 +160,6 @@ pub fn parse_request(head: &[u8], max_headers: usize) -> Result<Request, Handsha
         }
         None => return Err(HandshakeError::MissingHeader("Sec-WebSocket-Version")),
     }
-    let target = req.path.unwrap_or("/");
     let (path, query) = match target.split_once('?') {
         Some((p, q)) => (p.to_string(), Some(q.to_string())),
         None => (target.to_string(), None),
@@ -199,37 +213,49 @@ pub fn accept_response(
 pub(crate) fn accept_response_for(
     key: &[u8],
     offered: &[String],
-    mut accept: Accept,
+    accept: Accept,
     deflate: Option<DeflateParams>,
 ) -> Result<Bytes, LocalError> {
-    if let Some(params) = deflate {
-        accept
-            .headers
-            .push(("Sec-WebSocket-Extensions".into(), params.header_value()));
+    let fields = accept_fields(key, offered, accept, deflate)?;
+    let mut out = BytesMut::with_capacity(160);
+    out.put_slice(b"HTTP/1.1 101 Switching Protocols\r\n");
+    for (name, value) in &fields {
+        put_header(&mut out, name, value);
     }
-    write_accept(key, offered, &accept)
+    out.put_slice(b"\r\n");
+    Ok(out.freeze())
 }
 
-/// Writes the `101 Switching Protocols` answer.
-fn write_accept(key: &[u8], offered: &[String], accept: &Accept) -> Result<Bytes, LocalError> {
+/// The header lines of the `101 Switching Protocols` answer, in order:
+/// `Upgrade`, `Connection`, `Sec-WebSocket-Accept`, the chosen subprotocol,
+/// the extra headers of `accept`, then the agreed permessage-deflate
+/// parameters. Checks the subprotocol was offered and every header is
+/// writable.
+pub(crate) fn accept_fields(
+    key: &[u8],
+    offered: &[String],
+    accept: Accept,
+    deflate: Option<DeflateParams>,
+) -> Result<Vec<(String, String)>, LocalError> {
     if let Some(p) = &accept.protocol {
         if !offered.iter().any(|o| o == p) {
             return Err(LocalError::ProtocolNotOffered(p.clone()));
         }
     }
     check_headers(&accept.headers)?;
-    let mut out = BytesMut::with_capacity(160);
-    out.put_slice(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ");
-    out.put_slice(accept_key(key).as_bytes());
-    out.put_slice(b"\r\n");
-    if let Some(p) = &accept.protocol {
-        put_header(&mut out, "Sec-WebSocket-Protocol", p);
+    let mut fields = vec![
+        ("Upgrade".to_string(), "websocket".to_string()),
+        ("Connection".to_string(), "Upgrade".to_string()),
+        ("Sec-WebSocket-Accept".to_string(), accept_key(key)),
+    ];
+    if let Some(p) = accept.protocol {
+        fields.push(("Sec-WebSocket-Protocol".to_string(), p));
     }
-    for (name, value) in &accept.headers {
-        put_header(&mut out, name, value);
+    fields.extend(accept.headers);
+    if let Some(params) = deflate {
+        fields.push(("Sec-WebSocket-Extensions".into(), params.header_value()));
     }
-    out.put_slice(b"\r\n");
-    Ok(out.freeze())
+    Ok(fields)
 }
 
 /// Writes the application's refusal of an upgrade request: status line,
@@ -264,12 +290,16 @@ pub fn reject_response(reject: &Reject) -> Result<Bytes, LocalError> {
 /// assert!(answer.starts_with(b"HTTP/1.1 400 Bad Request\r\n"));
 /// ```
 pub fn failure_response(error: &HandshakeError) -> Bytes {
-    let status = error.status();
-    let mut headers = Vec::new();
-    if status == 426 {
-        headers.push(("Sec-WebSocket-Version".to_string(), "13".to_string()));
+    error_response(error.status(), &failure_fields(error), &[])
+}
+
+/// The headers a failure answer carries besides `Connection` and
+/// `Content-Length`: `Sec-WebSocket-Version: 13` with a 426.
+pub(crate) fn failure_fields(error: &HandshakeError) -> Vec<(String, String)> {
+    match error.status() {
+        426 => vec![("Sec-WebSocket-Version".to_string(), "13".to_string())],
+        _ => Vec::new(),
     }
-    error_response(status, &headers, &[])
 }
 
 fn error_response(status: u16, headers: &[(String, String)], body: &[u8]) -> Bytes {
@@ -404,7 +434,7 @@ mod tests {
             protocol: Some("chat".into()),
             headers: vec![("X-Extra".into(), "1".into())],
         };
-        let out = write_accept(&r.key, &r.protocols, &accept).unwrap();
+        let out = accept_response(&r, &accept, None).unwrap();
         assert_eq!(
             std::str::from_utf8(&out).unwrap(),
             "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
@@ -415,7 +445,7 @@ mod tests {
             headers: vec![],
         };
         assert_eq!(
-            write_accept(&r.key, &r.protocols, &bad),
+            accept_response(&r, &bad, None),
             Err(LocalError::ProtocolNotOffered("mqtt".into()))
         );
         let injected = Accept {
@@ -423,7 +453,7 @@ mod tests {
             headers: vec![("X".into(), "a\r\nB: c".into())],
         };
         assert_eq!(
-            write_accept(&r.key, &r.protocols, &injected),
+            accept_response(&r, &injected, None),
             Err(LocalError::InvalidHeader("X".into()))
         );
     }
