@@ -50,13 +50,15 @@ struct Proc(Option<Child>);
 impl Proc {
     /// Waits for the exit (at most `limit`), stops it by PID past that.
     fn finish(mut self, limit: Duration) -> Output {
-        let mut child = self.0.take().unwrap();
-        let deadline = Instant::now() + limit;
-        while child.try_wait().unwrap().is_none() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = child.kill();
-        child.wait_with_output().unwrap()
+        let child = self.0.take().unwrap();
+        let pid = child.id().to_string();
+        let (done, exited) = std::sync::mpsc::channel();
+        std::thread::spawn(move || done.send(child.wait_with_output().unwrap()));
+        exited.recv_timeout(limit).unwrap_or_else(|_| {
+            // Past the limit: stop it by PID; the waiting thread then returns.
+            let _ = Command::new("kill").args(["-KILL", &pid]).status();
+            exited.recv().unwrap()
+        })
     }
 }
 
@@ -127,17 +129,12 @@ fn publish(codec: &str, extra: &[&str]) -> Seen {
 
 /// The first connection on `listener`, waited for at most `limit`.
 fn accept(listener: &TcpListener, limit: Duration) -> TcpStream {
-    listener.set_nonblocking(true).unwrap();
-    let deadline = Instant::now() + limit;
-    loop {
-        match listener.accept() {
-            Ok((socket, _)) => {
-                socket.set_nonblocking(false).unwrap();
-                return socket;
-            }
-            Err(e) if Instant::now() > deadline => panic!("ffmpeg never connected: {e}"),
-            Err(_) => std::thread::sleep(Duration::from_millis(20)),
-        }
+    let listener = listener.try_clone().unwrap();
+    let (accepted, connection) = std::sync::mpsc::channel();
+    std::thread::spawn(move || accepted.send(listener.accept().map(|(socket, _)| socket)));
+    match connection.recv_timeout(limit) {
+        Ok(socket) => socket.unwrap(),
+        Err(_) => panic!("ffmpeg never connected within {limit:?}"),
     }
 }
 

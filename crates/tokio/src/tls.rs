@@ -15,10 +15,19 @@
 //! # async fn f() -> Result<(), Box<dyn std::error::Error>> {
 //! let acceptor = tls::server_config_from_pem("cert.pem".as_ref(), "key.pem".as_ref())?;
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8443").await?;
-//! let (socket, _) = listener.accept().await?;
-//! let stream = tls::accept(&acceptor, socket, Duration::from_secs(10)).await?;
-//! // ... Connection::new(stream, machine)
-//! # Ok(()) }
+//! loop {
+//!     // An accept error (no file descriptors left ...) must not end the
+//!     // server: skip it (wirestate-server's accept loop logs and backs off).
+//!     let Ok((socket, _)) = listener.accept().await else { continue };
+//!     let acceptor = acceptor.clone();
+//!     tokio::spawn(async move {
+//!         if let Ok(stream) = tls::accept(&acceptor, socket, Duration::from_secs(10)).await {
+//!             // ... Connection::new(stream, machine)
+//!             drop(stream);
+//!         }
+//!     });
+//! }
+//! # }
 //! ```
 
 use std::io;
