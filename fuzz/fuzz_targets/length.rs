@@ -9,7 +9,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
 use wirestate_core::Machine;
-use wirestate_length::{LengthConfig, LengthEvent, LengthField, LengthConnection, OversizePolicy};
+use wirestate_length::{LengthConfig, LengthConnection, LengthEvent, LengthField, OversizePolicy};
 
 /// Bytes of configuration at the start of each input.
 const CONFIG_LEN: usize = 7;

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use libfuzzer_sys::fuzz_target;
 use wirestate_core::Machine;
-use wirestate_lines::{Delimiter, EofPolicy, LineEvent, LineConnection, LineConfig, Overflow};
+use wirestate_lines::{Delimiter, EofPolicy, LineConfig, LineConnection, LineEvent, Overflow};
 
 const MAX_RAW: usize = 64;
 

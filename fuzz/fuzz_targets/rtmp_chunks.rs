@@ -12,7 +12,7 @@ use bytes::BytesMut;
 use libfuzzer_sys::fuzz_target;
 use wirestate_core::{Machine, SeededRandom};
 use wirestate_rtmp::chunk::{ChunkDecoder, ChunkLimits, DecoderConfig, Type3ExtendedTimestamp};
-use wirestate_rtmp::{RtmpConfig, RtmpEvent, Role, RtmpConnection};
+use wirestate_rtmp::{Role, RtmpConfig, RtmpConnection, RtmpEvent};
 
 const LIMITS: ChunkLimits = ChunkLimits {
     max_message_len: 64 << 10,
@@ -33,7 +33,11 @@ fn config(compat: bool) -> DecoderConfig {
 }
 
 /// Everything a server connection produced: events, error text, bytes sent.
-fn run_machine(input: &[u8], cut: usize, compat: bool) -> (Vec<RtmpEvent>, Option<String>, Vec<u8>) {
+fn run_machine(
+    input: &[u8],
+    cut: usize,
+    compat: bool,
+) -> (Vec<RtmpEvent>, Option<String>, Vec<u8>) {
     let now = Instant::now();
     let connection_config = RtmpConfig {
         decoder: config(compat),

@@ -223,6 +223,13 @@ impl MetaReply {
     /// `VA` without a readable size, too many flags, ...).
     pub fn parse(line: &Bytes) -> Result<Option<MetaReply>, MetaError> {
         if let Some(reply) = Self::parse_error_line(line) {
+            // A message with a line break cannot be sent back as one line
+            // (the fuzzer found the encoder refusing what parsed).
+            if let MetaReply::ClientError(text) | MetaReply::ServerError(text) = &reply {
+                if text.contains(&b'\r') || text.contains(&b'\n') {
+                    return Err(MetaError::BadMessage);
+                }
+            }
             return Ok(Some(reply));
         }
         let mut words = words(line);

@@ -302,6 +302,8 @@ fn replies() {
         ("VA -1", Err(MetaError::BadDataLength)),
         ("HD 1", Err(MetaError::InvalidFlag { flag: '1' })),
         ("ME", Err(MetaError::MissingKey)),
+        ("CLIENT_ERROR s\r\n5$", Err(MetaError::BadMessage)),
+        ("SERVER_ERROR a\nb", Err(MetaError::BadMessage)),
     ];
     for (line, expected) in cases {
         let parsed = MetaReply::parse(&Bytes::from_static(line.as_bytes()));
