@@ -106,6 +106,12 @@ pub(crate) enum ServeCommand {
         /// dropped to the next keyframe, then audio. Takes a suffix K, M or G.
         #[arg(long, value_name = "BYTES", default_value = "4M", value_parser = parse_bytes)]
         player_budget: usize,
+        /// Bytes of media kept per stream since its last keyframe, so a
+        /// late player starts on a keyframe (0: off); past it the group is
+        /// dropped until the next keyframe. Counts against --memory-budget.
+        /// Takes a suffix K, M or G.
+        #[arg(long, value_name = "BYTES", default_value = "2M", value_parser = parse_bytes)]
+        gop_cache: usize,
         #[command(flatten)]
         tls: TlsArgs,
         #[command(flatten)]
@@ -165,6 +171,7 @@ async fn run(cmd: ServeCommand) -> Result<(), String> {
             record,
             record_mode,
             player_budget,
+            gop_cache,
             tls,
             limits,
         } => {
@@ -176,6 +183,7 @@ async fn run(cmd: ServeCommand) -> Result<(), String> {
                 record,
                 record_mode,
                 player_budget,
+                gop_cache,
             };
             let stats = rtmp_relay::RelayStats::default();
             rtmp_relay::serve_wrapped(serving.listener, config, serving.shutdown, stats, wrap)

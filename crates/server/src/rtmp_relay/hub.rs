@@ -8,7 +8,9 @@ use std::time::Instant;
 use tokio::sync::Notify;
 use wirestate_rtmp::message::Message;
 use wirestate_rtmp::session::SequenceHeaders;
+use wirestate_tokio::MemoryBudget;
 
+use super::gop::GopCache;
 use super::queue::{PlayerQueue, Pushed, Relay};
 use super::stats::RelayStats;
 
@@ -114,10 +116,10 @@ impl PlayerFeed {
 }
 
 /// One stream key: its players and what a late player needs first.
-#[derive(Default)]
 struct Channel {
     players: Vec<Arc<PlayerFeed>>,
     headers: SequenceHeaders,
+    gop: GopCache,
     publishing: bool,
 }
 
@@ -126,6 +128,9 @@ struct Channel {
 pub(super) struct Hub {
     channels: Mutex<HashMap<StreamKey, Channel>>,
     stats: RelayStats,
+    /// The GOP cache's limit per stream (0: off), and the budget it is
+    /// charged to.
+    gop: (usize, Option<MemoryBudget>),
 }
 
 impl Hub {
@@ -134,6 +139,23 @@ impl Hub {
         Hub {
             channels: Mutex::default(),
             stats,
+            gop: (0, None),
+        }
+    }
+
+    /// Keeps a GOP cache of `limit` bytes per stream, charged to `budget`.
+    pub(super) fn with_gop_cache(mut self, limit: usize, budget: MemoryBudget) -> Self {
+        self.gop = (limit, Some(budget));
+        self
+    }
+
+    /// The channel of a key nobody used yet.
+    fn channel(&self) -> Channel {
+        Channel {
+            players: Vec::new(),
+            headers: SequenceHeaders::default(),
+            gop: GopCache::new(self.gop.0, self.gop.1.clone()),
+            publishing: false,
         }
     }
 
@@ -144,7 +166,9 @@ impl Hub {
     /// Claims the key for a publisher; false if someone publishes already.
     pub(super) fn start_publish(&self, key: &StreamKey) -> bool {
         let mut channels = self.channels();
-        let channel = channels.entry(key.clone()).or_default();
+        let channel = channels
+            .entry(key.clone())
+            .or_insert_with(|| self.channel());
         !std::mem::replace(&mut channel.publishing, true)
     }
 
@@ -154,6 +178,7 @@ impl Hub {
         let mut channels = self.channels();
         if let Some(channel) = channels.get_mut(key) {
             channel.headers.observe(timestamp, message);
+            channel.gop.observe(&relay);
             for player in &channel.players {
                 player.push(relay.clone(), now);
             }
@@ -170,8 +195,9 @@ impl Hub {
         }
     }
 
-    /// A player joins with a queue of `budget` bytes: what it needs first,
-    /// and its feed.
+    /// A player joins with a queue of `budget` bytes: what it needs first
+    /// (metadata and sequence headers), and its feed, which holds the
+    /// cached GOP already (so its first media is a keyframe).
     pub(super) fn subscribe(
         &self,
         key: &StreamKey,
@@ -179,7 +205,13 @@ impl Hub {
     ) -> (Vec<(u32, Message)>, Arc<PlayerFeed>) {
         let feed = Arc::new(PlayerFeed::new(budget, self.stats.clone()));
         let mut channels = self.channels();
-        let channel = channels.entry(key.clone()).or_default();
+        let channel = channels
+            .entry(key.clone())
+            .or_insert_with(|| self.channel());
+        let now = wirestate_tokio::now();
+        for relay in channel.gop.messages() {
+            feed.push(relay.clone(), now);
+        }
         channel.players.push(feed.clone());
         self.stats.player_joined();
         (channel.headers.messages().collect(), feed)

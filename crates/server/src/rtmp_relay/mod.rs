@@ -29,6 +29,18 @@
 //! without taking anything is disconnected, and so is one that accepts no
 //! byte for that long (the session's send deadline, through the driver).
 //!
+//! # GOP cache
+//!
+//! Each published stream keeps its media since the last video keyframe
+//! (audio included), up to [`RelayConfig::gop_cache`] bytes (a message
+//! costs its payload plus 64 bytes). A player that joins gets the
+//! metadata, the sequence headers, then that group through its queue, and
+//! live media after it: its first media is a keyframe, as with nginx-rtmp
+//! and SRS, instead of audio for up to a whole GOP. A group that outgrows
+//! the limit is dropped and caching resumes at the next keyframe; the
+//! caches are charged to the memory budget, and do not grow while it is
+//! spent.
+//!
 //! # Recording
 //!
 //! With [`RelayConfig::record`], each publish is recorded; the file name
@@ -71,12 +83,16 @@
 //! + players x 64 KiB + one message     the batch moved from a player's queue to
 //!                                      its session (inside the memory budget)
 //! + publishers x 8 KiB                 the recording's write buffer
+//! + publishers x gop_cache             the GOP cache (inside the memory
+//!                                      budget); its payloads are shared
+//!                                      with the players' queues
 //! ```
 //!
 //! Queued payloads under 16 KiB are copied once when they arrive, so a
 //! small message never keeps a large input buffer alive while it waits.
 
 mod flv_file;
+mod gop;
 mod hub;
 mod player;
 mod queue;
@@ -84,6 +100,7 @@ mod record;
 mod session;
 mod stats;
 
+pub use gop::GOP_CACHE;
 pub use stats::RelayStats;
 
 use std::fmt;
@@ -125,6 +142,14 @@ pub struct RelayConfig {
     /// dropped to the next keyframe, then audio (see the
     /// [module docs](self#players-that-fall-behind)).
     pub player_budget: usize,
+    /// Bytes of media kept per stream since its last keyframe, for late
+    /// players (0: off; default [`GOP_CACHE`]). A late player gets the
+    /// metadata, the sequence headers, then this group, so its first
+    /// media is a video keyframe. Past the limit the group is dropped
+    /// until the next keyframe; what the caches hold counts against
+    /// [`ServerLimits::memory_budget`] (see the
+    /// [module docs](self#gop-cache)).
+    pub gop_cache: usize,
 }
 
 impl Default for RelayConfig {
@@ -134,6 +159,7 @@ impl Default for RelayConfig {
             record: None,
             record_mode: RecordMode::default(),
             player_budget: PLAYER_BUDGET,
+            gop_cache: GOP_CACHE,
         }
     }
 }
@@ -272,7 +298,7 @@ pub async fn serve_wrapped(
     let budget = MemoryBudget::new(config.limits.memory_budget);
     let limits = config.limits.clone();
     let context = Arc::new(Context {
-        hub: Hub::new(stats),
+        hub: Hub::new(stats).with_gop_cache(config.gop_cache, budget.clone()),
         config,
         budget: budget.clone(),
     });
@@ -307,5 +333,7 @@ pub async fn serve_wrapped(
     .await
 }
 
+#[cfg(test)]
+mod gop_tests;
 #[cfg(test)]
 mod tests;
