@@ -31,7 +31,7 @@ async fn seen(player: &mut Client, timestamp: u32) {
 async fn early(port: u16) -> Client {
     let mut player = client(port).await;
     player.machine_mut().play("cam");
-    next_matching!(&mut player, ClientEvent::PlayStarted { .. });
+    next_matching!(&mut player, ClientEvent::PlayStarted { .. } => ());
     player
 }
 
