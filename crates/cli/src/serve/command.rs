@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use clap::Subcommand;
 
+use wirestate_server::auth::AccessToken;
 use wirestate_server::rtmp_relay::{self, RecordMode, RelayConfig};
 
 use super::websocket::WsArgs;
@@ -112,6 +113,20 @@ pub(crate) enum ServeCommand {
         /// Takes a suffix K, M or G.
         #[arg(long, value_name = "BYTES", default_value = "2M", value_parser = parse_bytes)]
         gop_cache: usize,
+        /// Serve this application only (`rtmp://host/APP/key`); others are
+        /// refused at connect (NetConnection.Connect.Rejected). Default:
+        /// any application.
+        #[arg(long, value_name = "NAME")]
+        app: Option<String>,
+        /// Publishers must present this token as `?token=` on the stream
+        /// name (`rtmp://host/app/key?token=T`) or the application; others
+        /// get NetStream.Publish.BadName and are disconnected.
+        #[arg(long, value_name = "TOKEN")]
+        publish_token: Option<String>,
+        /// Players must present this token the same way; others get
+        /// NetStream.Play.Failed and are disconnected.
+        #[arg(long, value_name = "TOKEN")]
+        play_token: Option<String>,
         #[command(flatten)]
         tls: TlsArgs,
         #[command(flatten)]
@@ -172,6 +187,9 @@ async fn run(cmd: ServeCommand) -> Result<(), String> {
             record_mode,
             player_budget,
             gop_cache,
+            app,
+            publish_token,
+            play_token,
             tls,
             limits,
         } => {
@@ -184,6 +202,9 @@ async fn run(cmd: ServeCommand) -> Result<(), String> {
                 record_mode,
                 player_budget,
                 gop_cache,
+                app,
+                publish_token: publish_token.map(AccessToken::new),
+                play_token: play_token.map(AccessToken::new),
             };
             let stats = rtmp_relay::RelayStats::default();
             rtmp_relay::serve_wrapped(serving.listener, config, serving.shutdown, stats, wrap)

@@ -29,6 +29,18 @@
 //! without taking anything is disconnected, and so is one that accepts no
 //! byte for that long (the session's send deadline, through the driver).
 //!
+//! # Access
+//!
+//! With [`RelayConfig::app`], only that application is served. With
+//! [`RelayConfig::publish_token`] or [`RelayConfig::play_token`], a
+//! publisher or player must present the token as a `token` query
+//! parameter of the stream name (`rtmp://host/app/key?token=x`) or of the
+//! application (`rtmp://host/app?token=x/key`, or the tcUrl). Streams are
+//! keyed by the names without their query. A refused `connect` gets
+//! `_error` `NetConnection.Connect.Rejected`, a refused publish the
+//! onStatus error `NetStream.Publish.BadName`, a refused play
+//! `NetStream.Play.Failed`; then the connection is closed.
+//!
 //! # GOP cache
 //!
 //! Each published stream keeps its media since the last video keyframe
@@ -91,6 +103,7 @@
 //! Queued payloads under 16 KiB are copied once when they arrive, so a
 //! small message never keeps a large input buffer alive while it waits.
 
+mod auth;
 mod flv_file;
 mod gop;
 mod hub;
@@ -112,6 +125,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use wirestate_tokio::MemoryBudget;
 
+use crate::auth::AccessToken;
 use crate::{serve_connections, Admission, ServerLimits, Shutdown, WrapStream};
 use hub::Hub;
 
@@ -150,6 +164,15 @@ pub struct RelayConfig {
     /// [`ServerLimits::memory_budget`] (see the
     /// [module docs](self#gop-cache)).
     pub gop_cache: usize,
+    /// Serve this application only (`rtmp://host/APP/key`); a `connect`
+    /// to another is refused with `NetConnection.Connect.Rejected`.
+    /// `None`: any application.
+    pub app: Option<String>,
+    /// The token a publisher must present (see the
+    /// [module docs](self#access)); `None`: anyone may publish.
+    pub publish_token: Option<AccessToken>,
+    /// The token a player must present; `None`: anyone may play.
+    pub play_token: Option<AccessToken>,
 }
 
 impl Default for RelayConfig {
@@ -160,6 +183,9 @@ impl Default for RelayConfig {
             record_mode: RecordMode::default(),
             player_budget: PLAYER_BUDGET,
             gop_cache: GOP_CACHE,
+            app: None,
+            publish_token: None,
+            play_token: None,
         }
     }
 }
@@ -333,6 +359,8 @@ pub async fn serve_wrapped(
     .await
 }
 
+#[cfg(test)]
+mod auth_tests;
 #[cfg(test)]
 mod gop_tests;
 #[cfg(test)]
