@@ -122,6 +122,7 @@ impl GopCache {
     }
 
     /// The bytes the cache holds (charged to the budget).
+    #[cfg(test)]
     pub(super) fn bytes(&self) -> usize {
         self.bytes
     }

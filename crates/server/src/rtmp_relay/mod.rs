@@ -112,9 +112,13 @@ mod queue;
 mod record;
 mod session;
 mod stats;
+mod stats_http;
+mod streams;
 
 pub use gop::GOP_CACHE;
 pub use stats::RelayStats;
+pub use stats_http::{metrics, serve_stats, streams_json};
+pub use streams::{StreamInfo, BITRATE_WINDOW};
 
 use std::fmt;
 use std::io;
@@ -363,5 +367,7 @@ pub async fn serve_wrapped(
 mod auth_tests;
 #[cfg(test)]
 mod gop_tests;
+#[cfg(test)]
+mod stats_tests;
 #[cfg(test)]
 mod tests;
