@@ -1,7 +1,7 @@
 //! `wirestate serve <mode>`: the subcommands, their flags and help, and
 //! running one.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -127,6 +127,11 @@ pub(crate) enum ServeCommand {
         /// NetStream.Play.Failed and are disconnected.
         #[arg(long, value_name = "TOKEN")]
         play_token: Option<String>,
+        /// Serve GET /health, /metrics (Prometheus text) and /streams (JSON:
+        /// app, key, codecs, bitrate, players, uptime) on this address;
+        /// prints `HTTP LISTENING <ip>:<port>` after the `LISTENING` line.
+        #[arg(long, value_name = "ADDR")]
+        http: Option<SocketAddr>,
         #[command(flatten)]
         tls: TlsArgs,
         #[command(flatten)]
@@ -190,6 +195,7 @@ async fn run(cmd: ServeCommand) -> Result<(), String> {
             app,
             publish_token,
             play_token,
+            http,
             tls,
             limits,
         } => {
@@ -197,7 +203,7 @@ async fn run(cmd: ServeCommand) -> Result<(), String> {
             let serving = super::start(listen, limits.limits()).await.map_err(text)?;
             let wrap = super::wrap_stream(tls, &serving.limits);
             let config = RelayConfig {
-                limits: serving.limits,
+                limits: serving.limits.clone(),
                 record,
                 record_mode,
                 player_budget,
@@ -206,10 +212,42 @@ async fn run(cmd: ServeCommand) -> Result<(), String> {
                 publish_token: publish_token.map(AccessToken::new),
                 play_token: play_token.map(AccessToken::new),
             };
-            let stats = rtmp_relay::RelayStats::default();
-            rtmp_relay::serve_wrapped(serving.listener, config, serving.shutdown, stats, wrap)
-                .await
-                .map_err(text)
+            serve_rtmp(serving, config, wrap, http).await.map_err(text)
         }
     }
+}
+
+/// Runs the relay, and its status port on `http` (announced on stdout as
+/// `HTTP LISTENING <ip>:<port>`), until the shutdown drained both.
+async fn serve_rtmp(
+    serving: super::Serving,
+    config: RelayConfig,
+    wrap: wirestate_server::WrapStream,
+    http: Option<SocketAddr>,
+) -> std::io::Result<()> {
+    let stats = rtmp_relay::RelayStats::default();
+    let status = match http {
+        Some(addr) => {
+            let listener = tokio::net::TcpListener::bind(addr).await?;
+            let local = listener.local_addr()?;
+            let mut stdout = std::io::stdout().lock();
+            writeln!(stdout, "HTTP LISTENING {local}")?;
+            stdout.flush()?;
+            let limits = serving.limits.clone();
+            let shutdown = serving.shutdown.clone();
+            let stats = stats.clone();
+            Some(tokio::spawn(rtmp_relay::serve_stats(
+                listener, limits, shutdown, stats,
+            )))
+        }
+        None => None,
+    };
+    let relay =
+        rtmp_relay::serve_wrapped(serving.listener, config, serving.shutdown, stats, wrap).await;
+    if let Some(status) = status {
+        if let Ok(Err(error)) = status.await {
+            tracing::warn!(%error, "the status port failed");
+        }
+    }
+    relay
 }
