@@ -44,14 +44,15 @@ Memory: at most about --memory-budget + 16 KiB x --max-connections (defaults: \
 256 MiB + 1024 x 16 KiB = 272 MiB), plus 2 x --player-budget of queued media \
 per player (twice only with a flood of metadata), plus one 16 KiB read per \
 connection that was reading when the budget ran out, plus 8 KiB per \
-recording. The budget counts buffered input, messages being reassembled \
+recording. The GOP caches (--gop-cache per stream) count against the budget. The budget counts buffered input, messages being reassembled \
 from chunks, and queued output. The fixed 16 KiB per connection (session, driver, task) is the \
 growth of resident memory over 900 connections that completed the RTMP \
 handshake (13.4 KiB measured), rounded up; kernel socket buffers are not \
 counted.";
 
 /// The `serve` modes. Each takes the shared limits (see [`LimitArgs`]),
-/// prints `LISTENING <ip>:<port>` once bound, and ends gracefully on
+/// prints `LISTENING <ip>:<port>` once bound (`serve rtmp --http` then a
+/// second line, `HTTP LISTENING <ip>:<port>`), and ends gracefully on
 /// SIGINT or SIGTERM (exit status 0 after the drain).
 #[derive(Subcommand)]
 pub(crate) enum ServeCommand {

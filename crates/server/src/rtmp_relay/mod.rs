@@ -5,7 +5,11 @@
 //! Each published stream can be recorded to an FLV file in a directory, and
 //! is relayed live to any number of players, who may join at any time: a
 //! late player gets the metadata and sequence headers first, then the
-//! stream from the next keyframe. When the publisher leaves, its players
+//! cached group of pictures from the last keyframe (see [GOP
+//! cache](self#gop-cache); without it, the stream from the next keyframe).
+//! Access can be restricted to one application and to publishers and
+//! players with a token ([Access](self#access)); [`RelayStats`] counts per
+//! stream, and [`serve_stats`] serves the counters over HTTP. When the publisher leaves, its players
 //! are told (`NetStream.Play.UnpublishNotify`, `Play.Stop`, StreamEOF) and
 //! disconnected, also those whose queue is full (the notice is never
 //! dropped; what waits before it is given up, and the goodbye gets
