@@ -51,6 +51,9 @@ fn answer(stats: &RelayStats, head: &Head) -> Response {
     }
 }
 
+/// A per-stream metric: name, help, type and its value for one stream.
+type PerStream = (&'static str, &'static str, Kind, fn(&StreamInfo) -> f64);
+
 /// The relay's counters in the Prometheus text format: totals
 /// (`rtmp_publishers`, `rtmp_players`, `rtmp_queued_bytes`,
 /// `rtmp_dropped_messages_total`, `rtmp_dropped_bytes_total`,
@@ -100,7 +103,7 @@ pub fn metrics(stats: &RelayStats, now: Instant) -> String {
         "Players disconnected because they stopped taking media.",
         stats.stalled_players(),
     );
-    let per_stream: [(&str, &str, Kind, fn(&StreamInfo) -> f64); 6] = [
+    let per_stream: [PerStream; 6] = [
         (
             "rtmp_stream_bytes_in_total",
             "Payload bytes received from the publisher.",
