@@ -47,3 +47,58 @@ fn an_unknown_record_mode_is_refused() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("rename"), "{stderr}");
 }
+
+/// The answer to `GET path` from the status port at `addr`.
+fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(BOUND)).unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer
+}
+
+#[test]
+fn serve_rtmp_http_serves_health_metrics_and_streams() {
+    let mut server = Server::start(&[
+        "serve",
+        "rtmp",
+        "--listen",
+        "127.0.0.1:0",
+        "--http",
+        "127.0.0.1:0",
+        "--app",
+        "live",
+        "--publish-token",
+        "secret",
+    ]);
+    let line = server.next_stdout(BOUND).expect("a second stdout line");
+    let addr: std::net::SocketAddr = line
+        .strip_prefix("HTTP LISTENING ")
+        .unwrap_or_else(|| panic!("{line:?}"))
+        .parse()
+        .unwrap();
+    assert_ne!(addr, server.addr);
+    let health = http_get(addr, "/health");
+    assert!(health.starts_with("HTTP/1.1 200 OK\r\n"), "{health}");
+    assert!(health.ends_with("\r\n\r\nok\n"), "{health}");
+    let streams = http_get(addr, "/streams");
+    assert!(streams.ends_with("\r\n\r\n[]\n"), "{streams}");
+    let metrics = http_get(addr, "/metrics");
+    assert!(
+        metrics.contains("Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"),
+        "{metrics}"
+    );
+    for line in [
+        "rtmp_publishers 0",
+        "rtmp_players 0",
+        "rtmp_dropped_messages_total 0",
+    ] {
+        assert!(metrics.lines().any(|l| l == line), "{line} in {metrics}");
+    }
+    assert!(http_get(addr, "/other").starts_with("HTTP/1.1 404 "));
+
+    server.terminate();
+    let status = server.wait_exit(BOUND).expect("exits after the drain");
+    assert!(status.success(), "{status:?}: {}", server.log());
+}

@@ -73,8 +73,21 @@ impl MemoryBudget {
     }
 
     /// Moves one holder's charge from `before` to `after` bytes, waking the
-    /// connections that wait for room when bytes come back.
-    pub(crate) fn recharge(&self, before: usize, after: usize) {
+    /// connections that wait for room when bytes come back. Connections
+    /// charge themselves; call it for other memory a server wants counted
+    /// (a cache shared by connections), and give every byte back (`after`
+    /// 0) when the holder goes.
+    ///
+    /// ```
+    /// use wirestate_tokio::MemoryBudget;
+    ///
+    /// let budget = MemoryBudget::new(100);
+    /// budget.recharge(0, 100);
+    /// assert!(budget.is_spent());
+    /// budget.recharge(100, 0);
+    /// assert_eq!(budget.used(), 0);
+    /// ```
+    pub fn recharge(&self, before: usize, after: usize) {
         if after > before {
             self.shared
                 .used

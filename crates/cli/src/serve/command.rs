@@ -1,12 +1,13 @@
 //! `wirestate serve <mode>`: the subcommands, their flags and help, and
 //! running one.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::Subcommand;
 
+use wirestate_server::auth::AccessToken;
 use wirestate_server::rtmp_relay::{self, RecordMode, RelayConfig};
 
 use super::websocket::WsArgs;
@@ -43,14 +44,15 @@ Memory: at most about --memory-budget + 16 KiB x --max-connections (defaults: \
 256 MiB + 1024 x 16 KiB = 272 MiB), plus 2 x --player-budget of queued media \
 per player (twice only with a flood of metadata), plus one 16 KiB read per \
 connection that was reading when the budget ran out, plus 8 KiB per \
-recording. The budget counts buffered input, messages being reassembled \
+recording. The GOP caches (--gop-cache per stream) count against the budget. The budget counts buffered input, messages being reassembled \
 from chunks, and queued output. The fixed 16 KiB per connection (session, driver, task) is the \
 growth of resident memory over 900 connections that completed the RTMP \
 handshake (13.4 KiB measured), rounded up; kernel socket buffers are not \
 counted.";
 
 /// The `serve` modes. Each takes the shared limits (see [`LimitArgs`]),
-/// prints `LISTENING <ip>:<port>` once bound, and ends gracefully on
+/// prints `LISTENING <ip>:<port>` once bound (`serve rtmp --http` then a
+/// second line, `HTTP LISTENING <ip>:<port>`), and ends gracefully on
 /// SIGINT or SIGTERM (exit status 0 after the drain).
 #[derive(Subcommand)]
 pub(crate) enum ServeCommand {
@@ -106,6 +108,31 @@ pub(crate) enum ServeCommand {
         /// dropped to the next keyframe, then audio. Takes a suffix K, M or G.
         #[arg(long, value_name = "BYTES", default_value = "4M", value_parser = parse_bytes)]
         player_budget: usize,
+        /// Bytes of media kept per stream since its last keyframe, so a
+        /// late player starts on a keyframe (0: off); past it the group is
+        /// dropped until the next keyframe. Counts against --memory-budget.
+        /// Takes a suffix K, M or G.
+        #[arg(long, value_name = "BYTES", default_value = "2M", value_parser = parse_bytes)]
+        gop_cache: usize,
+        /// Serve this application only (`rtmp://host/APP/key`); others are
+        /// refused at connect (NetConnection.Connect.Rejected). Default:
+        /// any application.
+        #[arg(long, value_name = "NAME")]
+        app: Option<String>,
+        /// Publishers must present this token as `?token=` on the stream
+        /// name (`rtmp://host/app/key?token=T`) or the application; others
+        /// get NetStream.Publish.BadName and are disconnected.
+        #[arg(long, value_name = "TOKEN")]
+        publish_token: Option<String>,
+        /// Players must present this token the same way; others get
+        /// NetStream.Play.Failed and are disconnected.
+        #[arg(long, value_name = "TOKEN")]
+        play_token: Option<String>,
+        /// Serve GET /health, /metrics (Prometheus text) and /streams (JSON:
+        /// app, key, codecs, bitrate, players, uptime) on this address;
+        /// prints `HTTP LISTENING <ip>:<port>` after the `LISTENING` line.
+        #[arg(long, value_name = "ADDR")]
+        http: Option<SocketAddr>,
         #[command(flatten)]
         tls: TlsArgs,
         #[command(flatten)]
@@ -165,6 +192,11 @@ async fn run(cmd: ServeCommand) -> Result<(), String> {
             record,
             record_mode,
             player_budget,
+            gop_cache,
+            app,
+            publish_token,
+            play_token,
+            http,
             tls,
             limits,
         } => {
@@ -172,15 +204,51 @@ async fn run(cmd: ServeCommand) -> Result<(), String> {
             let serving = super::start(listen, limits.limits()).await.map_err(text)?;
             let wrap = super::wrap_stream(tls, &serving.limits);
             let config = RelayConfig {
-                limits: serving.limits,
+                limits: serving.limits.clone(),
                 record,
                 record_mode,
                 player_budget,
+                gop_cache,
+                app,
+                publish_token: publish_token.map(AccessToken::new),
+                play_token: play_token.map(AccessToken::new),
             };
-            let stats = rtmp_relay::RelayStats::default();
-            rtmp_relay::serve_wrapped(serving.listener, config, serving.shutdown, stats, wrap)
-                .await
-                .map_err(text)
+            serve_rtmp(serving, config, wrap, http).await.map_err(text)
         }
     }
+}
+
+/// Runs the relay, and its status port on `http` (announced on stdout as
+/// `HTTP LISTENING <ip>:<port>`), until the shutdown drained both.
+async fn serve_rtmp(
+    serving: super::Serving,
+    config: RelayConfig,
+    wrap: wirestate_server::WrapStream,
+    http: Option<SocketAddr>,
+) -> std::io::Result<()> {
+    let stats = rtmp_relay::RelayStats::default();
+    let status = match http {
+        Some(addr) => {
+            let listener = tokio::net::TcpListener::bind(addr).await?;
+            let local = listener.local_addr()?;
+            let mut stdout = std::io::stdout().lock();
+            writeln!(stdout, "HTTP LISTENING {local}")?;
+            stdout.flush()?;
+            let limits = serving.limits.clone();
+            let shutdown = serving.shutdown.clone();
+            let stats = stats.clone();
+            Some(tokio::spawn(rtmp_relay::serve_stats(
+                listener, limits, shutdown, stats,
+            )))
+        }
+        None => None,
+    };
+    let relay =
+        rtmp_relay::serve_wrapped(serving.listener, config, serving.shutdown, stats, wrap).await;
+    if let Some(status) = status {
+        if let Ok(Err(error)) = status.await {
+            tracing::warn!(%error, "the status port failed");
+        }
+    }
+    relay
 }

@@ -24,6 +24,8 @@ pub struct Server {
     log: Receiver<String>,
     /// The log lines seen so far.
     pub seen: Vec<String>,
+    /// Stdout's lines after the `LISTENING` line.
+    stdout: Receiver<String>,
 }
 
 impl Server {
@@ -65,18 +67,34 @@ impl Server {
             }
         });
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        stdout.read_line(&mut line).unwrap();
+        // The rest of stdout is read on, so the server never writes to a
+        // closed pipe.
+        let (tx, stdout_lines) = channel();
+        std::thread::spawn(move || {
+            for line in stdout.lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
         let mut server = Server {
             child,
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             log,
             seen: Vec::new(),
+            stdout: stdout_lines,
         };
         server.addr = parse_listening(&line)
             .unwrap_or_else(|| panic!("no LISTENING line: {line:?}, log {:?}", server.log()));
         server
+    }
+
+    /// The next stdout line after `LISTENING`, waiting at most `bound`.
+    pub fn next_stdout(&mut self, bound: Duration) -> Option<String> {
+        self.stdout.recv_timeout(bound).ok()
     }
 
     /// The PID.

@@ -8,9 +8,12 @@ use std::time::Instant;
 use tokio::sync::Notify;
 use wirestate_rtmp::message::Message;
 use wirestate_rtmp::session::SequenceHeaders;
+use wirestate_tokio::MemoryBudget;
 
-use super::queue::{PlayerQueue, Pushed, Relay};
+use super::gop::GopCache;
+use super::queue::{PlayerQueue, Pushed, Relay, ENTRY_COST};
 use super::stats::RelayStats;
+use super::streams::StreamCounters;
 
 /// A stream's application and stream key (`rtmp://host/app/key`).
 pub(super) type StreamKey = (String, String);
@@ -22,14 +25,16 @@ pub(super) struct PlayerFeed {
     queue: Mutex<PlayerQueue>,
     wake: Notify,
     stats: RelayStats,
+    stream: Arc<StreamCounters>,
 }
 
 impl PlayerFeed {
-    fn new(budget: usize, stats: RelayStats) -> Self {
+    fn new(budget: usize, stats: RelayStats, stream: Arc<StreamCounters>) -> Self {
         PlayerFeed {
             queue: Mutex::new(PlayerQueue::new(budget)),
             wake: Notify::new(),
             stats,
+            stream,
         }
     }
 
@@ -67,6 +72,7 @@ impl PlayerFeed {
                 }
                 if queue.dropped().0 > dropped {
                     self.stats.dropped(cost);
+                    self.stream.dropped();
                 }
             }
             Pushed::Overflowed => {
@@ -85,6 +91,8 @@ impl PlayerFeed {
         let before = queue.bytes();
         let taken = queue.take(max_bytes);
         self.stats.queued(before, queue.bytes(), queue.peak());
+        let payload = taken.iter().map(|r| r.cost() - ENTRY_COST).sum();
+        self.stream.sent(payload);
         taken
     }
 
@@ -114,11 +122,12 @@ impl PlayerFeed {
 }
 
 /// One stream key: its players and what a late player needs first.
-#[derive(Default)]
 struct Channel {
     players: Vec<Arc<PlayerFeed>>,
     headers: SequenceHeaders,
+    gop: GopCache,
     publishing: bool,
+    stream: Arc<StreamCounters>,
 }
 
 /// Every live stream, by (app, stream key).
@@ -126,6 +135,9 @@ struct Channel {
 pub(super) struct Hub {
     channels: Mutex<HashMap<StreamKey, Channel>>,
     stats: RelayStats,
+    /// The GOP cache's limit per stream (0: off), and the budget it is
+    /// charged to.
+    gop: (usize, Option<MemoryBudget>),
 }
 
 impl Hub {
@@ -134,6 +146,24 @@ impl Hub {
         Hub {
             channels: Mutex::default(),
             stats,
+            gop: (0, None),
+        }
+    }
+
+    /// Keeps a GOP cache of `limit` bytes per stream, charged to `budget`.
+    pub(super) fn with_gop_cache(mut self, limit: usize, budget: MemoryBudget) -> Self {
+        self.gop = (limit, Some(budget));
+        self
+    }
+
+    /// The channel of a key nobody used yet.
+    fn channel(&self, key: &StreamKey) -> Channel {
+        Channel {
+            players: Vec::new(),
+            headers: SequenceHeaders::default(),
+            gop: GopCache::new(self.gop.0, self.gop.1.clone()),
+            publishing: false,
+            stream: self.stats.open_stream(key, wirestate_tokio::now()),
         }
     }
 
@@ -144,7 +174,10 @@ impl Hub {
     /// Claims the key for a publisher; false if someone publishes already.
     pub(super) fn start_publish(&self, key: &StreamKey) -> bool {
         let mut channels = self.channels();
-        let channel = channels.entry(key.clone()).or_default();
+        let channel = channels
+            .entry(key.clone())
+            .or_insert_with(|| self.channel(key));
+        channel.stream.set_publishing(true);
         !std::mem::replace(&mut channel.publishing, true)
     }
 
@@ -154,6 +187,9 @@ impl Hub {
         let mut channels = self.channels();
         if let Some(channel) = channels.get_mut(key) {
             channel.headers.observe(timestamp, message);
+            channel.gop.observe(&relay);
+            let size = relay.cost() - ENTRY_COST;
+            channel.stream.received(message, size, now);
             for player in &channel.players {
                 player.push(relay.clone(), now);
             }
@@ -164,22 +200,32 @@ impl Hub {
     /// dropped), the key is free again.
     pub(super) fn end_publish(&self, key: &StreamKey) {
         let channel = self.channels().remove(key);
+        self.stats.close_stream(key);
         let now = wirestate_tokio::now();
         for player in channel.into_iter().flat_map(|c| c.players) {
             player.push(Relay::End, now);
         }
     }
 
-    /// A player joins with a queue of `budget` bytes: what it needs first,
-    /// and its feed.
+    /// A player joins with a queue of `budget` bytes: what it needs first
+    /// (metadata and sequence headers), and its feed, which holds the
+    /// cached GOP already (so its first media is a keyframe).
     pub(super) fn subscribe(
         &self,
         key: &StreamKey,
         budget: usize,
     ) -> (Vec<(u32, Message)>, Arc<PlayerFeed>) {
-        let feed = Arc::new(PlayerFeed::new(budget, self.stats.clone()));
         let mut channels = self.channels();
-        let channel = channels.entry(key.clone()).or_default();
+        let channel = channels
+            .entry(key.clone())
+            .or_insert_with(|| self.channel(key));
+        let stream = channel.stream.clone();
+        let feed = Arc::new(PlayerFeed::new(budget, self.stats.clone(), stream));
+        channel.stream.player(true);
+        let now = wirestate_tokio::now();
+        for relay in channel.gop.messages() {
+            feed.push(relay.clone(), now);
+        }
         channel.players.push(feed.clone());
         self.stats.player_joined();
         (channel.headers.messages().collect(), feed)
@@ -191,11 +237,13 @@ impl Hub {
     pub(super) fn unsubscribe(&self, key: &StreamKey, feed: &Arc<PlayerFeed>) {
         feed.release();
         self.stats.player_left();
+        feed.stream.player(false);
         let mut channels = self.channels();
         if let Some(channel) = channels.get_mut(key) {
             channel.players.retain(|p| !Arc::ptr_eq(p, feed));
             if !channel.publishing && channel.players.is_empty() {
                 channels.remove(key);
+                self.stats.close_stream(key);
             }
         }
     }

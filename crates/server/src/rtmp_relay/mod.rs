@@ -5,7 +5,11 @@
 //! Each published stream can be recorded to an FLV file in a directory, and
 //! is relayed live to any number of players, who may join at any time: a
 //! late player gets the metadata and sequence headers first, then the
-//! stream from the next keyframe. When the publisher leaves, its players
+//! cached group of pictures from the last keyframe (see [GOP
+//! cache](self#gop-cache); without it, the stream from the next keyframe).
+//! Access can be restricted to one application and to publishers and
+//! players with a token ([Access](self#access)); [`RelayStats`] counts per
+//! stream, and [`serve_stats`] serves the counters over HTTP. When the publisher leaves, its players
 //! are told (`NetStream.Play.UnpublishNotify`, `Play.Stop`, StreamEOF) and
 //! disconnected, also those whose queue is full (the notice is never
 //! dropped; what waits before it is given up, and the goodbye gets
@@ -28,6 +32,30 @@
 //! A player whose queue stays full for [`ServerLimits::send_timeout`]
 //! without taking anything is disconnected, and so is one that accepts no
 //! byte for that long (the session's send deadline, through the driver).
+//!
+//! # Access
+//!
+//! With [`RelayConfig::app`], only that application is served. With
+//! [`RelayConfig::publish_token`] or [`RelayConfig::play_token`], a
+//! publisher or player must present the token as a `token` query
+//! parameter of the stream name (`rtmp://host/app/key?token=x`) or of the
+//! application (`rtmp://host/app?token=x/key`, or the tcUrl). Streams are
+//! keyed by the names without their query. A refused `connect` gets
+//! `_error` `NetConnection.Connect.Rejected`, a refused publish the
+//! onStatus error `NetStream.Publish.BadName`, a refused play
+//! `NetStream.Play.Failed`; then the connection is closed.
+//!
+//! # GOP cache
+//!
+//! Each published stream keeps its media since the last video keyframe
+//! (audio included), up to [`RelayConfig::gop_cache`] bytes (a message
+//! costs its payload plus 64 bytes). A player that joins gets the
+//! metadata, the sequence headers, then that group through its queue, and
+//! live media after it: its first media is a keyframe, as with nginx-rtmp
+//! and SRS, instead of audio for up to a whole GOP. A group that outgrows
+//! the limit is dropped and caching resumes at the next keyframe; the
+//! caches are charged to the memory budget, and do not grow while it is
+//! spent.
 //!
 //! # Recording
 //!
@@ -71,20 +99,30 @@
 //! + players x 64 KiB + one message     the batch moved from a player's queue to
 //!                                      its session (inside the memory budget)
 //! + publishers x 8 KiB                 the recording's write buffer
+//! + publishers x gop_cache             the GOP cache (inside the memory
+//!                                      budget); its payloads are shared
+//!                                      with the players' queues
 //! ```
 //!
 //! Queued payloads under 16 KiB are copied once when they arrive, so a
 //! small message never keeps a large input buffer alive while it waits.
 
+mod auth;
 mod flv_file;
+mod gop;
 mod hub;
 mod player;
 mod queue;
 mod record;
 mod session;
 mod stats;
+mod stats_http;
+mod streams;
 
+pub use gop::GOP_CACHE;
 pub use stats::RelayStats;
+pub use stats_http::{metrics, serve_stats, streams_json};
+pub use streams::{StreamInfo, BITRATE_WINDOW};
 
 use std::fmt;
 use std::io;
@@ -95,6 +133,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use wirestate_tokio::MemoryBudget;
 
+use crate::auth::AccessToken;
 use crate::{serve_connections, Admission, ServerLimits, Shutdown, WrapStream};
 use hub::Hub;
 
@@ -125,6 +164,23 @@ pub struct RelayConfig {
     /// dropped to the next keyframe, then audio (see the
     /// [module docs](self#players-that-fall-behind)).
     pub player_budget: usize,
+    /// Bytes of media kept per stream since its last keyframe, for late
+    /// players (0: off; default [`GOP_CACHE`]). A late player gets the
+    /// metadata, the sequence headers, then this group, so its first
+    /// media is a video keyframe. Past the limit the group is dropped
+    /// until the next keyframe; what the caches hold counts against
+    /// [`ServerLimits::memory_budget`] (see the
+    /// [module docs](self#gop-cache)).
+    pub gop_cache: usize,
+    /// Serve this application only (`rtmp://host/APP/key`); a `connect`
+    /// to another is refused with `NetConnection.Connect.Rejected`.
+    /// `None`: any application.
+    pub app: Option<String>,
+    /// The token a publisher must present (see the
+    /// [module docs](self#access)); `None`: anyone may publish.
+    pub publish_token: Option<AccessToken>,
+    /// The token a player must present; `None`: anyone may play.
+    pub play_token: Option<AccessToken>,
 }
 
 impl Default for RelayConfig {
@@ -134,6 +190,10 @@ impl Default for RelayConfig {
             record: None,
             record_mode: RecordMode::default(),
             player_budget: PLAYER_BUDGET,
+            gop_cache: GOP_CACHE,
+            app: None,
+            publish_token: None,
+            play_token: None,
         }
     }
 }
@@ -272,7 +332,7 @@ pub async fn serve_wrapped(
     let budget = MemoryBudget::new(config.limits.memory_budget);
     let limits = config.limits.clone();
     let context = Arc::new(Context {
-        hub: Hub::new(stats),
+        hub: Hub::new(stats).with_gop_cache(config.gop_cache, budget.clone()),
         config,
         budget: budget.clone(),
     });
@@ -307,5 +367,11 @@ pub async fn serve_wrapped(
     .await
 }
 
+#[cfg(test)]
+mod auth_tests;
+#[cfg(test)]
+mod gop_tests;
+#[cfg(test)]
+mod stats_tests;
 #[cfg(test)]
 mod tests;

@@ -14,6 +14,7 @@ use wirestate_rtmp::session::{
 };
 use wirestate_tokio::Connection;
 
+use super::auth::{stream_key, Credentials, UNAUTHORIZED};
 use super::hub::{PlayerFeed, StreamKey};
 use super::player::{self, Flow};
 use super::queue::Relay;
@@ -68,6 +69,7 @@ pub(super) async fn run(stream: BoxStream, context: &Context, mut shutdown: Shut
         .with_memory_budget(context.budget.clone())
         .with_drain_timeout(limits.drain_timeout);
     let mut role = Role::Idle;
+    let mut credentials = Credentials::default();
     let shutting_down = loop {
         let step = match &role {
             Role::Player { feed, .. } => {
@@ -116,7 +118,8 @@ pub(super) async fn run(stream: BoxStream, context: &Context, mut shutdown: Shut
             }
             None => break false,
         };
-        if let Err(e) = on_event(&mut conn, &mut role, context, event).await {
+        let handled = on_event(&mut conn, (&mut role, &mut credentials), context, event);
+        if let Err(e) = handled.await {
             tracing::warn!(error = %e, "rtmp session stopped");
             break false;
         }
@@ -164,16 +167,33 @@ fn finish_publish(context: &Context, key: &StreamKey, recording: &mut Option<Rec
 /// Handles one event of the session, then writes what it queued.
 async fn on_event(
     conn: &mut Conn,
-    role: &mut Role,
+    (role, credentials): (&mut Role, &mut Credentials),
     context: &Context,
     event: ServerEvent,
 ) -> Result<(), Stop> {
     let session = conn.machine_mut();
+    let config = &context.config;
     match event {
-        ServerEvent::ConnectRequested(connect) => on_connect(session, connect)?,
+        ServerEvent::ConnectRequested(connect) => {
+            on_connect(session, context, connect, credentials)?;
+        }
+        ServerEvent::PublishRequested { request, name, .. }
+            if !credentials.allows(config.publish_token.as_ref(), &name) =>
+        {
+            tracing::warn!(key = %stream_key("", &name).1, "publish refused: no valid token");
+            session.reject_publish(request, "NetStream.Publish.BadName", UNAUTHORIZED)?;
+            session.close();
+        }
+        ServerEvent::PlayRequested { request, name, .. }
+            if !credentials.allows(config.play_token.as_ref(), &name) =>
+        {
+            tracing::warn!(key = %stream_key("", &name).1, "play refused: no valid token");
+            session.reject_play(request, "NetStream.Play.Failed", UNAUTHORIZED)?;
+            session.close();
+        }
         ServerEvent::PublishRequested {
             request, app, name, ..
-        } => on_publish(session, role, context, request, (app, name))?,
+        } => on_publish(session, role, context, request, stream_key(&app, &name))?,
         ServerEvent::Media(media) => on_media(role, context, media),
         ServerEvent::PublishFinished { .. } => on_publish_finished(role, context),
         ServerEvent::PlayRequested {
@@ -182,7 +202,10 @@ async fn on_event(
             app,
             name,
             ..
-        } => on_play(session, role, context, request, stream_id, (app, name))?,
+        } => {
+            let key = stream_key(&app, &name);
+            on_play(session, role, context, request, stream_id, key)?;
+        }
         ServerEvent::PlayFinished { .. } => leave(context, role),
         ServerEvent::Other(_) => {}
     }
@@ -190,11 +213,30 @@ async fn on_event(
     Ok(())
 }
 
-/// Every application may connect.
-fn on_connect(session: &mut ServerSession, connect: ConnectRequest) -> Result<(), Stop> {
-    tracing::info!(app = %connect.app, flash_ver = ?connect.flash_ver, "connect");
+/// Any application may connect, or only [`RelayConfig::app`](super::RelayConfig::app);
+/// the token in the application or tcUrl is remembered for publish and
+/// play.
+fn on_connect(
+    session: &mut ServerSession,
+    context: &Context,
+    connect: ConnectRequest,
+    credentials: &mut Credentials,
+) -> Result<(), Stop> {
+    let Some((app, presented)) = Credentials::connect(&context.config, &connect) else {
+        tracing::warn!(app = %auth_free(&connect.app), "connect refused: application not served");
+        session.reject_connect(connect.request, "application not served")?;
+        session.close();
+        return Ok(());
+    };
+    tracing::info!(%app, flash_ver = ?connect.flash_ver, "connect");
+    *credentials = presented;
     session.accept_connect(connect.request)?;
     Ok(())
+}
+
+/// A name as logged: without its query (which may hold a token).
+fn auth_free(name: &str) -> &str {
+    name.split_once('?').map_or(name, |(name, _)| name)
 }
 
 /// An idle connection may publish a key nobody publishes; it is recorded

@@ -1,7 +1,11 @@
 //! Counters of the relay's players, for operators and tests.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use super::streams::{StreamCounters, StreamInfo};
 
 /// Live counters of a relay's players: how much media waits for them and
 /// what the byte budget dropped. Clone it and pass it to
@@ -27,6 +31,8 @@ struct Counters {
     dropped_messages: AtomicU64,
     dropped_bytes: AtomicU64,
     stalled_players: AtomicU64,
+    /// The live streams, by (app, key).
+    streams: Mutex<BTreeMap<(String, String), Arc<StreamCounters>>>,
 }
 
 impl RelayStats {
@@ -61,6 +67,47 @@ impl RelayStats {
     /// or overflowed.
     pub fn stalled_players(&self) -> u64 {
         self.counters.stalled_players.load(Ordering::Relaxed)
+    }
+
+    /// Every live stream (published, or played and waiting for a
+    /// publisher) at `now`, ordered by application and key.
+    ///
+    /// ```
+    /// use wirestate_server::rtmp_relay::RelayStats;
+    ///
+    /// assert!(RelayStats::default().streams(std::time::Instant::now()).is_empty());
+    /// ```
+    pub fn streams(&self, now: Instant) -> Vec<StreamInfo> {
+        self.table().values().map(|s| s.info(now)).collect()
+    }
+
+    /// Streams someone publishes now.
+    pub fn publishers(&self) -> usize {
+        let now = Instant::now();
+        self.table()
+            .values()
+            .filter(|s| s.info(now).publishing)
+            .count()
+    }
+
+    fn table(&self) -> MutexGuard<'_, BTreeMap<(String, String), Arc<StreamCounters>>> {
+        self.counters
+            .streams
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A stream's counters, created at `now` when it is new.
+    pub(super) fn open_stream(&self, key: &(String, String), now: Instant) -> Arc<StreamCounters> {
+        self.table()
+            .entry(key.clone())
+            .or_insert_with(|| Arc::new(StreamCounters::new(&key.0, &key.1, now)))
+            .clone()
+    }
+
+    /// The stream is gone (nobody publishes or plays it).
+    pub(super) fn close_stream(&self, key: &(String, String)) {
+        self.table().remove(key);
     }
 
     pub(super) fn queued(&self, before: usize, after: usize, peak: usize) {

@@ -16,11 +16,11 @@ use wirestate_tokio::Connection;
 use super::{RelayConfig, RelayStats};
 use crate::{ServerLimits, Shutdown, ShutdownTrigger};
 
-type Client = Connection<ClientSession, TcpStream>;
+pub(super) type Client = Connection<ClientSession, TcpStream>;
 
-const VIDEO_CONFIG: &[u8] = b"\x17\x00\x00\x00\x00\x01\x64";
-const KEYFRAME: &[u8] = b"\x17\x01\x00\x00\x00\xaa";
-const INTER_FRAME: &[u8] = b"\x27\x01\x00\x00\x00\xbb";
+pub(super) const VIDEO_CONFIG: &[u8] = b"\x17\x00\x00\x00\x00\x01\x64";
+pub(super) const KEYFRAME: &[u8] = b"\x17\x01\x00\x00\x00\xaa";
+pub(super) const INTER_FRAME: &[u8] = b"\x27\x01\x00\x00\x00\xbb";
 
 /// A relay on a free loopback port; returns the port.
 async fn start(record: Option<PathBuf>) -> u16 {
@@ -32,14 +32,14 @@ async fn start(record: Option<PathBuf>) -> u16 {
 }
 
 /// A running relay: its port, counters, shutdown trigger and task.
-struct Running {
-    port: u16,
-    stats: RelayStats,
-    trigger: ShutdownTrigger,
-    task: JoinHandle<std::io::Result<()>>,
+pub(super) struct Running {
+    pub(super) port: u16,
+    pub(super) stats: RelayStats,
+    pub(super) trigger: ShutdownTrigger,
+    pub(super) task: JoinHandle<std::io::Result<()>>,
 }
 
-async fn start_with(config: RelayConfig) -> Running {
+pub(super) async fn start_with(config: RelayConfig) -> Running {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let stats = RelayStats::default();
@@ -76,7 +76,7 @@ impl Drop for TempDir {
     }
 }
 
-async fn client(port: u16) -> Client {
+pub(super) async fn client(port: u16) -> Client {
     let socket = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
     let mut config = ClientConfig::new("live", &format!("rtmp://127.0.0.1:{port}/live"));
     config.idle_timeout = Some(Duration::from_secs(15));
@@ -98,10 +98,14 @@ macro_rules! next {
         .await
     };
 }
+pub(super) use next as next_matching;
 
 /// The next event that `pick` accepts, skipping the others; panics when the
 /// connection ends first.
-async fn next<T>(conn: &mut Client, mut pick: impl FnMut(&ClientEvent) -> Option<T>) -> T {
+pub(super) async fn next<T>(
+    conn: &mut Client,
+    mut pick: impl FnMut(&ClientEvent) -> Option<T>,
+) -> T {
     loop {
         match conn.next_event().await {
             Some(Ok(event)) => {
@@ -115,12 +119,12 @@ async fn next<T>(conn: &mut Client, mut pick: impl FnMut(&ClientEvent) -> Option
 }
 
 /// The next video payload a player receives.
-async fn next_video(conn: &mut Client) -> Bytes {
+pub(super) async fn next_video(conn: &mut Client) -> Bytes {
     next!(conn, ClientEvent::Media(MediaEvent::Video { video, .. }) => video.payload.clone())
 }
 
 /// Publishes `frames` (timestamp, payload) and writes them.
-async fn send_video(conn: &mut Client, frames: &[(u32, &'static [u8])]) {
+pub(super) async fn send_video(conn: &mut Client, frames: &[(u32, &'static [u8])]) {
     for &(timestamp, payload) in frames {
         let payload = Bytes::from_static(payload);
         conn.machine_mut().send_video(timestamp, payload).unwrap();
@@ -128,7 +132,7 @@ async fn send_video(conn: &mut Client, frames: &[(u32, &'static [u8])]) {
     conn.flush().await.unwrap();
 }
 
-async fn publisher(port: u16, key: &str) -> Client {
+pub(super) async fn publisher(port: u16, key: &str) -> Client {
     let mut conn = client(port).await;
     conn.machine_mut().publish(key, "live");
     next!(&mut conn, ClientEvent::PublishStarted { .. });
@@ -198,7 +202,7 @@ async fn a_late_player_gets_the_headers_then_live_video_from_a_keyframe() {
 
 /// Waits until `condition` holds, checking it every 10 ms; panics after
 /// `limit`.
-async fn wait_until(limit: Duration, mut condition: impl FnMut() -> bool) {
+pub(super) async fn wait_until(limit: Duration, mut condition: impl FnMut() -> bool) {
     let deadline = tokio::time::Instant::now() + limit;
     let mut tick = tokio::time::interval(Duration::from_millis(10));
     while !condition() {
