@@ -42,6 +42,28 @@
 //! When the file cannot be created, the publish is refused
 //! (`NetStream.Publish.Failed`) and the key stays free.
 //!
+//! # Origin and edge
+//!
+//! With [`RelayConfig::push`], every stream published here is relayed to
+//! each target (`rtmp://host[:port]/app`, the stream key kept) by a client
+//! session that is a player of the stream (its own queue of
+//! `player_budget`: a slow target loses media like a slow player and
+//! never holds up the publisher). When the publisher ends, the push sends
+//! `FCUnpublish` and `deleteStream` and closes. A refused or failed push is
+//! retried while the stream is live, after [`FIRST_BACKOFF`] doubling up to
+//! [`MAX_BACKOFF`], and given up after [`MAX_FAILURES`] failures in a row.
+//!
+//! With [`RelayConfig::pull`], this server is an edge: a player asking for
+//! a stream nobody publishes here makes the relay play `origin/key` and
+//! publish what it receives as a local publisher would (metadata, sequence
+//! headers, media); further players share it. Players that come while the
+//! pull connects wait for it (the connect timeout bounds that: the
+//! handshake timeout, or [`RELAY_CONNECT_TIMEOUT`]). When the origin ends
+//! the stream, refuses it or fails, the players get the end as when a
+//! publisher leaves. [`PULL_LINGER`] after its last player left, the pull
+//! is stopped (`deleteStream`) and closed. Pulled streams are not pushed.
+//! Only `rtmp://` is pushed to and pulled from.
+//!
 //! # Shutdown
 //!
 //! Once the [`Shutdown`] fires, the listener closes; publishers finish
@@ -76,14 +98,21 @@
 //! Queued payloads under 16 KiB are copied once when they arrive, so a
 //! small message never keeps a large input buffer alive while it waits.
 
+mod edge;
 mod flv_file;
 mod hub;
 mod player;
+mod pull;
+mod push;
 mod queue;
 mod record;
 mod session;
 mod stats;
 
+pub use edge::{
+    BadRemoteApp, PullOrigin, PushTarget, RemoteApp, PULL_LINGER, RELAY_CONNECT_TIMEOUT,
+};
+pub use push::{FIRST_BACKOFF, MAX_BACKOFF, MAX_FAILURES};
 pub use stats::RelayStats;
 
 use std::fmt;
@@ -125,6 +154,12 @@ pub struct RelayConfig {
     /// dropped to the next keyframe, then audio (see the
     /// [module docs](self#players-that-fall-behind)).
     pub player_budget: usize,
+    /// Relay every published stream to these servers (see the
+    /// [module docs](self#origin-and-edge)).
+    pub push: Vec<PushTarget>,
+    /// Pull streams nobody publishes here from this origin (see the
+    /// [module docs](self#origin-and-edge)).
+    pub pull: Option<PullOrigin>,
 }
 
 impl Default for RelayConfig {
@@ -134,6 +169,8 @@ impl Default for RelayConfig {
             record: None,
             record_mode: RecordMode::default(),
             player_budget: PLAYER_BUDGET,
+            push: Vec::new(),
+            pull: None,
         }
     }
 }
@@ -230,7 +267,7 @@ pub async fn serve(
 
 /// What every connection task of one relay shares.
 struct Context {
-    hub: Hub,
+    hub: Arc<Hub>,
     config: RelayConfig,
     budget: MemoryBudget,
 }
@@ -271,8 +308,16 @@ pub async fn serve_wrapped(
     tracing::info!(addr = %listener.local_addr()?, record = ?config.record, "rtmp relay listening");
     let budget = MemoryBudget::new(config.limits.memory_budget);
     let limits = config.limits.clone();
+    let hub = Arc::new(Hub::new(stats));
+    let edge = edge::Edge::new(
+        &config,
+        Arc::downgrade(&hub),
+        budget.clone(),
+        shutdown.clone(),
+    );
+    hub.set_edge(edge);
     let context = Arc::new(Context {
-        hub: Hub::new(stats),
+        hub,
         config,
         budget: budget.clone(),
     });

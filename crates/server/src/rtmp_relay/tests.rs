@@ -439,7 +439,7 @@ async fn a_connection_costs_what_the_docs_say() {
         .await
         .unwrap();
     let context = super::Context {
-        hub: super::hub::Hub::default(),
+        hub: super::hub::Hub::default().into(),
         config: RelayConfig::default(),
         budget: wirestate_tokio::MemoryBudget::new(1),
     };
