@@ -137,7 +137,12 @@ impl Edge {
             return;
         };
         for target in &self.push {
-            tokio::spawn(super::push::run(hub.clone(), target.clone(), key.clone()));
+            // A player from the start, so the push misses nothing.
+            let Some(joined) = hub.subscribe_live(key, self.player_budget) else {
+                return;
+            };
+            let push = super::push::run(hub.clone(), target.clone(), key.clone(), joined);
+            tokio::spawn(push);
         }
     }
 

@@ -22,7 +22,7 @@ use wirestate_rtmp::session::ClientEvent;
 use wirestate_tokio::connect::RtmpClient;
 
 use super::edge::{Edge, PushTarget};
-use super::hub::{Hub, PlayerFeed, StreamKey};
+use super::hub::{Hub, Joined, PlayerFeed, StreamKey};
 use super::player::BATCH_BYTES;
 use super::queue::Relay;
 use crate::Shutdown;
@@ -68,8 +68,9 @@ impl Failure {
 }
 
 /// Pushes `key` to `target` while it is published here, retrying as the
-/// module says. Never fails: errors are logged.
-pub(super) async fn run(hub: Arc<Hub>, target: PushTarget, key: StreamKey) {
+/// module says, starting as the player `joined`. Never fails: errors are
+/// logged.
+pub(super) async fn run(hub: Arc<Hub>, target: PushTarget, key: StreamKey, joined: Joined) {
     let Some(edge) = hub.edge() else {
         return;
     };
@@ -77,11 +78,12 @@ pub(super) async fn run(hub: Arc<Hub>, target: PushTarget, key: StreamKey) {
     let mut shutdown = edge.shutdown.clone();
     let mut backoff = FIRST_BACKOFF;
     let mut failures = 0;
-    loop {
-        // None: the stream ended meanwhile.
-        let Some((first, feed)) = hub.subscribe_live(&key, edge.player_budget) else {
-            return;
-        };
+    let mut joined = Some(joined);
+    // None: the stream ended meanwhile.
+    while let Some((first, feed)) = joined
+        .take()
+        .or_else(|| hub.subscribe_live(&key, edge.player_budget))
+    {
         tracing::info!(app = %key.0, key = %key.1, %url, "pushing");
         let result = push(edge, &url, &key.1, first, &feed, &mut shutdown).await;
         hub.unsubscribe(&key, &feed);

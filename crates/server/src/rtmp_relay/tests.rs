@@ -452,3 +452,6 @@ async fn a_connection_costs_what_the_docs_say() {
     assert!(task <= 3072, "task {task} B");
     assert!(size_of::<super::hub::PlayerFeed>() <= 256);
 }
+
+#[path = "edge_tests.rs"]
+mod edge;

@@ -1,0 +1,256 @@
+//! Two relays in one test: an origin and an edge that pulls from it, a
+//! source and a target it pushes to.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use wirestate_rtmp::amf0::Value;
+use wirestate_rtmp::session::{ClientEvent, MediaEvent};
+
+use super::super::{PullOrigin, PushTarget, RelayConfig};
+use super::{client, next, publisher, start_with, wait_until, Client, Running};
+
+/// One message as sent and as received: kind, timestamp, body.
+#[derive(Debug, Clone, PartialEq)]
+enum Item {
+    Metadata(u32, Value),
+    Audio(u32, Bytes),
+    Video(u32, Bytes),
+}
+
+/// A stream as a capture has it: metadata, the AVC and AAC sequence
+/// headers, then two-second GOPs of 25 fps video with 43 fps AAC audio.
+fn stream() -> Vec<Item> {
+    let metadata = Value::EcmaArray(vec![
+        ("width".into(), Value::Number(640.0)),
+        ("framerate".into(), Value::Number(25.0)),
+    ]);
+    let mut items = vec![
+        Item::Metadata(0, metadata),
+        Item::Video(
+            0,
+            Bytes::from_static(b"\x17\x00\x00\x00\x00\x01\x64\x00\x1f"),
+        ),
+        Item::Audio(0, Bytes::from_static(b"\xaf\x00\x12\x10")),
+    ];
+    let (mut video, mut audio) = (0u32, 0u32);
+    for frame in 0..120u32 {
+        while audio <= video {
+            let body = [0xaf, 0x01, (audio % 251) as u8, 0x21];
+            items.push(Item::Audio(audio, Bytes::copy_from_slice(&body)));
+            audio += 23;
+        }
+        let head: &[u8] = if frame % 50 == 0 {
+            b"\x17\x01"
+        } else {
+            b"\x27\x01"
+        };
+        let mut body = head.to_vec();
+        body.extend_from_slice(&[0, 0, 0]);
+        body.extend_from_slice(&frame.to_be_bytes());
+        body.resize(200 + (frame as usize % 7) * 100, 0x5a);
+        items.push(Item::Video(video, Bytes::from(body)));
+        video += 40;
+    }
+    items
+}
+
+/// Publishes `items` and writes them.
+async fn send(publishing: &mut Client, items: &[Item]) {
+    for item in items {
+        let session = publishing.machine_mut();
+        match item.clone() {
+            Item::Metadata(timestamp, properties) => session.send_metadata(timestamp, properties),
+            Item::Audio(timestamp, body) => session.send_audio(timestamp, body),
+            Item::Video(timestamp, body) => session.send_video(timestamp, body),
+        }
+        .unwrap();
+        publishing.flush().await.unwrap();
+    }
+}
+
+/// Everything a player receives until the stream's end (StreamEOF).
+async fn receive(player: &mut Client) -> Vec<Item> {
+    let mut items = Vec::new();
+    let received = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            match player.next_event().await {
+                Some(Ok(ClientEvent::Media(media))) => items.push(match media {
+                    MediaEvent::Metadata {
+                        timestamp, data, ..
+                    } => Item::Metadata(timestamp, data.metadata().unwrap().clone()),
+                    MediaEvent::Audio {
+                        timestamp, audio, ..
+                    } => Item::Audio(timestamp, audio.payload),
+                    MediaEvent::Video {
+                        timestamp, video, ..
+                    } => Item::Video(timestamp, video.payload),
+                }),
+                Some(Ok(ClientEvent::StreamEof { .. })) => return,
+                Some(Ok(_)) => {}
+                other => panic!("the player's connection ended first: {other:?}"),
+            }
+        }
+    })
+    .await;
+    assert!(received.is_ok(), "no end after {} items", items.len());
+    items
+}
+
+async fn player(port: u16, key: &str) -> Client {
+    let mut player = client(port).await;
+    player.machine_mut().play(key);
+    next!(&mut player, ClientEvent::PlayStarted { .. });
+    player
+}
+
+async fn edge_of(origin: &Running) -> Running {
+    let url = format!("rtmp://127.0.0.1:{}/live", origin.port);
+    start_with(RelayConfig {
+        pull: Some(url.parse::<PullOrigin>().unwrap()),
+        ..RelayConfig::default()
+    })
+    .await
+}
+
+#[tokio::test]
+async fn an_edge_pulls_a_stream_for_its_players_and_ends_it_with_the_origin() {
+    let origin = start_with(RelayConfig::default()).await;
+    let edge = edge_of(&origin).await;
+    // The first player of the edge makes it play the key at the origin.
+    let mut first = player(edge.port, "cam").await;
+    wait_until(Duration::from_secs(10), || origin.stats.players() == 1).await;
+    let mut publishing = publisher(origin.port, "cam").await;
+    let items = stream();
+    let (half, rest) = items.split_at(items.len() / 2);
+    send(&mut publishing, half).await;
+    // A second player shares the pull: the origin still has one player.
+    let mut second = player(edge.port, "cam").await;
+    assert_eq!(origin.stats.players(), 1);
+    send(&mut publishing, rest).await;
+    publishing.machine_mut().stop().unwrap();
+    publishing.flush().await.unwrap();
+
+    assert_eq!(receive(&mut first).await, items);
+    // The late player starts with the headers, then the next keyframe.
+    let late = receive(&mut second).await;
+    assert_eq!(late[..3], items[..3]);
+    let keyframe = items
+        .iter()
+        .skip(half.len())
+        .position(|item| matches!(item, Item::Video(_, body) if body[0] == 0x17))
+        .unwrap();
+    let from_keyframe = &items[half.len() + keyframe..];
+    let tail = &late[late.len() - from_keyframe.len()..];
+    assert_eq!(tail, from_keyframe);
+    // The pull is gone at both ends.
+    wait_until(Duration::from_secs(10), || {
+        origin.stats.players() == 0 && edge.stats.players() == 0
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_pull_is_released_after_its_last_player_leaves() {
+    let origin = start_with(RelayConfig::default()).await;
+    let edge = edge_of(&origin).await;
+    let mut publishing = publisher(origin.port, "cam").await;
+    send(&mut publishing, &stream()[..10]).await;
+    let mut watching = player(edge.port, "cam").await;
+    wait_until(Duration::from_secs(10), || origin.stats.players() == 1).await;
+    next!(&mut watching, ClientEvent::Media(MediaEvent::Video { .. }));
+    drop(watching);
+    // Lingers, then stops playing at the origin; the publisher goes on.
+    let limit = super::super::PULL_LINGER + Duration::from_secs(10);
+    wait_until(limit, || {
+        origin.stats.players() == 0 && edge.stats.players() == 0
+    })
+    .await;
+    send(&mut publishing, &stream()[10..12]).await;
+    // A new player pulls it again.
+    let mut again = player(edge.port, "cam").await;
+    wait_until(Duration::from_secs(10), || origin.stats.players() == 1).await;
+    let items = stream();
+    send(&mut publishing, &items[12..]).await;
+    next!(&mut again, ClientEvent::Media(MediaEvent::Video { .. }));
+}
+
+#[tokio::test]
+async fn players_of_an_edge_whose_origin_is_down_get_the_end() {
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let edge = start_with(RelayConfig {
+        pull: Some(format!("rtmp://127.0.0.1:{port}/live").parse().unwrap()),
+        ..RelayConfig::default()
+    })
+    .await;
+    let mut waiting = player(edge.port, "cam").await;
+    assert_eq!(receive(&mut waiting).await, []);
+    wait_until(Duration::from_secs(5), || edge.stats.players() == 0).await;
+}
+
+#[tokio::test]
+async fn a_source_pushes_every_published_stream_to_its_target() {
+    let target = start_with(RelayConfig::default()).await;
+    let url = format!("rtmp://127.0.0.1:{}/live", target.port);
+    let source = start_with(RelayConfig {
+        push: vec![url.parse::<PushTarget>().unwrap()],
+        ..RelayConfig::default()
+    })
+    .await;
+    let mut watching = player(target.port, "cam").await;
+    let mut publishing = publisher(source.port, "cam").await;
+    let items = stream();
+    send(&mut publishing, &items).await;
+    // FCUnpublish and deleteStream reach the target, which ends its player.
+    publishing.machine_mut().stop().unwrap();
+    publishing.flush().await.unwrap();
+    assert_eq!(receive(&mut watching).await, items);
+    wait_until(Duration::from_secs(10), || source.stats.players() == 0).await;
+}
+
+#[tokio::test]
+async fn a_failed_push_is_retried_with_backoff_while_the_stream_is_live() {
+    // The push goes through a listener of the test: its first connection
+    // is dropped, its second one is passed on to the target.
+    let target = start_with(RelayConfig::default()).await;
+    let door = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!(
+        "rtmp://127.0.0.1:{}/live",
+        door.local_addr().unwrap().port()
+    );
+    let source = start_with(RelayConfig {
+        push: vec![url.parse().unwrap()],
+        ..RelayConfig::default()
+    })
+    .await;
+    let mut watching = player(target.port, "cam").await;
+    let mut publishing = publisher(source.port, "cam").await;
+    let accept = || async {
+        let accepted = tokio::time::timeout(Duration::from_secs(10), door.accept()).await;
+        accepted.expect("no push attempt").unwrap().0
+    };
+    drop(accept().await);
+    let failed = tokio::time::Instant::now();
+    let second = accept().await;
+    assert!(failed.elapsed() >= super::super::FIRST_BACKOFF - Duration::from_millis(50));
+    let target_port = target.port;
+    tokio::spawn(async move {
+        let mut second = second;
+        let onward = tokio::net::TcpStream::connect(("127.0.0.1", target_port));
+        let mut onward = onward.await.unwrap();
+        let _ = tokio::io::copy_bidirectional(&mut second, &mut onward).await;
+    });
+    // The retry is a player of the source from before it connected: the
+    // target's player gets the whole stream.
+    let items = stream();
+    send(&mut publishing, &items).await;
+    publishing.machine_mut().stop().unwrap();
+    publishing.flush().await.unwrap();
+    assert_eq!(receive(&mut watching).await, items);
+    wait_until(Duration::from_secs(10), || source.stats.players() == 0).await;
+    // The stream ended: no more attempts.
+    let again = tokio::time::timeout(Duration::from_secs(3), door.accept()).await;
+    assert!(again.is_err(), "pushed again after the end");
+}
