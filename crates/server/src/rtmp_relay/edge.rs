@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
 use bytes::Bytes;
-use tokio::sync::Notify;
+use tokio::sync::{watch, Notify};
 use wirestate_rtmp::message::Message;
 use wirestate_rtmp::session::{is_audio_config, is_keyframe, is_video_config, MediaEvent};
 use wirestate_tokio::connect::{RtmpClient, RtmpConnect, RtmpUrl};
@@ -98,9 +98,27 @@ pub(super) struct Edge {
     pub(super) limits: ServerLimits,
     pub(super) player_budget: usize,
     pub(super) shutdown: Shutdown,
-    /// The streams being pulled, each with the signal that its last
-    /// player left.
-    pulls: Mutex<HashMap<StreamKey, Arc<Notify>>>,
+    /// The streams being pulled.
+    pulls: Mutex<HashMap<StreamKey, Arc<Pull>>>,
+}
+
+/// How far a pull got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum PullPhase {
+    /// Connecting to the origin and asking for the stream.
+    Connecting,
+    /// Published into the hub.
+    Live,
+    /// Over (or never started).
+    Ended,
+}
+
+/// One stream being pulled, as its task and the players see it.
+pub(super) struct Pull {
+    /// Signalled when its last player left.
+    pub(super) idle: Notify,
+    /// How far it got, for players waiting to be answered.
+    pub(super) phase: watch::Sender<PullPhase>,
 }
 
 impl Edge {
@@ -123,7 +141,7 @@ impl Edge {
         }
     }
 
-    fn pulls(&self) -> MutexGuard<'_, HashMap<StreamKey, Arc<Notify>>> {
+    fn pulls(&self) -> MutexGuard<'_, HashMap<StreamKey, Arc<Pull>>> {
         self.pulls.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -147,27 +165,29 @@ impl Edge {
     }
 
     /// A player wants a stream nobody publishes here: it is pulled from the
-    /// origin, unless it is being pulled already.
-    pub(super) fn wanted(&self, key: &StreamKey) {
-        let Some(origin) = &self.pull else {
-            return;
-        };
-        let Some(hub) = self.hub.upgrade() else {
-            return;
-        };
+    /// origin, unless it is being pulled already. How far the pull got;
+    /// `None` without an origin.
+    pub(super) fn wanted(&self, key: &StreamKey) -> Option<watch::Receiver<PullPhase>> {
+        let origin = self.pull.as_ref()?;
+        let hub = self.hub.upgrade()?;
         let mut pulls = self.pulls();
-        if pulls.contains_key(key) {
-            return;
+        if let Some(pull) = pulls.get(key) {
+            return Some(pull.phase.subscribe());
         }
-        let idle = Arc::new(Notify::new());
-        pulls.insert(key.clone(), idle.clone());
-        tokio::spawn(super::pull::run(hub, origin.clone(), key.clone(), idle));
+        let (phase, watching) = watch::channel(PullPhase::Connecting);
+        let pull = Arc::new(Pull {
+            idle: Notify::new(),
+            phase,
+        });
+        pulls.insert(key.clone(), pull.clone());
+        tokio::spawn(super::pull::run(hub, origin.clone(), key.clone(), pull));
+        Some(watching)
     }
 
     /// The last player of `key` left: a pull of it lingers, then ends.
     pub(super) fn idle(&self, key: &StreamKey) {
-        if let Some(idle) = self.pulls().get(key) {
-            idle.notify_one();
+        if let Some(pull) = self.pulls().get(key) {
+            pull.idle.notify_one();
         }
     }
 

@@ -175,8 +175,17 @@ async fn a_pull_is_released_after_its_last_player_leaves() {
     next!(&mut again, ClientEvent::Media(MediaEvent::Video { .. }));
 }
 
+/// The status a player gets for `key` at `port` instead of `Play.Start`.
+async fn refused(port: u16, key: &str) -> String {
+    let mut player = client(port).await;
+    player.machine_mut().play(key);
+    let status = next!(&mut player, ClientEvent::Status { status, .. } => status.clone());
+    assert!(status.is_error(), "{status:?}");
+    status.code
+}
+
 #[tokio::test]
-async fn players_of_an_edge_whose_origin_is_down_get_the_end() {
+async fn players_of_an_edge_whose_origin_is_down_are_told_the_stream_is_not_found() {
     let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = closed.local_addr().unwrap().port();
     drop(closed);
@@ -185,9 +194,40 @@ async fn players_of_an_edge_whose_origin_is_down_get_the_end() {
         ..RelayConfig::default()
     })
     .await;
-    let mut waiting = player(edge.port, "cam").await;
-    assert_eq!(receive(&mut waiting).await, []);
+    assert_eq!(
+        refused(edge.port, "cam").await,
+        "NetStream.Play.StreamNotFound"
+    );
     wait_until(Duration::from_secs(5), || edge.stats.players() == 0).await;
+}
+
+#[tokio::test]
+async fn a_player_waits_for_a_silent_origin_at_most_the_connect_timeout() {
+    // Accepts connections and never answers.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let timeout = Duration::from_millis(400);
+    let edge = start_with(RelayConfig {
+        limits: crate::ServerLimits {
+            handshake_timeout: Some(timeout),
+            ..crate::ServerLimits::default()
+        },
+        pull: Some(format!("rtmp://127.0.0.1:{port}/live").parse().unwrap()),
+        ..RelayConfig::default()
+    })
+    .await;
+    let asked = tokio::time::Instant::now();
+    let code = refused(edge.port, "cam").await;
+    let waited = asked.elapsed();
+    assert_eq!(code, "NetStream.Play.StreamNotFound");
+    assert!(waited >= timeout - Duration::from_millis(50), "{waited:?}");
+    assert!(waited < timeout * 10, "{waited:?}");
+    // The pull's connection was made (and is closed).
+    let (mut pulled, _) = silent.accept().await.unwrap();
+    let mut rest = Vec::new();
+    use tokio::io::AsyncReadExt;
+    let read = tokio::time::timeout(Duration::from_secs(5), pulled.read_to_end(&mut rest)).await;
+    assert!(read.is_ok(), "the pull's connection stayed open");
 }
 
 #[tokio::test]

@@ -222,6 +222,11 @@ impl Hub {
         Some((channel.headers.messages().collect(), feed))
     }
 
+    /// Whether someone publishes `key`.
+    pub(super) fn is_published(&self, key: &StreamKey) -> bool {
+        self.channels().get(key).is_some_and(|c| c.publishing)
+    }
+
     /// How many players `key` has.
     pub(super) fn players(&self, key: &StreamKey) -> usize {
         self.channels().get(key).map_or(0, |c| c.players.len())

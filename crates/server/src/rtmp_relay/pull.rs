@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use wirestate_rtmp::session::ClientEvent;
 use wirestate_tokio::connect::RtmpClient;
 
-use super::edge::{relay_of, Edge, PullOrigin, PULL_LINGER};
+use super::edge::{relay_of, Edge, Pull, PullOrigin, PullPhase, PULL_LINGER};
 use super::hub::{Hub, StreamKey};
 
 /// How a pull ended.
@@ -25,7 +25,7 @@ enum Ended {
 /// Pulls `key` from `origin` into `hub` until it ends, then tells its
 /// players (when it published) and frees the key. Never fails: errors are
 /// logged.
-pub(super) async fn run(hub: Arc<Hub>, origin: PullOrigin, key: StreamKey, idle: Arc<Notify>) {
+pub(super) async fn run(hub: Arc<Hub>, origin: PullOrigin, key: StreamKey, state: Arc<Pull>) {
     let Some(edge) = hub.edge() else {
         return;
     };
@@ -34,9 +34,10 @@ pub(super) async fn run(hub: Arc<Hub>, origin: PullOrigin, key: StreamKey, idle:
     let mut shutdown = edge.shutdown.clone();
     let mut published = false;
     let ended = tokio::select! {
-        ended = pull(&hub, edge, &url, &key, &idle, &mut published) => ended,
+        ended = pull(&hub, edge, &url, &key, &state, &mut published) => ended,
         () = shutdown.triggered() => Ok(Ended::Published("the server shuts down")),
     };
+    state.phase.send_replace(PullPhase::Ended);
     edge.pull_done(&key);
     match ended {
         Ok(Ended::Preempted) => return,
@@ -51,18 +52,56 @@ pub(super) async fn run(hub: Arc<Hub>, origin: PullOrigin, key: StreamKey, idle:
     }
 }
 
+/// Whether a player of `key` may be answered with `Play.Start`: the key
+/// is published here, or there is no origin, or a pull of it (started now
+/// if needed) got it within the connect timeout. A player that gets
+/// `false` is refused with `NetStream.Play.StreamNotFound`. Gives the key
+/// back (`Err` for `false`), so the caller's task does not hold it while
+/// waiting.
+pub(super) async fn ready(hub: &Hub, key: StreamKey) -> Result<StreamKey, StreamKey> {
+    if waited(hub, &key).await {
+        Ok(key)
+    } else {
+        Err(key)
+    }
+}
+
+async fn waited(hub: &Hub, key: &StreamKey) -> bool {
+    let Some(edge) = hub.edge() else {
+        return true;
+    };
+    if hub.is_published(key) {
+        return true;
+    }
+    let Some(mut phase) = edge.wanted(key) else {
+        return true;
+    };
+    let started = phase.wait_for(|phase| *phase != PullPhase::Connecting);
+    let live = match tokio::time::timeout(edge.connect_timeout(), started).await {
+        Ok(Ok(phase)) => *phase == PullPhase::Live,
+        _ => false,
+    };
+    // A local publisher may have taken the key before the pull could.
+    live || hub.is_published(key)
+}
+
 /// Plays `url`, then publishes into the hub until the stream ends.
 async fn pull(
     hub: &Hub,
     edge: &Edge,
     url: &str,
     key: &StreamKey,
-    idle: &Notify,
+    state: &Pull,
     published: &mut bool,
 ) -> Result<Ended, String> {
-    let mut client = edge.connect(url).await?;
-    client.machine_mut().play(&key.1);
-    let first = tokio::time::timeout(edge.connect_timeout(), started(&mut client))
+    // The connect timeout bounds the whole start, as players wait for it.
+    let starting = async {
+        let mut client = edge.connect(url).await?;
+        client.machine_mut().play(&key.1);
+        let first = started(&mut client).await?;
+        Ok::<_, String>((client, first))
+    };
+    let (mut client, first) = tokio::time::timeout(edge.connect_timeout(), starting)
         .await
         .map_err(|_| "the origin did not start the stream in time".to_owned())??;
     if !hub.start_publish(key) {
@@ -70,12 +109,13 @@ async fn pull(
         return Ok(Ended::Preempted);
     }
     *published = true;
+    state.phase.send_replace(PullPhase::Live);
     tracing::info!(app = %key.0, key = %key.1, "pulled stream started");
     if let Some(ClientEvent::Media(media)) = first {
         let (timestamp, message, relay) = relay_of(media);
         hub.publish(key, timestamp, &message, relay);
     }
-    let ended = relay(hub, &mut client, key, idle).await?;
+    let ended = relay(hub, &mut client, key, &state.idle).await?;
     if ended == "no players left" {
         // Stops playing (`deleteStream`) and closes.
         let _ = client.shutdown(edge.limits.drain_timeout).await;

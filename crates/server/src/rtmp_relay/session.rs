@@ -182,7 +182,19 @@ async fn on_event(
             app,
             name,
             ..
-        } => on_play(session, role, context, request, stream_id, (app, name))?,
+        } => {
+            // An edge answers once its pull of the stream started (boxed:
+            // once per player, and the task stays small).
+            let key = (app, name);
+            let ready = Box::pin(super::pull::ready(&context.hub, key)).await;
+            match ready {
+                Ok(key) => on_play(session, role, context, request, stream_id, key)?,
+                Err(_) => {
+                    let why = "not found at the origin";
+                    session.reject_play(request, "NetStream.Play.StreamNotFound", why)?;
+                }
+            }
+        }
         ServerEvent::PlayFinished { .. } => leave(context, role),
         ServerEvent::Other(_) => {}
     }
