@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use clap::Subcommand;
 
-use wirestate_server::rtmp_relay::{self, RecordMode, RelayConfig};
+use wirestate_server::rtmp_relay::{self, PullOrigin, PushTarget, RecordMode, RelayConfig};
 
 use super::websocket::WsArgs;
 use super::{parse_bytes, LimitArgs, TlsArgs};
@@ -106,6 +106,16 @@ pub(crate) enum ServeCommand {
         /// dropped to the next keyframe, then audio. Takes a suffix K, M or G.
         #[arg(long, value_name = "BYTES", default_value = "4M", value_parser = parse_bytes)]
         player_budget: usize,
+        /// Relay every published stream to `rtmp://HOST[:PORT]/APP` (the
+        /// stream key kept); repeat for several targets. A failed push is
+        /// retried while the stream is live (1 s, doubling to 30 s, 10 tries).
+        #[arg(long, value_name = "URL")]
+        push: Vec<PushTarget>,
+        /// Be an edge of the origin `rtmp://HOST[:PORT]/APP`: a stream
+        /// nobody publishes here is pulled from there on its first player,
+        /// and released 2 s after its last one left.
+        #[arg(long, value_name = "URL")]
+        pull: Option<PullOrigin>,
         #[command(flatten)]
         tls: TlsArgs,
         #[command(flatten)]
@@ -165,6 +175,8 @@ async fn run(cmd: ServeCommand) -> Result<(), String> {
             record,
             record_mode,
             player_budget,
+            push,
+            pull,
             tls,
             limits,
         } => {
@@ -176,6 +188,8 @@ async fn run(cmd: ServeCommand) -> Result<(), String> {
                 record,
                 record_mode,
                 player_budget,
+                push,
+                pull,
             };
             let stats = rtmp_relay::RelayStats::default();
             rtmp_relay::serve_wrapped(serving.listener, config, serving.shutdown, stats, wrap)
