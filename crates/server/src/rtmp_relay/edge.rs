@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use tokio::sync::{watch, Notify};
+use tokio::task::JoinSet;
 use wirestate_rtmp::message::Message;
 use wirestate_rtmp::session::{is_audio_config, is_keyframe, is_video_config, MediaEvent};
 use wirestate_tokio::connect::{RtmpClient, RtmpConnect, RtmpUrl};
@@ -100,6 +101,8 @@ pub(super) struct Edge {
     pub(super) shutdown: Shutdown,
     /// The streams being pulled.
     pulls: Mutex<HashMap<StreamKey, Arc<Pull>>>,
+    /// The push and pull tasks (finished ones are reaped at each spawn).
+    tasks: Mutex<JoinSet<()>>,
 }
 
 /// How far a pull got.
@@ -138,6 +141,24 @@ impl Edge {
             player_budget: config.player_budget,
             shutdown,
             pulls: Mutex::default(),
+            tasks: Mutex::default(),
+        }
+    }
+
+    /// Runs a push or pull task.
+    fn spawn(&self, task: impl std::future::Future<Output = ()> + Send + 'static) {
+        let mut tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
+        while tasks.try_join_next().is_some() {}
+        tasks.spawn(task);
+    }
+
+    /// The server shut down: waits for the pushes to say their goodbye
+    /// and the pulls to end, at most `drain`, then stops what is left.
+    pub(super) async fn finish(&self, drain: Duration) {
+        let mut tasks = std::mem::take(&mut *self.tasks.lock().unwrap_or_else(|e| e.into_inner()));
+        let all = async { while tasks.join_next().await.is_some() {} };
+        if tokio::time::timeout(drain, all).await.is_err() {
+            tracing::debug!("push or pull tasks cut at the end of the drain");
         }
     }
 
@@ -159,8 +180,12 @@ impl Edge {
             let Some(joined) = hub.subscribe_live(key, self.player_budget) else {
                 return;
             };
-            let push = super::push::run(hub.clone(), target.clone(), key.clone(), joined);
-            tokio::spawn(push);
+            self.spawn(super::push::run(
+                hub.clone(),
+                target.clone(),
+                key.clone(),
+                joined,
+            ));
         }
     }
 
@@ -180,7 +205,7 @@ impl Edge {
             phase,
         });
         pulls.insert(key.clone(), pull.clone());
-        tokio::spawn(super::pull::run(hub, origin.clone(), key.clone(), pull));
+        self.spawn(super::pull::run(hub, origin.clone(), key.clone(), pull));
         Some(watching)
     }
 

@@ -294,3 +294,39 @@ async fn a_failed_push_is_retried_with_backoff_while_the_stream_is_live() {
     let again = tokio::time::timeout(Duration::from_secs(3), door.accept()).await;
     assert!(again.is_err(), "pushed again after the end");
 }
+
+#[tokio::test]
+async fn on_shutdown_pushes_end_their_publication_and_pulls_let_go() {
+    let origin = start_with(RelayConfig::default()).await;
+    let edge = edge_of(&origin).await;
+    let source = start_with(RelayConfig {
+        push: vec![origin_app(&origin).parse().unwrap()],
+        ..RelayConfig::default()
+    })
+    .await;
+    let mut watching = player(edge.port, "cam").await;
+    let mut publishing = publisher(source.port, "cam").await;
+    let items = stream();
+    send(&mut publishing, &items[..20]).await;
+    next!(&mut watching, ClientEvent::Media(MediaEvent::Video { .. }));
+    assert_eq!(origin.stats.players(), 1);
+    // The source shuts down: its push ends the stream at the origin, and
+    // the edge's player is told.
+    source.trigger.trigger();
+    let served = tokio::time::timeout(Duration::from_secs(10), source.task).await;
+    served.expect("the source did not stop").unwrap().unwrap();
+    next!(&mut watching, ClientEvent::StreamEof { .. });
+    // A new pull, then the edge shuts down: the pull leaves the origin.
+    let mut publishing = publisher(origin.port, "cam").await;
+    send(&mut publishing, &items[..3]).await;
+    let _again = player(edge.port, "cam").await;
+    wait_until(Duration::from_secs(10), || origin.stats.players() == 1).await;
+    edge.trigger.trigger();
+    let served = tokio::time::timeout(Duration::from_secs(10), edge.task).await;
+    served.expect("the edge did not stop").unwrap().unwrap();
+    wait_until(Duration::from_secs(10), || origin.stats.players() == 0).await;
+}
+
+fn origin_app(origin: &Running) -> String {
+    format!("rtmp://127.0.0.1:{}/live", origin.port)
+}

@@ -56,10 +56,12 @@
 //! With [`RelayConfig::pull`], this server is an edge: a player asking for
 //! a stream nobody publishes here makes the relay play `origin/key` and
 //! publish what it receives as a local publisher would (metadata, sequence
-//! headers, media); further players share it. Players that come while the
-//! pull connects wait for it (the connect timeout bounds that: the
-//! handshake timeout, or [`RELAY_CONNECT_TIMEOUT`]). When the origin ends
-//! the stream, refuses it or fails, the players get the end as when a
+//! headers, media); further players share it. A player is answered
+//! (`Play.Start`) once the pull plays at the origin; when the origin
+//! refuses the stream, fails, or does not answer within the connect
+//! timeout (the handshake timeout, or [`RELAY_CONNECT_TIMEOUT`]), it gets
+//! `NetStream.Play.StreamNotFound`. When the origin ends the stream or the
+//! connection to it fails later, the players get the end as when a
 //! publisher leaves. [`PULL_LINGER`] after its last player left, the pull
 //! is stopped (`deleteStream`) and closed. Pulled streams are not pushed.
 //! Only `rtmp://` is pushed to and pulled from.
@@ -94,6 +96,11 @@
 //!                                      its session (inside the memory budget)
 //! + publishers x 8 KiB                 the recording's write buffer
 //! ```
+//!
+//! A push counts as a player (its queue of `player_budget`); the
+//! connections of pushes and pulls count in the memory budget like
+//! accepted ones, but not in [`ServerLimits::max_connections`] (at most
+//! one per push target and published stream, and one per pulled stream).
 //!
 //! Queued payloads under 16 KiB are copied once when they arrive, so a
 //! small message never keeps a large input buffer alive while it waits.
@@ -317,7 +324,7 @@ pub async fn serve_wrapped(
     );
     hub.set_edge(edge);
     let context = Arc::new(Context {
-        hub,
+        hub: hub.clone(),
         config,
         budget: budget.clone(),
     });
@@ -349,7 +356,11 @@ pub async fn serve_wrapped(
             }
         },
     )
-    .await
+    .await?;
+    if let Some(edge) = hub.edge() {
+        edge.finish(limits.drain_timeout).await;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
