@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
@@ -122,6 +123,9 @@ pub(super) struct Pull {
     pub(super) idle: Notify,
     /// How far it got, for players waiting to be answered.
     pub(super) phase: watch::Sender<PullPhase>,
+    /// Set while it claims the key in the hub: the stream it publishes is
+    /// not pushed.
+    pub(super) claiming: AtomicBool,
 }
 
 impl Edge {
@@ -169,7 +173,8 @@ impl Edge {
     /// A stream started: it is pushed to every target (streams pulled
     /// here are not pushed on).
     pub(super) fn published(&self, key: &StreamKey) {
-        if self.push.is_empty() || self.pulls().contains_key(key) {
+        let pulled = |pull: &Arc<Pull>| pull.claiming.load(Ordering::Relaxed);
+        if self.push.is_empty() || self.pulls().get(key).is_some_and(pulled) {
             return;
         }
         let Some(hub) = self.hub.upgrade() else {
@@ -203,6 +208,7 @@ impl Edge {
         let pull = Arc::new(Pull {
             idle: Notify::new(),
             phase,
+            claiming: AtomicBool::new(false),
         });
         pulls.insert(key.clone(), pull.clone());
         self.spawn(super::pull::run(hub, origin.clone(), key.clone(), pull));

@@ -4,6 +4,7 @@
 //! origin ends it or fails (the players get the normal end), when the
 //! server shuts down, or [`PULL_LINGER`] after its last player left.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use tokio::sync::Notify;
@@ -104,7 +105,10 @@ async fn pull(
     let (mut client, first) = tokio::time::timeout(edge.connect_timeout(), starting)
         .await
         .map_err(|_| "the origin did not start the stream in time".to_owned())??;
-    if !hub.start_publish(key) {
+    state.claiming.store(true, Ordering::Relaxed);
+    let claimed = hub.start_publish(key);
+    state.claiming.store(false, Ordering::Relaxed);
+    if !claimed {
         let _ = client.shutdown(edge.limits.drain_timeout).await;
         return Ok(Ended::Preempted);
     }
