@@ -5,7 +5,7 @@
 //! installed by scripts/peers/install-rtmp-peers.sh) as the origin an edge
 //! pulls from and as the target a source pushes to.
 //!
-//! Each test chains `wirestate publish` -> source (`--push`) -> origin ->
+//! Each test chains `wirestate publish` (or FFmpeg) -> source (`--push`) -> origin ->
 //! edge (`--pull`) -> `wirestate play` into a file, and `ffprobe` must
 //! count as many video and audio packets in that file as in the source
 //! file. The player attaches first (the edge answers it once its pull is
@@ -226,9 +226,18 @@ fn packet_counts(file: &str) -> (u64, u64) {
     counts
 }
 
+/// Who publishes the test media at the source.
+#[derive(Debug, Clone, Copy)]
+enum Publisher {
+    /// `wirestate publish`.
+    Wirestate,
+    /// `ffmpeg -re -i FILE -c copy -f flv URL`.
+    Ffmpeg,
+}
+
 /// Plays `key` at the edge into a file, publishes the test media at the
 /// source, and checks the played file has every packet.
-fn through(source: &Server, edge: &Server, key: &str, dir: &TempDir) {
+fn through(source: &Server, edge: &Server, key: &str, publisher: Publisher, dir: &TempDir) {
     let media = make_media(dir);
     let played = dir.path("played.flv");
     let url = format!("{}/{key}", edge.app());
@@ -236,7 +245,16 @@ fn through(source: &Server, edge: &Server, key: &str, dir: &TempDir) {
     // Answered once the edge's pull plays at the origin.
     player.wait_line("play started", Duration::from_secs(15));
     let url = format!("{}/{key}", source.app());
-    Proc::spawn(BIN, &["publish", &url, &media]).succeeds(Duration::from_secs(30));
+    let publishing = match publisher {
+        Publisher::Wirestate => Proc::spawn(BIN, &["publish", &url, &media]),
+        Publisher::Ffmpeg => Proc::spawn(
+            "ffmpeg",
+            &[
+                "-v", "error", "-re", "-i", &media, "-c", "copy", "-f", "flv", &url,
+            ],
+        ),
+    };
+    publishing.succeeds(Duration::from_secs(30));
     // The end travels source -> origin -> edge -> player.
     player.succeeds(Duration::from_secs(30));
     let expected = packet_counts(&media);
@@ -250,7 +268,7 @@ fn two_wirestate_relays_push_to_and_pull_from_a_wirestate_origin() {
     let origin = Server::wirestate(&[]);
     let edge = Server::wirestate(&["--pull", &origin.app()]);
     let source = Server::wirestate(&["--push", &origin.app()]);
-    through(&source, &edge, "chain", &dir);
+    through(&source, &edge, "chain", Publisher::Wirestate, &dir);
 }
 
 #[test]
@@ -259,5 +277,14 @@ fn nginx_rtmp_is_the_target_of_a_push_and_the_origin_of_a_pull() {
     let nginx = Server::nginx();
     let edge = Server::wirestate(&["--pull", &nginx.app()]);
     let source = Server::wirestate(&["--push", &nginx.app()]);
-    through(&source, &edge, "chain", &dir);
+    through(&source, &edge, "chain", Publisher::Wirestate, &dir);
+}
+
+#[test]
+fn what_ffmpeg_publishes_goes_through_nginx_rtmp_whole() {
+    let dir = TempDir::new("ffmpeg");
+    let nginx = Server::nginx();
+    let edge = Server::wirestate(&["--pull", &nginx.app()]);
+    let source = Server::wirestate(&["--push", &nginx.app()]);
+    through(&source, &edge, "ffmpeg", Publisher::Ffmpeg, &dir);
 }
