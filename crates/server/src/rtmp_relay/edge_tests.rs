@@ -330,3 +330,68 @@ async fn on_shutdown_pushes_end_their_publication_and_pulls_let_go() {
 fn origin_app(origin: &Running) -> String {
     format!("rtmp://127.0.0.1:{}/live", origin.port)
 }
+
+#[tokio::test]
+async fn a_push_to_a_target_that_stops_reading_drops_media_and_never_blocks_the_publisher() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    const BUDGET: usize = 256 << 10;
+    // The push goes through a proxy of the test that stops reading from
+    // it once `stalled` is set.
+    let target = start_with(RelayConfig::default()).await;
+    let door = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!(
+        "rtmp://127.0.0.1:{}/live",
+        door.local_addr().unwrap().port()
+    );
+    let source = start_with(RelayConfig {
+        push: vec![url.parse().unwrap()],
+        player_budget: BUDGET,
+        ..RelayConfig::default()
+    })
+    .await;
+    let stalled = Arc::new(AtomicBool::new(false));
+    let proxy_stalled = stalled.clone();
+    let target_port = target.port;
+    tokio::spawn(async move {
+        let (pushed, _) = door.accept().await.unwrap();
+        let onward = tokio::net::TcpStream::connect(("127.0.0.1", target_port));
+        let (mut from_push, mut to_push) = pushed.into_split();
+        let (mut from_target, mut to_target) = onward.await.unwrap().into_split();
+        tokio::spawn(async move { tokio::io::copy(&mut from_target, &mut to_push).await });
+        let mut buf = vec![0; 16 << 10];
+        while !proxy_stalled.load(Ordering::Relaxed) {
+            match from_push.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => to_target.write_all(&buf[..n]).await.unwrap(),
+            }
+        }
+        // Holds the connection open without reading.
+        std::future::pending::<()>().await;
+    });
+    let mut watching = player(target.port, "cam").await;
+    let mut publishing = publisher(source.port, "cam").await;
+    send(&mut publishing, &stream()[..4]).await;
+    next!(&mut watching, ClientEvent::Media(MediaEvent::Video { .. }));
+    stalled.store(true, Ordering::Relaxed);
+    // The publisher goes on at full speed; the push's queue fills and
+    // drops, within its budget.
+    let started = tokio::time::Instant::now();
+    let mut timestamp = 1000;
+    while source.stats.dropped_messages() == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "nothing dropped"
+        );
+        for n in 0..25 {
+            let session = publishing.machine_mut();
+            let body = super::frame(32 << 10, n == 0);
+            session.send_video(timestamp, body).unwrap();
+            timestamp += 40;
+        }
+        let flushed = tokio::time::timeout(Duration::from_secs(5), publishing.flush()).await;
+        flushed.expect("the publisher was held up").unwrap();
+        assert!(source.stats.peak_player_queue() <= BUDGET);
+    }
+}
