@@ -395,3 +395,39 @@ async fn a_push_to_a_target_that_stops_reading_drops_media_and_never_blocks_the_
         assert!(source.stats.peak_player_queue() <= BUDGET);
     }
 }
+
+#[tokio::test]
+async fn when_the_connection_to_the_origin_breaks_the_edge_players_get_the_end() {
+    // The pull goes through a proxy of the test, cut mid-stream.
+    let origin = start_with(RelayConfig::default()).await;
+    let door = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!(
+        "rtmp://127.0.0.1:{}/live",
+        door.local_addr().unwrap().port()
+    );
+    let edge = start_with(RelayConfig {
+        pull: Some(url.parse().unwrap()),
+        ..RelayConfig::default()
+    })
+    .await;
+    let origin_port = origin.port;
+    let proxy = tokio::spawn(async move {
+        let (mut pulled, _) = door.accept().await.unwrap();
+        let onward = tokio::net::TcpStream::connect(("127.0.0.1", origin_port));
+        let mut onward = onward.await.unwrap();
+        let _ = tokio::io::copy_bidirectional(&mut pulled, &mut onward).await;
+    });
+    let mut publishing = publisher(origin.port, "cam").await;
+    send(&mut publishing, &stream()[..10]).await;
+    let mut watching = player(edge.port, "cam").await;
+    next!(&mut watching, ClientEvent::Media(MediaEvent::Video { .. }));
+    proxy.abort();
+    let ended = tokio::time::timeout(Duration::from_secs(10), async {
+        next!(&mut watching, ClientEvent::StreamEof { .. });
+    })
+    .await;
+    assert!(ended.is_ok(), "the edge's player was not told the end");
+    wait_until(Duration::from_secs(10), || edge.stats.players() == 0).await;
+    // The origin's publisher is still served.
+    send(&mut publishing, &stream()[10..12]).await;
+}
