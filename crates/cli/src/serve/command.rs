@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use clap::Subcommand;
 
 use wirestate_server::auth::AccessToken;
-use wirestate_server::rtmp_relay::{self, RecordMode, RelayConfig};
+use wirestate_server::rtmp_relay::{self, PullOrigin, PushTarget, RecordMode, RelayConfig};
 
 use super::websocket::WsArgs;
 use super::{parse_bytes, LimitArgs, TlsArgs};
@@ -133,6 +133,16 @@ pub(crate) enum ServeCommand {
         /// prints `HTTP LISTENING <ip>:<port>` after the `LISTENING` line.
         #[arg(long, value_name = "ADDR")]
         http: Option<SocketAddr>,
+        /// Relay every published stream to `rtmp://HOST[:PORT]/APP` (the
+        /// stream key kept); repeat for several targets. A failed push is
+        /// retried while the stream is live (1 s, doubling to 30 s, 10 tries).
+        #[arg(long, value_name = "URL")]
+        push: Vec<PushTarget>,
+        /// Be an edge of the origin `rtmp://HOST[:PORT]/APP`: a stream
+        /// nobody publishes here is pulled from there on its first player,
+        /// and released 2 s after its last one left.
+        #[arg(long, value_name = "URL")]
+        pull: Option<PullOrigin>,
         #[command(flatten)]
         tls: TlsArgs,
         #[command(flatten)]
@@ -197,6 +207,8 @@ async fn run(cmd: ServeCommand) -> Result<(), String> {
             publish_token,
             play_token,
             http,
+            push,
+            pull,
             tls,
             limits,
         } => {
@@ -212,6 +224,8 @@ async fn run(cmd: ServeCommand) -> Result<(), String> {
                 app,
                 publish_token: publish_token.map(AccessToken::new),
                 play_token: play_token.map(AccessToken::new),
+                push,
+                pull,
             };
             serve_rtmp(serving, config, wrap, http).await.map_err(text)
         }

@@ -32,8 +32,9 @@ pub(super) const UNAUTHORIZED: &str = "unauthorized: a valid ?token= is required
 /// What a connection presented at `connect`.
 #[derive(Debug, Default)]
 pub(super) struct Credentials {
-    /// The token of the application name or of the tcUrl.
-    connect_token: Option<String>,
+    /// The token of the application name or of the tcUrl (boxed: it lives
+    /// in every connection's task, which is kept small).
+    connect_token: Option<Box<str>>,
 }
 
 impl Credentials {
@@ -49,7 +50,7 @@ impl Credentials {
         }
         let tc_token = connect.tc_url.as_deref().and_then(|url| split_token(url).1);
         let credentials = Credentials {
-            connect_token: app_token.or(tc_token),
+            connect_token: app_token.or(tc_token).map(String::into_boxed_str),
         };
         Some((app.to_owned(), credentials))
     }
@@ -61,9 +62,8 @@ impl Credentials {
             return true;
         };
         let name_token = split_token(name).1;
-        let matches =
-            |token: &Option<String>| token.as_deref().is_some_and(|t| required.matches(t));
-        matches(&name_token) || matches(&self.connect_token)
+        let matches = |token: Option<&str>| token.is_some_and(|t| required.matches(t));
+        matches(name_token.as_deref()) || matches(self.connect_token.as_deref())
     }
 }
 

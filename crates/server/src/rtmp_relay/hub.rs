@@ -2,7 +2,7 @@
 //! their queues, and what a late player needs first.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Instant;
 
 use tokio::sync::Notify;
@@ -10,6 +10,7 @@ use wirestate_rtmp::message::Message;
 use wirestate_rtmp::session::SequenceHeaders;
 use wirestate_tokio::MemoryBudget;
 
+use super::edge::Edge;
 use super::gop::GopCache;
 use super::queue::{PlayerQueue, Pushed, Relay, ENTRY_COST};
 use super::stats::RelayStats;
@@ -17,6 +18,9 @@ use super::streams::StreamCounters;
 
 /// A stream's application and stream key (`rtmp://host/app/key`).
 pub(super) type StreamKey = (String, String);
+
+/// What a joining player gets: the messages it needs first, and its feed.
+pub(super) type Joined = (Vec<(u32, Message)>, Arc<PlayerFeed>);
 
 /// One player's queue, shared by the publisher (who pushes) and the
 /// player's task (who takes and is woken).
@@ -138,6 +142,8 @@ pub(super) struct Hub {
     /// The GOP cache's limit per stream (0: off), and the budget it is
     /// charged to.
     gop: (usize, Option<MemoryBudget>),
+    /// Pushes and pulls, when configured.
+    edge: OnceLock<Edge>,
 }
 
 impl Hub {
@@ -147,6 +153,7 @@ impl Hub {
             channels: Mutex::default(),
             stats,
             gop: (0, None),
+            edge: OnceLock::new(),
         }
     }
 
@@ -167,6 +174,16 @@ impl Hub {
         }
     }
 
+    /// Pushes published streams and pulls wanted ones as `edge` says.
+    pub(super) fn set_edge(&self, edge: Edge) {
+        let _ = self.edge.set(edge);
+    }
+
+    /// The pushes and pulls, if any.
+    pub(super) fn edge(&self) -> Option<&Edge> {
+        self.edge.get()
+    }
+
     fn channels(&self) -> MutexGuard<'_, HashMap<StreamKey, Channel>> {
         self.channels.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -178,7 +195,12 @@ impl Hub {
             .entry(key.clone())
             .or_insert_with(|| self.channel(key));
         channel.stream.set_publishing(true);
-        !std::mem::replace(&mut channel.publishing, true)
+        let started = !std::mem::replace(&mut channel.publishing, true);
+        drop(channels);
+        if let (true, Some(edge)) = (started, self.edge()) {
+            edge.published(key);
+        }
+        started
     }
 
     /// Remembers and relays one message of the publisher.
@@ -228,7 +250,49 @@ impl Hub {
         }
         channel.players.push(feed.clone());
         self.stats.player_joined();
-        (channel.headers.messages().collect(), feed)
+        let (first, publishing) = (channel.headers.messages().collect(), channel.publishing);
+        drop(channels);
+        if let (false, Some(edge)) = (publishing, self.edge()) {
+            edge.wanted(key);
+        }
+        (first, feed)
+    }
+
+    /// [`subscribe`](Self::subscribe), only while someone publishes `key`.
+    pub(super) fn subscribe_live(&self, key: &StreamKey, budget: usize) -> Option<Joined> {
+        let mut channels = self.channels();
+        let channel = channels.get_mut(key).filter(|c| c.publishing)?;
+        let feed = Arc::new(PlayerFeed::new(
+            budget,
+            self.stats.clone(),
+            channel.stream.clone(),
+        ));
+        channel.stream.player(true);
+        channel.players.push(feed.clone());
+        self.stats.player_joined();
+        Some((channel.headers.messages().collect(), feed))
+    }
+
+    /// Whether someone publishes `key`.
+    pub(super) fn is_published(&self, key: &StreamKey) -> bool {
+        self.channels().get(key).is_some_and(|c| c.publishing)
+    }
+
+    /// How many players `key` has.
+    pub(super) fn players(&self, key: &StreamKey) -> usize {
+        self.channels().get(key).map_or(0, |c| c.players.len())
+    }
+
+    /// Nobody published `key` after all: its waiting players get the end.
+    pub(super) fn end_waiting(&self, key: &StreamKey) {
+        let mut channels = self.channels();
+        if channels.get(key).is_some_and(|c| !c.publishing) {
+            let now = wirestate_tokio::now();
+            for player in channels.remove(key).into_iter().flat_map(|c| c.players) {
+                player.push(Relay::End, now);
+            }
+            self.stats.close_stream(key);
+        }
     }
 
     /// A player left: its queue is dropped, and a key nobody publishes or
@@ -241,9 +305,14 @@ impl Hub {
         let mut channels = self.channels();
         if let Some(channel) = channels.get_mut(key) {
             channel.players.retain(|p| !Arc::ptr_eq(p, feed));
-            if !channel.publishing && channel.players.is_empty() {
+            let idle = channel.players.is_empty();
+            if !channel.publishing && idle {
                 channels.remove(key);
                 self.stats.close_stream(key);
+            }
+            drop(channels);
+            if let (true, Some(edge)) = (idle, self.edge()) {
+                edge.idle(key);
             }
         }
     }

@@ -70,6 +70,30 @@
 //! When the file cannot be created, the publish is refused
 //! (`NetStream.Publish.Failed`) and the key stays free.
 //!
+//! # Origin and edge
+//!
+//! With [`RelayConfig::push`], every stream published here is relayed to
+//! each target (`rtmp://host[:port]/app`, the stream key kept) by a client
+//! session that is a player of the stream (its own queue of
+//! `player_budget`: a slow target loses media like a slow player and
+//! never holds up the publisher). When the publisher ends, the push sends
+//! `FCUnpublish` and `deleteStream` and closes. A refused or failed push is
+//! retried while the stream is live, after [`FIRST_BACKOFF`] doubling up to
+//! [`MAX_BACKOFF`], and given up after [`MAX_FAILURES`] failures in a row.
+//!
+//! With [`RelayConfig::pull`], this server is an edge: a player asking for
+//! a stream nobody publishes here makes the relay play `origin/key` and
+//! publish what it receives as a local publisher would (metadata, sequence
+//! headers, media); further players share it. A player is answered
+//! (`Play.Start`) once the pull plays at the origin; when the origin
+//! refuses the stream, fails, or does not answer within the connect
+//! timeout (the handshake timeout, or [`RELAY_CONNECT_TIMEOUT`]), it gets
+//! `NetStream.Play.StreamNotFound`. When the origin ends the stream or the
+//! connection to it fails later, the players get the end as when a
+//! publisher leaves. [`PULL_LINGER`] after its last player left, the pull
+//! is stopped (`deleteStream`) and closed. Pulled streams are not pushed.
+//! Only `rtmp://` is pushed to and pulled from.
+//!
 //! # Shutdown
 //!
 //! Once the [`Shutdown`] fires, the listener closes; publishers finish
@@ -104,14 +128,22 @@
 //!                                      with the players' queues
 //! ```
 //!
+//! A push counts as a player (its queue of `player_budget`); the
+//! connections of pushes and pulls count in the memory budget like
+//! accepted ones, but not in [`ServerLimits::max_connections`] (at most
+//! one per push target and published stream, and one per pulled stream).
+//!
 //! Queued payloads under 16 KiB are copied once when they arrive, so a
 //! small message never keeps a large input buffer alive while it waits.
 
 mod auth;
+mod edge;
 mod flv_file;
 mod gop;
 mod hub;
 mod player;
+mod pull;
+mod push;
 mod queue;
 mod record;
 mod session;
@@ -119,7 +151,11 @@ mod stats;
 mod stats_http;
 mod streams;
 
+pub use edge::{
+    BadRemoteApp, PullOrigin, PushTarget, RemoteApp, PULL_LINGER, RELAY_CONNECT_TIMEOUT,
+};
 pub use gop::GOP_CACHE;
+pub use push::{FIRST_BACKOFF, MAX_BACKOFF, MAX_FAILURES};
 pub use stats::RelayStats;
 pub use stats_http::{metrics, serve_stats, streams_json};
 pub use streams::{StreamInfo, BITRATE_WINDOW};
@@ -181,6 +217,12 @@ pub struct RelayConfig {
     pub publish_token: Option<AccessToken>,
     /// The token a player must present; `None`: anyone may play.
     pub play_token: Option<AccessToken>,
+    /// Relay every published stream to these servers (see the
+    /// [module docs](self#origin-and-edge)).
+    pub push: Vec<PushTarget>,
+    /// Pull streams nobody publishes here from this origin (see the
+    /// [module docs](self#origin-and-edge)).
+    pub pull: Option<PullOrigin>,
 }
 
 impl Default for RelayConfig {
@@ -194,6 +236,8 @@ impl Default for RelayConfig {
             app: None,
             publish_token: None,
             play_token: None,
+            push: Vec::new(),
+            pull: None,
         }
     }
 }
@@ -290,7 +334,7 @@ pub async fn serve(
 
 /// What every connection task of one relay shares.
 struct Context {
-    hub: Hub,
+    hub: Arc<Hub>,
     config: RelayConfig,
     budget: MemoryBudget,
 }
@@ -331,8 +375,16 @@ pub async fn serve_wrapped(
     tracing::info!(addr = %listener.local_addr()?, record = ?config.record, "rtmp relay listening");
     let budget = MemoryBudget::new(config.limits.memory_budget);
     let limits = config.limits.clone();
+    let hub = Arc::new(Hub::new(stats).with_gop_cache(config.gop_cache, budget.clone()));
+    let edge = edge::Edge::new(
+        &config,
+        Arc::downgrade(&hub),
+        budget.clone(),
+        shutdown.clone(),
+    );
+    hub.set_edge(edge);
     let context = Arc::new(Context {
-        hub: Hub::new(stats).with_gop_cache(config.gop_cache, budget.clone()),
+        hub: hub.clone(),
         config,
         budget: budget.clone(),
     });
@@ -364,7 +416,11 @@ pub async fn serve_wrapped(
             }
         },
     )
-    .await
+    .await?;
+    if let Some(edge) = hub.edge() {
+        edge.finish(limits.drain_timeout).await;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

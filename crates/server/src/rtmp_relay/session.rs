@@ -203,14 +203,41 @@ async fn on_event(
             name,
             ..
         } => {
+            // Boxed: once per player, and every connection's task stays small.
             let key = stream_key(&app, &name);
-            on_play(session, role, context, request, stream_id, key)?;
+            Box::pin(play_when_ready(
+                session,
+                role,
+                context,
+                (request, stream_id),
+                key,
+            ))
+            .await?;
         }
         ServerEvent::PlayFinished { .. } => leave(context, role),
         ServerEvent::Other(_) => {}
     }
     conn.flush().await?;
     Ok(())
+}
+
+/// Answers a play request once the stream can be played: at once, or on
+/// an edge once its pull of the stream started (else StreamNotFound).
+async fn play_when_ready(
+    session: &mut ServerSession,
+    role: &mut Role,
+    context: &Context,
+    (request, stream_id): (RequestId, u32),
+    key: StreamKey,
+) -> Result<(), Stop> {
+    match super::pull::ready(&context.hub, key).await {
+        Ok(key) => on_play(session, role, context, request, stream_id, key),
+        Err(_) => {
+            let why = "not found at the origin";
+            session.reject_play(request, "NetStream.Play.StreamNotFound", why)?;
+            Ok(())
+        }
+    }
 }
 
 /// Any application may connect, or only [`RelayConfig::app`](super::RelayConfig::app);

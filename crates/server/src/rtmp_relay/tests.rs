@@ -443,7 +443,7 @@ async fn a_connection_costs_what_the_docs_say() {
         .await
         .unwrap();
     let context = super::Context {
-        hub: super::hub::Hub::default(),
+        hub: super::hub::Hub::default().into(),
         config: RelayConfig::default(),
         budget: wirestate_tokio::MemoryBudget::new(1),
     };
@@ -456,3 +456,6 @@ async fn a_connection_costs_what_the_docs_say() {
     assert!(task <= 3072, "task {task} B");
     assert!(size_of::<super::hub::PlayerFeed>() <= 256);
 }
+
+#[path = "edge_tests.rs"]
+mod edge;
