@@ -248,6 +248,14 @@ impl MetaReply {
                 if key_len == 0 {
                     return Err(MetaError::MissingKey);
                 }
+                // What the encoder refuses, the parser refuses too (found
+                // by fuzzing the round trip).
+                if !rest[..key_len].iter().all(|&b| is_token_byte(b)) {
+                    return Err(MetaError::BadKey);
+                }
+                if rest.contains(&b'\r') || rest.contains(&b'\n') {
+                    return Err(MetaError::BadMessage);
+                }
                 return Ok(Some(MetaReply::Debug {
                     key: line.slice_ref(&rest[..key_len]),
                     info: line.slice_ref(rest[key_len..].trim_ascii_start()),

@@ -304,6 +304,8 @@ fn replies() {
         ("ME", Err(MetaError::MissingKey)),
         ("CLIENT_ERROR s\r\n5$", Err(MetaError::BadMessage)),
         ("SERVER_ERROR a\nb", Err(MetaError::BadMessage)),
+        ("ME sz\x18b info", Err(MetaError::BadKey)),
+        ("ME key a\rb", Err(MetaError::BadMessage)),
     ];
     for (line, expected) in cases {
         let parsed = MetaReply::parse(&Bytes::from_static(line.as_bytes()));
