@@ -4,6 +4,8 @@
 //!
 //! - [`rtmp_relay`]: an RTMP ingest and relay server (publishers, live
 //!   players, optional FLV recording) on the tokio driver.
+//! - [`gateway`]: TCP line publishers -> channels -> WebSocket subscribers,
+//!   in-process or across processes on Redis.
 //! - [`ws_chat`]: a WebSocket broadcast chat with its page, on one port.
 //! - [`serve_connections`]: the accept loop they share (accept errors back
 //!   off, [`ServerLimits`] bound connections and memory, a [`Shutdown`]
@@ -30,6 +32,7 @@
 #![warn(missing_docs)]
 
 pub mod accept;
+pub mod gateway;
 mod limits;
 pub mod rtmp_relay;
 mod shutdown;
