@@ -9,6 +9,7 @@ use clap::Subcommand;
 
 use wirestate_server::rtmp_relay::{self, RecordMode, RelayConfig};
 
+use super::gateway::{GatewayArgs, GATEWAY_HELP};
 use super::websocket::WsArgs;
 use super::{parse_bytes, LimitArgs, TlsArgs};
 
@@ -111,6 +112,10 @@ pub(crate) enum ServeCommand {
         #[command(flatten)]
         limits: LimitArgs,
     },
+    /// A gateway: TCP line publishers -> channels -> WebSocket subscribers,
+    /// in-process or across processes on Redis (--bus).
+    #[command(after_help = GATEWAY_HELP)]
+    Gateway(GatewayArgs),
 }
 
 /// Runs the server `cmd` names until SIGINT or SIGTERM and its drain.
@@ -182,5 +187,6 @@ async fn run(cmd: ServeCommand) -> Result<(), String> {
                 .await
                 .map_err(text)
         }
+        ServeCommand::Gateway(args) => super::gateway::serve(args).await,
     }
 }
