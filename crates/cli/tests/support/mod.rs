@@ -21,6 +21,8 @@ pub struct Server {
     child: Child,
     /// Where it listens.
     pub addr: SocketAddr,
+    /// Every address it announced, in order (`serve gateway` announces two).
+    pub addrs: Vec<SocketAddr>,
     log: Receiver<String>,
     /// The log lines seen so far.
     pub seen: Vec<String>,
@@ -31,7 +33,15 @@ impl Server {
     pub fn start(args: &[&str]) -> Server {
         let mut command = Command::new(env!("CARGO_BIN_EXE_wirestate"));
         command.args(args);
-        Server::spawn(command)
+        Server::spawn(command, 1)
+    }
+
+    /// Runs `wirestate args...` and waits for `count` `LISTENING` lines
+    /// (see [`Server::addrs`]); stdout is drained in the background.
+    pub fn start_listening(args: &[&str], count: usize) -> Server {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_wirestate"));
+        command.args(args);
+        Server::spawn(command, count)
     }
 
     /// Runs `wirestate args...` under a shell that first runs `prelude`
@@ -43,10 +53,10 @@ impl Server {
             .arg(format!("{prelude}; exec \"$0\" \"$@\""))
             .arg(env!("CARGO_BIN_EXE_wirestate"))
             .args(args);
-        Server::spawn(command)
+        Server::spawn(command, 1)
     }
 
-    fn spawn(mut command: Command) -> Server {
+    fn spawn(mut command: Command, count: usize) -> Server {
         let mut child = command
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
@@ -64,18 +74,25 @@ impl Server {
                 }
             }
         });
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
         let mut server = Server {
             child,
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            addrs: Vec::new(),
             log,
             seen: Vec::new(),
         };
-        server.addr = parse_listening(&line)
-            .unwrap_or_else(|| panic!("no LISTENING line: {line:?}, log {:?}", server.log()));
+        for _ in 0..count {
+            let mut line = String::new();
+            stdout.read_line(&mut line).unwrap();
+            let addr = parse_listening(&line)
+                .unwrap_or_else(|| panic!("no LISTENING line: {line:?}, log {:?}", server.log()));
+            server.addrs.push(addr);
+        }
+        server.addr = server.addrs[0];
+        if count > 1 {
+            std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+        }
         server
     }
 
@@ -187,8 +204,15 @@ pub fn read_head(stream: &mut TcpStream) -> String {
 impl WsClient {
     /// Connects and completes the opening handshake (no extensions).
     pub fn connect(addr: SocketAddr) -> WsClient {
+        WsClient::connect_path(addr, "/echo")
+    }
+
+    /// Connects to `path` (such as `/game1`) and completes the opening
+    /// handshake (no extensions).
+    pub fn connect_path(addr: SocketAddr, path: &str) -> WsClient {
         let mut stream = TcpStream::connect(addr).unwrap();
-        stream.write_all(ws_request(addr).as_bytes()).unwrap();
+        let request = ws_request(addr).replacen("/echo", path, 1);
+        stream.write_all(request.as_bytes()).unwrap();
         let head = read_head(&mut stream);
         assert!(head.starts_with("HTTP/1.1 101"), "{head:?}");
         let machine =
