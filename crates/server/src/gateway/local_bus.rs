@@ -18,6 +18,11 @@ impl LocalBus {
     pub fn new() -> LocalBus {
         LocalBus::default()
     }
+
+    /// How many subscriptions are open.
+    pub fn subscribers(&self) -> usize {
+        self.hub.subscribers()
+    }
 }
 
 impl Bus for LocalBus {

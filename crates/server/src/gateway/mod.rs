@@ -39,6 +39,9 @@ mod tcp;
 mod token;
 mod ws;
 
+#[cfg(test)]
+mod tests;
+
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -121,12 +121,12 @@ pub(super) async fn subscriber(stream: TcpStream, gateway: Gateway) {
             },
             payload = sub.recv() => payload,
         };
+        // Cut off: what is still queued is not worth sending.
+        if sub.is_too_slow() {
+            break End::TooSlow;
+        }
         let Some(payload) = payload else {
-            break if sub.is_too_slow() {
-                End::TooSlow
-            } else {
-                End::Gone
-            };
+            break End::Gone;
         };
         if forward(&mut conn, sub, payload).is_err() {
             break End::Gone;
