@@ -128,3 +128,33 @@ fn after_sigterm_to_a_mid_stream_b_keeps_serving_its_publishers() {
     }
     assert!(b.is_running());
 }
+
+#[test]
+fn while_redis_is_away_local_delivery_goes_on_and_the_loss_is_logged() {
+    let redis = start_redis();
+    let port = redis.addr.port().to_string();
+    let mut a = gateway(&redis);
+    let mut b = gateway(&redis);
+    let mut on_a = WsClient::connect_path(a.addrs[1], "/game1");
+    let mut on_b = WsClient::connect_path(b.addrs[1], "/game1");
+    let mut publisher = TcpStream::connect(a.addrs[0]).unwrap();
+    publisher.write_all(b"game1 before\n").unwrap();
+    assert_eq!(next_text(&mut on_a), "before");
+    assert_eq!(next_text(&mut on_b), "before");
+    drop(redis);
+    let noticed = a.wait_log(&["redis subscription ended"], BOUND);
+    assert!(noticed.is_some(), "{}", a.log());
+    publisher.write_all(b"game1 during\n").unwrap();
+    assert_eq!(next_text(&mut on_a), "during");
+    let redis = Peer::start("bash", &["tests/peers/redis.sh", &port]);
+    let reconnected = a.wait_log(&["reconnected", "not_sent=1"], BOUND);
+    assert!(reconnected.is_some(), "{}", a.log());
+    for server in [&mut a, &mut b] {
+        let resubscribed = server.wait_log(&["resubscribed on redis"], BOUND);
+        assert!(resubscribed.is_some(), "{}", server.log());
+    }
+    publisher.write_all(b"game1 after\n").unwrap();
+    assert_eq!(next_text(&mut on_a), "after");
+    assert_eq!(next_text(&mut on_b), "after");
+    drop(redis);
+}

@@ -167,23 +167,27 @@ struct Publisher {
 impl Publisher {
     async fn run(mut self) {
         let mut backoff = MIN_BACKOFF;
-        let mut lost_before = 0;
+        // Unsent messages already reported.
+        let mut reported = 0;
         loop {
             match self.client.get_multiplexed_async_connection().await {
                 Ok(mut connection) => {
                     backoff = MIN_BACKOFF;
-                    let lost = self.unsent.load(Ordering::Relaxed) - lost_before;
-                    if lost > 0 {
-                        tracing::warn!(not_sent = lost, "redis publisher reconnected: messages published meanwhile were not sent to redis");
+                    let unsent = self.unsent.load(Ordering::Relaxed);
+                    if unsent > reported {
+                        tracing::warn!(
+                            not_sent = unsent - reported,
+                            "redis publisher reconnected: messages published meanwhile were not sent to redis"
+                        );
                     } else {
                         tracing::info!("redis publisher connected");
                     }
+                    reported = unsent;
                     let error = self.publish_all(&mut connection).await;
                     tracing::warn!(%error, "redis publisher lost its connection; retrying");
                 }
                 Err(error) => tracing::warn!(%error, pause = ?backoff, "cannot connect to redis"),
             }
-            lost_before = self.unsent.load(Ordering::Relaxed);
             // Messages published while Redis is away are dropped, not kept.
             let reconnect = tokio::time::sleep(backoff);
             tokio::pin!(reconnect);
@@ -246,10 +250,12 @@ struct Listener {
 impl Listener {
     async fn run(self) {
         let mut backoff = MIN_BACKOFF;
+        let mut again = false;
         loop {
-            match self.listen().await {
+            match self.listen(again).await {
                 Ok(()) => {
                     backoff = MIN_BACKOFF;
+                    again = true;
                     tracing::warn!("redis subscription ended; resubscribing");
                 }
                 Err(error) => tracing::warn!(%error, pause = ?backoff, "cannot subscribe on redis"),
@@ -260,10 +266,15 @@ impl Listener {
 
     /// Subscribes to every channel under the prefix and delivers until the
     /// connection ends.
-    async fn listen(&self) -> redis::RedisResult<()> {
+    /// `again`: a subscription existed before (the log says resubscribed).
+    async fn listen(&self, again: bool) -> redis::RedisResult<()> {
         let mut pubsub = self.client.get_async_pubsub().await?;
         pubsub.psubscribe(format!("{}*", self.prefix)).await?;
-        tracing::info!(prefix = %self.prefix, "subscribed on redis");
+        if again {
+            tracing::info!(prefix = %self.prefix, "resubscribed on redis");
+        } else {
+            tracing::info!(prefix = %self.prefix, "subscribed on redis");
+        }
         let mut messages = pubsub.into_on_message();
         while let Some(message) = messages.next().await {
             let Some(channel) = message.get_channel_name().strip_prefix(&self.prefix) else {
