@@ -7,6 +7,8 @@
 //! - [`gateway`]: TCP line publishers -> channels -> WebSocket subscribers,
 //!   in-process or across processes on Redis.
 //! - [`ws_chat`]: a WebSocket broadcast chat with its page, on one port.
+//! - [`auth`], [`plain_http`], [`prometheus`]: access tokens, plain HTTP
+//!   beside a protocol (status endpoints), and the metrics text format.
 //! - [`serve_connections`]: the accept loop they share (accept errors back
 //!   off, [`ServerLimits`] bound connections and memory, a [`Shutdown`]
 //!   signal ends it gracefully).
@@ -32,8 +34,11 @@
 #![warn(missing_docs)]
 
 pub mod accept;
+pub mod auth;
 pub mod gateway;
 mod limits;
+pub mod plain_http;
+pub mod prometheus;
 pub mod rtmp_relay;
 mod shutdown;
 mod transport;

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
+use wirestate_server::auth::AccessToken;
 use wirestate_server::gateway::{self, Bus, GatewayConfig, LocalBus, RedisBus};
 
 use super::{parse_bytes, LimitArgs};
@@ -95,7 +96,7 @@ pub(crate) async fn serve(args: GatewayArgs) -> Result<(), String> {
         limits: args.limits.limits(),
         max_line: args.max_line,
         subscriber_budget: args.subscriber_budget,
-        auth_token: args.auth_token,
+        auth_token: args.auth_token.map(AccessToken::new),
     };
     gateway::serve(tcp, ws, bus, config, shutdown)
         .await

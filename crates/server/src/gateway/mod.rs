@@ -36,7 +36,6 @@ mod bus;
 mod local_bus;
 mod redis_bus;
 mod tcp;
-mod token;
 mod ws;
 
 #[cfg(test)]
@@ -52,9 +51,9 @@ pub use bus::{Bus, Hub, Subscription};
 pub use local_bus::LocalBus;
 pub use redis_bus::{RedisBus, MAX_BACKOFF, MAX_OUTGOING, MIN_BACKOFF};
 pub use tcp::{line_config, split_line};
-pub use token::request_has_token;
 pub use ws::{channel_of, subscriber_config, CLOSE_TOO_SLOW};
 
+use crate::auth::AccessToken;
 use crate::{serve_connections, Admission, ServerLimits, Shutdown};
 
 /// The default longest line a publisher may send: 64 KiB.
@@ -79,8 +78,9 @@ pub struct GatewayConfig {
     /// Bytes of messages a subscriber may have queued and not written;
     /// past it, it is closed with [`CLOSE_TOO_SLOW`].
     pub subscriber_budget: usize,
-    /// The token subscribers must present, if any.
-    pub auth_token: Option<String>,
+    /// The token subscribers must present, if any (see
+    /// [`auth::check_request`](crate::auth::check_request)).
+    pub auth_token: Option<AccessToken>,
 }
 
 impl Default for GatewayConfig {

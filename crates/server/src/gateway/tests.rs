@@ -191,7 +191,7 @@ async fn a_subscriber_that_does_not_read_is_closed_with_1008() {
 #[tokio::test]
 async fn subscribers_need_a_channel_and_the_token() {
     let config = GatewayConfig {
-        auth_token: Some("tok".into()),
+        auth_token: Some(crate::auth::AccessToken::new("tok")),
         ..GatewayConfig::default()
     };
     let gw = start(config).await;

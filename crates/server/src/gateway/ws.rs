@@ -49,13 +49,7 @@ pub fn subscriber_config(config: &GatewayConfig) -> WsConfig {
 /// answer to refuse it with when it names none or lacks the token.
 pub fn channel_of(request: &Request, config: &GatewayConfig) -> Result<String, Reject> {
     if let Some(token) = &config.auth_token {
-        if !super::token::request_has_token(request, token) {
-            let mut reject = Reject::status(401);
-            reject
-                .headers
-                .push(("WWW-Authenticate".into(), "Bearer".into()));
-            return Err(reject);
-        }
+        crate::auth::check_request(token, request)?;
     }
     match request.path.strip_prefix('/') {
         Some(channel) if !channel.is_empty() => Ok(channel.to_string()),
