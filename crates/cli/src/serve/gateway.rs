@@ -22,8 +22,16 @@ listener first, then that of the WebSocket listener.
 
 A line longer than --max-line is discarded up to its end and logged; the \
 connection goes on. A subscriber more than --subscriber-budget bytes behind \
-is closed with 1008 (policy violation). On SIGINT or SIGTERM subscribers get \
-a close 1001.
+is closed with 1008 (policy violation), and so is one with a backlog while \
+the queues of all subscribers together hold --memory-budget bytes. On SIGINT \
+or SIGTERM subscribers get a close 1001.
+
+Memory: at most about 2 x --memory-budget (buffered input and queued output \
+of the connections; messages queued for subscribers) + 16 KiB x \
+--max-connections per listener + 64 KiB per subscriber being written to, plus \
+32 MiB of messages waiting for Redis. The 16 KiB per connection is the growth \
+of resident memory over 1,000 idle subscribers (13.5 KiB measured with \
+examples/gateway_bench.rs), rounded up; kernel socket buffers are not counted.
 
 --bus redis://HOST:PORT shares channels between gateway processes: channel \
 c is the Redis channel <--redis-prefix>c, each process PSUBSCRIBEs to the \
@@ -77,11 +85,16 @@ pub(crate) async fn serve(args: GatewayArgs) -> Result<(), String> {
     }
     let text = |e: io::Error| e.to_string();
     let shutdown = super::signals::shutdown_on_signals().map_err(text)?;
+    let limits = args.limits.limits();
+    // The subscribers' queues together get a budget as large as the
+    // connections' one.
+    let queue_limit = limits.memory_budget;
     let bus: Arc<dyn Bus> = match &args.bus {
         Some(url) => Arc::new(
-            RedisBus::start(url, &args.redis_prefix).map_err(|e| format!("--bus {url}: {e}"))?,
+            RedisBus::start_with_limit(url, &args.redis_prefix, queue_limit)
+                .map_err(|e| format!("--bus {url}: {e}"))?,
         ),
-        None => Arc::new(LocalBus::new()),
+        None => Arc::new(LocalBus::with_limit(queue_limit)),
     };
     let tcp = TcpListener::bind(args.tcp).await.map_err(text)?;
     let ws = TcpListener::bind(args.ws).await.map_err(text)?;
@@ -93,7 +106,7 @@ pub(crate) async fn serve(args: GatewayArgs) -> Result<(), String> {
         stdout.flush().map_err(text)?;
     }
     let config = GatewayConfig {
-        limits: args.limits.limits(),
+        limits,
         max_line: args.max_line,
         subscriber_budget: args.subscriber_budget,
         auth_token: args.auth_token.map(AccessToken::new),

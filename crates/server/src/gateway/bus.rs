@@ -40,9 +40,16 @@ struct Slot {
 
 /// The subscribers of this process by channel: [`Hub::deliver`] hands a
 /// message to each of them. Both buses deliver through one.
-#[derive(Default)]
+///
+/// Memory: each subscriber holds at most its budget of queued messages,
+/// and all of them together at most the hub's limit; past it, a
+/// subscriber that has a backlog is cut off rather than queued for
+/// (one that keeps up still gets the message).
 pub struct Hub {
     channels: Mutex<Channels>,
+    /// Bytes queued for all subscribers together.
+    total: AtomicUsize,
+    limit: usize,
 }
 
 #[derive(Default)]
@@ -52,27 +59,52 @@ struct Channels {
 }
 
 impl Hub {
-    /// An empty hub, shared by a bus and its subscriptions.
+    /// An empty hub without a limit of its own (each subscriber still has
+    /// its budget), shared by a bus and its subscriptions.
     pub fn new() -> Arc<Hub> {
-        Arc::new(Hub::default())
+        Hub::with_limit(usize::MAX)
+    }
+
+    /// An empty hub that queues at most `limit` bytes for all its
+    /// subscribers together.
+    pub fn with_limit(limit: usize) -> Arc<Hub> {
+        Arc::new(Hub {
+            channels: Mutex::default(),
+            total: AtomicUsize::new(0),
+            limit,
+        })
+    }
+
+    /// Bytes queued for all subscribers together.
+    pub fn queued(&self) -> usize {
+        self.total.load(Ordering::Acquire)
     }
 
     /// Queues `payload` for every subscriber of `channel`. A subscriber
-    /// whose queue would pass its budget is cut off instead: its
-    /// subscription ends as too slow, and what it had queued is freed once
-    /// it is dropped.
+    /// whose queue would pass its budget, or that has a backlog while the
+    /// hub's limit is reached, is cut off instead: its subscription ends as
+    /// too slow, and what it had queued is freed once it is dropped.
     pub fn deliver(&self, channel: &str, payload: &Bytes) {
+        let len = payload.len();
         let mut channels = self.channels.lock().unwrap_or_else(PoisonError::into_inner);
         let Some(slots) = channels.by_name.get_mut(channel) else {
             return;
         };
         slots.retain(|slot| {
-            let queued = slot.queued.fetch_add(payload.len(), Ordering::AcqRel);
-            if queued + payload.len() > slot.budget {
+            let queued = slot.queued.load(Ordering::Acquire);
+            let full = self.total.load(Ordering::Acquire) + len > self.limit;
+            if queued + len > slot.budget || (full && queued > 0) {
                 slot.too_slow.store(true, Ordering::Release);
                 return false;
             }
-            slot.tx.send(payload.clone()).is_ok()
+            slot.queued.fetch_add(len, Ordering::AcqRel);
+            self.total.fetch_add(len, Ordering::AcqRel);
+            if slot.tx.send(payload.clone()).is_err() {
+                slot.queued.fetch_sub(len, Ordering::AcqRel);
+                self.total.fetch_sub(len, Ordering::AcqRel);
+                return false;
+            }
+            true
         });
         if slots.is_empty() {
             channels.by_name.remove(channel);
@@ -120,7 +152,9 @@ impl Hub {
         }
     }
 
-    fn unsubscribe(&self, channel: &str, id: u64) {
+    /// Removes a subscriber and frees what it left queued (`left`, read
+    /// once the hub can no longer add to it).
+    fn unsubscribe(&self, channel: &str, id: u64, left: &AtomicUsize) {
         let mut channels = self.channels.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(slots) = channels.by_name.get_mut(channel) {
             slots.retain(|slot| slot.id != id);
@@ -128,6 +162,15 @@ impl Hub {
                 channels.by_name.remove(channel);
             }
         }
+        drop(channels);
+        self.total
+            .fetch_sub(left.swap(0, Ordering::AcqRel), Ordering::AcqRel);
+    }
+
+    /// Takes `len` bytes off a subscriber's and the hub's count.
+    fn taken(&self, queued: &AtomicUsize, len: usize) {
+        queued.fetch_sub(len, Ordering::AcqRel);
+        self.total.fetch_sub(len, Ordering::AcqRel);
     }
 }
 
@@ -147,14 +190,14 @@ impl Subscription {
     /// ended: see [`is_too_slow`](Self::is_too_slow). Cancel safe.
     pub async fn recv(&mut self) -> Option<Bytes> {
         let payload = self.rx.recv().await?;
-        self.queued.fetch_sub(payload.len(), Ordering::AcqRel);
+        self.hub.taken(&self.queued, payload.len());
         Some(payload)
     }
 
     /// The next message if one is queued, without waiting.
     pub fn try_recv(&mut self) -> Option<Bytes> {
         let payload = self.rx.try_recv().ok()?;
-        self.queued.fetch_sub(payload.len(), Ordering::AcqRel);
+        self.hub.taken(&self.queued, payload.len());
         Some(payload)
     }
 
@@ -177,7 +220,7 @@ impl Subscription {
 
 impl Drop for Subscription {
     fn drop(&mut self) {
-        self.hub.unsubscribe(&self.channel, self.id);
+        self.hub.unsubscribe(&self.channel, self.id, &self.queued);
     }
 }
 

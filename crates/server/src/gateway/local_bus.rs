@@ -8,15 +8,35 @@ use super::bus::{Bus, Hub, Subscription};
 
 /// A [`Bus`] within one process: each message goes straight to this
 /// process's subscribers of its channel.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct LocalBus {
     hub: Arc<Hub>,
 }
 
+impl Default for LocalBus {
+    fn default() -> Self {
+        LocalBus { hub: Hub::new() }
+    }
+}
+
 impl LocalBus {
-    /// A bus with no subscribers yet.
+    /// A bus with no subscribers yet, and no limit beyond each
+    /// subscriber's budget.
     pub fn new() -> LocalBus {
         LocalBus::default()
+    }
+
+    /// A bus that queues at most `limit` bytes for all its subscribers
+    /// together (see [`Hub`]).
+    pub fn with_limit(limit: usize) -> LocalBus {
+        LocalBus {
+            hub: Hub::with_limit(limit),
+        }
+    }
+
+    /// Bytes queued for all subscribers together.
+    pub fn queued(&self) -> usize {
+        self.hub.queued()
     }
 
     /// How many subscriptions are open.

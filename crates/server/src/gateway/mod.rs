@@ -12,8 +12,11 @@
 //! - The [`Bus`] joins them: [`LocalBus`] in one process, [`RedisBus`]
 //!   across processes.
 //! - A subscriber more than [`GatewayConfig::subscriber_budget`] bytes
-//!   behind is closed with 1008 ([`CLOSE_TOO_SLOW`]); with the shared
-//!   memory budget and the connection limit, memory stays bounded. On
+//!   behind is closed with 1008 ([`CLOSE_TOO_SLOW`]), and so is one with a
+//!   backlog while the bus's [`Hub`] limit is reached (see
+//!   [`LocalBus::with_limit`], [`RedisBus::start_with_limit`]); with the
+//!   connections' shared memory budget and the connection limit, memory
+//!   stays bounded. On
 //!   shutdown, subscribers get a close 1001 and publishers are closed after
 //!   their last complete line.
 //!

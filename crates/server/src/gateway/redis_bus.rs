@@ -65,8 +65,18 @@ impl RedisBus {
     ///
     /// When `url` is not a Redis URL.
     pub fn start(url: &str, prefix: &str) -> redis::RedisResult<RedisBus> {
+        RedisBus::start_with_limit(url, prefix, usize::MAX)
+    }
+
+    /// As [`start`](Self::start), queueing at most `limit` bytes for this
+    /// process's subscribers together (see [`Hub`]).
+    ///
+    /// # Errors
+    ///
+    /// When `url` is not a Redis URL.
+    pub fn start_with_limit(url: &str, prefix: &str, limit: usize) -> redis::RedisResult<RedisBus> {
         let client = Client::open(url)?;
-        let hub = Hub::new();
+        let hub = Hub::with_limit(limit);
         let origin = origin_id();
         let (outgoing, rx) = mpsc::unbounded_channel();
         let queued = Arc::new(AtomicUsize::new(0));

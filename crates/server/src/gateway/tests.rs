@@ -70,6 +70,26 @@ async fn a_subscriber_past_its_budget_is_cut_off_as_too_slow() {
     assert_eq!(slow.recv().await, None);
 }
 
+#[tokio::test]
+async fn past_the_hubs_limit_subscribers_with_a_backlog_are_cut_off() {
+    let bus = LocalBus::with_limit(10);
+    let behind = bus.subscribe("c", 1 << 20);
+    let mut keeping_up = bus.subscribe("c", 1 << 20);
+    bus.publish("c", Bytes::from_static(b"1234"));
+    assert_eq!(keeping_up.recv().await.unwrap(), "1234");
+    bus.publish("c", Bytes::from_static(b"5678"));
+    assert_eq!(keeping_up.recv().await.unwrap(), "5678");
+    assert_eq!(bus.queued(), 8);
+    // 8 queued (all for `behind`) + 3 > 10: `behind` is cut, the other gets it.
+    bus.publish("c", Bytes::from_static(b"abc"));
+    assert!(behind.is_too_slow());
+    assert!(!keeping_up.is_too_slow());
+    assert_eq!(keeping_up.recv().await.unwrap(), "abc");
+    assert_eq!(bus.subscribers(), 1);
+    drop(behind);
+    assert_eq!(bus.queued(), 0);
+}
+
 #[test]
 fn lines_split_into_channel_and_payload() {
     let line = Bytes::from_static(b"game1 a b c");
