@@ -1,22 +1,7 @@
 //! The Redis bus: every gateway process publishes to Redis and listens to
 //! Redis, so subscribers anywhere see every publisher.
 //!
-//! - A message on channel `c` is published to the Redis channel
-//!   `<prefix>c`; its Redis payload is the publishing process's 8-byte
-//!   origin id followed by the payload.
-//! - Each process subscribes once, with `PSUBSCRIBE <prefix>*`, and hands
-//!   what arrives to its own subscribers of the channel (if any): one
-//!   subscription per process whatever the number of channels, at the cost
-//!   of every process receiving every channel's traffic.
-//! - No double delivery: a process delivers its own publishers' messages to
-//!   its own subscribers at once (so they keep flowing while Redis is
-//!   away), and skips them when Redis echoes them back (same origin id).
-//! - When Redis goes away, both connections are retried with a backoff
-//!   from [`MIN_BACKOFF`] doubling to [`MAX_BACKOFF`]. Messages published
-//!   meanwhile (or past [`MAX_OUTGOING`] bytes queued for Redis) are not
-//!   sent to Redis: a warning counts them when the connection is back.
-//!   Messages other processes published while this one was not subscribed
-//!   are lost to its subscribers.
+//! See [`RedisBus`].
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
@@ -43,8 +28,24 @@ pub const MAX_OUTGOING: usize = 32 << 20;
 /// Messages sent to Redis in one pipeline at most.
 const BATCH: usize = 256;
 
-/// A [`Bus`] on Redis pub/sub (see the module docs for the protocol and
-/// what happens when Redis goes away). Its tasks end when it is dropped.
+/// A [`Bus`] on Redis pub/sub. Its tasks end when it is dropped.
+///
+/// - A message on channel `c` is published to the Redis channel
+///   `<prefix>c`; its Redis payload is the publishing process's 8-byte
+///   origin id followed by the payload.
+/// - Each process subscribes once, with `PSUBSCRIBE <prefix>*`, and hands
+///   what arrives to its own subscribers of the channel (if any): one
+///   subscription per process whatever the number of channels, at the cost
+///   of every process receiving every channel's traffic.
+/// - No double delivery: a process delivers its own publishers' messages to
+///   its own subscribers at once (so they keep flowing while Redis is
+///   away), and skips them when Redis echoes them back (same origin id).
+/// - When Redis goes away, both connections are retried with a backoff
+///   from [`MIN_BACKOFF`] doubling to [`MAX_BACKOFF`]. Messages published
+///   meanwhile (or past [`MAX_OUTGOING`] bytes queued for Redis) are not
+///   sent to Redis: a warning counts them when the connection is back.
+///   Messages other processes published while this one was not subscribed
+///   are lost to its subscribers.
 pub struct RedisBus {
     hub: Arc<Hub>,
     prefix: String,
