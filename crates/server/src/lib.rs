@@ -4,6 +4,8 @@
 //!
 //! - [`rtmp_relay`]: an RTMP ingest and relay server (publishers, live
 //!   players, optional FLV recording) on the tokio driver.
+//! - [`gateway`]: TCP line publishers -> channels -> WebSocket subscribers,
+//!   in-process or across processes on Redis.
 //! - [`ws_chat`]: a WebSocket broadcast chat with its page, on one port.
 //! - [`auth`], [`plain_http`], [`prometheus`]: access tokens, plain HTTP
 //!   beside a protocol (status endpoints), and the metrics text format.
@@ -33,6 +35,7 @@
 
 pub mod accept;
 pub mod auth;
+pub mod gateway;
 mod limits;
 pub mod plain_http;
 pub mod prometheus;

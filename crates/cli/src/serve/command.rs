@@ -10,6 +10,7 @@ use clap::Subcommand;
 use wirestate_server::auth::AccessToken;
 use wirestate_server::rtmp_relay::{self, PullOrigin, PushTarget, RecordMode, RelayConfig};
 
+use super::gateway::{GatewayArgs, GATEWAY_HELP};
 use super::websocket::WsArgs;
 use super::{parse_bytes, LimitArgs, TlsArgs};
 
@@ -148,6 +149,10 @@ pub(crate) enum ServeCommand {
         #[command(flatten)]
         limits: LimitArgs,
     },
+    /// A gateway: TCP line publishers -> channels -> WebSocket subscribers,
+    /// in-process or across processes on Redis (--bus).
+    #[command(after_help = GATEWAY_HELP)]
+    Gateway(GatewayArgs),
 }
 
 /// Runs the server `cmd` names until SIGINT or SIGTERM and its drain.
@@ -229,6 +234,7 @@ async fn run(cmd: ServeCommand) -> Result<(), String> {
             };
             serve_rtmp(serving, config, wrap, http).await.map_err(text)
         }
+        ServeCommand::Gateway(args) => super::gateway::serve(args).await,
     }
 }
 

@@ -5,6 +5,7 @@
 
 mod args;
 mod command;
+mod gateway;
 mod refuse;
 mod signals;
 pub(crate) mod websocket;

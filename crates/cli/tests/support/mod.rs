@@ -21,6 +21,8 @@ pub struct Server {
     child: Child,
     /// Where it listens.
     pub addr: SocketAddr,
+    /// Every address it announced, in order (`serve gateway` announces two).
+    pub addrs: Vec<SocketAddr>,
     log: Receiver<String>,
     /// The log lines seen so far.
     pub seen: Vec<String>,
@@ -33,7 +35,15 @@ impl Server {
     pub fn start(args: &[&str]) -> Server {
         let mut command = Command::new(env!("CARGO_BIN_EXE_wirestate"));
         command.args(args);
-        Server::spawn(command)
+        Server::spawn(command, 1)
+    }
+
+    /// Runs `wirestate args...` and waits for `count` `LISTENING` lines
+    /// (see [`Server::addrs`]); stdout is drained in the background.
+    pub fn start_listening(args: &[&str], count: usize) -> Server {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_wirestate"));
+        command.args(args);
+        Server::spawn(command, count)
     }
 
     /// Runs `wirestate args...` under a shell that first runs `prelude`
@@ -45,10 +55,10 @@ impl Server {
             .arg(format!("{prelude}; exec \"$0\" \"$@\""))
             .arg(env!("CARGO_BIN_EXE_wirestate"))
             .args(args);
-        Server::spawn(command)
+        Server::spawn(command, 1)
     }
 
-    fn spawn(mut command: Command) -> Server {
+    fn spawn(mut command: Command, count: usize) -> Server {
         let mut child = command
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
@@ -66,9 +76,13 @@ impl Server {
                 }
             }
         });
-        let mut line = String::new();
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        stdout.read_line(&mut line).unwrap();
+        let mut listening = Vec::new();
+        for _ in 0..count {
+            let mut line = String::new();
+            stdout.read_line(&mut line).unwrap();
+            listening.push(line);
+        }
         // The rest of stdout is read on, so the server never writes to a
         // closed pipe.
         let (tx, stdout_lines) = channel();
@@ -83,12 +97,17 @@ impl Server {
         let mut server = Server {
             child,
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            addrs: Vec::new(),
             log,
             seen: Vec::new(),
             stdout: stdout_lines,
         };
-        server.addr = parse_listening(&line)
-            .unwrap_or_else(|| panic!("no LISTENING line: {line:?}, log {:?}", server.log()));
+        for line in listening {
+            let addr = parse_listening(&line)
+                .unwrap_or_else(|| panic!("no LISTENING line: {line:?}, log {:?}", server.log()));
+            server.addrs.push(addr);
+        }
+        server.addr = server.addrs[0];
         server
     }
 
@@ -205,8 +224,15 @@ pub fn read_head(stream: &mut TcpStream) -> String {
 impl WsClient {
     /// Connects and completes the opening handshake (no extensions).
     pub fn connect(addr: SocketAddr) -> WsClient {
+        WsClient::connect_path(addr, "/echo")
+    }
+
+    /// Connects to `path` (such as `/game1`) and completes the opening
+    /// handshake (no extensions).
+    pub fn connect_path(addr: SocketAddr, path: &str) -> WsClient {
         let mut stream = TcpStream::connect(addr).unwrap();
-        stream.write_all(ws_request(addr).as_bytes()).unwrap();
+        let request = ws_request(addr).replacen("/echo", path, 1);
+        stream.write_all(request.as_bytes()).unwrap();
         let head = read_head(&mut stream);
         assert!(head.starts_with("HTTP/1.1 101"), "{head:?}");
         let machine =

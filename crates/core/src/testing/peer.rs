@@ -149,6 +149,23 @@ pub fn listening_port(line: &str) -> Option<u16> {
     )
 }
 
+/// The ports of every `LISTENING` line among `lines`, in order: `serve
+/// gateway` announces its TCP listener, then its WebSocket listener.
+///
+/// ```
+/// use wirestate_core::testing::peer::listening_ports;
+///
+/// let out = "LISTENING 127.0.0.1:7000\nLISTENING 127.0.0.1:7001\nready";
+/// assert_eq!(listening_ports(out.lines()), [7000, 7001]);
+/// ```
+///
+/// # Panics
+///
+/// As [`listening_port`], for a `LISTENING` line without a port.
+pub fn listening_ports<'a>(lines: impl IntoIterator<Item = &'a str>) -> Vec<u16> {
+    lines.into_iter().filter_map(listening_port).collect()
+}
+
 /// Runs the Erlang `gen_tcp` `{packet,header}` client ([`ERLANG_CLIENT`])
 /// against our echo server on 127.0.0.1:`port` and returns its stdout lines.
 ///
