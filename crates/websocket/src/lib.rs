@@ -202,6 +202,7 @@ pub use config::{Delivery, Keepalive, WsConfig, DEFAULT_INPUT_HIGH_WATER};
 pub use connection::{Role, WsConnection, WsTimer};
 pub use deflate::{
     check_deflate_answer, deflate_offer, negotiate_deflate, DeflateConfig, DeflateParams,
+    DeflateTotals,
 };
 pub use error::{LocalError, ProtocolViolation, WsError};
 pub use event::WsEvent;

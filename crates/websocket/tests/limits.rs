@@ -159,3 +159,19 @@ fn the_wrappers_compose_and_shutdown_still_says_1001() {
     assert_eq!(drain(&mut server), close_frame(1001, ""));
     assert!(!server.expired() && !server.inner().limited());
 }
+
+#[test]
+fn deflate_totals_count_the_compressed_messages() {
+    let params = wirestate_websocket::DeflateParams::default();
+    let mut server = WsConnection::accepted_server(WsConfig::default(), Some(params));
+    let message = "abc".repeat(100);
+    server.send_text(message.clone()).unwrap();
+    let totals = server.deflate_totals().unwrap();
+    assert_eq!(totals.uncompressed, message.len() as u64);
+    assert!(totals.compressed > 0 && totals.compressed < totals.uncompressed);
+    let wire = drain(&mut server);
+    // Header of 2 bytes, then the compressed payload.
+    assert_eq!(wire.len() as u64, 2 + totals.compressed);
+    let plain = WsConnection::accepted_server(WsConfig::default(), None);
+    assert_eq!(plain.deflate_totals(), None);
+}
