@@ -5,6 +5,8 @@
 //! - [`rtmp_relay`]: an RTMP ingest and relay server (publishers, live
 //!   players, optional FLV recording) on the tokio driver.
 //! - [`ws_chat`]: a WebSocket broadcast chat with its page, on one port.
+//! - [`auth`], [`plain_http`], [`prometheus`]: access tokens, plain HTTP
+//!   beside a protocol (status endpoints), and the metrics text format.
 //! - [`serve_connections`]: the accept loop they share (accept errors back
 //!   off, [`ServerLimits`] bound connections and memory, a [`Shutdown`]
 //!   signal ends it gracefully).
@@ -30,7 +32,10 @@
 #![warn(missing_docs)]
 
 pub mod accept;
+pub mod auth;
 mod limits;
+pub mod plain_http;
+pub mod prometheus;
 pub mod rtmp_relay;
 mod shutdown;
 mod transport;

@@ -11,24 +11,19 @@
 
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::broadcast;
 use wirestate_core::Machine;
 use wirestate_tokio::{Connection, MemoryBudget};
 use wirestate_websocket::{Keepalive, Message, Utf8Bytes, WsConfig, WsConnection, WsEvent};
 
+use crate::plain_http::{self, HeadRead, Response};
 use crate::{serve_connections, Admission, ServerLimits, Shutdown};
 
 /// The page, compiled into the binary.
 const PAGE: &str = include_str!("chat.html");
-/// The longest request head we read before giving up on a connection.
-const MAX_HEAD: usize = 8 * 1024;
 /// Messages a slow client may fall behind before it misses some.
 const BACKLOG: usize = 64;
-/// How long a plain HTTP answer (the page, a 404, 408 or 503) may take to
-/// write when the limits set no send timeout.
-const ANSWER_DEADLINE: Duration = Duration::from_secs(10);
 /// The keepalive ping interval (and answer time) of chat members.
 const PING_INTERVAL: Duration = Duration::from_secs(30);
 
@@ -76,8 +71,8 @@ pub async fn serve_with(
                     drop(slot);
                 }
                 Admission::Refused => {
-                    let answer = respond(stream, "503 Service Unavailable", "text/plain", "full\n");
-                    let _ = tokio::time::timeout(Duration::from_secs(2), answer).await;
+                    let full = Response::text(503, "full\n");
+                    let _ = plain_http::respond(stream, &full, plain_http::REFUSAL_DEADLINE).await;
                 }
             }
         }
@@ -96,56 +91,18 @@ struct Member {
 /// Reads the request head, then serves the page or joins the chat.
 async fn handle(mut stream: TcpStream, member: Member) -> std::io::Result<()> {
     stream.set_nodelay(true)?;
-    let answer_deadline = member.limits.send_timeout.unwrap_or(ANSWER_DEADLINE);
-    let mut head = Vec::new();
-    let read_head = async {
-        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-            if head.len() >= MAX_HEAD || stream.read_buf(&mut head).await? == 0 {
-                return Ok(false);
-            }
-        }
-        Ok::<_, std::io::Error>(true)
+    let deadline = plain_http::answer_deadline(&member.limits);
+    let answer = match plain_http::read_head(&mut stream, &member.limits).await? {
+        HeadRead::Head(head) => match head.path.as_str() {
+            "/chat" => return chat(stream, &head.bytes, member).await,
+            "/" => Response::new(200, "text/html; charset=utf-8", PAGE),
+            _ => Response::text(404, "not found\n"),
+        },
+        HeadRead::TimedOut => Response::text(408, "too slow\n"),
+        HeadRead::Malformed => Response::text(400, "bad request\n"),
+        HeadRead::Closed => return Ok(()),
     };
-    let complete = match member.limits.handshake_timeout {
-        Some(limit) => tokio::time::timeout(limit, read_head).await,
-        None => Ok(read_head.await),
-    };
-    match complete {
-        Ok(Ok(true)) => {}
-        Ok(other) => return other.map(drop),
-        Err(_) => {
-            let answer = respond(stream, "408 Request Timeout", "text/plain", "too slow\n");
-            return tokio::time::timeout(answer_deadline, answer).await?;
-        }
-    }
-    // `GET <path> HTTP/1.1`: only the path decides.
-    let path = head
-        .split(|&b| b == b' ')
-        .nth(1)
-        .map(|p| String::from_utf8_lossy(p).into_owned())
-        .unwrap_or_default();
-    let answer = match path.split('?').next() {
-        Some("/chat") => return chat(stream, &head, member).await,
-        Some("/") => respond(stream, "200 OK", "text/html; charset=utf-8", PAGE),
-        _ => respond(stream, "404 Not Found", "text/plain", "not found\n"),
-    };
-    tokio::time::timeout(answer_deadline, answer).await?
-}
-
-/// Writes one plain HTTP response and closes.
-async fn respond(
-    mut stream: TcpStream,
-    status: &str,
-    kind: &str,
-    body: &str,
-) -> std::io::Result<()> {
-    let head = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    stream.write_all(head.as_bytes()).await?;
-    stream.write_all(body.as_bytes()).await?;
-    stream.shutdown().await
+    plain_http::respond(stream, &answer, deadline).await
 }
 
 /// The chat members' WebSocket settings: the limits' idle, handshake and
@@ -216,6 +173,7 @@ async fn chat(stream: TcpStream, head: &[u8], member: Member) -> std::io::Result
 mod tests {
     use super::*;
     use std::net::SocketAddr;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use wirestate_core::SeededRandom;
 
     const BOUND: Duration = Duration::from_secs(10);
