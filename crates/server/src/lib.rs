@@ -5,6 +5,8 @@
 //! - [`rtmp_relay`]: an RTMP ingest and relay server (publishers, live
 //!   players, optional FLV recording) on the tokio driver.
 //! - [`ws_chat`]: a WebSocket broadcast chat with its page, on one port.
+//! - [`ws_metrics`]: the counters of a WebSocket server, in the Prometheus
+//!   text format.
 //! - [`auth`], [`plain_http`], [`prometheus`]: access tokens, plain HTTP
 //!   beside a protocol (status endpoints), and the metrics text format.
 //! - [`serve_connections`]: the accept loop they share (accept errors back
@@ -40,6 +42,7 @@ pub mod rtmp_relay;
 mod shutdown;
 mod transport;
 pub mod ws_chat;
+pub mod ws_metrics;
 
 pub use accept::{serve_connections, Admission, ConnectionSlot};
 pub use limits::{ServerLimits, DRAIN_TIMEOUT, IDLE_TIMEOUT, MAX_CONNECTIONS, MEMORY_BUDGET};
