@@ -72,6 +72,8 @@ pub struct RateLimit<M: Machine> {
     count: u64,
     /// The `now` of the latest `handle_*` call: the time of the next events.
     clock: Option<Instant>,
+    /// Which events count (all by default).
+    counts: fn(&M::Event) -> bool,
     farewell: Farewell,
 }
 
@@ -86,8 +88,17 @@ impl<M: Goodbye> RateLimit<M> {
             window: None,
             count: 0,
             clock: None,
+            counts: |_| true,
             farewell: Farewell::default(),
         }
+    }
+
+    /// Counts only the events for which `counts` is `true` (a WebSocket
+    /// server counting messages, not pings); the others pass freely, also
+    /// past the limit until the goodbye.
+    pub fn counting(mut self, counts: fn(&M::Event) -> bool) -> Self {
+        self.counts = counts;
+        self
     }
 
     /// Whether the peer went past the limit (the goodbye was said): count
@@ -188,7 +199,7 @@ impl<M: Goodbye> Machine for RateLimit<M> {
             return Farewell::drop_events(&mut self.inner);
         }
         match self.inner.poll_event()? {
-            Ok(event) if self.admit() => Some(Ok(event)),
+            Ok(event) if !(self.counts)(&event) || self.admit() => Some(Ok(event)),
             Ok(_) => Farewell::drop_events(&mut self.inner),
             Err(error) => Some(Err(error)),
         }

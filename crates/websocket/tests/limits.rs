@@ -175,3 +175,23 @@ fn deflate_totals_count_the_compressed_messages() {
     let plain = WsConnection::accepted_server(WsConfig::default(), None);
     assert_eq!(plain.deflate_totals(), None);
 }
+
+#[test]
+fn a_rate_limit_counting_messages_lets_pings_through() {
+    let t0 = Instant::now();
+    let (mut client, mut server) = pair(|ws| {
+        RateLimit::new(ws, 1, Duration::from_secs(1))
+            .counting(|event| matches!(event, WsEvent::Message(_)))
+    });
+    for n in 0..3 {
+        client.ping(format!("p{n}")).unwrap();
+        server.handle_input(&drain(&mut client), t0);
+        assert!(matches!(server.poll_event(), Some(Ok(WsEvent::Ping(_)))));
+    }
+    assert_eq!(say(&mut client, &mut server, 0, t0).len(), 1);
+    assert!(!server.limited());
+    drain(&mut server);
+    assert!(say(&mut client, &mut server, 1, t0).is_empty());
+    assert!(server.limited());
+    assert_eq!(drain(&mut server), close_frame(1008, RATE_LIMITED_REASON));
+}
