@@ -102,7 +102,10 @@ impl<M: Goodbye> MaxAge<M> {
     fn start(&mut self, now: Instant) {
         if !self.started {
             self.started = true;
-            self.timers.set(AgeTimer::Age, now + self.max_age);
+            // An age too long for `Instant` is never reached.
+            if let Some(deadline) = now.checked_add(self.max_age) {
+                self.timers.set(AgeTimer::Age, deadline);
+            }
         }
     }
 }

@@ -134,8 +134,14 @@ impl<M: Goodbye> RateLimit<M> {
             // the peer; it is not counted.
             return true;
         };
+        // A window too long for `Instant` never ends.
+        let ended = |start: Instant| {
+            start
+                .checked_add(self.duration)
+                .is_some_and(|end| now >= end)
+        };
         match self.window {
-            Some(start) if now < start + self.duration => {}
+            Some(start) if !ended(start) => {}
             _ => {
                 self.window = Some(now);
                 self.count = 0;

@@ -103,3 +103,17 @@ fn the_age_counts_from_the_first_call_when_never_told_connected() {
     m.handle_connected(t0 + Duration::from_secs(1));
     assert_eq!(m.poll_timeout(), Some(t0 + Duration::from_secs(5)));
 }
+
+#[test]
+fn limits_too_long_for_the_clock_never_end() {
+    let t0 = Instant::now();
+    let mut aged = MaxAge::new(lines(), Duration::MAX);
+    aged.handle_connected(t0);
+    assert_eq!(aged.poll_timeout(), None);
+    let mut rated = RateLimit::new(lines(), 1, Duration::MAX);
+    rated.handle_input(b"a\n", t0);
+    assert_eq!(events(&mut rated), [LineEvent::line("a")]);
+    rated.handle_input(b"b\n", t0 + Duration::from_secs(1 << 40));
+    assert!(events(&mut rated).is_empty());
+    assert!(rated.limited());
+}

@@ -75,7 +75,9 @@ pub(crate) enum ServeCommand {
         #[command(flatten)]
         limits: LimitArgs,
     },
-    /// A WebSocket echo server (permessage-deflate, keepalive pings).
+    /// A WebSocket echo server (permessage-deflate, keepalive pings), with
+    /// `GET /health` (200 ok) and `GET /metrics` (Prometheus text) on the
+    /// same port.
     #[command(after_help = WEBSOCKET_MEMORY)]
     Websocket {
         /// Where to listen (port 0 picks a free one).
@@ -156,7 +158,9 @@ async fn run(cmd: ServeCommand) -> Result<(), String> {
             limits,
         } => {
             let tls = tls.acceptor()?;
-            let mut serving = super::start(listen, limits.limits()).await.map_err(text)?;
+            let mut serving = super::start_with(listen, limits.limits(), ws.reuse_port)
+                .await
+                .map_err(text)?;
             serving.tls = tls;
             super::websocket::serve(serving, &ws).await.map_err(text)
         }
