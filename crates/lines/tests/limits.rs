@@ -18,11 +18,19 @@ fn events(
     std::iter::from_fn(|| machine.poll_event().map(Result::unwrap)).collect()
 }
 
+/// A case: its name, input pushes with their time in ms, the lines handed
+/// out, whether the limit was hit.
+type Case = (
+    &'static str,
+    &'static [(u64, &'static str)],
+    &'static [&'static str],
+    bool,
+);
+
 #[test]
 fn rate_limit_table() {
     let ms = Duration::from_millis;
-    // (case, input pushes with their time in ms, lines handed out, limited)
-    let cases: &[(&str, &[(u64, &str)], &[&str], bool)] = &[
+    let cases: &[Case] = &[
         ("within capacity", &[(0, "a\nb\n")], &["a", "b"], false),
         ("a burst past it", &[(0, "a\nb\nc\nd\n")], &["a", "b"], true),
         (
