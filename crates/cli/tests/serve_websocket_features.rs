@@ -281,3 +281,13 @@ fn help_documents_the_flags() {
         assert!(help.contains(flag), "{flag} in {help}");
     }
 }
+
+#[test]
+fn a_request_that_is_no_upgrade_is_refused_and_counted() {
+    let server = serve(&[]);
+    let (head, _) = get(server.addr, "/plain");
+    let status = head.split(' ').nth(1).unwrap().to_string();
+    assert!(status == "400" || status == "426", "{head}");
+    let series = format!(r#"wirestate_ws_rejected_handshakes_total{{status="{status}"}}"#);
+    metrics_when(server.addr, |s| s.get(&series) == Some(&1.0));
+}

@@ -132,7 +132,7 @@ async fn upgrade(
         let outcome = match event {
             Some(Ok(event)) => handle(conn.machine_mut(), event, peer, site, &mut seen),
             Some(Err(error)) => {
-                seen.close = Some(failure_code(&error));
+                note_failure(&error, &mut seen, site);
                 tracing::info!(%peer, %error, "connection ended");
                 break false;
             }
@@ -209,12 +209,23 @@ fn handle(
     Ok(())
 }
 
-/// The close code a failed connection sent (1006 when it sent none).
-fn failure_code(error: &DriverError<WsError>) -> u16 {
-    match error {
-        DriverError::Machine(error) => error.close_code().unwrap_or(1006),
-        _ => 1006,
+/// Notes how a connection failed: before the upgrade, the status the
+/// machine answered with (a request that was no valid upgrade, or too
+/// slow); after it, the close code it sent (1006 when it sent none).
+fn note_failure(error: &DriverError<WsError>, seen: &mut Seen, site: &Site) {
+    let machine_error = match error {
+        DriverError::Machine(error) => Some(error),
+        _ => None,
+    };
+    if seen.open.is_none() {
+        match machine_error {
+            Some(WsError::Handshake(failure)) => site.metrics.rejected(failure.status()),
+            Some(WsError::HandshakeTimeout(_)) => site.metrics.rejected(408),
+            _ => {}
+        }
+        return;
     }
+    seen.close = Some(machine_error.and_then(WsError::close_code).unwrap_or(1006));
 }
 
 /// Counts how an upgraded connection ended: 1008 past the rate limit,
