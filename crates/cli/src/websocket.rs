@@ -357,6 +357,7 @@ fn list_frames(input: &[u8], head_len: usize, role: Role, out: &mut Printer) -> 
         require_mask: Some(role == Role::Server),
         allowed_rsv: rsv::RSV1,
         max_frame_size: WsConfig::default().max_frame_size as u64,
+        accept_non_minimal_lengths: false,
     });
     let mut rest = BytesMut::from(&input[head_len..]);
     let mut frame_start = head_len;

@@ -514,3 +514,33 @@ fn amf3_data_message_decodes_its_amf3_values_whatever_the_cuts() {
     // The message re-encodes to the same bytes.
     assert_eq!(&Message::Data(data.clone()).encode_payload()[..], body);
 }
+
+/// The fuzzer's reproducer (`rtmp_chunks`, minimized): an acknowledgement
+/// window of 1 byte, a 2000-byte video message cut off after 8 chunks, then
+/// a header announcing a message over the 8 MiB limit. The acknowledgements
+/// for the bytes before the error were sent when the input arrived cut, and
+/// not when it arrived whole, because the error path skipped them.
+#[test]
+fn acknowledgements_before_an_error_do_not_depend_on_the_cuts() {
+    let mut input = vec![3u8];
+    input.resize(1 + 2 * 1536, 0);
+    // Window Acknowledgement Size 1 on chunk stream 2.
+    input.extend_from_slice(&[2, 0, 0, 0, 0, 0, 4, 5, 0, 0, 0, 0, 0, 0, 0, 1]);
+    // Video, 2000 bytes announced, stream 1: the first chunk, then 7 more.
+    input.extend_from_slice(&[4, 0, 0, 0, 0, 0x07, 0xd0, 9, 1, 0, 0, 0]);
+    input.extend_from_slice(&[0; 128]);
+    for _ in 0..7 {
+        input.push(0xc4);
+        input.extend_from_slice(&[0; 128]);
+    }
+    // A new message of 16 MiB - 1 bytes: over the limit.
+    input.extend_from_slice(&[5, 0, 0, 0, 0xff, 0xff, 0xff, 9, 1, 0, 0, 0]);
+    let transcript = assert_chunk_independent(server, &input, false, Instant::now());
+    let error = transcript.error.as_deref().unwrap_or_default();
+    assert!(error.contains("16777215"), "{error}");
+    let acks = sent_messages(&transcript.transmitted);
+    assert!(!acks.is_empty());
+    assert!(acks
+        .iter()
+        .all(|m| matches!(m, Message::Acknowledgement(_))));
+}

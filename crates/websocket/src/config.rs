@@ -61,6 +61,14 @@ pub struct WsConfig {
     /// Largest accepted frame payload; larger announced lengths fail with
     /// close code 1009 before anything is buffered. Default 16 MiB.
     pub max_frame_size: usize,
+    /// Accept frame lengths encoded in more bytes than needed (a 16-bit
+    /// length under 126, a 64-bit one under 65,536). RFC 6455 §5.2 requires
+    /// senders to use the minimal encoding, so by default such a frame
+    /// fails the connection (close 1002): a peer that gets the framing this
+    /// wrong is likely to get other rules wrong too, and one canonical
+    /// encoding per frame keeps what two parsers accept identical. Set it
+    /// for a known sloppy peer. Default `false`.
+    pub accept_non_minimal_lengths: bool,
     /// Largest accepted (reassembled) message; checked against each frame's
     /// announced length. Default 64 MiB.
     pub max_message_size: usize,
@@ -131,6 +139,7 @@ impl Default for WsConfig {
     fn default() -> Self {
         WsConfig {
             max_frame_size: 16 << 20,
+            accept_non_minimal_lengths: false,
             max_message_size: 64 << 20,
             max_handshake_size: 16 << 10,
             max_headers: 64,

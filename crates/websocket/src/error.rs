@@ -126,6 +126,11 @@ pub enum ProtocolViolation {
     /// A 64-bit length with its most significant bit set (§5.2).
     #[error("64-bit payload length with the most significant bit set")]
     LengthHighBitSet,
+    /// A payload length in more bytes than it needs (§5.2: "the minimal
+    /// number of bytes MUST be used"); see
+    /// [`WsConfig::accept_non_minimal_lengths`](crate::WsConfig::accept_non_minimal_lengths).
+    #[error("payload length {0} not in its minimal encoding")]
+    NonMinimalLength(u64),
     /// A continuation frame with no fragmented message in progress (§5.4).
     #[error("continuation frame without a message to continue")]
     UnexpectedContinuation,

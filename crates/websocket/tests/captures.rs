@@ -415,6 +415,7 @@ fn frames_at_frame_level(data: &[u8], from_client: bool, sizes: &[usize]) -> Vec
         require_mask: Some(from_client),
         allowed_rsv: rsv::RSV1,
         max_frame_size: 1 << 30,
+        accept_non_minimal_lengths: false,
     });
     let mut input = BytesMut::new();
     let mut rows = Vec::new();

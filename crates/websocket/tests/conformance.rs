@@ -74,6 +74,7 @@ fn sent(sender: Role, bytes: &[u8]) -> Vec<(OpCode, bool, Bytes)> {
         require_mask: Some(sender == Role::Client),
         allowed_rsv: 0,
         max_frame_size: u64::MAX >> 1,
+        accept_non_minimal_lengths: false,
     });
     let mut input = BytesMut::from(bytes);
     let mut frames = Vec::new();
@@ -163,6 +164,22 @@ mod framing {
             input.extend_from_slice(&[1, 2, 3, 4]);
             let t = run(role, &input);
             assert_fails(role, &t, 1002, "most significant bit");
+        }
+    }
+
+    #[test]
+    fn payload_lengths_not_in_their_minimal_encoding_fail() {
+        for role in ROLES {
+            let mask_bit = if role == Role::Server { 0x80 } else { 0 };
+            // 5 bytes announced in 16 bits, 300 bytes in 64 bits.
+            let mut short = vec![0x82, mask_bit | 126, 0, 5];
+            let mut long = vec![0x82, mask_bit | 127];
+            long.extend_from_slice(&300u64.to_be_bytes());
+            for input in [&mut short, &mut long] {
+                input.extend_from_slice(&[1, 2, 3, 4]);
+                let t = run(role, input);
+                assert_fails(role, &t, 1002, "minimal encoding");
+            }
         }
     }
 }

@@ -316,6 +316,7 @@ impl WsConnection {
             require_mask: Some(role == Role::Server),
             allowed_rsv: 0,
             max_frame_size: config.max_frame_size as u64,
+            accept_non_minimal_lengths: config.accept_non_minimal_lengths,
         };
         WsConnection {
             role,

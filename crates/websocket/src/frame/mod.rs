@@ -118,6 +118,10 @@ pub struct FrameRules {
     /// Frames announcing more payload than this fail before anything is
     /// buffered.
     pub max_frame_size: u64,
+    /// Accept lengths in a longer encoding than needed (see
+    /// [`WsConfig::accept_non_minimal_lengths`](crate::WsConfig::accept_non_minimal_lengths));
+    /// `false` fails them with [`ProtocolViolation::NonMinimalLength`].
+    pub accept_non_minimal_lengths: bool,
 }
 
 /// A complete frame: its header and its unmasked payload, split off the input.
@@ -162,7 +166,12 @@ pub enum Step {
 /// use bytes::BytesMut;
 /// use wirestate_websocket::frame::{FrameDecoder, FrameRules, OpCode, Step};
 ///
-/// let rules = FrameRules { require_mask: Some(false), allowed_rsv: 0, max_frame_size: 1024 };
+/// let rules = FrameRules {
+///     require_mask: Some(false),
+///     allowed_rsv: 0,
+///     max_frame_size: 1024,
+///     accept_non_minimal_lengths: false,
+/// };
 /// let mut decoder = FrameDecoder::new(rules);
 /// let mut input = BytesMut::from(&b"\x81\x05Hel"[..]);
 /// assert!(matches!(decoder.decode(&mut input), Ok(Step::Partial { .. })));
@@ -368,7 +377,8 @@ fn extend_unmasked(buffer: &mut BytesMut, data: &[u8], mask: Option<[u8; 4]>, of
 ///
 /// The rule the header breaks: a reserved opcode or reserved bits, the wrong
 /// mask for the role, a malformed control frame, a 64-bit length with its
-/// top bit set ([`WsError::Protocol`]), or a payload over
+/// top bit set or a length not in its minimal encoding
+/// ([`WsError::Protocol`]), or a payload over
 /// `rules.max_frame_size` ([`WsError::FrameTooBig`]).
 #[inline(always)] // the hot path of small frames
 pub fn parse_header(input: &[u8], rules: &FrameRules) -> Result<Option<FrameHeader>, WsError> {
@@ -405,7 +415,11 @@ pub fn parse_header(input: &[u8], rules: &FrameRules) -> Result<Option<FrameHead
             let Some(ext) = input.get(2..4) else {
                 return Ok(None);
             };
-            (u64::from(u16::from_be_bytes([ext[0], ext[1]])), 4)
+            let len = u64::from(u16::from_be_bytes([ext[0], ext[1]]));
+            if len < 126 && !rules.accept_non_minimal_lengths {
+                return Err(WsError::Protocol(ProtocolViolation::NonMinimalLength(len)));
+            }
+            (len, 4)
         }
         127 => {
             let Some(ext) = input.get(2..10) else {
@@ -414,6 +428,9 @@ pub fn parse_header(input: &[u8], rules: &FrameRules) -> Result<Option<FrameHead
             let len = u64::from_be_bytes(ext.try_into().unwrap_or([0xFF; 8]));
             if len >> 63 != 0 {
                 return Err(WsError::Protocol(ProtocolViolation::LengthHighBitSet));
+            }
+            if len <= 0xFFFF && !rules.accept_non_minimal_lengths {
+                return Err(WsError::Protocol(ProtocolViolation::NonMinimalLength(len)));
             }
             (len, 10)
         }

@@ -6,11 +6,13 @@ const SERVER: FrameRules = FrameRules {
     require_mask: Some(true),
     allowed_rsv: 0,
     max_frame_size: 1 << 20,
+    accept_non_minimal_lengths: false,
 };
 const CLIENT: FrameRules = FrameRules {
     require_mask: Some(false),
     allowed_rsv: 0,
     max_frame_size: 1 << 20,
+    accept_non_minimal_lengths: false,
 };
 
 /// (bytes, rules, expected header or error text)
@@ -102,6 +104,7 @@ fn encode_then_parse_round_trips_all_three_lengths() {
                 require_mask: None,
                 allowed_rsv: 0,
                 max_frame_size: u64::MAX >> 1,
+                accept_non_minimal_lengths: false,
             };
             let h = parse_header(&out, &rules).unwrap().unwrap();
             assert_eq!(
@@ -141,4 +144,37 @@ fn decoder_unmasks_in_pieces_and_reports_fresh_ranges() {
         }
     }
     assert!(input.is_empty());
+}
+
+#[test]
+fn lengths_must_be_minimal_unless_allowed() {
+    // (header, announced length): each longer than it needs to be.
+    let table: [(&[u8], u64); 4] = [
+        (b"\x82\x7e\x00\x00", 0),
+        (b"\x82\x7e\x00\x7d", 125),
+        (b"\x82\x7f\x00\x00\x00\x00\x00\x00\x00\x7e", 126),
+        (b"\x82\x7f\x00\x00\x00\x00\x00\x00\xff\xff", 65_535),
+    ];
+    let lenient = FrameRules {
+        accept_non_minimal_lengths: true,
+        ..CLIENT
+    };
+    for (header, len) in table {
+        let strict = parse_header(header, &CLIENT);
+        assert!(
+            matches!(
+                strict,
+                Err(WsError::Protocol(ProtocolViolation::NonMinimalLength(l))) if l == len
+            ),
+            "{header:x?}: {strict:?}"
+        );
+        let header = parse_header(header, &lenient).unwrap().unwrap();
+        assert_eq!(header.payload_len, len);
+    }
+    // The smallest lengths of each encoding are minimal.
+    assert!(parse_header(b"\x82\x7e\x00\x7e", &CLIENT)
+        .unwrap()
+        .is_some());
+    let smallest_64 = b"\x82\x7f\x00\x00\x00\x00\x00\x01\x00\x00";
+    assert!(parse_header(smallest_64, &CLIENT).unwrap().is_some());
 }
