@@ -55,10 +55,13 @@
 #![warn(missing_docs)]
 
 mod driver_error;
+mod goodbye;
 mod idle;
 mod machine;
+mod max_age;
 mod poison;
 mod random;
+mod rate_limit;
 mod read_room;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -66,12 +69,15 @@ mod timer;
 mod transmit;
 
 pub use driver_error::DriverError;
+pub use goodbye::{Goodbye, GoodbyeReason};
 pub use idle::{IdleError, IdleTimeout};
 pub use machine::Machine;
+pub use max_age::MaxAge;
 pub use poison::Poison;
 #[cfg(feature = "os-random")]
 pub use random::OsRandom;
 pub use random::{RandomSource, SeededRandom};
+pub use rate_limit::RateLimit;
 pub use read_room::{prepare_read, reserved_room};
 pub use timer::{Timer, TimerTable, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_SEND_TIMEOUT, MAX_TIMERS};
 pub use transmit::{TransmitQueue, MAX_IO_SLICES};

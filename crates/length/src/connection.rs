@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
-use wirestate_core::{Machine, Poison, TransmitQueue};
+use wirestate_core::{Goodbye, Machine, Poison, TransmitQueue};
 
 use crate::decode::FrameDecoder;
 use crate::{LengthCommand, LengthConfig, LengthError, LengthEvent, LocalError};
@@ -292,3 +292,9 @@ impl Machine for LengthConnection {
             || (self.eof && self.input.is_empty() && self.decoder.is_between_frames())
     }
 }
+
+/// The limit wrappers' goodbye ([`wirestate_core::RateLimit`],
+/// [`wirestate_core::MaxAge`]): the protocol has none, so nothing is
+/// queued and the wrapper stops reading and closes once what is queued is
+/// flushed.
+impl Goodbye for LengthConnection {}

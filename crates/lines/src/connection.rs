@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
-use wirestate_core::{Machine, Poison, TransmitQueue};
+use wirestate_core::{Goodbye, Machine, Poison, TransmitQueue};
 
 use crate::command::LineCommand;
 use crate::config::LineConfig;
@@ -269,6 +269,12 @@ impl LineConnection {
         !self.poison.is_healthy() || (self.eof && self.decoder.is_done())
     }
 }
+
+/// The limit wrappers' goodbye ([`wirestate_core::RateLimit`],
+/// [`wirestate_core::MaxAge`]): the protocol has none, so nothing is
+/// queued and the wrapper stops reading and closes once what is queued is
+/// flushed.
+impl Goodbye for LineConnection {}
 
 #[cfg(test)]
 mod tests;

@@ -63,6 +63,7 @@ mod connection;
 mod error;
 mod event;
 pub mod flv;
+mod goodbye;
 pub mod handshake;
 pub mod media;
 pub mod message;

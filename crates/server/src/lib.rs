@@ -7,6 +7,8 @@
 //! - [`gateway`]: TCP line publishers -> channels -> WebSocket subscribers,
 //!   in-process or across processes on Redis.
 //! - [`ws_chat`]: a WebSocket broadcast chat with its page, on one port.
+//! - [`ws_metrics`]: the counters of a WebSocket server, in the Prometheus
+//!   text format.
 //! - [`auth`], [`plain_http`], [`prometheus`]: access tokens, plain HTTP
 //!   beside a protocol (status endpoints), and the metrics text format.
 //! - [`serve_connections`]: the accept loop they share (accept errors back
@@ -43,6 +45,7 @@ pub mod rtmp_relay;
 mod shutdown;
 mod transport;
 pub mod ws_chat;
+pub mod ws_metrics;
 
 pub use accept::{serve_connections, Admission, ConnectionSlot};
 pub use limits::{ServerLimits, DRAIN_TIMEOUT, IDLE_TIMEOUT, MAX_CONNECTIONS, MEMORY_BUDGET};

@@ -183,6 +183,7 @@ mod deflate;
 mod error;
 mod event;
 pub mod frame;
+mod goodbye;
 mod handshake;
 #[cfg(feature = "http")]
 mod http;
@@ -201,9 +202,11 @@ pub use config::{Delivery, Keepalive, WsConfig, DEFAULT_INPUT_HIGH_WATER};
 pub use connection::{Role, WsConnection, WsTimer};
 pub use deflate::{
     check_deflate_answer, deflate_offer, negotiate_deflate, DeflateConfig, DeflateParams,
+    DeflateTotals,
 };
 pub use error::{LocalError, ProtocolViolation, WsError};
 pub use event::WsEvent;
+pub use goodbye::{goodbye_close_code, MAX_AGE_REASON, RATE_LIMITED_REASON};
 pub use handshake::{
     accept_key, accept_response, failure_response, parse_extensions, parse_request, parse_response,
     reject_response, select_protocol, Accept, ClientRequest, Extension, HandshakeError, Reject,

@@ -24,7 +24,8 @@ the growth of resident memory over 900 connections that each had a frame \
 echoed (10-11 KiB measured), rounded up; kernel socket buffers are not \
 counted.";
 
-/// The worst-case memory of the WebSocket server, for its `--help`.
+/// The worst-case memory, keepalive and HTTP endpoints of the WebSocket
+/// server, for its `--help`.
 const WEBSOCKET_MEMORY: &str = "\
 Memory: at most about --memory-budget + 72 KiB x --max-connections (defaults: \
 256 MiB + 1024 x 72 KiB = 328 MiB), plus one 16 KiB read per connection that \
@@ -37,7 +38,9 @@ permessage-deflate), rounded up; kernel socket buffers are not counted.
 
 Keepalive: a ping after a quarter of --idle-timeout without input (1 to 30 s; \
 30 s when the idle timeout is off); a client that answers nothing within the \
-same time again is closed, so a quiet client that answers pings stays.";
+same time again is closed, so a quiet client that answers pings stays.
+
+HTTP on the same port: GET /health answers 200 `ok`; GET /metrics the Prometheus text format: wirestate_ws_connections_open, wirestate_ws_connections_total, wirestate_ws_messages_{received,sent}_total, wirestate_ws_bytes_{received,sent}_total (payloads, uncompressed), wirestate_ws_closes_total{code}, wirestate_ws_rejected_handshakes_total{status}, wirestate_ws_deflate_{uncompressed,compressed}_bytes_total and wirestate_ws_deflate_ratio (compressed / uncompressed).";
 
 /// The worst-case memory of the RTMP relay, for its `--help`.
 const RTMP_MEMORY: &str = "\
@@ -78,7 +81,9 @@ pub(crate) enum ServeCommand {
         #[command(flatten)]
         limits: LimitArgs,
     },
-    /// A WebSocket echo server (permessage-deflate, keepalive pings).
+    /// A WebSocket echo server (permessage-deflate, keepalive pings), with
+    /// `GET /health` (200 ok) and `GET /metrics` (Prometheus text) on the
+    /// same port.
     #[command(after_help = WEBSOCKET_MEMORY)]
     Websocket {
         /// Where to listen (port 0 picks a free one).
@@ -198,7 +203,9 @@ async fn run(cmd: ServeCommand) -> Result<(), String> {
             limits,
         } => {
             let tls = tls.acceptor()?;
-            let mut serving = super::start(listen, limits.limits()).await.map_err(text)?;
+            let mut serving = super::start_with(listen, limits.limits(), ws.reuse_port)
+                .await
+                .map_err(text)?;
             serving.tls = tls;
             super::websocket::serve(serving, &ws).await.map_err(text)
         }

@@ -9,6 +9,7 @@ mod gateway;
 mod refuse;
 mod signals;
 pub(crate) mod websocket;
+mod ws_conn;
 
 use std::fmt::Display;
 use std::io::{self, Write};
@@ -63,8 +64,26 @@ pub(crate) struct Serving {
 /// When the signal handlers cannot be installed, or binding or printing
 /// fails.
 pub(crate) async fn start(listen: SocketAddr, limits: ServerLimits) -> io::Result<Serving> {
+    start_with(listen, limits, false).await
+}
+
+/// [`start`], with SO_REUSEPORT on the listener when `reuse_port`.
+///
+/// # Errors
+///
+/// As [`start`]; with `reuse_port` on a platform without SO_REUSEPORT,
+/// [`io::ErrorKind::Unsupported`].
+pub(crate) async fn start_with(
+    listen: SocketAddr,
+    limits: ServerLimits,
+    reuse_port: bool,
+) -> io::Result<Serving> {
     let shutdown = signals::shutdown_on_signals()?;
-    let listener = TcpListener::bind(listen).await?;
+    let listener = if reuse_port {
+        bind_reuse_port(listen)?
+    } else {
+        TcpListener::bind(listen).await?
+    };
     let local = listener.local_addr()?;
     let mut stdout = io::stdout().lock();
     writeln!(stdout, "LISTENING {local}")?;
@@ -76,6 +95,29 @@ pub(crate) async fn start(listen: SocketAddr, limits: ServerLimits) -> io::Resul
         shutdown,
         tls: None,
     })
+}
+
+/// A listener on `listen` with SO_REUSEPORT (and SO_REUSEADDR, as
+/// `TcpListener::bind` sets on unix).
+#[cfg(all(unix, not(target_os = "solaris"), not(target_os = "illumos")))]
+fn bind_reuse_port(listen: SocketAddr) -> io::Result<TcpListener> {
+    let socket = match listen {
+        SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+    };
+    socket.set_reuseaddr(true)?;
+    socket.set_reuseport(true)?;
+    socket.bind(listen)?;
+    socket.listen(1024)
+}
+
+/// SO_REUSEPORT is not available here.
+#[cfg(not(all(unix, not(target_os = "solaris"), not(target_os = "illumos"))))]
+fn bind_reuse_port(_listen: SocketAddr) -> io::Result<TcpListener> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "--reuse-port needs SO_REUSEPORT (unix)",
+    ))
 }
 
 /// What each accepted socket becomes: with `tls`, a TLS session whose

@@ -1,14 +1,18 @@
-//! `serve websocket`: an echo server on the WebSocket machine.
+//! `serve websocket`: an echo server on the WebSocket machine, with a path,
+//! a token, rate and age limits, `/health` and `/metrics` on the same port.
 
 use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
-use wirestate_server::ServerLimits;
-use wirestate_websocket::{
-    DeflateConfig, Keepalive, LocalError, Message, WsCommand, WsConfig, WsConnection, WsEvent,
-};
+use tokio::net::TcpStream;
+use wirestate_server::auth::AccessToken;
+use wirestate_server::ws_metrics::WsMetrics;
+use wirestate_server::{serve_connections, Admission, ServerLimits};
+use wirestate_websocket::{DeflateConfig, Keepalive, WsConfig};
 
+use super::ws_conn::{self, Site};
 use super::{parse_bytes, Refusal, Serving};
 
 /// The shortest keepalive interval (and ping answer time).
@@ -29,6 +33,51 @@ pub(crate) struct WsArgs {
     /// connection with 1009. Takes a suffix K, M or G, as in 64M.
     #[arg(long, value_name = "BYTES", default_value = "64M", value_parser = parse_bytes)]
     max_message_size: usize,
+    /// Upgrade only requests for this path (as in /ws); others get 404.
+    /// Default: any path. /health and /metrics answer on every path setting.
+    #[arg(long, value_name = "PATH")]
+    path: Option<String>,
+    /// Upgrade only requests that carry this token, as `Authorization:
+    /// Bearer TOKEN` or a `?token=TOKEN` query; others get 401 with
+    /// `WWW-Authenticate: Bearer`.
+    #[arg(long, value_name = "TOKEN")]
+    auth_token: Option<String>,
+    /// At most CAPACITY messages from a client per window of SECONDS (a
+    /// fixed window that starts with the first message after the previous
+    /// one ended); the message past it is dropped and the connection closed
+    /// with 1008 (policy violation). As in 100/10. Default: no limit.
+    #[arg(long, value_name = "CAPACITY/SECONDS", value_parser = parse_rate)]
+    rate_limit: Option<Rate>,
+    /// Close each connection with 1001 (going away) once it is this many
+    /// seconds old (the client may reconnect). Default: no limit.
+    #[arg(long, value_name = "SECS")]
+    max_connection_age: Option<u64>,
+    /// Bind with SO_REUSEPORT, so several servers share the port (unix
+    /// only; elsewhere the server does not start).
+    #[arg(long)]
+    pub(crate) reuse_port: bool,
+}
+
+/// `--rate-limit`: messages per window.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Rate {
+    /// Messages allowed per window.
+    pub(crate) capacity: u64,
+    /// The window.
+    pub(crate) window: Duration,
+}
+
+/// Parses `CAPACITY/SECONDS` (seconds may have a fraction, above 0).
+fn parse_rate(text: &str) -> Result<Rate, String> {
+    let bad = || format!("{text:?}: expected CAPACITY/SECONDS, as in 100/10");
+    let (capacity, seconds) = text.split_once('/').ok_or_else(bad)?;
+    let capacity = capacity.trim().parse().map_err(|_| bad())?;
+    let seconds: f64 = seconds.trim().parse().map_err(|_| bad())?;
+    if !(seconds > 0.0 && seconds.is_finite()) {
+        return Err(bad());
+    }
+    let window = Duration::try_from_secs_f64(seconds).map_err(|_| bad())?;
+    Ok(Rate { capacity, window })
 }
 
 /// The echo server's machine settings: the limits' deadlines, keepalive
@@ -62,29 +111,47 @@ pub(crate) fn keepalive(idle: Option<Duration>) -> Keepalive {
     }
 }
 
-/// An echo server: accepts every upgrade, sends each text and binary message
-/// back, answers pings, and completes the close handshake; idle, stalled and
-/// slow-handshake connections are closed per the limits. Past the maximum of
-/// connections, clients get an HTTP 503.
+/// An echo server: upgrades the requests `--path` and `--auth-token`
+/// allow, sends each text and binary message back, answers pings, and
+/// completes the close handshake; idle, stalled, slow-handshake, too fast
+/// and too old connections are closed per the limits. `GET /health` and
+/// `GET /metrics` answer plain HTTP. Past the maximum of connections,
+/// clients get an HTTP 503.
 pub(crate) async fn serve(serving: Serving, args: &WsArgs) -> io::Result<()> {
-    let config = config(args, &serving.limits);
-    let machine = || WsConnection::server_auto_accept(config.clone());
-    super::run(serving, true, Refusal::Http503, machine, echo).await
-}
-
-/// Sends every text and binary message back.
-fn echo(
-    machine: &mut WsConnection,
-    peer: SocketAddr,
-    event: WsEvent,
-) -> Result<Option<WsCommand>, LocalError> {
-    match event {
-        WsEvent::Message(Message::Text(text)) => machine.send_text(text)?,
-        WsEvent::Message(Message::Binary(data)) => machine.send_binary(data)?,
-        WsEvent::Request(request) => tracing::info!(%peer, path = %request.path, "upgraded"),
-        _ => {}
-    }
-    Ok(None)
+    let Serving {
+        listener,
+        limits,
+        budget,
+        shutdown,
+        tls,
+    } = serving;
+    let site = Arc::new(Site {
+        config: config(args, &limits),
+        path: args.path.clone(),
+        token: args.auth_token.clone().map(AccessToken::new),
+        rate: args.rate_limit,
+        max_age: args.max_connection_age.map(Duration::from_secs),
+        metrics: Arc::new(WsMetrics::default()),
+        limits: limits.clone(),
+        budget: budget.clone(),
+    });
+    let wrap = super::wrap_stream(tls, &limits);
+    let accept = |stream: TcpStream, peer: SocketAddr, admission: Admission| {
+        let (site, shutdown, wrap) = (site.clone(), shutdown.clone(), wrap.clone());
+        async move {
+            let _ = stream.set_nodelay(true);
+            let Admission::Admitted(slot) = admission else {
+                site.metrics.rejected(503);
+                return Refusal::Http503.refuse(stream, peer).await;
+            };
+            match wrap(stream).await {
+                Ok(stream) => ws_conn::serve_one(stream, peer, &site, shutdown).await,
+                Err(error) => tracing::info!(%peer, %error, "TLS handshake failed"),
+            }
+            drop(slot);
+        }
+    };
+    serve_connections(listener, &limits, &budget, shutdown.clone(), accept).await
 }
 
 #[cfg(test)]
@@ -99,5 +166,16 @@ mod tests {
         assert_eq!(keepalive(secs(2)).interval, MIN_PING_INTERVAL);
         assert_eq!(keepalive(secs(3600)).interval, MAX_PING_INTERVAL);
         assert_eq!(keepalive(None).interval, MAX_PING_INTERVAL);
+    }
+
+    #[test]
+    fn rate_limits_parse_as_capacity_per_seconds() {
+        let ok = |text| parse_rate(text).unwrap();
+        assert_eq!(ok("100/10").capacity, 100);
+        assert_eq!(ok("100/10").window, Duration::from_secs(10));
+        assert_eq!(ok("5/0.5").window, Duration::from_millis(500));
+        for bad in ["100", "x/1", "1/0", "1/-2", "1/inf", "/1", "1/"] {
+            assert!(parse_rate(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -132,6 +132,14 @@ impl WsConnection {
         self.close_with(None)
     }
 
+    /// What permessage-deflate compressed of the messages sent so far
+    /// (`None` without permessage-deflate): a server's compression ratio
+    /// is `compressed / uncompressed`. Messages under the threshold go out
+    /// uncompressed and are not counted.
+    pub fn deflate_totals(&self) -> Option<crate::DeflateTotals> {
+        self.deflate.as_ref().map(|d| d.deflater.totals())
+    }
+
     /// `handle_shutdown`: close 1001 (going away) once open, or gives the
     /// handshake up (a server that has not answered says 503). Returns
     /// whether our close awaits the peer's (it cannot after the peer's

@@ -22,6 +22,18 @@ pub(crate) struct Deflater {
     level: u32,
     bits: u8,
     takeover: bool,
+    totals: DeflateTotals,
+}
+
+/// How much a connection's permessage-deflate compressed: over every
+/// message it sent compressed, the bytes before and after compression
+/// (`compressed / uncompressed` is the ratio a server reports).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeflateTotals {
+    /// Message bytes handed to the compressor.
+    pub uncompressed: u64,
+    /// Bytes it produced (frame payloads, without the `00 00 ff ff` tail).
+    pub compressed: u64,
 }
 
 impl Deflater {
@@ -32,6 +44,7 @@ impl Deflater {
             level: level.min(9),
             bits: super::usable_bits(bits),
             takeover,
+            totals: DeflateTotals::default(),
         }
     }
 
@@ -68,7 +81,14 @@ impl Deflater {
         if !self.takeover {
             self.state = None;
         }
+        self.totals.uncompressed += data.len() as u64;
+        self.totals.compressed += out.len() as u64;
         Some(Bytes::from(out))
+    }
+
+    /// What was compressed so far.
+    pub fn totals(&self) -> DeflateTotals {
+        self.totals
     }
 
     /// Frees the zlib state (the connection is over).

@@ -41,6 +41,7 @@
 mod codec;
 mod negotiate;
 
+pub use codec::DeflateTotals;
 pub(crate) use codec::{Deflater, InflateLimit, Inflater};
 pub(crate) use negotiate::NAME;
 pub use negotiate::{check_deflate_answer, deflate_offer, negotiate_deflate};
