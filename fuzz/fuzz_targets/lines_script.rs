@@ -1,4 +1,6 @@
-//! Fuzzes the line machine inside `IdleTimeout` under operation scripts:
+//! Fuzzes the line machine inside `IdleTimeout`, `RateLimit` (8 lines per
+//! 10 s with option bit 6) and `MaxAge` (60 s with bit 7) under operation
+//! scripts:
 //! lines and raw blocks (memcached style, announced by the application)
 //! from the peer, lines sent, time moving (idle and send deadlines), the
 //! peer stalling, EOF.
@@ -13,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
-use wirestate_core::{IdleTimeout, Machine};
+use wirestate_core::{IdleTimeout, Machine, MaxAge, RateLimit};
 use wirestate_fuzz::{bit, check, number, Target};
 use wirestate_lines::{Delimiter, EofPolicy, LineCommand, LineConfig, LineConnection, Overflow};
 
@@ -23,7 +25,7 @@ const MAX_RAW: usize = 4096;
 struct Lines;
 
 impl Target for Lines {
-    type M = IdleTimeout<LineConnection>;
+    type M = MaxAge<RateLimit<IdleTimeout<LineConnection>>>;
 
     fn make(&self, options: u8, now: Instant) -> Self::M {
         let delimiter = match options & 3 {
@@ -51,8 +53,12 @@ impl Target for Lines {
             .eof(eof)
             .max_raw(MAX_RAW)
             .input_high_water(MAX_RAW);
-        IdleTimeout::new(LineConnection::new(config), Duration::from_secs(30), now)
-            .with_send_timeout(Some(Duration::from_secs(10)))
+        let idle = IdleTimeout::new(LineConnection::new(config), Duration::from_secs(30), now)
+            .with_send_timeout(Some(Duration::from_secs(10)));
+        let seconds = Duration::from_secs;
+        let capacity = if bit(options, 6) { 8 } else { u64::MAX };
+        let age = if bit(options, 7) { seconds(60) } else { seconds(1 << 40) };
+        MaxAge::new(RateLimit::new(idle, capacity, seconds(10)), age)
     }
 
     fn command(&self, machine: &mut Self::M, code: u8, arg: &[u8], now: Instant) {

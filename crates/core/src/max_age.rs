@@ -161,7 +161,7 @@ impl<M: Goodbye> Machine for MaxAge<M> {
     /// inner errors (see the type docs).
     fn poll_event(&mut self) -> Option<Result<M::Event, M::Error>> {
         if self.farewell.said().is_some() {
-            return Farewell::drop_events(&mut self.inner);
+            return self.farewell.drop_events(&mut self.inner);
         }
         self.inner.poll_event()
     }

@@ -202,11 +202,11 @@ impl<M: Goodbye> Machine for RateLimit<M> {
     /// nothing but inner errors (see the type docs).
     fn poll_event(&mut self) -> Option<Result<M::Event, M::Error>> {
         if self.farewell.said().is_some() {
-            return Farewell::drop_events(&mut self.inner);
+            return self.farewell.drop_events(&mut self.inner);
         }
         match self.inner.poll_event()? {
             Ok(event) if !(self.counts)(&event) || self.admit() => Some(Ok(event)),
-            Ok(_) => Farewell::drop_events(&mut self.inner),
+            Ok(_) => self.farewell.drop_events(&mut self.inner),
             Err(error) => Some(Err(error)),
         }
     }

@@ -125,3 +125,23 @@ fn limits_too_long_for_the_clock_never_end() {
     assert!(events(&mut rated).is_empty());
     assert!(rated.limited());
 }
+
+/// A goodbye that awaits no answer ends the connection: an error in input
+/// read before it came (here an over-long line) is not reported, so what
+/// the application sees does not depend on how much was read at once (the
+/// fuzzer's lines_script found it did).
+#[test]
+fn after_the_goodbye_errors_in_unread_lines_are_dropped() {
+    let config = LineConfig::default().max_line(8).unwrap();
+    let mut input = b"a\nb\n".to_vec();
+    input.extend_from_slice(&[b'x'; 64]);
+    input.push(b'\n');
+    let now = Instant::now();
+    let mut m = RateLimit::new(LineConnection::new(config), 1, Duration::from_secs(10));
+    m.handle_input(&input, now);
+    let said: Vec<_> = std::iter::from_fn(|| m.poll_event()).collect();
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert_eq!(said[0].as_ref().unwrap(), &LineEvent::line("a"));
+    assert!(m.limited());
+    assert!(m.is_closed());
+}
