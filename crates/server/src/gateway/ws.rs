@@ -45,8 +45,12 @@ pub fn subscriber_config(config: &GatewayConfig) -> WsConfig {
     }
 }
 
-/// The channel a request names: its path without the leading `/`; the
-/// answer to refuse it with when it names none or lacks the token.
+/// The channel a request names: its path without the leading `/`.
+///
+/// # Errors
+///
+/// The answer to refuse the upgrade with: 401 when the gateway requires
+/// a token the request does not present, 404 when it names no channel.
 pub fn channel_of(request: &Request, config: &GatewayConfig) -> Result<String, Reject> {
     if let Some(token) = &config.auth_token {
         crate::auth::check_request(token, request)?;
