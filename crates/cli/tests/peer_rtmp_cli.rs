@@ -18,257 +18,15 @@
 //! HEVC) + AAC in FLV. Every process runs on 127.0.0.1 and is stopped by
 //! PID when the test ends.
 
-use std::io::{BufRead, BufReader, Read};
-use std::net::TcpListener;
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Command, Output, Stdio};
-use std::sync::mpsc::{channel, Receiver};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_wirestate");
-
-/// The workspace root, where tests/peers/ is.
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// A fresh directory under the system's temporary one, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let dir =
-            std::env::temp_dir().join(format!("wirestate-cli-peer-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn s(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
-
-/// A child process, killed by PID when dropped unfinished; its stderr is
-/// collected line by line.
-struct Proc {
-    child: Option<Child>,
-    name: String,
-    lines: Receiver<String>,
-    seen: Vec<String>,
-}
-
-impl Proc {
-    fn spawn(program: &str, args: &[&str]) -> Proc {
-        Proc::spawn_with(program, args, Stdio::null(), Stdio::piped())
-    }
-
-    fn spawn_with(program: &str, args: &[&str], stdin: Stdio, stdout: Stdio) -> Proc {
-        let mut child = Command::new(program)
-            .args(args)
-            .current_dir(root())
-            .env("NO_COLOR", "1")
-            .stdin(stdin)
-            .stdout(stdout)
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {program}: {e}"));
-        let (tx, lines) = channel();
-        let stderr = child.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Proc {
-            child: Some(child),
-            name: format!("{program} {}", args.first().unwrap_or(&"")),
-            lines,
-            seen: Vec::new(),
-        }
-    }
-
-    /// `wirestate ARGS`.
-    fn wirestate(args: &[&str]) -> Proc {
-        Proc::spawn(BIN, args)
-    }
-
-    fn take_stdout(&mut self) -> ChildStdout {
-        self.child.as_mut().unwrap().stdout.take().unwrap()
-    }
-
-    /// Waits for a stderr line containing `text`.
-    fn wait_line(&mut self, text: &str, limit: Duration) {
-        let deadline = Instant::now() + limit;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) => {
-                    let found = line.contains(text);
-                    self.seen.push(line);
-                    if found {
-                        return;
-                    }
-                }
-                Err(_) => panic!("{}: no {text:?} in {:#?}", self.name, self.seen),
-            }
-        }
-    }
-
-    /// Waits for the process to exit by itself, at most `limit`.
-    fn finish(mut self, limit: Duration) -> Output {
-        let mut child = self.child.take().unwrap();
-        let stdout = child.stdout.take().map(|mut pipe| {
-            std::thread::spawn(move || {
-                let mut bytes = Vec::new();
-                let _ = pipe.read_to_end(&mut bytes);
-                bytes
-            })
-        });
-        let deadline = Instant::now() + limit;
-        let status = loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                break status;
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("{} did not finish in {limit:?}", self.name);
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        // The stderr thread ends with the pipe.
-        while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(5)) {
-            self.seen.push(line);
-        }
-        let stdout = stdout.map(|t| t.join().unwrap()).unwrap_or_default();
-        Output {
-            status,
-            stdout,
-            stderr: self.seen.join("\n").into_bytes(),
-        }
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-fn ok(output: &Output, what: &str) {
-    assert!(
-        output.status.success(),
-        "{what}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
-/// A server that prints `LISTENING <port>` or `LISTENING <ip>:<port>` on
-/// stdout once it accepts connections; killed by PID when dropped.
-struct Server {
-    _proc: Proc,
-    port: u16,
-}
-
-impl Server {
-    fn start(program: &str, args: &[&str]) -> Server {
-        let mut proc = Proc::spawn(program, args);
-        let mut stdout = BufReader::new(proc.take_stdout());
-        let port = loop {
-            let mut line = String::new();
-            assert!(
-                stdout.read_line(&mut line).unwrap() > 0,
-                "{program} ended before LISTENING"
-            );
-            if let Some(at) = line.trim().strip_prefix("LISTENING ") {
-                let port = at.rsplit(':').next().unwrap();
-                break port.parse().expect("LISTENING [<ip>:]<port>");
-            }
-        };
-        // Keep draining stdout so the server never blocks on it.
-        std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-        Server { _proc: proc, port }
-    }
-
-    fn nginx() -> Server {
-        Server::start(
-            "bash",
-            &["tests/peers/nginx_rtmp.sh", &free_port().to_string()],
-        )
-    }
-
-    fn wirestate() -> Server {
-        Server::start(BIN, &["serve", "rtmp", "--listen", "127.0.0.1:0"])
-    }
-
-    fn url(&self, key: &str) -> String {
-        format!("rtmp://127.0.0.1:{}/live/{key}", self.port)
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// 3 s of test video and a sine tone, `video_codec` (no B-frames, a
-/// keyframe a second) + AAC, in FLV.
-fn make_media(ffmpeg: &str, dir: &TempDir, video_codec: &str) -> PathBuf {
-    let path = dir.path(&format!("source-{video_codec}.flv"));
-    let output = Command::new(ffmpeg)
-        .args([
-            "-v",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc=size=320x240:rate=25",
-        ])
-        .args([
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=440:sample_rate=44100",
-            "-t",
-            "3",
-        ])
-        .args([
-            "-c:v",
-            video_codec,
-            "-preset",
-            "ultrafast",
-            "-bf",
-            "0",
-            "-g",
-            "25",
-        ])
-        .args(["-c:a", "aac", "-b:a", "64k", "-f", "flv", s(&path)])
-        .output()
-        .unwrap();
-    ok(&output, "making the test media");
-    path
-}
+use support::rtmp_peers::{
+    free_port, make_media, ok, packet_counts, s, Prober, Proc, Server, TempDir, BIN,
+};
 
 /// The FFmpeg >= 6.1 bundled with imageio-ffmpeg.
 fn modern_ffmpeg() -> String {
@@ -281,83 +39,6 @@ fn modern_ffmpeg() -> String {
         .unwrap();
     ok(&out, "imageio_ffmpeg");
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
-
-/// What counts the packets of a file: the system's `ffprobe`, or (for
-/// Enhanced RTMP files, which FFmpeg before 6.1 does not read) a newer
-/// `ffmpeg` writing one `framemd5` line per packet.
-#[derive(Debug, Clone)]
-enum Prober {
-    Ffprobe,
-    Ffmpeg(String),
-}
-
-impl Prober {
-    /// The program and its arguments to count the packets of `input`.
-    fn command(&self, input: &str) -> (String, Vec<String>) {
-        let (program, args): (&str, &[&str]) = match self {
-            Prober::Ffprobe => (
-                "ffprobe",
-                &[
-                    "-v",
-                    "error",
-                    "-count_packets",
-                    "-show_entries",
-                    "stream=codec_type,nb_read_packets",
-                    "-of",
-                    "csv=p=0",
-                ],
-            ),
-            Prober::Ffmpeg(ffmpeg) => (ffmpeg, &["-v", "error", "-i"]),
-        };
-        let mut args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-        args.push(input.into());
-        if let Prober::Ffmpeg(_) = self {
-            args.extend(["-map", "0", "-c", "copy", "-f", "framemd5", "-"].map(String::from));
-        }
-        (program.into(), args)
-    }
-
-    /// `(video, audio)` packets in the program's output.
-    fn parse(&self, out: &str) -> (u64, u64) {
-        let mut counts = (0, 0);
-        let mut kinds = std::collections::HashMap::new();
-        for line in out.lines() {
-            let line = line.trim();
-            if let Some(kind) = line.strip_prefix("#media_type ") {
-                if let Some((index, kind)) = kind.split_once(": ") {
-                    kinds.insert(index.to_owned(), kind.to_owned());
-                }
-                continue;
-            }
-            let (kind, n) = match (self, line.split_once(',')) {
-                (_, None) => continue,
-                (_, Some(_)) if line.starts_with('#') => continue,
-                (Prober::Ffprobe, Some((kind, n))) => (kind, n.parse().unwrap()),
-                (Prober::Ffmpeg(_), Some((index, _))) => match kinds.get(index.trim()) {
-                    Some(kind) => (kind.as_str(), 1),
-                    None => continue,
-                },
-            };
-            match kind {
-                "video" => counts.0 += n,
-                "audio" => counts.1 += n,
-                _ => {}
-            }
-        }
-        counts
-    }
-
-    fn counts(&self, file: &Path) -> (u64, u64) {
-        let (program, args) = self.command(s(file));
-        let output = Command::new(program).args(args).output().unwrap();
-        ok(&output, "counting packets");
-        self.parse(&String::from_utf8_lossy(&output.stdout))
-    }
-}
-
-fn packet_counts(file: &Path) -> (u64, u64) {
-    Prober::Ffprobe.counts(file)
 }
 
 /// `wirestate play URL --output -` piped into the prober reading `-`:
@@ -440,7 +121,7 @@ fn nginx_rtmp_relays_what_we_publish_to_our_players() {
 fn wirestate_serve_rtmp_relays_what_we_publish_to_our_players() {
     let dir = TempDir::new("serve");
     let source = make_media("ffmpeg", &dir, "libx264");
-    let relay = Server::wirestate();
+    let relay = Server::wirestate(&[]);
     relay_round_trip(&relay, &source, &dir, &Prober::Ffprobe, &[]);
 }
 
@@ -534,7 +215,7 @@ fn enhanced_rtmp_hevc_goes_through_publish_and_play() {
     let source = make_media(&modern, &dir, "libx265");
     assert!(describe(&modern, &source).contains("Video: hevc"));
     let prober = Prober::Ffmpeg(modern.clone());
-    let relay = Server::wirestate();
+    let relay = Server::wirestate(&[]);
     let played = relay_round_trip(&relay, &source, &dir, &prober, &["--fourcc", "hvc1,avc1"]);
     let description = describe(&modern, &played);
     assert!(description.contains("Video: hevc"), "{description}");

@@ -3,6 +3,8 @@
 //! small WebSocket client on the crate's own client machine.
 #![allow(dead_code)] // each test file uses its own part
 
+pub mod rtmp_peers;
+
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, ExitStatus, Stdio};
