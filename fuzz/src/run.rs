@@ -45,7 +45,7 @@ pub struct Transcript {
     /// Every byte the machine sent.
     pub transmitted: Vec<u8>,
     /// The next deadline after each operation other than a feed, relative
-    /// to the start.
+    /// to the start (`None` once the machine is closed).
     pub deadlines: Vec<Option<Duration>>,
     /// `is_closed` at the end.
     pub closed: bool,
@@ -87,9 +87,14 @@ where
         driver.drain(&mut machine, now);
         driver.feed(&mut machine, now);
         if !matches!(op, Op::Feed(_)) {
-            let deadline = machine
-                .poll_timeout()
-                .map(|at| at.saturating_duration_since(start));
+            // A closed machine is only flushed, under the driver's drain
+            // timeout: its own deadlines no longer matter (and depend on
+            // how much input it had read when it closed).
+            let deadline = match machine.is_closed() {
+                true => None,
+                false => machine.poll_timeout(),
+            };
+            let deadline = deadline.map(|at| at.saturating_duration_since(start));
             driver.transcript.deadlines.push(deadline);
         }
         let held = machine.held_bytes() + machine.input_buffer().len();
