@@ -57,7 +57,11 @@ impl Target for Lines {
             .with_send_timeout(Some(Duration::from_secs(10)));
         let seconds = Duration::from_secs;
         let capacity = if bit(options, 6) { 8 } else { u64::MAX };
-        let age = if bit(options, 7) { seconds(60) } else { seconds(1 << 40) };
+        let age = if bit(options, 7) {
+            seconds(60)
+        } else {
+            seconds(1 << 40)
+        };
         MaxAge::new(RateLimit::new(idle, capacity, seconds(10)), age)
     }
 

@@ -30,7 +30,11 @@ impl Target for Server {
         };
         let seconds = Duration::from_secs;
         let capacity = if bit(options, 7) { 5 } else { u64::MAX };
-        let age = if bit(options, 7) { seconds(60) } else { seconds(1 << 40) };
+        let age = if bit(options, 7) {
+            seconds(60)
+        } else {
+            seconds(1 << 40)
+        };
         MaxAge::new(RateLimit::new(connection, capacity, seconds(10)), age)
     }
 
