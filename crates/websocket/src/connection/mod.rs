@@ -64,8 +64,7 @@ use receive::Partial;
 pub use timers::WsTimer;
 
 /// Which end of the connection this machine is: it decides the handshake
-/// side and the masking rules (clients mask what they send, servers must
-/// not).
+/// side and the masking rules (clients mask, servers must not).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
     /// Accepted the connection; expects masked frames, sends unmasked ones.
