@@ -94,11 +94,11 @@ fn key_at(key: [u8; 4], offset: usize) -> ([u8; 4], u64) {
     let rotated = u32::from_le_bytes(key)
         .rotate_right(phase * 8)
         .to_le_bytes();
-    let word = u64::from_ne_bytes([
-        rotated[0], rotated[1], rotated[2], rotated[3], rotated[0], rotated[1], rotated[2],
-        rotated[3],
-    ]);
-    (rotated, word)
+    // The rotated key twice in a row, built with a shift: assembling the
+    // eight bytes one by one cost about 40 instructions per frame
+    // (callgrind), a third of unmasking a 16-byte payload.
+    let half = u64::from(u32::from_ne_bytes(rotated));
+    (rotated, half | half << 32)
 }
 
 #[cfg(test)]
