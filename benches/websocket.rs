@@ -1,8 +1,9 @@
 //! Server-side decoding of masked client frames (16 B, 1 KiB, 64 KiB, 1 MiB
 //! binary frames, about 4 MiB of them per iteration, fed in 64 KiB pieces)
 //! through wirestate's `WsConnection`, tungstenite's `WebSocket` (its frame
-//! parser and its own unmasking) and fastwebsockets' `WebSocket::read_frame`
-//! on the same bytes, plus the unmask throughput of `apply_mask` (in place)
+//! parser and its own unmasking), tungstenite's frame layer alone
+//! (`FrameHeader::parse`, unmask, `Frame`: the frame-level peer of issue 14)
+//! and fastwebsockets' `WebSocket::read_frame` on the same bytes, plus the unmask throughput of `apply_mask` (in place)
 //! and `copy_masked` (while copying) on in-cache data, next to
 //! fastwebsockets' `unmask`. With the `tokio` feature (on by default), also
 //! through wirestate's tokio driver reading from the same 64 KiB pieces.
@@ -16,7 +17,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
+use bytes::{Buf, Bytes, BytesMut};
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use wirestate::websocket::{apply_mask, copy_masked, WsConfig, WsConnection, WsEvent};
 use wirestate::Machine;
@@ -101,6 +102,48 @@ fn tungstenite_decode(input: &[u8], count: usize) -> usize {
         black_box(message.len());
     }
     count
+}
+
+/// tungstenite's frame layer alone, as a frame-level server loop uses it:
+/// `FrameHeader::parse` on a buffer fed 64 KiB at a time, room reserved for
+/// the payload (as tungstenite's `FrameCodec` does), the payload split off,
+/// unmasked (with fastwebsockets' `unmask`, the fastest public one) and
+/// wrapped in a `Frame`.
+fn tungstenite_frames_decode(input: &[u8]) -> usize {
+    use tungstenite::protocol::frame::{Frame, FrameHeader};
+    let mut buffer = BytesMut::new();
+    let mut header: Option<(FrameHeader, u64)> = None;
+    let mut frames = 0;
+    for piece in input.chunks(PIECE) {
+        buffer.extend_from_slice(piece);
+        loop {
+            if header.is_none() {
+                let mut cursor = std::io::Cursor::new(&buffer[..]);
+                header = FrameHeader::parse(&mut cursor).expect("valid frames");
+                let position = cursor.position() as usize;
+                let Some((_, len)) = &header else { break };
+                let len = *len as usize;
+                buffer.advance(position);
+                buffer.reserve(len);
+            }
+            let Some((_, len)) = &header else { break };
+            let len = *len as usize;
+            if buffer.len() < len {
+                break;
+            }
+            let Some((mut frame_header, _)) = header.take() else {
+                break;
+            };
+            let mut payload = buffer.split_to(len);
+            if let Some(mask) = frame_header.mask.take() {
+                fastwebsockets::unmask(&mut payload, mask);
+            }
+            let frame = Frame::from_payload(frame_header, payload.freeze());
+            black_box(frame.payload());
+            frames += 1;
+        }
+    }
+    frames
 }
 
 /// The same for tokio: always ready, 64 KiB per read (fastwebsockets).
@@ -195,6 +238,7 @@ fn decode(c: &mut Criterion) {
         // All three must see every frame.
         assert_eq!(wirestate_decode(&input, now), count);
         assert_eq!(tungstenite_decode(&input, count), count);
+        assert_eq!(tungstenite_frames_decode(&input), count);
         assert_eq!(fastwebsockets_decode(&rt, &input, count), count);
         #[cfg(feature = "tokio")]
         assert_eq!(wirestate_tokio_decode(&rt, &input, count), count);
@@ -212,6 +256,11 @@ fn decode(c: &mut Criterion) {
             BenchmarkId::new("tungstenite", label),
             &input,
             |b, input| b.iter(|| tungstenite_decode(input, count)),
+        );
+        group.bench_with_input(
+            BenchmarkId::new("tungstenite_frames", label),
+            &input,
+            |b, input| b.iter(|| tungstenite_frames_decode(input)),
         );
         group.bench_with_input(
             BenchmarkId::new("fastwebsockets", label),
