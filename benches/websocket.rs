@@ -19,6 +19,8 @@ use std::time::{Duration, Instant};
 
 use bytes::{Buf, Bytes, BytesMut};
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+#[cfg(feature = "tokio")]
+use wirestate::tokio_driver::DEFAULT_READ_SIZE;
 use wirestate::websocket::{apply_mask, copy_masked, WsConfig, WsConnection, WsEvent};
 use wirestate::Machine;
 
@@ -199,15 +201,22 @@ fn fastwebsockets_decode(rt: &tokio::runtime::Runtime, input: &Bytes, count: usi
 }
 
 /// The same through wirestate's tokio driver, which reads straight into the
-/// machine's buffer (as fastwebsockets reads into its own).
+/// machine's buffer (as fastwebsockets reads into its own), at most
+/// `read_size` bytes per read (the driver's default is 16 KiB; the other
+/// decoders here get up to 64 KiB).
 #[cfg(feature = "tokio")]
-fn wirestate_tokio_decode(rt: &tokio::runtime::Runtime, input: &Bytes, count: usize) -> usize {
+fn wirestate_tokio_decode(
+    rt: &tokio::runtime::Runtime,
+    input: &Bytes,
+    count: usize,
+    read_size: usize,
+) -> usize {
     rt.block_on(async {
         let stream = AsyncPieces {
             data: input.clone(),
         };
         let machine = WsConnection::accepted_server(WsConfig::default(), None);
-        let mut conn = wirestate::TokioConnection::new(stream, machine);
+        let mut conn = wirestate::TokioConnection::new(stream, machine).with_read_size(read_size);
         for _ in 0..count {
             match conn.next_event().await {
                 Some(Ok(WsEvent::Message(m))) => black_box(m.payload()),
@@ -241,7 +250,7 @@ fn decode(c: &mut Criterion) {
         assert_eq!(tungstenite_frames_decode(&input), count);
         assert_eq!(fastwebsockets_decode(&rt, &input, count), count);
         #[cfg(feature = "tokio")]
-        assert_eq!(wirestate_tokio_decode(&rt, &input, count), count);
+        assert_eq!(wirestate_tokio_decode(&rt, &input, count, PIECE), count);
         group.throughput(Throughput::Elements(count as u64));
         group.bench_with_input(BenchmarkId::new("wirestate", label), &input, |b, input| {
             b.iter(|| wirestate_decode(input, now))
@@ -250,7 +259,13 @@ fn decode(c: &mut Criterion) {
         group.bench_with_input(
             BenchmarkId::new("wirestate_tokio", label),
             &input,
-            |b, input| b.iter(|| wirestate_tokio_decode(&rt, input, count)),
+            |b, input| b.iter(|| wirestate_tokio_decode(&rt, input, count, DEFAULT_READ_SIZE)),
+        );
+        #[cfg(feature = "tokio")]
+        group.bench_with_input(
+            BenchmarkId::new("wirestate_tokio_read64k", label),
+            &input,
+            |b, input| b.iter(|| wirestate_tokio_decode(&rt, input, count, PIECE)),
         );
         group.bench_with_input(
             BenchmarkId::new("tungstenite", label),
