@@ -4,6 +4,13 @@ use bytes::BytesMut;
 
 use crate::Machine;
 
+/// Spare room a fresh read reserves behind itself. A read that fills its
+/// buffer may end with the header of a unit as large as the read; once the
+/// header is consumed the unit's payload must still fit, or the machine's
+/// reservation for it copies the whole read to a new buffer (64 KiB
+/// WebSocket frames read 64 KiB at a time were copied twice).
+const HEADER_ROOM: usize = 64;
+
 /// The most bytes the next read should put into the room a machine reserved
 /// for the unit it is decoding, or `None` when there is no such room and the
 /// driver reserves a read of `read_size` as usual.
@@ -35,8 +42,9 @@ pub fn reserved_room(needed: Option<usize>, buffer: &BytesMut, read_size: usize)
 /// Prepares `machine`'s input buffer for one read of at most `read_size`
 /// bytes and returns it with the number of bytes the read may append: the
 /// room the machine reserved for the unit it is decoding (see
-/// [`reserved_room`]), or else `read_size` after reserving that much. Both
-/// drivers size their reads with it.
+/// [`reserved_room`]), or else `read_size` after reserving that much and a
+/// little more, so that a unit as large as the read still fits once its
+/// header is consumed. Both drivers size their reads with it.
 ///
 /// ```
 /// use std::time::Instant;
@@ -68,7 +76,7 @@ pub fn prepare_read<M: Machine + ?Sized>(
     let size = match reserved_room(needed, buffer, read_size) {
         Some(room) => room,
         None => {
-            buffer.reserve(read_size);
+            buffer.reserve(read_size.saturating_add(HEADER_ROOM));
             read_size
         }
     };

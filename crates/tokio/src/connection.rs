@@ -30,13 +30,6 @@ pub const DEFAULT_WRITE_HIGH_WATER: usize = 64 * 1024;
 /// of the transmits) may take by default before they are given up.
 pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Spare room a read leaves behind itself when no unit is in progress: a
-/// read that fills its buffer may end with the header of a unit as large as
-/// the read, and once the header is consumed its payload must still fit, or
-/// the machine's reservation copies the whole read to a new buffer (64 KiB
-/// WebSocket frames read 64 KiB at a time: every frame copied twice).
-const HEADER_ROOM: usize = 64;
-
 /// The driver's clock as a `std::time::Instant`, the time it passes to
 /// machines: tokio's clock, so it follows paused test time. Use it for the
 /// `now` of machines you build (an [`IdleTimeout`](wirestate_core::IdleTimeout),
@@ -445,10 +438,6 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
                 None => true,
             };
             if self.machine.wants_read() && !write_blocked && room {
-                if self.machine.input_needed().is_none() {
-                    let room = self.read_size.saturating_add(HEADER_ROOM);
-                    self.machine.input_buffer().reserve(room);
-                }
                 let (buffer, size) = prepare_read(&mut self.machine, self.read_size);
                 let mut limited = buffer.limit(size);
                 let read =
