@@ -31,8 +31,9 @@
 //! - The client is tokio-tungstenite for every server, so the client's cost
 //!   is the same in every row. Each connection sends one binary message,
 //!   waits for its echo, records the round trip and repeats (pipeline depth
-//!   1): msgs/s is then bounded by latency, as in the usual WebSocket
-//!   echo benchmarks (web-socket-benchmark, uWebSockets' load_test).
+//!   1, as in the usual WebSocket echo benchmarks: web-socket-benchmark,
+//!   uWebSockets' load_test); `--depth N` keeps N messages in flight per
+//!   connection, where batching in the server shows.
 //! - Nagle is off on both ends (`TCP_NODELAY`); no compression.
 #![forbid(unsafe_code)]
 

@@ -1,7 +1,9 @@
 //! The load client: tokio-tungstenite connections that each send a binary
-//! message, wait for its echo, record the round trip and repeat (pipeline
-//! depth 1), for a warm-up and then a measured window.
+//! message, wait for its echo, record the round trip and send the next one
+//! (pipeline depth 1; [`Settings::depth`] keeps more in flight), for a
+//! warm-up and then a measured window.
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::time::Duration;
 
@@ -39,6 +41,9 @@ pub struct Settings {
     /// Round trips before the window (connections and caches warm up) are
     /// not counted.
     pub warmup: Duration,
+    /// Messages in flight per connection: each echo received sends the
+    /// next message. 1 (the default) is strict ping-pong.
+    pub depth: usize,
 }
 
 impl Settings {
@@ -50,6 +55,7 @@ impl Settings {
             size: 16,
             duration: Duration::from_secs(10),
             warmup: Duration::from_secs(1),
+            depth: 1,
         }
     }
 }
@@ -61,6 +67,9 @@ pub struct Report {
     pub duration: Duration,
     /// Round-trip percentiles of the window.
     pub latency: Summary,
+    /// Every echo received, the warm-up's included: what the server's CPU
+    /// time is divided by.
+    pub total: u64,
 }
 
 impl Report {
@@ -71,14 +80,15 @@ impl Report {
 }
 
 impl fmt::Display for Report {
-    /// One line for scripts: `RESULT messages=.. seconds=.. msgs_per_s=..
-    /// p50_us=.. p99_us=.. max_us=..`.
+    /// One line for scripts: `RESULT messages=.. total=.. seconds=..
+    /// msgs_per_s=.. p50_us=.. p99_us=.. max_us=..`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let micros = |d: Duration| d.as_secs_f64() * 1e6;
         write!(
             f,
-            "RESULT messages={} seconds={:.3} msgs_per_s={:.0} p50_us={:.1} p99_us={:.1} max_us={:.1}",
+            "RESULT messages={} total={} seconds={:.3} msgs_per_s={:.0} p50_us={:.1} p99_us={:.1} max_us={:.1}",
             self.latency.count,
+            self.total,
             self.duration.as_secs_f64(),
             self.messages_per_second(),
             micros(self.latency.p50),
@@ -107,46 +117,61 @@ pub async fn run(settings: &Settings) -> Result<Report, LoadError> {
     let until = measure_from + settings.duration;
     let mut tasks = JoinSet::new();
     for client in clients {
-        tasks.spawn(round_trips(client, payload.clone(), measure_from, until));
+        let window = (measure_from, until);
+        tasks.spawn(round_trips(client, payload.clone(), settings.depth, window));
     }
     let mut latencies = Latencies::new();
+    let mut total = 0;
     while let Some(joined) = tasks.join_next().await {
-        latencies.merge(joined??);
+        let (connection, echoed) = joined??;
+        latencies.merge(connection);
+        total += echoed;
     }
     let latency = latencies.summary().ok_or("no message was echoed")?;
     Ok(Report {
         duration: settings.duration,
         latency,
+        total,
     })
 }
 
-/// Sends `payload` and waits for its echo until `until`, recording the round
-/// trips that start from `measure_from`; then closes.
+/// Keeps `depth` copies of `payload` in flight until `window.1`, records
+/// the round trips that start from `window.0`, and returns them with the
+/// count of all echoes; then closes.
 async fn round_trips(
     mut client: Client,
     payload: Bytes,
-    measure_from: Instant,
-    until: Instant,
-) -> Result<Latencies, LoadError> {
+    depth: usize,
+    (measure_from, until): (Instant, Instant),
+) -> Result<(Latencies, u64), LoadError> {
     let mut latencies = Latencies::new();
-    loop {
-        let sent = Instant::now();
-        if sent >= until {
-            break;
+    let mut echoed = 0;
+    // Send times of the messages in flight: echoes come back in order.
+    let mut in_flight = VecDeque::with_capacity(depth);
+    for _ in 0..depth.max(1) {
+        in_flight.push_back(Instant::now());
+        client.feed(Message::Binary(payload.clone())).await?;
+    }
+    client.flush().await?;
+    while let Some(sent) = in_flight.pop_front() {
+        let echo = echo_of(&mut client).await?;
+        if echo.len() != payload.len() {
+            return Err(format!("sent {} bytes, echoed {}", payload.len(), echo.len()).into());
         }
-        client.send(Message::Binary(payload.clone())).await?;
-        let echoed = echo_of(&mut client).await?;
-        if echoed.len() != payload.len() {
-            return Err(format!("sent {} bytes, echoed {}", payload.len(), echoed.len()).into());
-        }
+        echoed += 1;
         if sent >= measure_from {
             latencies.record(sent.elapsed());
+        }
+        let now = Instant::now();
+        if now < until {
+            in_flight.push_back(now);
+            client.send(Message::Binary(payload.clone())).await?;
         }
     }
     client.close(None).await?;
     // The server's close reply ends the stream; a slow one is not our measure.
     let _ = timeout(CLOSE_WAIT, async { while client.next().await.is_some() {} }).await;
-    Ok(latencies)
+    Ok((latencies, echoed))
 }
 
 /// The next data message's payload, skipping control frames.

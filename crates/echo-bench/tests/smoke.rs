@@ -1,6 +1,6 @@
 //! Every echo server echoes to the load client in-process: a handful of
-//! round trips on two connections, checked for size by the client. No
-//! timing is asserted.
+//! round trips on two connections, one and three messages in flight,
+//! checked for size by the client. No timing is asserted.
 
 use std::time::Duration;
 
@@ -9,7 +9,10 @@ use wirestate_echo_bench::{server, Library};
 
 #[tokio::test(flavor = "current_thread")]
 async fn every_library_echoes_to_the_load_client() {
-    for library in Library::ALL {
+    for (library, depth) in Library::ALL
+        .into_iter()
+        .flat_map(|lib| [(lib, 1), (lib, 3)])
+    {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("ws://{}/", listener.local_addr().unwrap());
         let server = tokio::spawn(server::serve(library, listener));
@@ -18,12 +21,14 @@ async fn every_library_echoes_to_the_load_client() {
             size: 512,
             duration: Duration::from_millis(50),
             warmup: Duration::ZERO,
+            depth,
             ..Settings::new(url)
         };
         let report = load::run(&settings)
             .await
-            .unwrap_or_else(|error| panic!("{library}: {error}"));
+            .unwrap_or_else(|error| panic!("{library} depth {depth}: {error}"));
         assert!(report.latency.count > 0, "{library}: nothing echoed");
+        assert!(report.total >= report.latency.count as u64);
         server.abort();
     }
 }
