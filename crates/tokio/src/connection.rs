@@ -90,6 +90,9 @@ pub struct Connection<M: Machine, S> {
     /// Whether the failure was returned already (then running out of drain
     /// time ends the stream quietly).
     pub(crate) failure_reported: bool,
+    /// Whether the last event came out of the machine's buffered input, so
+    /// more may follow without a read: the answers wait and go out together.
+    pub(crate) handing_out: bool,
     /// The task waiting for events, woken when a command arrives (a command
     /// can make the machine want input again, or move its deadline).
     pub(crate) waiting: Option<Waker>,
@@ -143,6 +146,7 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
             state: State::Open,
             failure: None,
             failure_reported: false,
+            handing_out: false,
             waiting: None,
             trace: Box::new(Trace::new()),
         }
@@ -192,6 +196,13 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
     ///   [`is_closed`](Machine::is_closed), or because the peer closed its
     ///   side and every remaining event was returned. The queued transmits
     ///   were written and the write side was shut down.
+    ///
+    /// What you queue in answer to events decoded from one read is written
+    /// together once those events run out (or sooner, when it reaches the
+    /// write high-water mark), so a burst of requests costs one write, not
+    /// one per answer. Nothing waits longer than that: the write happens
+    /// before this connection waits on the peer again, and
+    /// [`flush`](Connection::flush) writes at once.
     ///
     /// Cancel safe: dropping the future loses nothing, all state lives in the
     /// connection. The machine's deadlines run in every wait, also after EOF
@@ -377,31 +388,46 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
             }
             self.clock.start(&mut self.machine);
 
-            // 1. Write what the machine queued, as far as the peer takes it.
-            let write_blocked = match self.poll_write_side(cx) {
-                Poll::Ready(Ok(())) => false,
-                Poll::Ready(Err(e)) => {
-                    self.state = State::Done;
-                    return Poll::Ready(Some(Err(Error::Io(e))));
+            // 1. Write what the machine queued, as far as the peer takes it;
+            // but while buffered events are being handed out, answers wait
+            // (up to the high-water mark) and leave in one write once the
+            // events run out: a read that brought many messages is answered
+            // with one system call, not one per message.
+            self.outbox.take_from(&mut self.machine);
+            let batching = self.handing_out && self.outbox.len() < self.write_high_water;
+            let write_blocked = if batching {
+                false
+            } else {
+                match self.poll_write_side(cx) {
+                    Poll::Ready(Ok(())) => false,
+                    Poll::Ready(Err(e)) => {
+                        self.state = State::Done;
+                        return Poll::Ready(Some(Err(Error::Io(e))));
+                    }
+                    Poll::Pending => self.outbox.len() >= self.write_high_water,
                 }
-                Poll::Pending => self.outbox.len() >= self.write_high_water,
             };
 
             // 2. Hand out events.
             match self.machine.poll_event() {
-                Some(Ok(event)) => return Poll::Ready(Some(Ok(event))),
+                Some(Ok(event)) => {
+                    self.handing_out = true;
+                    return Poll::Ready(Some(Ok(event)));
+                }
                 Some(Err(e)) => {
                     tracing::debug!(error = %e, "machine failed; writing its goodbye");
+                    self.handing_out = false;
                     self.failure = Some(e);
                     self.clock.start_drain(self.drain_timeout);
                     self.state = State::Closing;
                     continue;
                 }
-                None => {}
+                None => self.handing_out = false,
             }
             // That poll may have queued bytes without an event (a pong, an
-            // acknowledgement): write them before waiting on the peer.
-            if self.outbox.take_from(&mut self.machine) {
+            // acknowledgement), or answers waited for the batch to end:
+            // write them before waiting on the peer.
+            if self.outbox.take_from(&mut self.machine) || (batching && !self.outbox.is_empty()) {
                 continue;
             }
 

@@ -500,3 +500,39 @@ async fn bytes_queued_without_an_event_go_out_before_waiting_for_input() {
     theirs.write_all(&frame(b"after")).await.unwrap();
     assert_eq!(driver.await.unwrap(), frame_event(b"after"));
 }
+
+#[tokio::test(start_paused = true)]
+async fn answers_to_events_from_one_read_leave_in_one_write() {
+    let payloads: Vec<Vec<u8>> = (0..5u8).map(|i| vec![i; 10]).collect();
+    let wire: Vec<u8> = payloads.iter().flat_map(|p| frame(p)).collect();
+    let mut conn = Connection::new(Script::new(vec![Step::Data(wire)]), Tiny::new());
+    for payload in &payloads {
+        assert_eq!(
+            conn.next_event().await.unwrap().unwrap(),
+            frame_event(payload)
+        );
+        let answer = TinyCommand::Send(Bytes::copy_from_slice(payload));
+        conn.machine_mut().handle_command(answer, now()).unwrap();
+        assert_eq!(
+            conn.transport().0.write_calls,
+            0,
+            "held while events remain"
+        );
+    }
+    assert!(stays_pending(&mut conn).await);
+    let expected: Vec<u8> = payloads.iter().flat_map(|p| frame(p)).collect();
+    assert_eq!(conn.transport().0.written, expected);
+    assert_eq!(conn.transport().0.write_calls, 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn answers_past_the_high_water_mark_are_written_before_the_next_event() {
+    let wire: Vec<u8> = (0..3u8).flat_map(|i| frame(&[i; 10])).collect();
+    let mut conn =
+        Connection::new(Script::new(vec![Step::Data(wire)]), Tiny::new()).with_write_high_water(8);
+    conn.next_event().await.unwrap().unwrap();
+    let answer = TinyCommand::Send(Bytes::from_static(&[9; 20]));
+    conn.machine_mut().handle_command(answer, now()).unwrap();
+    conn.next_event().await.unwrap().unwrap();
+    assert_eq!(conn.transport().0.written, frame(&[9; 20]));
+}
