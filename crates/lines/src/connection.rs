@@ -227,6 +227,14 @@ impl Machine for LineConnection {
         if !self.poison.is_healthy() {
             return self.poison.take_error().map(Err);
         }
+        // The common case, the event built in place (see `next_lf_line`).
+        // Before or after EOF alike: `decode_eof` takes complete lines first.
+        if let Some(bytes) = self.decoder.next_lf_line(&mut self.input) {
+            return Some(Ok(LineEvent::Line {
+                bytes,
+                partial: false,
+            }));
+        }
         let event = if self.eof {
             self.decoder.decode_eof(&mut self.input).transpose()
         } else {
