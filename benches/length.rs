@@ -2,6 +2,9 @@
 //! `LengthDelimitedCodec` on the same input: `{packet,4}` frames of 16 B,
 //! 256 B and 64 KiB, fed in 64 KiB pieces, counted in frames per second.
 //!
+//! `wirestate_borrowed` is the machine's borrowed fast path
+//! (`for_each_frame`), which hands out `&[u8]` slices like `walk`.
+//!
 //! Besides the peer, two baselines bound what is possible: `walk` is a
 //! hand-written loop (read the u32, slice the payload, advance) that hands
 //! out borrowed slices, and `walk_bytes` the same loop cutting each frame off
@@ -10,6 +13,7 @@
 //! `FramedRead` over an in-memory reader.
 
 use std::hint::black_box;
+use std::ops::ControlFlow;
 use std::time::Instant;
 
 use bytes::{Buf, BufMut, BytesMut};
@@ -113,6 +117,29 @@ fn decode(c: &mut Criterion) {
                                 other => panic!("unexpected {other:?}"),
                             }
                         }
+                    }
+                    assert_eq!(count, frames);
+                });
+            },
+        );
+
+        group.bench_with_input(
+            BenchmarkId::new("wirestate_borrowed", payload),
+            &input,
+            |b, input| {
+                let now = Instant::now();
+                b.iter(|| {
+                    let config = LengthConfig::erlang(4).max_frame_length(MAX_FRAME);
+                    let mut machine = LengthConnection::new(config);
+                    let mut count = 0u64;
+                    for piece in input.chunks(PIECE) {
+                        machine.handle_input(piece, now);
+                        let handed = machine.for_each_frame(|frame| {
+                            black_box(frame);
+                            ControlFlow::Continue(())
+                        });
+                        count += handed.unwrap() as u64;
+                        assert!(machine.poll_event().is_none());
                     }
                     assert_eq!(count, frames);
                 });
