@@ -316,7 +316,9 @@ impl Machine for LengthConnection {
     /// [`LengthError::Truncated`]) and
     /// [`set_max_frame_length`](LengthConnection::set_max_frame_length)
     /// (a pending frame may become oversize). Sending does not change it.
-    #[inline]
+    // Always: with `#[inline]` alone a second call site in the caller
+    // (say, after a borrowed batch) kept it out of line, +28% per 16 B frame.
+    #[inline(always)]
     fn poll_event(&mut self) -> Option<Result<LengthEvent, LengthError>> {
         if !self.poison.is_healthy() {
             return None;
