@@ -2,9 +2,11 @@
 //! and `AnyDelimiterCodec` on the same input: LF-terminated ASCII lines
 //! averaging 40 bytes, and 1 KiB lines, fed in 64 KiB pieces, counted in
 //! lines per second. `memchr_iter_slices` is the baseline: a `memchr_iter`
-//! loop handing out borrowed slices of the same input.
+//! loop handing out borrowed slices of the same input, which
+//! `wirestate_borrowed` (the machine's `for_each_line`) also does.
 
 use std::hint::black_box;
+use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
 use bytes::{Buf, BytesMut};
@@ -70,6 +72,29 @@ fn decode(c: &mut Criterion) {
                 assert_eq!(count, lines);
             });
         });
+
+        group.bench_with_input(
+            BenchmarkId::new("wirestate_borrowed", name),
+            &input,
+            |b, input| {
+                let now = Instant::now();
+                b.iter(|| {
+                    let config = LineConfig::default().max_line(MAX_LINE).unwrap();
+                    let mut machine = LineConnection::new(config);
+                    let mut count = 0u64;
+                    for piece in input.chunks(PIECE) {
+                        machine.handle_input(piece, now);
+                        let handed = machine.for_each_line(|line| {
+                            black_box(line);
+                            ControlFlow::Continue(())
+                        });
+                        count += handed.unwrap() as u64;
+                        assert!(machine.poll_event().is_none());
+                    }
+                    assert_eq!(count, lines);
+                });
+            },
+        );
 
         group.bench_with_input(
             BenchmarkId::new("tokio_util_lines", name),

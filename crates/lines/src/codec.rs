@@ -1,5 +1,7 @@
 //! `tokio_util::codec` adapters (feature `tokio-util`), for existing `Framed` code.
 
+use std::ops::ControlFlow;
+
 use bytes::{Bytes, BytesMut};
 use tokio_util::codec::{Decoder, Encoder};
 
@@ -70,6 +72,20 @@ impl LineCodec {
     /// As [`LineDecoder::expect_raw`].
     pub fn expect_raw(&mut self, len: usize) -> Result<(), LocalError> {
         self.decoder.expect_raw(len)
+    }
+
+    /// The borrowed fast path: see [`LineDecoder::decode_borrowed`]. Call
+    /// [`decode`](Decoder::decode) (or `decode_eof`) next, as usual.
+    ///
+    /// # Errors
+    ///
+    /// As [`LineDecoder::decode_borrowed`].
+    pub fn decode_borrowed(
+        &mut self,
+        src: &mut BytesMut,
+        f: impl FnMut(&[u8]) -> ControlFlow<()>,
+    ) -> Result<usize, LineCodecError> {
+        Ok(self.decoder.decode_borrowed(src, f)?)
     }
 }
 
