@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use bytes::{Buf, BytesMut};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use tokio_util::codec::{AnyDelimiterCodec, Decoder, LinesCodec};
-use wirestate::lines::{LineConfig, LineConnection, LineEvent};
+use wirestate::lines::{LineCodec, LineConfig, LineConnection, LineEvent};
 use wirestate::Machine;
 
 /// Bytes of input per iteration (16 MiB rather than 64 MiB keeps a run short
@@ -90,6 +90,27 @@ fn decode(c: &mut Criterion) {
                         });
                         count += handed.unwrap() as u64;
                         assert!(machine.poll_event().is_none());
+                    }
+                    assert_eq!(count, lines);
+                });
+            },
+        );
+
+        group.bench_with_input(
+            BenchmarkId::new("codec_wirestate", name),
+            &input,
+            |b, input| {
+                b.iter(|| {
+                    let config = LineConfig::default().max_line(MAX_LINE).unwrap();
+                    let mut codec = LineCodec::new(config);
+                    let mut buf = BytesMut::new();
+                    let mut count = 0u64;
+                    for piece in input.chunks(PIECE) {
+                        buf.extend_from_slice(piece);
+                        while let Some(line) = codec.decode(&mut buf).unwrap() {
+                            black_box(line);
+                            count += 1;
+                        }
                     }
                     assert_eq!(count, lines);
                 });

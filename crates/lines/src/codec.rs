@@ -93,12 +93,33 @@ impl Decoder for LineCodec {
     type Item = LineEvent;
     type Error = LineCodecError;
 
+    /// Inlined into `Framed`, with everything but a line ending at an LF
+    /// of the current block out of line, so the common line is built in the
+    /// caller instead of being copied out of two calls (as
+    /// `LengthCodec::decode` does).
+    #[inline]
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<LineEvent>, LineCodecError> {
-        Ok(self.decoder.decode(src)?)
+        // `decode` starts with the same step: the order of work is unchanged.
+        if let Some(bytes) = self.decoder.next_lf_line(src) {
+            return Ok(Some(LineEvent::Line {
+                bytes,
+                partial: false,
+            }));
+        }
+        self.decode_slow(src)
     }
 
     fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<LineEvent>, LineCodecError> {
         Ok(self.decoder.decode_eof(src)?)
+    }
+}
+
+impl LineCodec {
+    /// [`Decoder::decode`] for everything but the common LF line.
+    #[cold]
+    #[inline(never)]
+    fn decode_slow(&mut self, src: &mut BytesMut) -> Result<Option<LineEvent>, LineCodecError> {
+        Ok(self.decoder.decode(src)?)
     }
 }
 
