@@ -1,15 +1,18 @@
 //! Decoding throughput of `wirestate-lines` next to tokio-util's `LinesCodec`
 //! and `AnyDelimiterCodec` on the same input: LF-terminated ASCII lines
 //! averaging 40 bytes, and 1 KiB lines, fed in 64 KiB pieces, counted in
-//! lines per second.
+//! lines per second. `memchr_iter_slices` is the baseline: a `memchr_iter`
+//! loop handing out borrowed slices of the same input, which
+//! `wirestate_borrowed` (the machine's `for_each_line`) also does.
 
 use std::hint::black_box;
+use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
-use bytes::BytesMut;
+use bytes::{Buf, BytesMut};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use tokio_util::codec::{AnyDelimiterCodec, Decoder, LinesCodec};
-use wirestate::lines::{LineConfig, LineConnection, LineEvent};
+use wirestate::lines::{LineCodec, LineConfig, LineConnection, LineEvent};
 use wirestate::Machine;
 
 /// Bytes of input per iteration (16 MiB rather than 64 MiB keeps a run short
@@ -71,6 +74,50 @@ fn decode(c: &mut Criterion) {
         });
 
         group.bench_with_input(
+            BenchmarkId::new("wirestate_borrowed", name),
+            &input,
+            |b, input| {
+                let now = Instant::now();
+                b.iter(|| {
+                    let config = LineConfig::default().max_line(MAX_LINE).unwrap();
+                    let mut machine = LineConnection::new(config);
+                    let mut count = 0u64;
+                    for piece in input.chunks(PIECE) {
+                        machine.handle_input(piece, now);
+                        let handed = machine.for_each_line(|line| {
+                            black_box(line);
+                            ControlFlow::Continue(())
+                        });
+                        count += handed.unwrap() as u64;
+                        assert!(machine.poll_event().is_none());
+                    }
+                    assert_eq!(count, lines);
+                });
+            },
+        );
+
+        group.bench_with_input(
+            BenchmarkId::new("codec_wirestate", name),
+            &input,
+            |b, input| {
+                b.iter(|| {
+                    let config = LineConfig::default().max_line(MAX_LINE).unwrap();
+                    let mut codec = LineCodec::new(config);
+                    let mut buf = BytesMut::new();
+                    let mut count = 0u64;
+                    for piece in input.chunks(PIECE) {
+                        buf.extend_from_slice(piece);
+                        while let Some(line) = codec.decode(&mut buf).unwrap() {
+                            black_box(line);
+                            count += 1;
+                        }
+                    }
+                    assert_eq!(count, lines);
+                });
+            },
+        );
+
+        group.bench_with_input(
             BenchmarkId::new("tokio_util_lines", name),
             &input,
             |b, input| {
@@ -108,6 +155,28 @@ fn decode(c: &mut Criterion) {
                             black_box(line);
                             count += 1;
                         }
+                    }
+                    assert_eq!(count, lines);
+                });
+            },
+        );
+
+        group.bench_with_input(
+            BenchmarkId::new("memchr_iter_slices", name),
+            &input,
+            |b, input| {
+                b.iter(|| {
+                    let mut buf = BytesMut::new();
+                    let mut count = 0u64;
+                    for piece in input.chunks(PIECE) {
+                        buf.extend_from_slice(piece);
+                        let mut start = 0;
+                        for end in memchr::memchr_iter(b'\n', &buf) {
+                            black_box(&buf[start..end]);
+                            count += 1;
+                            start = end + 1;
+                        }
+                        buf.advance(start);
                     }
                     assert_eq!(count, lines);
                 });

@@ -1,8 +1,9 @@
 //! [`LengthConnection`]: length-prefix framing as a [`Machine`].
 
+use std::ops::ControlFlow;
 use std::time::Instant;
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use wirestate_core::{Goodbye, Machine, Poison, TransmitQueue};
 
 use crate::decode::FrameDecoder;
@@ -183,6 +184,68 @@ impl LengthConnection {
         self.input.len()
     }
 
+    /// The borrowed fast path, for an application that parses each frame in
+    /// place and keeps none: hands every complete frame already buffered to
+    /// `f` as a `&[u8]` (the payload, or header and payload if the header is
+    /// kept), in order, and drops them from the buffer once, at the end.
+    /// Returns how many frames `f` saw. Same frames, same limits, same
+    /// errors as [`poll_event`](Machine::poll_event), without a `Bytes` per
+    /// frame.
+    ///
+    /// The batch stops when `f` returns [`ControlFlow::Break`] (after the
+    /// frame it was given), when the next frame is incomplete, and before
+    /// anything that is not a plain frame: an oversize frame under
+    /// [`OversizePolicy::Skip`](crate::OversizePolicy::Skip) (and its
+    /// skipping), an Erlang `raw` packet, a truncated frame at EOF. So
+    /// afterwards call [`poll_event`](Machine::poll_event) as usual: it
+    /// hands out whatever stopped the batch (or `None`, waiting for input).
+    /// The two paths can be mixed freely.
+    ///
+    /// ```
+    /// use std::ops::ControlFlow;
+    /// use std::time::Instant;
+    /// use wirestate_core::Machine;
+    /// use wirestate_length::{LengthConfig, LengthConnection};
+    ///
+    /// let mut machine = LengthConnection::new(LengthConfig::erlang(1));
+    /// machine.handle_input(b"\x02hi\x03you\x05ha", Instant::now());
+    /// let mut total = 0;
+    /// let frames = machine.for_each_frame(|frame| {
+    ///     total += frame.len();
+    ///     ControlFlow::Continue(())
+    /// });
+    /// assert_eq!((frames, total), (Ok(2), 5));
+    /// assert_eq!(machine.buffered(), 3); // the incomplete third frame
+    /// assert_eq!(machine.poll_event(), None);
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// A peer error in the frames after those handed out, fatal as from
+    /// [`poll_event`](Machine::poll_event): it is reported here instead of
+    /// there, and the machine is closed. `Ok(0)` once the machine is closed
+    /// by an error (a pending one still comes from `poll_event`).
+    pub fn for_each_frame(
+        &mut self,
+        f: impl FnMut(&[u8]) -> ControlFlow<()>,
+    ) -> Result<usize, LengthError> {
+        if !self.poison.is_healthy() {
+            return Ok(0);
+        }
+        match self.decoder.for_each_frame(&self.input, f) {
+            Ok(batch) => {
+                self.input.advance(batch.bytes);
+                Ok(batch.frames)
+            }
+            Err(error) => {
+                // Fatal, as in `poll_event_slow`: nothing more is decoded.
+                self.input = BytesMut::new();
+                self.poison.check(Some(Err::<(), _>(error.clone())));
+                Err(error)
+            }
+        }
+    }
+
     /// Everything but a complete frame at the front of the buffer: a header
     /// to parse, an oversize frame, EOF, an error. Leaves the outcome in
     /// `slow_event` and says whether there is one.
@@ -253,7 +316,9 @@ impl Machine for LengthConnection {
     /// [`LengthError::Truncated`]) and
     /// [`set_max_frame_length`](LengthConnection::set_max_frame_length)
     /// (a pending frame may become oversize). Sending does not change it.
-    #[inline]
+    // Always: with `#[inline]` alone a second call site in the caller
+    // (say, after a borrowed batch) kept it out of line, +28% per 16 B frame.
+    #[inline(always)]
     fn poll_event(&mut self) -> Option<Result<LengthEvent, LengthError>> {
         if !self.poison.is_healthy() {
             return None;

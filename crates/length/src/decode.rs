@@ -6,6 +6,8 @@
 //! header is remembered, so a frame that arrives in many pieces has its header
 //! read once; only an incomplete varint is looked at again, at most 10 bytes.
 
+use std::ops::ControlFlow;
+
 use bytes::{Buf, Bytes, BytesMut};
 
 use crate::field::read_fixed;
@@ -29,6 +31,42 @@ enum State {
     },
     /// Discarding the rest of an oversize frame.
     Skip { remaining: u64 },
+}
+
+/// What [`FrameDecoder::find_frame`] found at the front of the buffer.
+enum Found {
+    /// A complete frame within the limit, already taken.
+    Frame(Span),
+    /// More input is needed.
+    Incomplete,
+    /// Not a plain frame: a `raw` packet, an oversize frame under the skip
+    /// policy, or the skipping after it; for [`FrameDecoder::decode`].
+    Other,
+}
+
+/// Where a complete frame lies at the front of the buffer.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    header: usize,
+    len: usize,
+    /// Bytes after the payload that are dropped (fcgi padding).
+    trailer: usize,
+}
+
+impl Span {
+    /// The bytes the frame takes up in the buffer.
+    fn total(&self) -> usize {
+        self.header + self.len + self.trailer
+    }
+}
+
+/// What [`FrameDecoder::for_each_frame`] handed out.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Batch {
+    /// Frames handed out.
+    pub(crate) frames: usize,
+    /// Bytes they took up at the front of the buffer.
+    pub(crate) bytes: usize,
 }
 
 /// A length-prefix frame decoder over a caller-owned buffer.
@@ -82,6 +120,15 @@ impl FrameDecoder {
     /// [`decode`](FrameDecoder::decode).
     #[inline(always)]
     pub(crate) fn decode_complete(&mut self, buf: &mut BytesMut) -> Option<Bytes> {
+        let span = self.find_complete(buf)?;
+        self.consumed += span.total() as u64;
+        Some(self.cut(buf, span))
+    }
+
+    /// The frame a buffered fixed-width header announces, if it is complete
+    /// and within the limit (nothing is taken).
+    #[inline(always)]
+    fn find_complete(&self, buf: &[u8]) -> Option<Span> {
         let header = self.fixed_header?;
         if self.state != State::Header || buf.len() < header {
             return None;
@@ -92,26 +139,33 @@ impl FrameDecoder {
         if len > self.limit as u64 || len as usize > buf.len() - header {
             return None;
         }
-        Some(self.cut(buf, header, len as usize, 0))
+        Some(Span {
+            header,
+            len: len as usize,
+            trailer: 0,
+        })
     }
 
-    /// Cuts the next frame off the front of `buf`. `Ok(None)`: more input is
-    /// needed. An `Err` is fatal; the caller must not call again.
-    pub(crate) fn decode(
-        &mut self,
-        buf: &mut BytesMut,
-    ) -> Result<Option<LengthEvent>, LengthError> {
-        if let Some(frame) = self.decode_complete(buf) {
-            return Ok(Some(LengthEvent::Frame(frame)));
+    /// Finds the next complete frame at the front of `buf` (parsing and
+    /// remembering its header) and takes it: the caller must drop
+    /// `span.total()` bytes from the front of `buf` before the next call.
+    /// The one scanner behind both the owned path
+    /// ([`decode`](FrameDecoder::decode)) and the borrowed one
+    /// ([`for_each_frame`](FrameDecoder::for_each_frame)).
+    #[inline]
+    fn find_frame(&mut self, buf: &[u8]) -> Result<Found, LengthError> {
+        if let Some(span) = self.find_complete(buf) {
+            self.consumed += span.total() as u64;
+            return Ok(Found::Frame(span));
         }
         loop {
             match self.state {
                 State::Header if self.framing.packet() == Some(ErlangPacket::Raw) => {
-                    return Ok(self.cut_raw(buf));
+                    return Ok(Found::Other);
                 }
                 State::Header => match self.parse_header(buf)? {
                     Some(body) => self.state = body,
-                    None => return Ok(None),
+                    None => return Ok(Found::Incomplete),
                 },
                 State::Body {
                     header,
@@ -121,42 +175,100 @@ impl FrameDecoder {
                     // Cannot overflow: a trailer is at most 255 bytes.
                     let body = len + trailer;
                     if body > self.limit as u64 {
-                        return self.oversize(header, body).map(Some);
+                        return match self.framing.oversize_policy() {
+                            OversizePolicy::Fail => Err(self.oversize_error(body)),
+                            OversizePolicy::Skip => Ok(Found::Other),
+                        };
                     }
                     // Cannot overflow: `limit` leaves room for the header.
                     if buf.len() < header + body as usize {
-                        return Ok(None);
+                        return Ok(Found::Incomplete);
                     }
                     self.state = State::Header;
-                    return Ok(Some(LengthEvent::Frame(self.cut(
-                        buf,
+                    let span = Span {
                         header,
-                        len as usize,
-                        trailer as usize,
-                    ))));
+                        len: len as usize,
+                        trailer: trailer as usize,
+                    };
+                    self.consumed += span.total() as u64;
+                    return Ok(Found::Frame(span));
                 }
-                State::Skip { .. } => {
-                    self.discard_skipped(buf);
-                    if let State::Skip { .. } = self.state {
-                        return Ok(None);
-                    }
-                }
+                State::Skip { .. } => return Ok(Found::Other),
             }
         }
     }
 
-    /// Splits the complete frame at the front of `buf` off, header and all,
+    /// Cuts the next frame off the front of `buf`. `Ok(None)`: more input is
+    /// needed. An `Err` is fatal; the caller must not call again.
+    pub(crate) fn decode(
+        &mut self,
+        buf: &mut BytesMut,
+    ) -> Result<Option<LengthEvent>, LengthError> {
+        loop {
+            match self.find_frame(buf)? {
+                Found::Frame(span) => return Ok(Some(LengthEvent::Frame(self.cut(buf, span)))),
+                Found::Incomplete => return Ok(None),
+                Found::Other => match self.state {
+                    State::Header => return Ok(self.cut_raw(buf)),
+                    State::Body { len, trailer, .. } => {
+                        return Ok(Some(self.skip_oversize(len + trailer)));
+                    }
+                    State::Skip { .. } => {
+                        self.discard_skipped(buf);
+                        if let State::Skip { .. } = self.state {
+                            return Ok(None);
+                        }
+                    }
+                },
+            }
+        }
+    }
+
+    /// Hands each complete frame at the front of `buf` to `f` as a borrowed
+    /// slice, until `f` breaks, the next frame is incomplete, or what comes
+    /// next is not a plain frame (an oversize frame under
+    /// [`OversizePolicy::Skip`], the skipping after it, a `raw` packet):
+    /// [`decode`](FrameDecoder::decode) handles those. Returns how many
+    /// frames were handed out and how many bytes they took up; the caller
+    /// must drop those bytes from the front of `buf`.
+    ///
+    /// # Errors
+    ///
+    /// The error [`decode`](FrameDecoder::decode) would return after the
+    /// same frames; fatal, as there.
+    pub(crate) fn for_each_frame(
+        &mut self,
+        buf: &[u8],
+        mut f: impl FnMut(&[u8]) -> ControlFlow<()>,
+    ) -> Result<Batch, LengthError> {
+        let keeps_header = self.framing.keeps_header();
+        let mut batch = Batch::default();
+        while let Found::Frame(span) = self.find_frame(&buf[batch.bytes..])? {
+            let start = if keeps_header {
+                batch.bytes
+            } else {
+                batch.bytes + span.header
+            };
+            let frame = &buf[start..batch.bytes + span.header + span.len];
+            batch.bytes += span.total();
+            batch.frames += 1;
+            if f(frame).is_break() {
+                break;
+            }
+        }
+        Ok(batch)
+    }
+
+    /// Splits the taken frame at the front of `buf` off, header and all,
     /// drops the header unless it is kept, and drops the trailer.
     #[inline(always)]
-    fn cut(&mut self, buf: &mut BytesMut, header: usize, len: usize, trailer: usize) -> Bytes {
-        let total = header + len;
-        self.consumed += (total + trailer) as u64;
-        let mut frame = buf.split_to(total).freeze();
-        if trailer > 0 {
-            buf.advance(trailer);
+    fn cut(&mut self, buf: &mut BytesMut, span: Span) -> Bytes {
+        let mut frame = buf.split_to(span.header + span.len).freeze();
+        if span.trailer > 0 {
+            buf.advance(span.trailer);
         }
         if !self.framing.keeps_header() {
-            frame.advance(header);
+            frame.advance(span.header);
         }
         frame
     }
@@ -187,22 +299,26 @@ impl FrameDecoder {
         }
     }
 
-    /// Handles a frame over the limit according to the policy.
+    /// The error for a frame of `len` bytes over the limit.
     #[cold]
-    fn oversize(&mut self, header: usize, len: u64) -> Result<LengthEvent, LengthError> {
-        match self.framing.oversize_policy() {
-            OversizePolicy::Fail => Err(LengthError::Oversize {
-                len,
-                max: self.limit,
-                offset: self.consumed,
-            }),
-            OversizePolicy::Skip => {
-                self.state = State::Skip {
-                    remaining: len.saturating_add(header as u64),
-                };
-                Ok(LengthEvent::Oversize { len })
-            }
+    fn oversize_error(&self, len: u64) -> LengthError {
+        LengthError::Oversize {
+            len,
+            max: self.limit,
+            offset: self.consumed,
         }
+    }
+
+    /// Starts skipping the oversize frame (of `len` bytes after its header)
+    /// at the front of the buffer, under [`OversizePolicy::Skip`].
+    #[cold]
+    fn skip_oversize(&mut self, len: u64) -> LengthEvent {
+        if let State::Body { header, .. } = self.state {
+            self.state = State::Skip {
+                remaining: len.saturating_add(header as u64),
+            };
+        }
+        LengthEvent::Oversize { len }
     }
 
     /// Reads the header at the front of `buf`: the body state it announces,

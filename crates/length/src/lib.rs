@@ -44,6 +44,11 @@
 //!   changes).
 //! - `LengthCodec` (feature `tokio-util`): the same as a
 //!   `tokio_util::codec::{Decoder, Encoder}`.
+//!
+//! Prefer the borrowed fast path, [`LengthConnection::for_each_frame`] (and
+//! `LengthCodec::decode_borrowed`), when each frame is parsed in place and
+//! none is kept: it hands out `&[u8]` slices of the input buffer instead of a
+//! `Bytes` per frame, with the same rules and errors.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

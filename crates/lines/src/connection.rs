@@ -1,8 +1,9 @@
 //! The line protocol as a [`Machine`]: decoder, encoder and buffers together.
 
+use std::ops::ControlFlow;
 use std::time::Instant;
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use wirestate_core::{Goodbye, Machine, Poison, TransmitQueue};
 
 use crate::command::LineCommand;
@@ -156,6 +157,70 @@ impl LineConnection {
         self.input.len()
     }
 
+    /// The borrowed fast path, for an application that parses each line in
+    /// place and keeps none: hands every complete line already buffered to
+    /// `f` as a `&[u8]` (what [`LineEvent::Line`] would hold), in order, and
+    /// drops them from the buffer once, at the end. Returns how many lines
+    /// `f` saw. Same lines, limits and errors as
+    /// [`poll_event`](Machine::poll_event), without a `Bytes` per line.
+    ///
+    /// The batch stops when `f` returns [`ControlFlow::Break`] (after the
+    /// line it was given), when the next line is incomplete, and before
+    /// anything that is not a plain line: a raw block (after
+    /// [`expect_raw`](LineConnection::expect_raw), so a `f` that sees a
+    /// header announcing one must break, call `expect_raw`, then poll), a
+    /// line over the limit under [`Overflow::Split`](crate::Overflow::Split)
+    /// or [`Overflow::Discard`](crate::Overflow::Discard), the unterminated
+    /// rest at EOF. So afterwards call [`poll_event`](Machine::poll_event)
+    /// as usual: it hands out whatever stopped the batch, or `None`. The two
+    /// paths can be mixed freely.
+    ///
+    /// ```
+    /// use std::ops::ControlFlow;
+    /// use std::time::Instant;
+    /// use wirestate_core::Machine;
+    /// use wirestate_lines::{LineConfig, LineConnection};
+    ///
+    /// let mut lines = LineConnection::new(LineConfig::default());
+    /// lines.handle_input(b"GET a\r\nGET b\nGET", Instant::now());
+    /// let mut keys = Vec::new();
+    /// let n = lines.for_each_line(|line| {
+    ///     keys.push(line[4..].to_vec());
+    ///     ControlFlow::Continue(())
+    /// })?;
+    /// assert_eq!((n, keys), (2, vec![b"a".to_vec(), b"b".to_vec()]));
+    /// assert_eq!(lines.buffered(), 3);
+    /// assert_eq!(lines.poll_event(), None);
+    /// # Ok::<(), wirestate_lines::LineError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`LineError::LineTooLong`] under [`Overflow::Fail`](crate::Overflow::Fail),
+    /// after the lines before it: fatal as from `poll_event`, reported here
+    /// instead of there. `Ok(0)` once the machine failed (a pending error
+    /// still comes from `poll_event`).
+    pub fn for_each_line(
+        &mut self,
+        f: impl FnMut(&[u8]) -> ControlFlow<()>,
+    ) -> Result<usize, LineError> {
+        if !self.poison.is_healthy() {
+            return Ok(0);
+        }
+        match self.decoder.for_each_line(&self.input, f) {
+            Ok(batch) => {
+                self.input.advance(batch.bytes);
+                Ok(batch.lines)
+            }
+            Err(error) => {
+                // Fatal, as in `poll_event`: nothing more is decoded.
+                self.input = BytesMut::new();
+                self.poison.check(Some(Err::<(), _>(error.clone())));
+                Err(error)
+            }
+        }
+    }
+
     /// The input high-water mark in force (see
     /// [`LineConfig::input_high_water_limit`]).
     pub fn input_high_water(&self) -> usize {
@@ -226,6 +291,14 @@ impl Machine for LineConnection {
     fn poll_event(&mut self) -> Option<Result<LineEvent, LineError>> {
         if !self.poison.is_healthy() {
             return self.poison.take_error().map(Err);
+        }
+        // The common case, the event built in place (see `next_lf_line`).
+        // Before or after EOF alike: `decode_eof` takes complete lines first.
+        if let Some(bytes) = self.decoder.next_lf_line(&mut self.input) {
+            return Some(Ok(LineEvent::Line {
+                bytes,
+                partial: false,
+            }));
         }
         let event = if self.eof {
             self.decoder.decode_eof(&mut self.input).transpose()

@@ -5,7 +5,9 @@
 //! whether it is skipping an over-long line or waiting for a raw block), so it
 //! never searches a byte twice, however the input is cut. The buffer always starts at the first undecoded byte.
 
-use bytes::{Buf, BytesMut};
+use std::ops::ControlFlow;
+
+use bytes::{Buf, Bytes, BytesMut};
 
 use crate::config::{EofPolicy, LineConfig, Overflow};
 use crate::error::{LineError, LocalError};
@@ -58,6 +60,43 @@ pub struct LineDecoder {
     long_lines: bool,
     /// Stream offset of the first byte in the buffer.
     offset: u64,
+}
+
+/// Where a complete line lies at the front of the buffer.
+#[derive(Clone, Copy, Debug)]
+struct LineSpan {
+    /// Bytes the line takes up, delimiter included.
+    end: usize,
+    /// Bytes handed out: `end`, or the content before the delimiter if it
+    /// is stripped.
+    len: usize,
+}
+
+/// Splits the taken line `span` off the front of `buf`.
+#[inline(always)]
+fn cut(buf: &mut BytesMut, span: LineSpan) -> Bytes {
+    let mut line = buf.split_to(span.end);
+    line.truncate(span.len);
+    line.freeze()
+}
+
+/// What [`LineDecoder::find_line`] found at the front of the buffer.
+enum Found {
+    /// A complete line within the limit, already taken.
+    Line(LineSpan),
+    /// More input is needed.
+    Incomplete,
+    /// The line is over the limit; `window` bytes were searched.
+    TooLong { window: usize },
+}
+
+/// What [`LineDecoder::for_each_line`] handed out.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Batch {
+    /// Lines handed out.
+    pub(crate) lines: usize,
+    /// Bytes they took up at the front of the buffer.
+    pub(crate) bytes: usize,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -168,23 +207,28 @@ impl LineDecoder {
         &mut self,
         buf: &mut BytesMut,
     ) -> Option<Result<LineEvent, LineError>> {
-        if self.lf_mask != 0 {
-            // Only set in line mode: the next line ends at a known LF.
-            return self.take_masked_line(buf);
+        if let Some(bytes) = self.next_lf_line(buf) {
+            return Some(Ok(LineEvent::Line {
+                bytes,
+                partial: false,
+            }));
         }
         loop {
             match self.state {
-                State::Lines => {
-                    if self.lf_blocks && !self.long_lines && self.scan_lf_block(buf) {
-                        return self.take_masked_line(buf);
+                State::Lines => match self.find_line(buf) {
+                    Found::Line(span) => {
+                        return Some(Ok(LineEvent::Line {
+                            bytes: cut(buf, span),
+                            partial: false,
+                        }));
                     }
-                    if let Some(event) = self.next_line(buf) {
-                        return Some(event);
+                    Found::Incomplete => return None,
+                    Found::TooLong { window } => {
+                        if let Some(event) = self.too_long(buf, window) {
+                            return Some(event);
+                        }
                     }
-                    if !matches!(self.state, State::Discarding { .. }) {
-                        return None;
-                    }
-                }
+                },
                 State::Raw { len } => {
                     if buf.len() < len {
                         return None;
@@ -199,11 +243,43 @@ impl LineDecoder {
         }
     }
 
+    /// The common case of [`next_event`](LineDecoder::next_event), small
+    /// enough to inline into callers: the next line ends at an LF already
+    /// recorded, or at one in the next block. `None` when anything else is
+    /// the case (no LF within the next block, another delimiter, another
+    /// mode); then call `next_event`, which goes on from here.
+    ///
+    /// Returning the bare line lets callers build their event in place,
+    /// instead of moving it through each layer's `Option<Result<..>>` and
+    /// the poison check (9% of the instructions per 40-byte line).
+    #[inline(always)]
+    pub(crate) fn next_lf_line(&mut self, buf: &mut BytesMut) -> Option<Bytes> {
+        let span = self.next_lf_span(buf)?;
+        Some(cut(buf, span))
+    }
+
+    /// [`next_lf_line`](LineDecoder::next_lf_line) without the cut: takes the
+    /// line (the caller must drop `span.end` bytes from the front of `buf`).
+    #[inline(always)]
+    fn next_lf_span(&mut self, buf: &[u8]) -> Option<LineSpan> {
+        // `lf_mask` is only non-zero in line mode; a block is only searched
+        // in line mode too, as `next_event` does before anything else.
+        if self.lf_mask == 0
+            && !(self.state == State::Lines
+                && self.lf_blocks
+                && !self.long_lines
+                && self.scan_lf_block(buf))
+        {
+            return None;
+        }
+        Some(self.take_masked_line(buf))
+    }
+
     /// With `lf_mask` empty, records the LFs of the next whole block after
     /// `scanned`, if the buffer holds one that ends within the length limit
     /// (else the general search takes over). Whether it found any.
     #[inline]
-    fn scan_lf_block(&mut self, buf: &BytesMut) -> bool {
+    fn scan_lf_block(&mut self, buf: &[u8]) -> bool {
         let start = self.scanned;
         let end = start + BLOCK;
         // An LF ending past `max + 1` bytes makes the line too long: leave
@@ -218,11 +294,11 @@ impl LineDecoder {
         self.lf_mask != 0
     }
 
-    /// Splits off the line ending at the first LF of `lf_mask` (non-zero).
-    /// Always inlined and in the caller's return type: building the event in
-    /// place avoids a copy through the stack (a store-forwarding stall).
+    /// Takes the line ending at the first LF of `lf_mask` (non-zero).
+    /// Always inlined: building the event in place avoids a copy through the
+    /// stack (a store-forwarding stall).
     #[inline(always)]
-    fn take_masked_line(&mut self, buf: &mut BytesMut) -> Option<Result<LineEvent, LineError>> {
+    fn take_masked_line(&mut self, buf: &[u8]) -> LineSpan {
         let bit = self.lf_mask.trailing_zeros() as usize;
         let at = self.mask_base + bit;
         let end = at + 1;
@@ -236,19 +312,27 @@ impl LineDecoder {
         } else {
             at
         };
-        let mut line = buf.split_to(end);
-        if !self.config.keep_delimiter {
-            line.truncate(content);
+        LineSpan {
+            end,
+            len: if self.config.keep_delimiter {
+                end
+            } else {
+                content
+            },
         }
-        Some(Ok(LineEvent::Line {
-            bytes: line.freeze(),
-            partial: false,
-        }))
     }
 
-    /// Line mode: a line, a piece, an error, or a switch to discarding.
+    /// Line mode, after [`next_lf_span`](LineDecoder::next_lf_span) found
+    /// nothing: finds the next complete line at the front of `buf` and takes
+    /// it (the caller must drop `span.end` bytes from the front of `buf`).
+    /// The one search behind both the owned path
+    /// ([`next_event`](LineDecoder::next_event)) and the borrowed one
+    /// ([`for_each_line`](LineDecoder::for_each_line)).
     #[inline]
-    fn next_line(&mut self, buf: &mut BytesMut) -> Option<Result<LineEvent, LineError>> {
+    fn find_line(&mut self, buf: &[u8]) -> Found {
+        if self.lf_blocks && !self.long_lines && self.scan_lf_block(buf) {
+            return Found::Line(self.take_masked_line(buf));
+        }
         let delimiter = &self.config.delimiter;
         let max = self.config.max_line;
         // A delimiter ending past `window` starts past `max`: no need to look.
@@ -258,27 +342,32 @@ impl LineDecoder {
             self.scanned = 0;
             self.long_lines = found.end > LONG_LINE;
             self.offset += found.end as u64;
-            let mut line = buf.split_to(found.end);
-            if !self.config.keep_delimiter {
-                line.truncate(found.content);
-            }
-            return Some(Ok(LineEvent::Line {
-                bytes: line.freeze(),
-                partial: false,
-            }));
+            return Found::Line(LineSpan {
+                end: found.end,
+                len: if self.config.keep_delimiter {
+                    found.end
+                } else {
+                    found.content
+                },
+            });
         }
         self.scanned = window;
         if window < max.saturating_add(delimiter.counted_len()) {
-            return None; // could still end within the limit
+            return Found::Incomplete; // could still end within the limit
         }
+        Found::TooLong { window }
+    }
+
+    /// Line mode, the line at the front is over the limit (`window` bytes
+    /// searched): an error, a piece, or a switch to discarding.
+    fn too_long(
+        &mut self,
+        buf: &mut BytesMut,
+        window: usize,
+    ) -> Option<Result<LineEvent, LineError>> {
+        let max = self.config.max_line;
         match self.config.overflow {
-            Overflow::Fail => {
-                self.state = State::Done;
-                Some(Err(LineError::LineTooLong {
-                    max,
-                    offset: self.offset,
-                }))
-            }
+            Overflow::Fail => Some(Err(self.fail_too_long())),
             Overflow::Split => {
                 // No delimiter starts before `max`, so the piece cuts none.
                 self.scanned -= max;
@@ -290,7 +379,7 @@ impl LineDecoder {
             }
             Overflow::Discard => {
                 // Drop what was searched, except a possible delimiter start.
-                let drop = window - delimiter.overlap();
+                let drop = window - self.config.delimiter.overlap();
                 buf.advance(drop);
                 self.offset += drop as u64;
                 self.scanned = 0;
@@ -298,6 +387,104 @@ impl LineDecoder {
                 None
             }
         }
+    }
+
+    /// [`Overflow::Fail`]: the decoder is done.
+    #[cold]
+    fn fail_too_long(&mut self) -> LineError {
+        self.state = State::Done;
+        LineError::LineTooLong {
+            max: self.config.max_line,
+            offset: self.offset,
+        }
+    }
+
+    /// The borrowed fast path: hands each complete line at the front of
+    /// `buf` to `f` (as [`LineEvent::Line`] would hold it), until `f`
+    /// breaks, the next line is incomplete, or the decoder leaves line mode
+    /// or meets a line over the limit under [`Overflow::Split`] or
+    /// [`Overflow::Discard`]. Returns the lines handed out and the bytes
+    /// they took up (to drop from the front of `buf`).
+    ///
+    /// # Errors
+    ///
+    /// [`LineError::LineTooLong`] with [`Overflow::Fail`], as from
+    /// [`next_event`](LineDecoder::next_event); the decoder is then done.
+    pub(crate) fn for_each_line(
+        &mut self,
+        buf: &[u8],
+        mut f: impl FnMut(&[u8]) -> ControlFlow<()>,
+    ) -> Result<Batch, LineError> {
+        let mut batch = Batch::default();
+        while self.state == State::Lines {
+            let rest = &buf[batch.bytes..];
+            let span = match self.next_lf_span(rest) {
+                Some(span) => span,
+                None => match self.find_line(rest) {
+                    Found::Line(span) => span,
+                    Found::Incomplete => break,
+                    Found::TooLong { .. } if self.config.overflow == Overflow::Fail => {
+                        return Err(self.fail_too_long());
+                    }
+                    // A piece or a discarded line: for `next_event`.
+                    Found::TooLong { .. } => break,
+                },
+            };
+            batch.bytes += span.end;
+            batch.lines += 1;
+            if f(&rest[..span.len]).is_break() {
+                break;
+            }
+        }
+        Ok(batch)
+    }
+
+    /// The borrowed fast path, for a caller that parses each line in place
+    /// and keeps none: hands every complete line at the front of `buf` to
+    /// `f` as a `&[u8]` (what [`LineEvent::Line`] would hold), in order,
+    /// and drops them from `buf` once, at the end; returns how many lines
+    /// `f` saw. Same lines, limits and errors as
+    /// [`decode`](LineDecoder::decode), without a `Bytes` per line.
+    ///
+    /// The batch stops when `f` returns [`ControlFlow::Break`] (after the
+    /// line it was given), when the next line is incomplete, and before
+    /// anything that is not a plain line: a raw block (after
+    /// [`expect_raw`](LineDecoder::expect_raw)), a line over the limit under
+    /// [`Overflow::Split`] or [`Overflow::Discard`] and its discarding. Call
+    /// [`decode`](LineDecoder::decode) (or at EOF
+    /// [`decode_eof`](LineDecoder::decode_eof)) next, as usual: it hands out
+    /// whatever stopped the batch, or says more input is needed.
+    ///
+    /// ```
+    /// use std::ops::ControlFlow;
+    /// use bytes::BytesMut;
+    /// use wirestate_lines::{LineConfig, LineDecoder};
+    ///
+    /// let mut decoder = LineDecoder::new(LineConfig::default());
+    /// let mut buf = BytesMut::from(&b"one\r\ntwo\nthr"[..]);
+    /// let mut seen = Vec::new();
+    /// let lines = decoder.decode_borrowed(&mut buf, |line| {
+    ///     seen.push(line.to_vec());
+    ///     ControlFlow::Continue(())
+    /// })?;
+    /// assert_eq!(lines, 2);
+    /// assert_eq!(seen, [b"one".to_vec(), b"two".to_vec()]);
+    /// assert_eq!(buf, &b"thr"[..]);
+    /// # Ok::<(), wirestate_lines::LineError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`LineError::LineTooLong`] with [`Overflow::Fail`], after the lines
+    /// before it; the decoder is then done, as after `decode`'s error.
+    pub fn decode_borrowed(
+        &mut self,
+        buf: &mut BytesMut,
+        f: impl FnMut(&[u8]) -> ControlFlow<()>,
+    ) -> Result<usize, LineError> {
+        let batch = self.for_each_line(buf, f)?;
+        buf.advance(batch.bytes);
+        Ok(batch.lines)
     }
 
     /// Discarding: drop bytes up to the next delimiter, keeping at most a

@@ -38,6 +38,12 @@
 //! - [`LineError`]: what the peer got wrong (fatal); [`LocalError`]: what the
 //!   application asked for that cannot be done (returned, nothing changes).
 //! - `LineCodec` (feature `tokio-util`): `tokio_util::codec::{Decoder, Encoder}`.
+//!
+//! Prefer the borrowed fast path, [`LineConnection::for_each_line`] (and
+//! [`LineDecoder::decode_borrowed`], `LineCodec::decode_borrowed`), when each
+//! line is parsed in place and none is kept: it hands out `&[u8]` slices of
+//! the input buffer instead of a `Bytes` per line, with the same rules and
+//! errors, and stops where the owned path must take over (a raw block).
 //! - [`memcached`]: which memcached lines (classic and meta) announce a data
 //!   block; meta commands and answers parsed and encoded ([`memcached::MetaCommand`],
 //!   [`memcached::MetaReply`]).
