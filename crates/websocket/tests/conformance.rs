@@ -826,10 +826,10 @@ mod sending {
     #[test]
     fn server_payloads_go_out_zero_copy_next_to_their_header() {
         let mut m = machine(Role::Server, WsConfig::default());
-        let payload = Bytes::from(vec![5u8; 1000]);
+        let payload = Bytes::from(vec![5u8; 2000]);
         m.send_binary(payload.clone()).unwrap();
         let header = m.poll_transmit().unwrap();
-        assert_eq!(&header[..], [0x82, 126, 0x03, 0xE8]);
+        assert_eq!(&header[..], [0x82, 126, 0x07, 0xD0]);
         let body = m.poll_transmit().unwrap();
         assert_eq!(
             body.as_ptr(),
@@ -837,6 +837,20 @@ mod sending {
             "the same memory, not a copy"
         );
         assert!(m.poll_transmit().is_none());
+    }
+
+    #[test]
+    fn small_server_payloads_go_out_in_one_piece_with_their_header() {
+        let mut m = machine(Role::Server, WsConfig::default());
+        for size in [0, 125, 126, 1024] {
+            let payload = vec![5u8; size];
+            m.send_binary(payload.clone()).unwrap();
+            let frame = m.poll_transmit().unwrap();
+            let header = if size < 126 { 2 } else { 4 };
+            assert_eq!(frame.len(), header + size, "{size} B");
+            assert_eq!(&frame[header..], &payload[..]);
+            assert!(m.poll_transmit().is_none());
+        }
     }
 
     #[test]

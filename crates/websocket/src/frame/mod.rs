@@ -461,6 +461,27 @@ pub fn parse_header(input: &[u8], rules: &FrameRules) -> Result<Option<FrameHead
     }))
 }
 
+/// How many bytes [`encode_header`] writes for a payload of `payload_len`
+/// bytes, with or without a masking key: size a buffer exactly with it.
+///
+/// ```
+/// use wirestate_websocket::frame::header_len;
+/// assert_eq!(header_len(125, false), 2);
+/// assert_eq!(header_len(126, true), 8);
+/// assert_eq!(header_len(1 << 16, false), 10);
+/// ```
+#[must_use]
+pub fn header_len(payload_len: u64, masked: bool) -> usize {
+    let length_field = if payload_len < 126 {
+        0
+    } else if payload_len <= u64::from(u16::MAX) {
+        2
+    } else {
+        8
+    };
+    2 + length_field + if masked { 4 } else { 0 }
+}
+
 /// Writes a frame header into `out`: the shortest length encoding, and the
 /// mask key if given.
 ///
