@@ -517,6 +517,11 @@ impl Machine for RtmpConnection {
         if let Some(event) = self.events.pop_front() {
             return Some(Ok(event));
         }
+        // Events are large and rarely queued (the handshake's end,
+        // aggregates): an idle connection keeps no capacity for them.
+        if self.events.capacity() > 0 {
+            self.events = VecDeque::new();
+        }
         if self.ended || self.closed_locally {
             // Only a send stall is reported after the end or a close.
             return if self.stalled {
@@ -552,7 +557,13 @@ impl Machine for RtmpConnection {
     /// answers). [`close`](RtmpConnection::close) queues nothing; what was
     /// queued before can still be drained.
     fn poll_transmit(&mut self) -> Option<Bytes> {
-        self.out.pop()
+        let piece = self.out.pop();
+        if piece.is_none() {
+            // Drained: an idle connection keeps no queue capacity (the
+            // next send allocates once).
+            self.out.release_if_empty();
+        }
+        piece
     }
 
     /// The handshake deadline while it runs, and the send-stall deadline

@@ -66,6 +66,9 @@ struct LastHeader {
 #[derive(Debug)]
 pub struct ChunkEncoder {
     chunk_size: u32,
+    /// Chunk stream ids below 64, indexed directly; grown only up to the
+    /// highest id used, so an idle session that sent on ids 2 and 3 keeps
+    /// four entries, not 64.
     low: Vec<LastHeader>,
     high: HashMap<u32, LastHeader>,
 }
@@ -74,7 +77,7 @@ impl Default for ChunkEncoder {
     fn default() -> Self {
         ChunkEncoder {
             chunk_size: DEFAULT_CHUNK_SIZE,
-            low: vec![LastHeader::default(); 64],
+            low: Vec::new(),
             high: HashMap::new(),
         }
     }
@@ -208,7 +211,11 @@ impl ChunkEncoder {
 
     fn last_mut(&mut self, csid: u32) -> &mut LastHeader {
         if csid < 64 {
-            &mut self.low[csid as usize]
+            let index = csid as usize;
+            if index >= self.low.len() {
+                self.low.resize(index + 1, LastHeader::default());
+            }
+            &mut self.low[index]
         } else {
             self.high.entry(csid).or_default()
         }
