@@ -24,8 +24,8 @@ pub enum EncodeError {
 }
 
 /// What the encoder last wrote on one chunk stream id.
-#[derive(Debug, Default, Clone, Copy)]
-struct LastHeader {
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(super) struct LastHeader {
     seen: bool,
     timestamp: u32,
     /// The timestamp field as written (absolute after fmt 0, delta after 1/2).
@@ -177,11 +177,22 @@ impl ChunkEncoder {
         Ok(())
     }
 
+    /// What the chunks of `message` depend on besides the message: the
+    /// chunk size and the last header on its chunk stream.
+    pub(super) fn state_for(&self, csid: u32) -> (u32, LastHeader) {
+        let last = if csid < 64 {
+            self.low.get(csid as usize).copied()
+        } else {
+            self.high.get(&csid).copied()
+        };
+        (self.chunk_size, last.unwrap_or_default())
+    }
+
     /// The smallest header format for `message` (of `length` bytes) after the
     /// last header on its chunk stream, and its timestamp field (absolute for
     /// format 0, else the delta); remembers this header as the last one.
     #[inline]
-    fn header_format(&mut self, message: &RawMessage, length: u32) -> (u8, u32) {
+    pub(super) fn header_format(&mut self, message: &RawMessage, length: u32) -> (u8, u32) {
         let last = self.last_mut(message.csid);
         let continues =
             last.seen && last.stream_id == message.stream_id && message.timestamp >= last.timestamp;
