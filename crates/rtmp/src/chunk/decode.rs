@@ -276,23 +276,46 @@ impl ChunkDecoder {
                         return Ok(None);
                     }
                     self.progress = Progress::Header { need: 1 };
-                    if complete {
-                        let state = self.stream_mut(csid);
-                        let payload = state.partial.take().unwrap_or_default().freeze();
-                        let message = RawMessage {
-                            csid,
-                            timestamp: state.timestamp,
-                            type_id: state.type_id,
-                            stream_id: state.stream_id,
-                            payload,
-                        };
-                        self.buffered -= length;
-                        self.partial_messages -= 1;
-                        return self.finish(message).map(Some);
+                    if !complete {
+                        self.continue_message(input, csid)?;
+                        continue;
                     }
+                    let state = self.stream_mut(csid);
+                    let payload = state.partial.take().unwrap_or_default().freeze();
+                    let message = RawMessage {
+                        csid,
+                        timestamp: state.timestamp,
+                        type_id: state.type_id,
+                        stream_id: state.stream_id,
+                        payload,
+                    };
+                    self.buffered -= length;
+                    self.partial_messages -= 1;
+                    return self.finish(message).map(Some);
                 }
             }
         }
+    }
+
+    /// The common case between two chunks of a long message: the next
+    /// chunk is a one-byte format 3 header on the same chunk stream, with no
+    /// extended timestamp to follow. Reads it without the general header
+    /// path (which does the same checks) and goes on with the payload;
+    /// anything else is left to that path.
+    #[inline]
+    fn continue_message(&mut self, input: &mut BytesMut, csid: u32) -> Result<(), ChunkError> {
+        if csid >= 64 || input.first() != Some(&(0xC0 | csid as u8)) {
+            return Ok(());
+        }
+        let state = self.stream(csid);
+        let Some(partial) = state.partial.as_ref().filter(|_| !state.extended) else {
+            return Ok(());
+        };
+        let left = (state.length - partial.len() as u32).min(self.chunk_size);
+        self.check_buffer(left, self.consumed)?;
+        self.take(input, 1);
+        self.progress = Progress::Payload { csid, left };
+        Ok(())
     }
 
     fn take(&mut self, input: &mut BytesMut, n: usize) {
