@@ -2,9 +2,11 @@
 //! ServerSession in the playing state, next to rml_rtmp's ServerSession
 //! doing the same (`send_video_data`) in the same run.
 //!
-//! Ours encodes a chunk header per chunk and hands the payload out as
-//! slices of the same `Bytes`; rml_rtmp serializes each message into a new
-//! buffer per player.
+//! `wirestate` cuts the message into chunks for each player (the payload
+//! copied behind its chunk headers); `wirestate_shared` is what the relay
+//! does (`send_video_shared`): the chunks are encoded once and every player
+//! in the same chunk state sends the same `Bytes`. rml_rtmp serializes each
+//! message into a new buffer per player.
 //!
 //! ```text
 //! cargo bench -p wirestate --no-default-features --features rtmp --bench rtmp_session
@@ -14,6 +16,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use wirestate::rtmp::chunk::SharedChunks;
 use wirestate::rtmp::session::{ClientConfig, ClientSession, ServerConfig, ServerSession};
 use wirestate_core::{Machine, SeededRandom};
 
@@ -70,6 +73,26 @@ fn fan_out(c: &mut Criterion) {
                 let mut sent = 0;
                 for session in &mut ours {
                     session.send_video(1, timestamp, payload.clone()).unwrap();
+                    while let Some(piece) = session.poll_transmit() {
+                        sent += piece.len();
+                    }
+                }
+                std::hint::black_box(sent)
+            })
+        });
+
+        let mut shared: Vec<ServerSession> = (0..players).map(|_| playing_session()).collect();
+        let mut timestamp = 0u32;
+        let id = BenchmarkId::new("wirestate_shared", players);
+        group.bench_with_input(id, &players, |b, _| {
+            b.iter(|| {
+                timestamp = timestamp.wrapping_add(33);
+                let chunks = SharedChunks::default();
+                let mut sent = 0;
+                for session in &mut shared {
+                    session
+                        .send_video_shared(1, timestamp, payload.clone(), &chunks)
+                        .unwrap();
                     while let Some(piece) = session.poll_transmit() {
                         sent += piece.len();
                     }

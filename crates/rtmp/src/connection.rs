@@ -8,7 +8,7 @@ use bytes::{Bytes, BytesMut};
 use wirestate_core::{Machine, Poison, RandomSource, TimerTable, TransmitQueue};
 
 use crate::amf0::Amf0Limits;
-use crate::chunk::{ChunkDecoder, ChunkEncoder, EncodeError, RawMessage};
+use crate::chunk::{ChunkDecoder, ChunkEncoder, EncodeError, RawMessage, SharedChunks};
 use crate::handshake::{Handshake, HandshakeInfo};
 use crate::message::{split_aggregate, type_id, Message, UserControl};
 use crate::{
@@ -264,6 +264,29 @@ impl RtmpConnection {
     /// As [`send`](Self::send); also [`LocalError::Encode`] for a chunk
     /// stream id outside 2 to 65599.
     pub fn send_outgoing(&mut self, outgoing: Outgoing) -> Result<(), LocalError> {
+        self.send_chunks(outgoing, None)
+    }
+
+    /// Sends a message like [`send_outgoing`](Self::send_outgoing), with
+    /// its chunks shared with the other connections that send it (see
+    /// [`SharedChunks`]): the bytes sent are the same either way.
+    ///
+    /// # Errors
+    ///
+    /// As [`send_outgoing`](Self::send_outgoing).
+    pub fn send_shared(
+        &mut self,
+        outgoing: Outgoing,
+        shared: &SharedChunks,
+    ) -> Result<(), LocalError> {
+        self.send_chunks(outgoing, Some(shared))
+    }
+
+    fn send_chunks(
+        &mut self,
+        outgoing: Outgoing,
+        shared: Option<&SharedChunks>,
+    ) -> Result<(), LocalError> {
         if self.is_dead() {
             return Err(LocalError::Closed);
         }
@@ -283,10 +306,14 @@ impl RtmpConnection {
             stream_id: outgoing.stream_id,
             payload: outgoing.message.encode_payload(),
         };
-        if self.handshake.is_none() {
-            self.encoder.encode(&raw, &mut self.out)?;
+        let out = if self.handshake.is_none() {
+            &mut self.out
         } else {
-            self.encoder.encode(&raw, &mut self.held)?;
+            &mut self.held
+        };
+        match shared {
+            Some(shared) => self.encoder.encode_shared(&raw, shared, out)?,
+            None => self.encoder.encode(&raw, out)?,
         }
         if let Some(size) = new_chunk_size {
             self.encoder.set_chunk_size(size)?;
@@ -517,6 +544,11 @@ impl Machine for RtmpConnection {
         if let Some(event) = self.events.pop_front() {
             return Some(Ok(event));
         }
+        // Events are large and rarely queued (the handshake's end,
+        // aggregates): an idle connection keeps no capacity for them.
+        if self.events.capacity() > 0 {
+            self.events = VecDeque::new();
+        }
         if self.ended || self.closed_locally {
             // Only a send stall is reported after the end or a close.
             return if self.stalled {
@@ -552,7 +584,13 @@ impl Machine for RtmpConnection {
     /// answers). [`close`](RtmpConnection::close) queues nothing; what was
     /// queued before can still be drained.
     fn poll_transmit(&mut self) -> Option<Bytes> {
-        self.out.pop()
+        let piece = self.out.pop();
+        if piece.is_none() {
+            // Drained: an idle connection keeps no queue capacity (the
+            // next send allocates once).
+            self.out.release_if_empty();
+        }
+        piece
     }
 
     /// The handshake deadline while it runs, and the send-stall deadline

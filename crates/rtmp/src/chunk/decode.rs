@@ -256,43 +256,92 @@ impl ChunkDecoder {
                     return self.finish(message).map(Some);
                 }
                 Progress::Payload { csid, left } => {
-                    let n = (left as usize).min(input.len());
-                    if n == 0 {
+                    if input.is_empty() {
                         return Ok(None);
                     }
-                    let state = self.stream_mut(csid);
-                    let length = state.length as usize;
-                    let partial = state.partial.get_or_insert_with(BytesMut::new);
-                    // Reserve no more than what arrived: the input already holds it.
-                    let want = (length - partial.len()).min(input.len());
-                    partial.reserve(want);
-                    partial.extend_from_slice(&input[..n]);
-                    let complete = partial.len() == length;
-                    self.buffered += n;
-                    self.take(input, n);
-                    let left = left - n as u32;
+                    let left = self.copy_chunks(input, csid, left)?;
                     if left > 0 {
                         self.progress = Progress::Payload { csid, left };
                         return Ok(None);
                     }
                     self.progress = Progress::Header { need: 1 };
-                    if complete {
-                        let state = self.stream_mut(csid);
-                        let payload = state.partial.take().unwrap_or_default().freeze();
-                        let message = RawMessage {
-                            csid,
-                            timestamp: state.timestamp,
-                            type_id: state.type_id,
-                            stream_id: state.stream_id,
-                            payload,
-                        };
-                        self.buffered -= length;
-                        self.partial_messages -= 1;
-                        return self.finish(message).map(Some);
+                    let state = self.stream_mut(csid);
+                    let length = state.length as usize;
+                    if state.partial.as_ref().is_some_and(|p| p.len() < length) {
+                        // Between two chunks; the next header is not the
+                        // plain continuation `copy_chunks` reads itself.
+                        continue;
                     }
+                    let payload = state.partial.take().unwrap_or_default().freeze();
+                    let message = RawMessage {
+                        csid,
+                        timestamp: state.timestamp,
+                        type_id: state.type_id,
+                        stream_id: state.stream_id,
+                        payload,
+                    };
+                    self.buffered -= length;
+                    self.partial_messages -= 1;
+                    return self.finish(message).map(Some);
                 }
             }
         }
+    }
+
+    /// Copies payload of the message being reassembled on `csid` from the
+    /// front of `input` (which is not empty): the `left` bytes of the
+    /// current chunk, then, in the same loop, every following chunk whose
+    /// header is the common one between two chunks of a message: one byte,
+    /// format 3, the same chunk stream, no extended timestamp. Those are
+    /// read without the general header path (they need none of its work:
+    /// the stream was seen, the message is under way), with the same
+    /// buffer-limit check at each header. Stops at the end of `input`, at
+    /// the end of the message, or before any other header; returns what is
+    /// left of the current chunk.
+    fn copy_chunks(
+        &mut self,
+        input: &mut BytesMut,
+        csid: u32,
+        mut left: u32,
+    ) -> Result<u32, ChunkError> {
+        let chunk_size = self.chunk_size as usize;
+        let limit = self.config.limits.max_buffered;
+        let mut buffered = self.buffered;
+        let consumed = self.consumed;
+        let state = self.stream_mut(csid);
+        let continuation = (csid < 64 && !state.extended).then_some(0xC0 | csid as u8);
+        let length = state.length as usize;
+        let partial = state.partial.get_or_insert_with(BytesMut::new);
+        // Reserve no more than what arrived: the input already holds it.
+        partial.reserve((length - partial.len()).min(input.len()));
+        let mut at = 0;
+        let mut result = Ok(());
+        loop {
+            let n = (left as usize).min(input.len() - at);
+            partial.extend_from_slice(&input[at..at + n]);
+            at += n;
+            buffered += n;
+            left -= n as u32;
+            if left > 0 || partial.len() == length {
+                break;
+            }
+            if continuation.is_none() || input.get(at).copied() != continuation {
+                break;
+            }
+            let next = (length - partial.len()).min(chunk_size);
+            if buffered + next > limit {
+                result = Err(ChunkError::BufferLimit {
+                    limit,
+                    offset: consumed + at as u64,
+                });
+                break;
+            }
+            at += 1;
+            left = next as u32;
+        }
+        self.buffered = buffered;
+        self.take(input, at);
+        result.map(|()| left)
     }
 
     fn take(&mut self, input: &mut BytesMut, n: usize) {

@@ -24,8 +24,8 @@ pub enum EncodeError {
 }
 
 /// What the encoder last wrote on one chunk stream id.
-#[derive(Debug, Default, Clone, Copy)]
-struct LastHeader {
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(super) struct LastHeader {
     seen: bool,
     timestamp: u32,
     /// The timestamp field as written (absolute after fmt 0, delta after 1/2).
@@ -66,6 +66,9 @@ struct LastHeader {
 #[derive(Debug)]
 pub struct ChunkEncoder {
     chunk_size: u32,
+    /// Chunk stream ids below 64, indexed directly; grown only up to the
+    /// highest id used, so an idle session that sent on ids 2 and 3 keeps
+    /// four entries, not 64.
     low: Vec<LastHeader>,
     high: HashMap<u32, LastHeader>,
 }
@@ -74,7 +77,7 @@ impl Default for ChunkEncoder {
     fn default() -> Self {
         ChunkEncoder {
             chunk_size: DEFAULT_CHUNK_SIZE,
-            low: vec![LastHeader::default(); 64],
+            low: Vec::new(),
             high: HashMap::new(),
         }
     }
@@ -174,11 +177,22 @@ impl ChunkEncoder {
         Ok(())
     }
 
+    /// What the chunks of `message` depend on besides the message: the
+    /// chunk size and the last header on its chunk stream.
+    pub(super) fn state_for(&self, csid: u32) -> (u32, LastHeader) {
+        let last = if csid < 64 {
+            self.low.get(csid as usize).copied()
+        } else {
+            self.high.get(&csid).copied()
+        };
+        (self.chunk_size, last.unwrap_or_default())
+    }
+
     /// The smallest header format for `message` (of `length` bytes) after the
     /// last header on its chunk stream, and its timestamp field (absolute for
     /// format 0, else the delta); remembers this header as the last one.
     #[inline]
-    fn header_format(&mut self, message: &RawMessage, length: u32) -> (u8, u32) {
+    pub(super) fn header_format(&mut self, message: &RawMessage, length: u32) -> (u8, u32) {
         let last = self.last_mut(message.csid);
         let continues =
             last.seen && last.stream_id == message.stream_id && message.timestamp >= last.timestamp;
@@ -208,7 +222,11 @@ impl ChunkEncoder {
 
     fn last_mut(&mut self, csid: u32) -> &mut LastHeader {
         if csid < 64 {
-            &mut self.low[csid as usize]
+            let index = csid as usize;
+            if index >= self.low.len() {
+                self.low.resize(index + 1, LastHeader::default());
+            }
+            &mut self.low[index]
         } else {
             self.high.entry(csid).or_default()
         }

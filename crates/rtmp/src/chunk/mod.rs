@@ -36,12 +36,14 @@ mod decode;
 mod encode;
 mod error;
 pub mod header;
+mod shared;
 
 use bytes::Bytes;
 
 pub use decode::{ChunkDecoder, DecoderConfig, Type3ExtendedTimestamp};
 pub use encode::{ChunkEncoder, EncodeError};
 pub use error::ChunkError;
+pub use shared::SharedChunks;
 
 /// The chunk size both sides start with.
 pub const DEFAULT_CHUNK_SIZE: u32 = 128;

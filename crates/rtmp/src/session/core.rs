@@ -10,10 +10,11 @@ use std::time::Instant;
 use bytes::{Bytes, BytesMut};
 use wirestate_core::{Machine, Poison, RandomSource, TimerTable};
 
+use crate::chunk::SharedChunks;
 use crate::message::{Command, DataMessage, Message, UserControl};
 use crate::session::timers::{SessionTimer, Timing};
 use crate::session::{MediaEvent, SessionError};
-use crate::{LocalError, MessageEvent, RtmpConnection, RtmpEvent};
+use crate::{LocalError, MessageEvent, Outgoing, RtmpConnection, RtmpEvent};
 
 /// The role half of a [`Session`]: [`ServerRole`](super::ServerRole) or
 /// [`ClientRole`](super::ClientRole). Sealed: the crate's two roles are the
@@ -322,6 +323,21 @@ impl<R: SessionRole> Session<R> {
     ) -> Result<(), LocalError> {
         let message = Message::Unknown { type_id, payload };
         self.connection.send(stream_id, timestamp, message)
+    }
+
+    /// Sends an audio or video message with its chunks shared (see
+    /// [`SharedChunks`]).
+    pub(crate) fn send_media_shared(
+        &mut self,
+        stream_id: u32,
+        timestamp: u32,
+        type_id: u8,
+        payload: Bytes,
+        shared: &SharedChunks,
+    ) -> Result<(), LocalError> {
+        let message = Message::Unknown { type_id, payload };
+        let outgoing = Outgoing::new(stream_id, timestamp, message);
+        self.connection.send_shared(outgoing, shared)
     }
 
     /// Sends a data message (metadata).

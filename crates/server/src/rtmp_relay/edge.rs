@@ -13,6 +13,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinSet;
+use wirestate_rtmp::chunk::SharedChunks;
 use wirestate_rtmp::message::Message;
 use wirestate_rtmp::session::{is_audio_config, is_keyframe, is_video_config, MediaEvent};
 use wirestate_tokio::connect::{RtmpClient, RtmpConnect, RtmpUrl};
@@ -276,6 +277,7 @@ pub(super) fn relay_of(media: MediaEvent) -> (u32, Message, Relay) {
                 timestamp,
                 payload: Bytes::copy_from_slice(&audio.payload),
                 config: is_audio_config(&audio),
+                chunks: SharedChunks::default(),
             };
             (timestamp, Message::Audio(audio), relay)
         }
@@ -287,6 +289,7 @@ pub(super) fn relay_of(media: MediaEvent) -> (u32, Message, Relay) {
                 payload: Bytes::copy_from_slice(&video.payload),
                 keyframe: is_keyframe(&video),
                 config: is_video_config(&video),
+                chunks: SharedChunks::default(),
             };
             (timestamp, Message::Video(video), relay)
         }

@@ -140,6 +140,7 @@ impl Drop for GopCache {
 mod tests {
     use super::*;
     use bytes::Bytes;
+    use wirestate_rtmp::chunk::SharedChunks;
     use wirestate_rtmp::message::DataMessage;
 
     use crate::rtmp_relay::queue::ENTRY_COST;
@@ -150,6 +151,7 @@ mod tests {
             payload: Bytes::from(vec![0; len]),
             keyframe,
             config: false,
+            chunks: SharedChunks::default(),
         }
     }
 
@@ -158,6 +160,7 @@ mod tests {
             timestamp: ts,
             payload: Bytes::from(vec![0; len]),
             config: false,
+            chunks: SharedChunks::default(),
         }
     }
 
@@ -209,12 +212,14 @@ mod tests {
             payload: Bytes::from_static(b"\x17\x00"),
             keyframe: true,
             config: true,
+            chunks: SharedChunks::default(),
         };
         cache.observe(&config);
         cache.observe(&Relay::Audio {
             timestamp: 0,
             payload: Bytes::from_static(b"\xaf\x00"),
             config: true,
+            chunks: SharedChunks::default(),
         });
         cache.observe(&Relay::Metadata {
             timestamp: 0,

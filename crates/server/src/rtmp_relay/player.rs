@@ -103,12 +103,19 @@ fn send_batch(conn: &mut Conn, stream_id: u32, batch: Vec<Relay>) -> Result<(), 
             Relay::Metadata {
                 timestamp, data, ..
             } => session.send_metadata(stream_id, timestamp, &data)?,
+            // Encoded once for all players in the same chunk state.
             Relay::Audio {
-                timestamp, payload, ..
-            } => session.send_audio(stream_id, timestamp, payload)?,
+                timestamp,
+                payload,
+                chunks,
+                ..
+            } => session.send_audio_shared(stream_id, timestamp, payload, &chunks)?,
             Relay::Video {
-                timestamp, payload, ..
-            } => session.send_video(stream_id, timestamp, payload)?,
+                timestamp,
+                payload,
+                chunks,
+                ..
+            } => session.send_video_shared(stream_id, timestamp, payload, &chunks)?,
             Relay::End => {}
         }
     }

@@ -31,6 +31,7 @@ use std::collections::VecDeque;
 use std::time::Instant;
 
 use bytes::Bytes;
+use wirestate_rtmp::chunk::SharedChunks;
 use wirestate_rtmp::message::DataMessage;
 
 /// The bytes one queued message costs beyond its payload (the queue entry
@@ -54,6 +55,9 @@ pub(super) enum Relay {
         payload: Bytes,
         /// A codec configuration (AAC sequence header ...).
         config: bool,
+        /// The chunks, encoded once for the players whose chunk settings
+        /// match (see [`SharedChunks`]).
+        chunks: SharedChunks,
     },
     Video {
         timestamp: u32,
@@ -62,6 +66,8 @@ pub(super) enum Relay {
         keyframe: bool,
         /// A decoder configuration (AVC sequence header ...).
         config: bool,
+        /// As for audio.
+        chunks: SharedChunks,
     },
     /// The publisher left.
     End,
@@ -289,6 +295,7 @@ mod tests {
             payload: Bytes::from(vec![0; len]),
             keyframe,
             config: false,
+            chunks: SharedChunks::default(),
         }
     }
 
@@ -297,6 +304,7 @@ mod tests {
             timestamp: 0,
             payload: Bytes::from(vec![0; len]),
             config: false,
+            chunks: SharedChunks::default(),
         }
     }
 
@@ -306,6 +314,7 @@ mod tests {
             payload: Bytes::from(vec![0; len]),
             keyframe: true,
             config: true,
+            chunks: SharedChunks::default(),
         }
     }
 

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use wirestate_core::{Machine, OsRandom};
+use wirestate_rtmp::chunk::SharedChunks;
 use wirestate_rtmp::flv::TagType;
 use wirestate_rtmp::message::Message;
 use wirestate_rtmp::session::{
@@ -333,6 +334,7 @@ fn on_media(role: &mut Role, context: &Context, media: MediaEvent) {
                 timestamp,
                 payload: owned(&audio.payload),
                 config: is_audio_config(&audio),
+                chunks: SharedChunks::default(),
             };
             hub.publish(key, timestamp, &Message::Audio(audio), relay);
         }
@@ -347,6 +349,7 @@ fn on_media(role: &mut Role, context: &Context, media: MediaEvent) {
                 payload: owned(&video.payload),
                 keyframe: is_keyframe(&video),
                 config: is_video_config(&video),
+                chunks: SharedChunks::default(),
             };
             hub.publish(key, timestamp, &Message::Video(video), relay);
         }

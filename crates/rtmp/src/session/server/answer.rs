@@ -4,6 +4,7 @@
 use bytes::Bytes;
 
 use crate::amf0::Value;
+use crate::chunk::SharedChunks;
 use crate::message::{type_id, BandwidthLimit, DataMessage, Message, UserControl};
 use crate::session::cache::player_metadata;
 use crate::session::status::{self, on_status};
@@ -222,6 +223,44 @@ impl ServerSession {
     pub fn send_video(&mut self, stream: u32, ts: u32, payload: Bytes) -> Result<(), LocalError> {
         let stream_id = self.playing(stream)?;
         self.send_media(stream_id, ts, type_id::VIDEO, payload)
+    }
+
+    /// Sends a video message like [`send_video`](Self::send_video), with
+    /// its chunks shared between the players it is relayed to: encoded by
+    /// the first of them, reused by every player whose chunk settings
+    /// (chunk size, message stream id, last header on the video chunk
+    /// stream) match, encoded again by the others. Each player gets the
+    /// bytes `send_video` would have sent it.
+    ///
+    /// # Errors
+    ///
+    /// As [`send_metadata`](Self::send_metadata).
+    pub fn send_video_shared(
+        &mut self,
+        stream: u32,
+        ts: u32,
+        payload: Bytes,
+        shared: &SharedChunks,
+    ) -> Result<(), LocalError> {
+        let stream_id = self.playing(stream)?;
+        self.send_media_shared(stream_id, ts, type_id::VIDEO, payload, shared)
+    }
+
+    /// Sends an audio message like [`send_audio`](Self::send_audio), with
+    /// its chunks shared as in [`send_video_shared`](Self::send_video_shared).
+    ///
+    /// # Errors
+    ///
+    /// As [`send_metadata`](Self::send_metadata).
+    pub fn send_audio_shared(
+        &mut self,
+        stream: u32,
+        ts: u32,
+        payload: Bytes,
+        shared: &SharedChunks,
+    ) -> Result<(), LocalError> {
+        let stream_id = self.playing(stream)?;
+        self.send_media_shared(stream_id, ts, type_id::AUDIO, payload, shared)
     }
 
     /// Tells a player the stream ended: onStatus
