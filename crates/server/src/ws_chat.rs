@@ -297,6 +297,8 @@ mod tests {
             // Our answer completes the close handshake.
             let _ = member.flush().await;
         }
+        // The clients close their sockets, which ends the server's linger.
+        drop(members);
         // Well before the drain timeout: both answered.
         tokio::time::timeout(Duration::from_secs(4), server)
             .await

@@ -17,7 +17,7 @@ use crate::{Error, MemoryBudget};
 use wirestate_core::{prepare_read, TransmitQueue};
 
 /// One item of the event stream.
-type EventResult<M> = Result<<M as Machine>::Event, Error<<M as Machine>::Error>>;
+pub(crate) type EventResult<M> = Result<<M as Machine>::Event, Error<<M as Machine>::Error>>;
 
 /// How many bytes one read may append to the machine's buffer by default.
 pub const DEFAULT_READ_SIZE: usize = 16 * 1024;
@@ -72,7 +72,10 @@ pub fn now() -> std::time::Instant {
 /// [`shutdown`](Connection::shutdown) began, the remaining writes get the
 /// drain timeout ([`DEFAULT_DRAIN_TIMEOUT`], see
 /// [`with_drain_timeout`](Connection::with_drain_timeout)), then the
-/// connection ends without them.
+/// connection ends without them. After our write side is shut down, the
+/// driver reads and drops the peer's input until its EOF, within the same
+/// deadline (a lingering close: closing a socket with unread input resets
+/// the connection, which can destroy what the peer has not read yet).
 #[derive(Debug)]
 pub struct Connection<M: Machine, S> {
     pub(crate) machine: M,
@@ -85,6 +88,8 @@ pub struct Connection<M: Machine, S> {
     /// This connection's share of a server-wide budget, if it has one.
     pub(crate) charge: Option<Charge>,
     pub(crate) state: State,
+    /// Whether the peer closed its side (then closing does not linger).
+    pub(crate) saw_eof: bool,
     /// A fatal machine error, returned once the goodbye was written.
     pub(crate) failure: Option<M::Error>,
     /// Whether the failure was returned already (then running out of drain
@@ -113,6 +118,9 @@ pub(crate) enum State {
     Eof,
     /// Writing the last transmits, then shutting down the write side.
     Closing,
+    /// The write side is shut down; reading and dropping input until the
+    /// peer's EOF or the drain deadline (see `linger.rs`).
+    Lingering,
     /// Ended: the stream yields `None` from now on.
     Done,
 }
@@ -144,6 +152,7 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
             clock: Clock::default(),
             charge: None,
             state: State::Open,
+            saw_eof: false,
             failure: None,
             failure_reported: false,
             handing_out: false,
@@ -289,9 +298,12 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
     /// Ends the connection gracefully within `drain`: the machine says its
     /// goodbye ([`Machine::handle_shutdown`]: a WebSocket close 1001, say),
     /// the driver writes it and, when the goodbye awaits an answer, reads
-    /// until the machine is closed; then it shuts down the write side.
-    /// Events that arrive meanwhile are dropped. After it, the event stream
-    /// has ended.
+    /// until the machine is closed; then it shuts down the write side and
+    /// reads (and drops) what the peer still sends until its EOF, so that
+    /// closing does not reset a connection the peer is still reading (a
+    /// reset can destroy what it has not read yet). All of it within
+    /// `drain`. Events that arrive meanwhile are dropped. After it, the
+    /// event stream has ended.
     ///
     /// ```
     /// use std::time::Duration;
@@ -302,11 +314,15 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let (ours, mut theirs) = tokio::io::duplex(1024);
+    /// let peer = tokio::spawn(async move {
+    ///     let mut rest = Vec::new();
+    ///     theirs.read_to_end(&mut rest).await // EOF: our write side is shut
+    ///     // and `theirs` closes, which ends our linger
+    /// });
     /// let mut conn = Connection::new(ours, LengthConnection::new(LengthConfig::erlang(2)));
     /// conn.shutdown(Duration::from_secs(5)).await?;
     /// assert!(conn.is_finished());
-    /// let mut rest = Vec::new();
-    /// theirs.read_to_end(&mut rest).await?; // EOF: the write side is shut
+    /// peer.await??;
     /// # Ok(())
     /// # }
     /// ```
@@ -323,7 +339,7 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
         self.clock.start(&mut self.machine);
         self.clock.start_drain(drain);
         let awaits_answer = self.machine.handle_shutdown(Instant::now().into_std());
-        if !awaits_answer && self.state != State::Closing {
+        if !awaits_answer && matches!(self.state, State::Open | State::Eof) {
             self.state = State::Closing;
         }
         while let Some(item) = self.next_event().await {
@@ -384,6 +400,7 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
             match self.state {
                 State::Done => return Poll::Ready(None),
                 State::Closing => return self.poll_closing(cx),
+                State::Lingering => return self.poll_linger(cx),
                 State::Open | State::Eof => {}
             }
             self.clock.start(&mut self.machine);
@@ -473,6 +490,7 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
                         tracing::debug!("the peer closed its side (EOF)");
                         self.machine.handle_eof(Instant::now().into_std());
                         self.state = State::Eof;
+                        self.saw_eof = true;
                         continue;
                     }
                     Poll::Ready(Ok(_)) => {
@@ -545,11 +563,18 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
             },
             Err(e) => Err(e),
         };
-        self.state = State::Done;
+        // Unless the peer closed first, linger until it has read everything.
+        self.state = if closed.is_ok() && !self.saw_eof {
+            self.clock.start_drain(self.drain_timeout);
+            State::Lingering
+        } else {
+            State::Done
+        };
         // The machine's reason matters more than a failed goodbye.
         match (self.failure.take(), closed) {
             (Some(failure), _) => Poll::Ready(Some(Err(Error::Machine(failure)))),
             (None, Err(e)) => Poll::Ready(Some(Err(Error::Io(e)))),
+            (None, Ok(())) if self.state == State::Lingering => self.poll_linger(cx),
             (None, Ok(())) => Poll::Ready(None),
         }
     }

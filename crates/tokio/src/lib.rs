@@ -99,6 +99,7 @@ mod budget;
 mod charge;
 mod clock;
 mod connection;
+mod linger;
 mod span;
 mod stream;
 mod write;

@@ -325,7 +325,13 @@ async fn close_flushes_every_transmit_then_shuts_down() {
         .unwrap();
     machine.handle_command(TinyCommand::Close, now()).unwrap();
     let mut received = Vec::new();
-    let (end, read) = tokio::join!(conn.next_event(), theirs.read_to_end(&mut received));
+    // The peer reads to our EOF, then closes: the driver lingers until then.
+    let peer = async {
+        let read = theirs.read_to_end(&mut received).await;
+        drop(theirs);
+        read
+    };
+    let (end, read) = tokio::join!(conn.next_event(), peer);
     assert!(end.is_none());
     read.unwrap();
     let mut expected = frame(b"last words");
@@ -535,4 +541,37 @@ async fn answers_past_the_high_water_mark_are_written_before_the_next_event() {
     conn.machine_mut().handle_command(answer, now()).unwrap();
     conn.next_event().await.unwrap().unwrap();
     assert_eq!(conn.transport().0.written, frame(&[9; 20]));
+}
+
+#[tokio::test(start_paused = true)]
+async fn after_closing_our_side_input_is_read_and_dropped_until_the_peers_eof() {
+    // Closing with unread input would make the kernel reset the connection,
+    // which can destroy what the peer has not read yet.
+    let reads = vec![
+        Step::Data(b"late".to_vec()),
+        Step::Data(b"acks".to_vec()),
+        Step::Eof,
+    ];
+    let mut conn = Connection::new(Script::new(reads), Tiny::new());
+    conn.machine_mut()
+        .handle_command(TinyCommand::Close, now())
+        .unwrap();
+    let started = tokio::time::Instant::now();
+    assert!(conn.next_event().await.is_none());
+    assert!(conn.transport().0.shut_down);
+    assert_eq!(conn.transport().0.reads_done, 3, "read up to the EOF");
+    assert_eq!(started.elapsed(), Duration::ZERO);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_peer_that_never_closes_is_left_at_the_drain_deadline() {
+    let mut conn = Connection::new(Script::new(vec![]), Tiny::new())
+        .with_drain_timeout(Duration::from_secs(3));
+    conn.machine_mut()
+        .handle_command(TinyCommand::Close, now())
+        .unwrap();
+    let started = tokio::time::Instant::now();
+    assert!(conn.next_event().await.is_none());
+    assert!(conn.is_finished());
+    assert_eq!(started.elapsed(), Duration::from_secs(3));
 }

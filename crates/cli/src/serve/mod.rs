@@ -391,6 +391,8 @@ mod tests {
         let mut rest = Vec::new();
         let read = tokio::time::timeout(Duration::from_secs(5), client.read_to_end(&mut rest));
         assert_eq!(read.await.expect("closed in time").unwrap(), 0);
+        // A client closes on EOF; until then the server lingers (reading).
+        drop(client);
         tokio::time::timeout(Duration::from_secs(5), server)
             .await
             .expect("the server ends")
