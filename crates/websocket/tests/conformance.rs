@@ -805,6 +805,33 @@ mod limits {
     }
 
     #[test]
+    fn a_dropped_large_frame_leaves_its_buffer_to_the_next_one() {
+        // Two 1 MiB frames in 64 KiB pieces: the first piece past the first
+        // frame spills. Once the first payload is dropped, the second frame
+        // is written into the first one's buffer, not a fresh one.
+        for role in ROLES {
+            let mut input = frame(role, true, 2, &vec![1; 1 << 20]);
+            input.extend(frame(role, true, 2, &vec![2; 1 << 20]));
+            let mut m = machine(role, WsConfig::default());
+            let mut payloads = Vec::new();
+            for piece in input.chunks(64 << 10) {
+                m.handle_input(piece, now());
+                while let Some(event) = m.poll_event() {
+                    let Ok(WsEvent::Message(Message::Binary(payload))) = event else {
+                        panic!("{role:?}: {event:?}");
+                    };
+                    payloads.push((payload.as_ptr() as usize, payload[0], payload.len()));
+                }
+            }
+            let [(first, 1, len1), (second, 2, len2)] = payloads[..] else {
+                panic!("{role:?}: {payloads:?}");
+            };
+            assert_eq!((len1, len2), (1 << 20, 1 << 20));
+            assert_eq!(first, second, "{role:?}: the same buffer");
+        }
+    }
+
+    #[test]
     fn a_large_frame_in_progress_keeps_reading() {
         for role in ROLES {
             let mut m = machine(role, WsConfig::default());

@@ -100,6 +100,27 @@ impl WsConnection {
         self.decoder.append_next(&mut self.spill, rest);
     }
 
+    /// The frame before the spilled bytes is done (`input` is empty): the
+    /// spilled bytes become the input, at the front of a buffer sized for
+    /// their frame (see `append_input`).
+    ///
+    /// When the application already dropped the finished frame's payload,
+    /// that frame's buffer is free again and, having just been written, in
+    /// cache: if the spill is small next to the room it needs, it is copied
+    /// there, and the spill's own buffer (untouched but for those bytes) is
+    /// dropped. Writing 1 MiB frames into a warm buffer instead of a fresh
+    /// one made `ws_server_decode/wirestate/1MiB` 20% faster. Otherwise the
+    /// spill's buffer becomes the input as it is, without a copy.
+    pub(super) fn take_spill(&mut self) {
+        let spill = std::mem::take(&mut self.spill);
+        let small = spill.len() <= spill.capacity() / 8;
+        if small && self.input.try_reclaim(spill.capacity()) {
+            self.input.extend_from_slice(&spill);
+        } else {
+            self.input = spill;
+        }
+    }
+
     /// A large frame is arriving: reserve room for it, sized by
     /// [`frame_reservation`] (the frame's length was already checked against
     /// the limits), so a frame up to `eager_reserve` never grows again.

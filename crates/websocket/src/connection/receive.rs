@@ -87,9 +87,7 @@ impl WsConnection {
                 }
                 Step::NeedMore => {
                     if self.input.is_empty() && !self.spill.is_empty() {
-                        // The spilled bytes come next, at the front of a
-                        // buffer sized for their frame (see `append_input`).
-                        self.input = std::mem::take(&mut self.spill);
+                        self.take_spill();
                         continue;
                     }
                     if self.input.is_empty() {
