@@ -1,18 +1,21 @@
 //! Server-side decoding of masked client frames (16 B, 1 KiB, 64 KiB, 1 MiB
 //! binary frames, about 4 MiB of them per iteration, fed in 64 KiB pieces)
-//! through wirestate's `WsConnection`, tungstenite's `WebSocket` (its frame
+//! through wirestate's `WsConnection` (owned events, and the borrowed
+//! `for_each_message`), tungstenite's `WebSocket` (its frame
 //! parser and its own unmasking), tungstenite's frame layer alone
 //! (`FrameHeader::parse`, unmask, `Frame`: the frame-level peer of issue 14)
 //! and fastwebsockets' `WebSocket::read_frame` on the same bytes, plus the unmask throughput of `apply_mask` (in place)
 //! and `copy_masked` (while copying) on in-cache data, next to
 //! fastwebsockets' `unmask`. With the `tokio` feature (on by default), also
-//! through wirestate's tokio driver reading from the same 64 KiB pieces.
+//! through wirestate's tokio driver reading from the same 64 KiB pieces
+//! (owned events, and the borrowed path through `next_event_with`).
 //!
 //! Run: `cargo bench -p wirestate --bench websocket` (or with
 //! `--no-default-features --features websocket` for the machine alone; add
 //! `-- --quick` while developing).
 
 use std::io::{Read, Write};
+use std::ops::ControlFlow;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -58,6 +61,27 @@ fn wirestate_decode(input: &[u8], now: Instant) -> usize {
     let mut frames = 0;
     for piece in input.chunks(PIECE) {
         conn.handle_input(piece, now);
+        while let Some(event) = conn.poll_event() {
+            if let Ok(WsEvent::Message(m)) = event {
+                black_box(m.payload());
+                frames += 1;
+            }
+        }
+    }
+    frames
+}
+
+/// The same through the borrowed path: messages read in place, with
+/// `poll_event` for whatever stops a batch (nothing, in these inputs).
+fn wirestate_borrowed_decode(input: &[u8], now: Instant) -> usize {
+    let mut conn = WsConnection::accepted_server(WsConfig::default(), None);
+    let mut frames = 0;
+    for piece in input.chunks(PIECE) {
+        conn.handle_input(piece, now);
+        frames += conn.for_each_message(|m| {
+            black_box(m.payload());
+            ControlFlow::Continue(())
+        });
         while let Some(event) = conn.poll_event() {
             if let Ok(WsEvent::Message(m)) = event {
                 black_box(m.payload());
@@ -227,6 +251,39 @@ fn wirestate_tokio_decode(
     })
 }
 
+/// The driver with the borrowed path in front of its events
+/// (`next_event_with` and `for_each_message`), 16 KiB reads.
+#[cfg(feature = "tokio")]
+fn wirestate_tokio_borrowed_decode(rt: &tokio::runtime::Runtime, input: &Bytes) -> usize {
+    rt.block_on(async {
+        let stream = AsyncPieces {
+            data: input.clone(),
+        };
+        let machine = WsConnection::accepted_server(WsConfig::default(), None);
+        let mut conn = wirestate::TokioConnection::new(stream, machine);
+        let mut frames = 0;
+        loop {
+            let event = conn
+                .next_event_with(|ws| {
+                    frames += ws.for_each_message(|m| {
+                        black_box(m.payload());
+                        ControlFlow::Continue(())
+                    });
+                })
+                .await;
+            match event {
+                Some(Ok(WsEvent::Message(m))) => {
+                    black_box(m.payload());
+                    frames += 1;
+                }
+                // The input ends without a close frame.
+                Some(Err(_)) | None => return frames,
+                Some(Ok(other)) => panic!("expected a message, got {other:?}"),
+            }
+        }
+    })
+}
+
 fn decode(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
@@ -246,20 +303,34 @@ fn decode(c: &mut Criterion) {
         let (input, count) = client_frames(size);
         // All three must see every frame.
         assert_eq!(wirestate_decode(&input, now), count);
+        assert_eq!(wirestate_borrowed_decode(&input, now), count);
         assert_eq!(tungstenite_decode(&input, count), count);
         assert_eq!(tungstenite_frames_decode(&input), count);
         assert_eq!(fastwebsockets_decode(&rt, &input, count), count);
         #[cfg(feature = "tokio")]
         assert_eq!(wirestate_tokio_decode(&rt, &input, count, PIECE), count);
+        #[cfg(feature = "tokio")]
+        assert_eq!(wirestate_tokio_borrowed_decode(&rt, &input), count);
         group.throughput(Throughput::Elements(count as u64));
         group.bench_with_input(BenchmarkId::new("wirestate", label), &input, |b, input| {
             b.iter(|| wirestate_decode(input, now))
         });
+        group.bench_with_input(
+            BenchmarkId::new("wirestate_borrowed", label),
+            &input,
+            |b, input| b.iter(|| wirestate_borrowed_decode(input, now)),
+        );
         #[cfg(feature = "tokio")]
         group.bench_with_input(
             BenchmarkId::new("wirestate_tokio", label),
             &input,
             |b, input| b.iter(|| wirestate_tokio_decode(&rt, input, count, DEFAULT_READ_SIZE)),
+        );
+        #[cfg(feature = "tokio")]
+        group.bench_with_input(
+            BenchmarkId::new("wirestate_tokio_borrowed", label),
+            &input,
+            |b, input| b.iter(|| wirestate_tokio_borrowed_decode(&rt, input)),
         );
         #[cfg(feature = "tokio")]
         group.bench_with_input(

@@ -388,14 +388,29 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
     ///
     /// As [`next_event`](Connection::next_event).
     pub fn poll_next_event(&mut self, cx: &mut Context<'_>) -> Poll<Option<EventResult<M>>> {
+        self.poll_next_with(cx, &mut |_| {})
+    }
+
+    /// [`poll_next_event`](Self::poll_next_event) that gives `batch` the
+    /// machine before each `poll_event` (see
+    /// [`next_event_with`](Self::next_event_with)).
+    pub(crate) fn poll_next_with(
+        &mut self,
+        cx: &mut Context<'_>,
+        batch: &mut impl FnMut(&mut M),
+    ) -> Poll<Option<EventResult<M>>> {
         let span = self.trace.span.clone();
         let _entered = span.enter();
-        self.poll_next_in_span(cx)
+        self.poll_next_in_span(cx, batch)
     }
 
     // One loop with the numbered steps of the driver loop documented on
     // `Machine`, kept whole (about 100 lines) so their order reads in one place.
-    fn poll_next_in_span(&mut self, cx: &mut Context<'_>) -> Poll<Option<EventResult<M>>> {
+    fn poll_next_in_span(
+        &mut self,
+        cx: &mut Context<'_>,
+        batch: &mut impl FnMut(&mut M),
+    ) -> Poll<Option<EventResult<M>>> {
         loop {
             match self.state {
                 State::Done => return Poll::Ready(None),
@@ -425,7 +440,9 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
                 }
             };
 
-            // 2. Hand out events.
+            // 2. Hand out events, after the caller's batch took what it can
+            // in place (`next_event_with`).
+            batch(&mut self.machine);
             match self.machine.poll_event() {
                 Some(Ok(event)) => {
                     self.handing_out = true;

@@ -93,6 +93,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod batch;
 #[cfg(any(feature = "tls", feature = "websocket", feature = "rtmp"))]
 mod bounded;
 mod budget;

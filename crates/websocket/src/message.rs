@@ -109,6 +109,47 @@ impl Message {
             Message::Binary(b) => b,
         }
     }
+
+    /// A borrowed view, as
+    /// [`WsConnection::for_each_message`](crate::WsConnection::for_each_message)
+    /// hands out.
+    pub fn as_message_ref(&self) -> MessageRef<'_> {
+        match self {
+            Message::Text(t) => MessageRef::Text(t.as_str()),
+            Message::Binary(b) => MessageRef::Binary(b),
+        }
+    }
+}
+
+/// A complete data message borrowed from the connection's input buffer, as
+/// [`WsConnection::for_each_message`](crate::WsConnection::for_each_message)
+/// hands it out: valid for the call of the closure only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageRef<'a> {
+    /// A text message (validated UTF-8).
+    Text(&'a str),
+    /// A binary message.
+    Binary(&'a [u8]),
+}
+
+impl<'a> MessageRef<'a> {
+    /// The payload bytes, whatever the type.
+    pub fn payload(&self) -> &'a [u8] {
+        match self {
+            MessageRef::Text(text) => text.as_bytes(),
+            MessageRef::Binary(bytes) => bytes,
+        }
+    }
+
+    /// An owned copy, for keeping past the closure.
+    pub fn to_message(&self) -> Message {
+        match self {
+            MessageRef::Text(text) => {
+                Message::Text(Utf8Bytes(Bytes::copy_from_slice(text.as_bytes())))
+            }
+            MessageRef::Binary(bytes) => Message::Binary(Bytes::copy_from_slice(bytes)),
+        }
+    }
 }
 
 /// Text or binary: the type of a (possibly fragmented) data message.

@@ -39,6 +39,7 @@
 //! the normal end. EOF during the opening handshake is
 //! [`HandshakeError::Eof`](crate::HandshakeError::Eof).
 
+mod borrowed;
 mod handshake_phase;
 mod input;
 mod receive;

@@ -115,12 +115,9 @@ impl WsConnection {
     /// made and dropped per frame) cost about a fifth of a 16-byte frame.
     #[inline(always)]
     fn is_single_frame_message(&self, header: &FrameHeader) -> bool {
-        header.fin
-            && header.rsv == 0
-            && matches!(header.opcode, OpCode::Binary | OpCode::Text)
+        is_whole_message(header, self.config.max_message_size as u64)
             && self.message.is_none()
             && self.config.delivery == Delivery::Whole
-            && header.payload_len <= self.config.max_message_size as u64
     }
 
     /// The message of a frame that passed
@@ -347,4 +344,15 @@ impl WsConnection {
             })
         }))
     }
+}
+
+/// Whether a frame is a whole data message by itself: final, uncompressed,
+/// data, within the message size limit (`parse_header` checked the frame
+/// size limit).
+#[inline(always)]
+pub(super) fn is_whole_message(header: &FrameHeader, max_message: u64) -> bool {
+    header.fin
+        && header.rsv == 0
+        && matches!(header.opcode, OpCode::Binary | OpCode::Text)
+        && header.payload_len <= max_message
 }

@@ -227,6 +227,14 @@ impl FrameDecoder {
         self.current.as_ref()
     }
 
+    /// Whether the buffer starts at a frame header with nothing of it
+    /// unmasked in advance: no frame in progress, and no payload bytes that
+    /// [`append_next`](Self::append_next) unmasked. Frames can then be read
+    /// in place from the front of the buffer.
+    pub fn between_frames(&self) -> bool {
+        self.current.is_none() && self.next_unmasked == 0
+    }
+
     /// How many more bytes the frame in progress needs, or 0 between frames.
     pub fn payload_missing(&self, buffered: usize) -> usize {
         match &self.current {
