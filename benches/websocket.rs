@@ -8,7 +8,8 @@
 //! and `copy_masked` (while copying) on in-cache data, next to
 //! fastwebsockets' `unmask`. With the `tokio` feature (on by default), also
 //! through wirestate's tokio driver reading from the same 64 KiB pieces
-//! (owned events, and the borrowed path through `next_event_with`).
+//! (owned events, and the borrowed path through `next_event_with`), and
+//! the floor they all share: copying the pieces once (`memcpy`).
 //!
 //! Run: `cargo bench -p wirestate --bench websocket` (or with
 //! `--no-default-features --features websocket` for the machine alone; add
@@ -90,6 +91,23 @@ fn wirestate_borrowed_decode(input: &[u8], now: Instant) -> usize {
         }
     }
     frames
+}
+
+/// The floor for every decoder here: each moves every input byte into a
+/// buffer of its own once. Copies the 64 KiB pieces into a frame-sized
+/// buffer (reused, as a decoder that keeps its buffer would).
+fn memcpy_floor(input: &[u8], size: usize) -> usize {
+    let mut buffer = vec![0u8; size.max(PIECE) + PIECE];
+    let mut at = 0;
+    for piece in input.chunks(PIECE) {
+        if at + piece.len() > buffer.len() {
+            at = 0;
+        }
+        buffer[at..at + piece.len()].copy_from_slice(piece);
+        at += piece.len();
+        black_box(&buffer[at - piece.len()..at]);
+    }
+    input.len()
 }
 
 /// A blocking stream that yields the input in 64 KiB reads and swallows
@@ -348,6 +366,9 @@ fn decode(c: &mut Criterion) {
             &input,
             |b, input| b.iter(|| tungstenite_frames_decode(input)),
         );
+        group.bench_with_input(BenchmarkId::new("memcpy", label), &input, |b, input| {
+            b.iter(|| memcpy_floor(input, size))
+        });
         group.bench_with_input(
             BenchmarkId::new("fastwebsockets", label),
             &input,

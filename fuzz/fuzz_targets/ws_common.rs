@@ -12,6 +12,21 @@ pub fn feed<M: Machine>(machine: &mut M, data: &[u8], cuts: &[usize], eof: bool)
 where
     M::Event: std::fmt::Debug,
 {
+    feed_with(machine, data, cuts, eof, &mut |_, _| {})
+}
+
+/// [`feed`] with `batch` called before every `poll_event`: a borrowed fast
+/// path that records the events it takes in place.
+pub fn feed_with<M: Machine>(
+    machine: &mut M,
+    data: &[u8],
+    cuts: &[usize],
+    eof: bool,
+    batch: &mut impl FnMut(&mut M, &mut Vec<String>),
+) -> Outcome
+where
+    M::Event: std::fmt::Debug,
+{
     let now = Instant::now();
     let mut out: Outcome = (Vec::new(), None, Vec::new(), false);
     let mut start = 0;
@@ -27,11 +42,11 @@ where
         }
         machine.handle_input(&data[start..end], now);
         start = end;
-        done = drain(machine, &mut out);
+        done = drain(machine, &mut out, batch);
     }
     if eof && !done {
         machine.handle_eof(now);
-        drain(machine, &mut out);
+        drain(machine, &mut out, batch);
     }
     // A poisoned or finished machine stays quiet.
     assert!(out.1.is_none() || machine.poll_event().is_none());
@@ -40,7 +55,11 @@ where
 }
 
 /// Drains events and transmits; true once the machine failed or closed.
-fn drain<M: Machine>(machine: &mut M, out: &mut Outcome) -> bool
+fn drain<M: Machine>(
+    machine: &mut M,
+    out: &mut Outcome,
+    batch: &mut impl FnMut(&mut M, &mut Vec<String>),
+) -> bool
 where
     M::Event: std::fmt::Debug,
 {
@@ -48,6 +67,7 @@ where
         while let Some(bytes) = machine.poll_transmit() {
             out.2.extend_from_slice(&bytes);
         }
+        batch(machine, &mut out.0);
         match machine.poll_event() {
             Some(Ok(event)) => out.0.push(format!("{event:?}")),
             Some(Err(error)) => {
@@ -84,7 +104,7 @@ where
 #[allow(dead_code)]
 pub fn frames(role: wirestate_websocket::Role, input: &[u8]) {
     use wirestate_core::SeededRandom;
-    use wirestate_websocket::{DeflateParams, Delivery, WsConfig, WsConnection};
+    use wirestate_websocket::{DeflateParams, Delivery, WsConfig, WsConnection, WsEvent};
 
     let Some((&seed, data)) = input.split_first() else {
         return;
@@ -115,5 +135,20 @@ pub fn frames(role: wirestate_websocket::Role, input: &[u8]) {
             WsConnection::accepted_client(config.clone(), deflate, SeededRandom::new(7))
         }
     };
-    check(make, data, seed, seed & 1 == 1);
+    let eof = seed & 1 == 1;
+    check(make, data, seed, eof);
+    // The borrowed path in front of poll_event hands out the same.
+    let mut batch = |machine: &mut WsConnection, events: &mut Vec<String>| {
+        machine.for_each_message(|message| {
+            events.push(format!("{:?}", WsEvent::Message(message.to_message())));
+            std::ops::ControlFlow::Continue(())
+        });
+    };
+    let whole = feed(&mut make(), data, &[], eof);
+    let cut = usize::from(seed) * data.len() / 256;
+    let every: Vec<usize> = (1..data.len()).collect();
+    for cuts in [vec![], vec![cut], every] {
+        let borrowed = feed_with(&mut make(), data, &cuts, eof, &mut batch);
+        assert_eq!(whole, borrowed, "borrowed, {} cuts", cuts.len());
+    }
 }
