@@ -57,6 +57,7 @@ cleanup() {
 trap cleanup EXIT
 
 source scripts/bench/relay-lib.sh
+source tests/peers/nginx_rtmp_conf.sh
 
 clip=$work/clip.flv
 if [ ! -s "$clip" ]; then
@@ -75,25 +76,7 @@ printf '%-10s %12s %12s %14s %14s %10s\n' server cpu_s peak_rss_kb players_done 
 
 # nginx-rtmp: one process (no master, no workers), so its PID is the server.
 port=$(free_port)
-cat >"$work/nginx.conf" <<CONF
-load_module /usr/lib/nginx/modules/ngx_rtmp_module.so;
-daemon off;
-master_process off;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log warn;
-events { worker_connections $((N + 64)); }
-rtmp {
-    server {
-        listen 127.0.0.1:$port;
-        chunk_size 4096;
-        application live {
-            live on;
-            record off;
-            publish_notify on;
-        }
-    }
-}
-CONF
+nginx_rtmp_conf "$work" "$port" $((N + 64)) warn
 nginx -p "$work" -c "$work/nginx.conf" &
 nginx_pid=$!
 pids+=("$nginx_pid")

@@ -5,33 +5,15 @@
 # directory. Prints "LISTENING <port>" once the port accepts connections.
 #
 # nginx runs as this script's child with a parent-death signal, so when the
-# test stops this script by PID, nginx goes with it.
-# Players are told when the publisher stops (publish_notify), which is
-# what ends an FFmpeg player.
+# test stops this script by PID, nginx goes with it. The configuration is
+# nginx_rtmp_conf.sh's, shared with scripts/bench-relay.sh.
 # Usage: tests/peers/nginx_rtmp.sh <port>
 set -euo pipefail
 port=$1
 dir=$(mktemp -d)
 
-cat >"$dir/nginx.conf" <<CONF
-load_module /usr/lib/nginx/modules/ngx_rtmp_module.so;
-daemon off;
-master_process off;
-pid $dir/nginx.pid;
-error_log $dir/error.log info;
-events { worker_connections 64; }
-rtmp {
-    server {
-        listen 127.0.0.1:$port;
-        chunk_size 4096;
-        application live {
-            live on;
-            record off;
-            publish_notify on;
-        }
-    }
-}
-CONF
+source "$(dirname "$0")/nginx_rtmp_conf.sh"
+nginx_rtmp_conf "$dir" "$port" 64 info
 
 setpriv --pdeathsig KILL -- nginx -p "$dir" -c "$dir/nginx.conf" &
 pid=$!
