@@ -3,6 +3,7 @@ use std::time::Instant;
 use wirestate_core::{Machine, SeededRandom};
 
 use super::*;
+use crate::LocalError;
 
 /// A simple handshake (C0, zero C1, zero C2) followed by `chunks`.
 fn after_handshake(chunks: &[u8]) -> Vec<u8> {
