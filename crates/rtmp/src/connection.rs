@@ -49,7 +49,8 @@ pub const MIN_ACK_WINDOW: u32 = 1024;
 ///   within [`RtmpConfig::send_timeout`]. This holds after the peer's EOF
 ///   and after [`close`](RtmpConnection::close) too: the connection is not
 ///   [closed](Machine::is_closed) while bytes wait, and a stall is reported
-///   as [`RtmpError::SendStalled`] even then.
+///   as [`RtmpError::SendStalled`] even then. A failure ends the connection
+///   at once: the driver flushes what is queued under its drain deadline.
 ///
 /// Messages are decoded when events are polled, so a slow application
 /// slows reading down ([`wants_read`](Machine::wants_read)).
@@ -493,10 +494,14 @@ impl Machine for RtmpConnection {
     /// True once closed, ended or failed (the error reported), and no
     /// bytes wait for the peer under the send-stall timer.
     fn is_closed(&self) -> bool {
-        let done = self.closed_locally
-            || self.ended
-            || (!self.poison.is_healthy() && !self.poison.has_pending_error());
+        let failed = !self.poison.is_healthy() && !self.poison.has_pending_error();
+        let done = self.closed_locally || self.ended || failed;
         let pending = self.poison.has_pending_error() && self.stalled;
-        done && !pending && !self.timers.is_armed(ConnectionTimer::SendStall)
+        // A failure is the end even while bytes wait (the driver flushes
+        // them under its drain deadline): otherwise whether it found the
+        // send-stall timer running, that is whether the acknowledgements
+        // before the bad chunk were queued in an earlier call, would depend
+        // on how the input was cut.
+        done && !pending && (failed || !self.timers.is_armed(ConnectionTimer::SendStall))
     }
 }

@@ -457,3 +457,65 @@ fn the_malformed_connect_answer_does_not_depend_on_how_input_is_cut() {
     let transcript = assert_chunk_independent(make, &input, false, now);
     assert!(transcript.error.unwrap().contains("malformed connect"));
 }
+
+/// The fuzzer's finding (`rtmp_client_session`): acknowledgements queued
+/// before a fatal chunk, while the peer takes no bytes. Input cut before
+/// the bad chunk queued them in an earlier call, whose unsent report armed
+/// the send-stall timer, and the session stayed open after the error; input
+/// arriving whole queued them with the error, and the session closed. A
+/// failure now ends the session (and a bare connection) at once, with no
+/// deadline left, however the input was cut.
+#[test]
+fn a_failure_closes_at_once_however_the_input_before_it_was_cut() {
+    let t0 = Instant::now();
+    // Window Acknowledgement Size 1 (raised to the minimum, 1024 bytes),
+    // a 3000-byte message of an unknown type in 128-byte chunks, then a
+    // header announcing a message over the 8 MiB limit.
+    let mut acked = vec![2, 0, 0, 0, 0, 0, 4, 5, 0, 0, 0, 0, 0, 0, 0, 1];
+    acked.extend_from_slice(&[4, 0, 0, 0, 0, 0x0b, 0xb8, 0x30, 1, 0, 0, 0]);
+    for (i, chunk) in [0u8; 3000].chunks(128).enumerate() {
+        if i > 0 {
+            acked.push(0xc4);
+        }
+        acked.extend_from_slice(chunk);
+    }
+    let bad = [5, 0, 0, 0, 0xff, 0xff, 0xff, 9, 1, 0, 0, 0];
+    let whole: Vec<u8> = acked.iter().chain(&bad).copied().collect();
+
+    // The handshake is written; then the peer stops reading.
+    let run = |pieces: &[&[u8]]| {
+        let mut server = auto(ServerConfig::default(), t0);
+        server.handle_connected(t0);
+        server.handle_input(&raw_handshake(), t0);
+        let _ = server_events(&mut server);
+        while let Some(bytes) = server.poll_transmit() {
+            server.handle_written(bytes.len(), 0, t0);
+        }
+        let mut unsent = 0;
+        let mut error = None;
+        for piece in pieces {
+            server.handle_input(piece, t0);
+            loop {
+                let event = server.poll_event();
+                while let Some(bytes) = server.poll_transmit() {
+                    unsent += bytes.len();
+                    server.handle_written(0, unsent, t0);
+                }
+                match event {
+                    Some(Err(e)) => error = Some(format!("{e:?}")),
+                    Some(Ok(_)) => {}
+                    None => break,
+                }
+            }
+        }
+        (error, unsent, server.is_closed(), server.poll_timeout())
+    };
+    let at_once = run(&[&whole]);
+    let cut = run(&[&acked, &bad]);
+    let error = at_once.0.as_deref().unwrap_or_default();
+    assert!(error.contains("MessageTooLong"), "{error}");
+    assert!(at_once.1 > 0, "acknowledgements were queued");
+    assert_eq!(at_once, cut);
+    assert!(at_once.2, "closed");
+    assert_eq!(at_once.3, None, "no deadline once closed");
+}

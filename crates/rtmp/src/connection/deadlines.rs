@@ -83,13 +83,15 @@ impl RtmpConnection {
     }
 
     /// The next deadline: every timer while the connection runs; once it
-    /// ended, failed or was closed, only the send-stall timer, which bounds
-    /// the driver's last flush.
+    /// ended or was closed, only the send-stall timer, which bounds the
+    /// driver's last flush; none once it is closed (after a failure, say).
     pub(super) fn next_deadline(&self) -> Option<Instant> {
-        if self.is_dead() {
-            self.timers.get(ConnectionTimer::SendStall)
-        } else {
+        if !self.is_dead() {
             self.timers.next()
+        } else if wirestate_core::Machine::is_closed(self) {
+            None
+        } else {
+            self.timers.get(ConnectionTimer::SendStall)
         }
     }
 }

@@ -172,7 +172,9 @@ impl Incoming {
 ///   ([`handle_written`](Machine::handle_written)), the peer must take some
 ///   within `send_timeout`, otherwise [`SessionError::SendStalled`] (nothing
 ///   more is sent). This holds after the peer's EOF and after a close too:
-///   the session is not [closed](Machine::is_closed) while bytes wait.
+///   the session is not [closed](Machine::is_closed) while bytes wait. A
+///   failure ends the session at once: the driver flushes what is queued
+///   under its drain deadline.
 /// - `idle_timeout`: any input counts as life.
 /// - A server pings a peer that sent nothing for
 ///   [`ServerConfig::ping_interval`](super::ServerConfig::ping_interval)
@@ -532,9 +534,12 @@ impl<R: SessionRole> Machine for Session<R> {
     /// True once the end (or the error) was reported and no bytes wait for
     /// the peer under the send-stall timer.
     fn is_closed(&self) -> bool {
+        // A failure is the end even while bytes wait, as for the bare
+        // connection (see `RtmpConnection::is_closed`).
+        let failed = !self.poison.is_healthy() && !self.poison.has_pending_error();
         self.events.is_empty()
             && !self.poison.has_pending_error()
             && (self.ended || (self.connection.is_closed() && !self.role.is_active()))
-            && !self.timers.is_armed(SessionTimer::SendStall)
+            && (failed || !self.timers.is_armed(SessionTimer::SendStall))
     }
 }

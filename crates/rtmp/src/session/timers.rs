@@ -99,10 +99,13 @@ impl<R: SessionRole> Session<R> {
     }
 
     /// The next deadline: every timer while the session runs; after its
-    /// end, only the send-stall timer, which bounds the driver's last flush.
+    /// end, only the send-stall timer, which bounds the driver's last flush;
+    /// none once it is closed (after a failure, say).
     pub(super) fn next_deadline(&self) -> Option<Instant> {
         if self.is_running() {
             self.timers.next()
+        } else if wirestate_core::Machine::is_closed(self) {
+            None
         } else {
             self.timers.get(SessionTimer::SendStall)
         }
