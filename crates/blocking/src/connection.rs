@@ -35,7 +35,10 @@ pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 /// [`Transport::set_write_timeout`]), also after the peer's EOF: a peer
 /// that stops reading meets the machine's send timeout. Once the machine is
 /// closed or failed, or a [`shutdown`](Connection::shutdown) began, the last
-/// writes get the drain timeout ([`DEFAULT_DRAIN_TIMEOUT`]).
+/// writes get the drain timeout ([`DEFAULT_DRAIN_TIMEOUT`]), and so does
+/// the lingering close after them: unless the peer closed first, input is
+/// read and dropped until its EOF, so that closing the socket does not
+/// reset a connection the peer is still reading.
 #[derive(Debug)]
 pub struct Connection<M, S> {
     machine: M,
@@ -276,8 +279,11 @@ impl<M: Machine, S: Transport> Connection<M, S> {
     /// Ends the connection gracefully within `drain`: the machine says its
     /// goodbye ([`Machine::handle_shutdown`]: a WebSocket close 1001, say),
     /// the driver writes it and, when the goodbye awaits an answer, reads
-    /// until the machine is closed; then it shuts down the write side.
-    /// Events that arrive meanwhile are dropped.
+    /// until the machine is closed; then it shuts down the write side and,
+    /// unless the peer closed first, reads and drops input until the peer's
+    /// EOF (a lingering close: closing with unread input makes the kernel
+    /// reset the connection, which can destroy what the peer has not read
+    /// yet). All within `drain`. Events that arrive meanwhile are dropped.
     ///
     /// ```
     /// use std::io::Read;
@@ -288,10 +294,14 @@ impl<M: Machine, S: Transport> Connection<M, S> {
     ///
     /// let (ours, mut theirs) = UnixStream::pair()?;
     /// let mut conn = Connection::new(ours, LengthConnection::new(LengthConfig::erlang(2)));
+    /// let peer = std::thread::spawn(move || {
+    ///     let mut rest = Vec::new();
+    ///     theirs.read_to_end(&mut rest) // EOF: the write side is shut
+    ///     // ... then `theirs` closes, which ends our linger
+    /// });
     /// conn.shutdown(Duration::from_secs(5))?;
     /// assert!(conn.is_finished());
-    /// let mut rest = Vec::new();
-    /// theirs.read_to_end(&mut rest)?; // EOF: the write side is shut
+    /// assert_eq!(peer.join().unwrap()?, 0);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     ///
@@ -508,13 +518,49 @@ impl<M: Machine, S: Transport> Connection<M, S> {
         next.map(|event| event.map_err(Error::Machine))
     }
 
-    /// Flushes, then shuts down the sending side. A peer that is already gone
-    /// is not an error here.
+    /// Flushes, then shuts down the sending side and, unless the peer closed
+    /// first, lingers. A peer that is already gone is not an error here.
     fn shutdown_write(&mut self) -> io::Result<()> {
         self.write_transmits()?;
         match self.stream.shutdown_write() {
-            Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(()),
-            other => other,
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => return Ok(()),
+            Err(e) => return Err(e),
+            Ok(()) => {}
+        }
+        if self.state != State::Eof {
+            self.linger();
+        }
+        Ok(())
+    }
+
+    /// A lingering close, as in the tokio driver: reads and drops what the
+    /// peer still sends until its EOF, a read error, or the drain deadline
+    /// (without one it does not wait). Closing a socket with unread input
+    /// makes the kernel send a reset, which can destroy what the peer has
+    /// received but not read yet (the last media of a stream, a close
+    /// frame). Nothing here is an error: what we had to say was written.
+    fn linger(&mut self) {
+        let Some(drain) = self.drain else {
+            return;
+        };
+        let mut scratch = [0u8; 2048];
+        loop {
+            let now = Instant::now();
+            if drain <= now {
+                return;
+            }
+            let timeout = Some(drain - now);
+            if self.stream.set_read_timeout(timeout).is_err() {
+                return;
+            }
+            self.read_timeout = Some(timeout);
+            match self.stream.read(&mut scratch) {
+                Ok(0) => return,
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                // The drain deadline passed, or the transport failed.
+                Err(_) => return,
+            }
         }
     }
 }

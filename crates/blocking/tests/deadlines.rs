@@ -1,6 +1,7 @@
 //! The blocking driver's bounded waits, on real Unix sockets: writes to a
 //! peer that never reads end at the machine's send timeout, also after the
-//! peer's EOF, and a shutdown says goodbye within its drain deadline.
+//! peer's EOF, a shutdown says goodbye within its drain deadline, and the
+//! lingering close after it waits for the peer's EOF at most that long.
 
 use std::io::{Read, Write};
 use std::net::Shutdown;
@@ -86,11 +87,16 @@ fn shutdown_writes_the_rest_then_closes() {
         .inner_mut()
         .send(Bytes::from_static(b"bye"))
         .unwrap();
+    // The peer reads to our EOF, then closes, as real peers do (until it
+    // does, the shutdown lingers).
+    let peer = std::thread::spawn(move || {
+        let mut received = Vec::new();
+        theirs.read_to_end(&mut received).unwrap();
+        received
+    });
     conn.shutdown(Duration::from_secs(5)).unwrap();
     assert!(conn.is_finished());
-    let mut received = Vec::new();
-    theirs.read_to_end(&mut received).unwrap();
-    assert_eq!(received, b"\x00\x00\x00\x03bye");
+    assert_eq!(peer.join().unwrap(), b"\x00\x00\x00\x03bye");
 }
 
 #[test]
@@ -111,4 +117,39 @@ fn shutdown_to_a_peer_that_never_reads_gives_up_at_the_drain_deadline() {
     assert!(started.elapsed() >= drain);
     assert!(started.elapsed() < Duration::from_secs(30));
     assert!(conn.is_finished());
+}
+
+#[test]
+fn after_our_close_input_is_read_and_dropped_until_the_peers_eof() {
+    // Closing with unread input would make the kernel reset the
+    // connection, which can destroy what the peer has not read yet.
+    let (ours, mut theirs) = UnixStream::pair().unwrap();
+    let mut conn = Connection::new(ours, LengthConnection::new(LengthConfig::erlang(4)));
+    theirs.write_all(b"input the machine never reads").unwrap();
+    let peer = std::thread::spawn(move || {
+        let mut rest = Vec::new();
+        theirs.read_to_end(&mut rest).unwrap();
+        rest // then `theirs` closes: our EOF
+    });
+    conn.shutdown(Duration::from_secs(60)).unwrap();
+    assert!(peer.join().unwrap().is_empty());
+    // Everything the peer sent, and its EOF, were read before returning.
+    let ours = conn.transport_mut();
+    ours.set_nonblocking(true).unwrap();
+    assert_eq!(ours.read(&mut [0; 64]).unwrap(), 0);
+}
+
+#[test]
+fn a_peer_that_never_closes_is_left_at_the_drain_deadline() {
+    let (ours, _theirs) = UnixStream::pair().unwrap();
+    let mut conn = Connection::new(ours, LengthConnection::new(LengthConfig::erlang(4)));
+    let drain = Duration::from_millis(300);
+    let started = Instant::now();
+    conn.shutdown(drain).unwrap();
+    assert!(started.elapsed() >= drain);
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
 }
