@@ -7,12 +7,18 @@ use crate::span::Trace;
 use crate::{Error, Transport};
 use wirestate_core::{prepare_read, TransmitQueue, MAX_IO_SLICES};
 
+mod linger;
+
 /// How many bytes one read asks for by default.
 pub const DEFAULT_READ_SIZE: usize = 16 * 1024;
 
 /// How long the last writes of a closing connection may take by default
 /// before they are given up.
 pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Answers queued while events from input already read are handed out wait
+/// to be written together, up to this many bytes.
+const BATCH_HIGH_WATER: usize = 64 * 1024;
 
 /// A machine running on a blocking [`Transport`] (a `TcpStream`).
 ///
@@ -52,6 +58,9 @@ pub struct Connection<M, S> {
     /// When the remaining writes are given up (set once the machine is
     /// closed or a shutdown began).
     drain: Option<Instant>,
+    /// Whether the last call returned an event decoded from input already
+    /// read: what the application queues in answer waits for the batch.
+    handing_out: bool,
     /// The read and write timeouts currently set on the stream (`None`: not
     /// known yet), to skip redundant calls.
     read_timeout: Option<Option<Duration>>,
@@ -101,6 +110,7 @@ impl<M: Machine, S: Transport> Connection<M, S> {
             state: State::Open,
             started: false,
             drain: None,
+            handing_out: false,
             read_timeout: None,
             write_timeout: None,
             trace: Box::new(Trace::new()),
@@ -123,7 +133,14 @@ impl<M: Machine, S: Transport> Connection<M, S> {
 
     /// Returns the next event, blocking until there is one.
     ///
-    /// Before anything else the bytes the machine queued are written. Then:
+    /// Before anything else the bytes the machine queued are written, except
+    /// while events decoded from input already read are being handed out:
+    /// what you queue in answer to them (through
+    /// [`machine_mut`](Connection::machine_mut)) is written together once
+    /// they run out, or sooner past 64 KiB, and always before this call
+    /// blocks on the peer. So a read that brought many requests is answered
+    /// with one write. [`send`](Connection::send) and
+    /// [`flush`](Connection::flush) write at once. Then:
     ///
     /// - `Some(Ok(event))`: an event; call again for the next.
     /// - `Some(Err(Error::Machine(_)))`: the machine failed. Its goodbye (if
@@ -176,15 +193,23 @@ impl<M: Machine, S: Transport> Connection<M, S> {
             if self.state == State::Abandoned {
                 return self.last_events();
             }
-            if let Err(e) = self.write_transmits() {
-                let error = self.write_failed(e);
-                if self.state == State::Abandoned {
-                    continue;
+            self.outbox.take_from(&mut self.machine);
+            let batching = self.handing_out && self.outbox.len() < BATCH_HIGH_WATER;
+            if !batching {
+                if let Err(e) = self.write_transmits() {
+                    let error = self.write_failed(e);
+                    if self.state == State::Abandoned {
+                        continue;
+                    }
+                    return Some(Err(error));
                 }
-                return Some(Err(error));
             }
             match self.machine.poll_event() {
-                Some(Ok(event)) => return Some(Ok(event)),
+                Some(Ok(event)) => {
+                    self.handing_out = true;
+                    return Some(Ok(event));
+                }
+                None => self.handing_out = false,
                 Some(Err(e)) => {
                     tracing::debug!(error = %e, "machine failed; writing its goodbye");
                     // Fatal: send the goodbye, if any, then end. A write
@@ -194,11 +219,11 @@ impl<M: Machine, S: Transport> Connection<M, S> {
                     self.state = State::Done;
                     return Some(Err(Error::Machine(e)));
                 }
-                None => {}
             }
             // That poll may have queued bytes without an event (a pong, an
-            // acknowledgement): they go out before we block on the peer.
-            if self.outbox.take_from(&mut self.machine) {
+            // acknowledgement), or answers waited for the batch to end:
+            // they go out before we block on the peer.
+            if self.outbox.take_from(&mut self.machine) || !self.outbox.is_empty() {
                 continue;
             }
             if self.machine.is_closed() || self.state == State::Eof {
@@ -531,37 +556,6 @@ impl<M: Machine, S: Transport> Connection<M, S> {
             self.linger();
         }
         Ok(())
-    }
-
-    /// A lingering close, as in the tokio driver: reads and drops what the
-    /// peer still sends until its EOF, a read error, or the drain deadline
-    /// (without one it does not wait). Closing a socket with unread input
-    /// makes the kernel send a reset, which can destroy what the peer has
-    /// received but not read yet (the last media of a stream, a close
-    /// frame). Nothing here is an error: what we had to say was written.
-    fn linger(&mut self) {
-        let Some(drain) = self.drain else {
-            return;
-        };
-        let mut scratch = [0u8; 2048];
-        loop {
-            let now = Instant::now();
-            if drain <= now {
-                return;
-            }
-            let timeout = Some(drain - now);
-            if self.stream.set_read_timeout(timeout).is_err() {
-                return;
-            }
-            self.read_timeout = Some(timeout);
-            match self.stream.read(&mut scratch) {
-                Ok(0) => return,
-                Ok(_) => {}
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                // The drain deadline passed, or the transport failed.
-                Err(_) => return,
-            }
-        }
     }
 }
 

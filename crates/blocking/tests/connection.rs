@@ -345,3 +345,26 @@ fn bytes_queued_without_an_event_go_out_before_waiting_for_input() {
     theirs.write_all(&frame(b"after")).unwrap();
     assert_eq!(driver.join().unwrap(), frame_event(b"after"));
 }
+
+#[test]
+fn answers_to_events_from_one_read_leave_in_one_write() {
+    let payloads: Vec<Vec<u8>> = (0..5u8).map(|i| vec![i; 10]).collect();
+    let wire: Vec<u8> = payloads.iter().flat_map(|p| frame(p)).collect();
+    let mut conn = Connection::new(Script::new(vec![Step::Data(wire), Step::Eof]), Tiny::new());
+    for payload in &payloads {
+        assert_eq!(conn.next_event().unwrap().unwrap(), frame_event(payload));
+        let answer = TinyCommand::Send(Bytes::copy_from_slice(payload));
+        conn.machine_mut()
+            .handle_command(answer, Instant::now())
+            .unwrap();
+        assert_eq!(
+            conn.transport().0.write_calls,
+            0,
+            "held while events remain"
+        );
+    }
+    assert!(conn.next_event().is_none());
+    let expected: Vec<u8> = payloads.iter().flat_map(|p| frame(p)).collect();
+    assert_eq!(conn.transport().0.written, expected);
+    assert_eq!(conn.transport().0.write_calls, 1);
+}
