@@ -7,6 +7,7 @@ use crate::span::Trace;
 use crate::{Error, Transport};
 use wirestate_core::{prepare_read, TransmitQueue, MAX_IO_SLICES};
 
+mod batch;
 mod linger;
 
 /// How many bytes one read asks for by default.
@@ -183,6 +184,15 @@ impl<M: Machine, S: Transport> Connection<M, S> {
     /// Inside the `Some`, as listed above: [`Error::Machine`] and
     /// [`Error::Io`] end the connection, [`Error::Stalled`] does not.
     pub fn next_event(&mut self) -> Option<Result<M::Event, Error<M::Error>>> {
+        self.next_event_in(&mut |_| {})
+    }
+
+    /// The loop behind [`next_event`](Self::next_event) and
+    /// [`next_event_with`](Self::next_event_with).
+    fn next_event_in(
+        &mut self,
+        batch: &mut impl FnMut(&mut M),
+    ) -> Option<Result<M::Event, Error<M::Error>>> {
         let span = self.trace.span.clone();
         let _entered = span.enter();
         loop {
@@ -204,6 +214,7 @@ impl<M: Machine, S: Transport> Connection<M, S> {
                     return Some(Err(error));
                 }
             }
+            batch(&mut self.machine);
             match self.machine.poll_event() {
                 Some(Ok(event)) => {
                     self.handing_out = true;

@@ -368,3 +368,28 @@ fn answers_to_events_from_one_read_leave_in_one_write() {
     assert_eq!(conn.transport().0.written, expected);
     assert_eq!(conn.transport().0.write_calls, 1);
 }
+
+#[test]
+fn a_batch_takes_events_in_place_and_its_answers_leave_in_one_write() {
+    // `next_event_with` hands the machine to the batch before each poll:
+    // here the batch takes every event itself and answers each one.
+    let payloads: Vec<Vec<u8>> = (0..5u8).map(|i| vec![i; 10]).collect();
+    let wire: Vec<u8> = payloads.iter().flat_map(|p| frame(p)).collect();
+    let script = Script::new(vec![Step::Data(wire.clone()), Step::Eof]);
+    let mut conn = Connection::new(script, Tiny::new());
+    let mut seen = Vec::new();
+    let end = conn.next_event_with(|tiny| {
+        while let Some(event) = tiny.poll_event() {
+            let TinyEvent::Frame(payload) = event.unwrap() else {
+                panic!("only frames were sent");
+            };
+            seen.push(payload.to_vec());
+            tiny.handle_command(TinyCommand::Send(payload), Instant::now())
+                .unwrap();
+        }
+    });
+    assert!(end.is_none(), "every event went to the batch: {end:?}");
+    assert_eq!(seen, payloads);
+    assert_eq!(conn.transport().0.written, wire);
+    assert_eq!(conn.transport().0.write_calls, 1);
+}
