@@ -60,6 +60,7 @@ impl WsConnection {
         mut f: impl FnMut(MessageRef<'_>) -> ControlFlow<()>,
     ) -> usize {
         let general_path = !matches!(self.state, State::Open | State::CloseSent)
+            || !self.poison.is_healthy()
             || self.config.delivery != Delivery::Whole
             || !self.spill.is_empty();
         if general_path {
@@ -129,7 +130,8 @@ impl WsConnection {
             return None;
         }
         // A final data frame that arrived whole can only finish its message
-        // (an earlier fragment would have failed `start_frame`).
+        // (an earlier fragment would have failed `start_frame`, which ran
+        // when `poll_event` took the header), so no other event is dropped.
         match self.poll_frames()? {
             Ok(WsEvent::Message(message)) => Some(message),
             Ok(_) => None,
