@@ -1,9 +1,11 @@
 //! Fuzzes `LengthConnection`: the first bytes pick a configuration, the rest is
 //! the stream. Nothing may panic, and feeding the stream whole or split at a
 //! fuzzer-chosen point must give the same frames, the same error and the
-//! same end state. Frames must also respect the limit and the layout.
+//! same end state, and so must the borrowed path (`for_each_frame`) in
+//! front of `poll_event`. Frames must also respect the limit and the layout.
 #![no_main]
 
+use std::ops::ControlFlow;
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -50,7 +52,10 @@ struct Outcome {
     closed: bool,
 }
 
-fn run(framing: &LengthConfig, input: &[u8], pieces: &[&[u8]]) -> Outcome {
+/// Feeds `pieces`; with `borrowed`, each drain first takes what it can
+/// through `for_each_frame` (copied into the same events), then polls for
+/// what stopped it.
+fn run(framing: &LengthConfig, input: &[u8], pieces: &[&[u8]], borrowed: bool) -> Outcome {
     let now = Instant::now();
     let mut machine = LengthConnection::new(framing.clone());
     let mut outcome = Outcome {
@@ -58,12 +63,23 @@ fn run(framing: &LengthConfig, input: &[u8], pieces: &[&[u8]]) -> Outcome {
         error: None,
         closed: false,
     };
-    let drain = |machine: &mut LengthConnection, outcome: &mut Outcome| {
-        while let Some(event) = machine.poll_event() {
-            match event {
-                Ok(event) => outcome.events.push(event),
+    let drain = |machine: &mut LengthConnection, outcome: &mut Outcome| loop {
+        let mut batch = 0;
+        if borrowed {
+            let events = &mut outcome.events;
+            match machine.for_each_frame(|frame| {
+                events.push(LengthEvent::Frame(Bytes::copy_from_slice(frame)));
+                ControlFlow::Continue(())
+            }) {
+                Ok(frames) => batch = frames,
                 Err(error) => outcome.error = Some(error.to_string()),
             }
+        }
+        match machine.poll_event() {
+            Some(Ok(event)) => outcome.events.push(event),
+            Some(Err(error)) => outcome.error = Some(error.to_string()),
+            None if batch == 0 => return,
+            None => {}
         }
     };
     for piece in pieces {
@@ -87,10 +103,13 @@ fuzz_target!(|data: &[u8]| {
     let framing = framing(config);
     let split = usize::from(config[6]) * rest.len() / 256;
 
-    let whole = run(&framing, rest, &[rest]);
+    let whole = run(&framing, rest, &[rest], false);
     let (a, b) = rest.split_at(split);
-    let cut = run(&framing, rest, &[a, b]);
+    let cut = run(&framing, rest, &[a, b], false);
     assert_eq!(whole, cut, "split at {split}");
+    // The borrowed path hands out the same, whole or cut.
+    assert_eq!(whole, run(&framing, rest, &[rest], true), "borrowed");
+    assert_eq!(whole, run(&framing, rest, &[a, b], true), "borrowed, split");
 
     // Every stream ends closed: cleanly or after its error.
     assert!(whole.closed);

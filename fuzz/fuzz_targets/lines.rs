@@ -1,9 +1,13 @@
 //! wirestate-lines with a fuzzer-chosen configuration and input: it must not
 //! panic, must keep its memory bound, and must decode the same whether the
-//! input arrives whole, cut at a fuzzer-chosen point, or byte by byte.
+//! input arrives whole, cut at a fuzzer-chosen point, or byte by byte, and
+//! whether lines are taken in place (`for_each_line`) or polled.
 #![no_main]
 
+use std::ops::ControlFlow;
 use std::time::Instant;
+
+use bytes::Bytes;
 
 use libfuzzer_sys::fuzz_target;
 use wirestate_core::Machine;
@@ -33,7 +37,14 @@ fn config(head: &[u8; 4]) -> LineConfig {
 
 /// Feeds `input` in pieces ending at `cuts`; a line starting with `#` asks
 /// for a raw block of its own length (refusals are local and ignored).
-fn run(config: &LineConfig, input: &[u8], cuts: &[usize]) -> (Vec<LineEvent>, Option<String>) {
+/// With `borrowed`, lines are taken through `for_each_line` first (copied
+/// into the same events), and `poll_event` hands out what stopped a batch.
+fn run(
+    config: &LineConfig,
+    input: &[u8],
+    cuts: &[usize],
+    borrowed: bool,
+) -> (Vec<LineEvent>, Option<String>) {
     let now = Instant::now();
     let mut lines = LineConnection::new(config.clone());
     let bound = config.line_limit() + 4 + MAX_RAW;
@@ -53,7 +64,32 @@ fn run(config: &LineConfig, input: &[u8], cuts: &[usize]) -> (Vec<LineEvent>, Op
         } else {
             continue;
         }
-        while let Some(event) = lines.poll_event() {
+        loop {
+            let mut batch = 0;
+            if borrowed {
+                let mut raw = None;
+                let taken = lines.for_each_line(|line| {
+                    events.push(LineEvent::line(Bytes::copy_from_slice(line)));
+                    if line.first() == Some(&b'#') {
+                        raw = Some(line.len());
+                        return ControlFlow::Break(());
+                    }
+                    ControlFlow::Continue(())
+                });
+                match taken {
+                    Ok(n) => batch = n,
+                    Err(error) => return (events, Some(error.to_string())),
+                }
+                if let Some(len) = raw {
+                    let _ = lines.expect_raw(len);
+                }
+            }
+            let Some(event) = lines.poll_event() else {
+                if batch == 0 {
+                    break;
+                }
+                continue;
+            };
             match event {
                 Ok(event) => {
                     if let LineEvent::Line { bytes, .. } = &event {
@@ -84,10 +120,14 @@ fuzz_target!(|data: &[u8]| {
     let cut = usize::from(u16::from_le_bytes([data[4], data[5]]));
     let input = &data[6..];
     let config = config(&head);
-    let whole = run(&config, input, &[]);
-    assert_eq!(whole, run(&config, input, &[cut % (input.len() + 1)]));
+    let whole = run(&config, input, &[], false);
+    let cut = [cut % (input.len() + 1)];
+    assert_eq!(whole, run(&config, input, &cut, false));
+    // The borrowed path hands out the same, whole or cut.
+    assert_eq!(whole, run(&config, input, &[], true), "borrowed");
+    assert_eq!(whole, run(&config, input, &cut, true), "borrowed, cut");
     if input.len() <= 1024 {
         let every: Vec<usize> = (1..input.len()).collect();
-        assert_eq!(whole, run(&config, input, &every));
+        assert_eq!(whole, run(&config, input, &every, false));
     }
 });
