@@ -67,13 +67,10 @@ fn run(framing: &LengthConfig, input: &[u8], pieces: &[&[u8]], borrowed: bool) -
         let mut batch = 0;
         if borrowed {
             let events = &mut outcome.events;
-            match machine.for_each_frame(|frame| {
+            batch = machine.for_each_frame(|frame| {
                 events.push(LengthEvent::Frame(Bytes::copy_from_slice(frame)));
                 ControlFlow::Continue(())
-            }) {
-                Ok(frames) => batch = frames,
-                Err(error) => outcome.error = Some(error.to_string()),
-            }
+            });
         }
         match machine.poll_event() {
             Some(Ok(event)) => outcome.events.push(event),

@@ -68,7 +68,7 @@ fn run(
             let mut batch = 0;
             if borrowed {
                 let mut raw = None;
-                let taken = lines.for_each_line(|line| {
+                batch = lines.for_each_line(|line| {
                     events.push(LineEvent::line(Bytes::copy_from_slice(line)));
                     if line.first() == Some(&b'#') {
                         raw = Some(line.len());
@@ -76,10 +76,6 @@ fn run(
                     }
                     ControlFlow::Continue(())
                 });
-                match taken {
-                    Ok(n) => batch = n,
-                    Err(error) => return (events, Some(error.to_string())),
-                }
                 if let Some(len) = raw {
                     let _ = lines.expect_raw(len);
                 }

@@ -393,3 +393,38 @@ fn a_batch_takes_events_in_place_and_its_answers_leave_in_one_write() {
     assert_eq!(conn.transport().0.written, wire);
     assert_eq!(conn.transport().0.write_calls, 1);
 }
+
+#[test]
+fn a_peer_error_that_stops_a_batch_comes_out_of_next_event_with() {
+    // Two good frames, then a length over the limit: the batch takes the
+    // frames, and the machine's error is what the call returns.
+    use std::ops::ControlFlow;
+    use wirestate_length::{LengthConnection, LengthError};
+    let wire = b"\x02hi\x03you\x09".to_vec();
+    let script = Script::new(vec![Step::Data(wire), Step::Eof]);
+    let machine = LengthConnection::new(LengthConfig::erlang(1).max_frame_length(4));
+    let mut conn = Connection::new(script, machine);
+    let mut total = 0;
+    let end = conn.next_event_with(|machine| {
+        machine.for_each_frame(|frame| {
+            total += frame.len();
+            ControlFlow::Continue(())
+        });
+    });
+    assert_eq!(total, 5);
+    assert!(
+        matches!(
+            end,
+            Some(Err(Error::Machine(LengthError::Oversize {
+                len: 9,
+                max: 4,
+                offset: 7
+            })))
+        ),
+        "{end:?}"
+    );
+    assert!(
+        conn.next_event().is_none(),
+        "the stream ends after the error"
+    );
+}

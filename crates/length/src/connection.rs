@@ -196,10 +196,11 @@ impl LengthConnection {
     /// frame it was given), when the next frame is incomplete, and before
     /// anything that is not a plain frame: an oversize frame under
     /// [`OversizePolicy::Skip`](crate::OversizePolicy::Skip) (and its
-    /// skipping), an Erlang `raw` packet, a truncated frame at EOF. So
-    /// afterwards call [`poll_event`](Machine::poll_event) as usual: it
-    /// hands out whatever stopped the batch (or `None`, waiting for input).
-    /// The two paths can be mixed freely.
+    /// skipping), an Erlang `raw` packet, a truncated frame at EOF, a peer
+    /// error (fatal: the machine fails, and drops its input). So afterwards
+    /// call [`poll_event`](Machine::poll_event) as usual: it hands out
+    /// whatever stopped the batch, the error included (or `None`, waiting
+    /// for input). The two paths can be mixed freely.
     ///
     /// ```
     /// use std::ops::ControlFlow;
@@ -214,34 +215,30 @@ impl LengthConnection {
     ///     total += frame.len();
     ///     ControlFlow::Continue(())
     /// });
-    /// assert_eq!((frames, total), (Ok(2), 5));
+    /// assert_eq!((frames, total), (2, 5));
     /// assert_eq!(machine.buffered(), 3); // the incomplete third frame
     /// assert_eq!(machine.poll_event(), None);
     /// ```
-    ///
-    /// # Errors
-    ///
-    /// A peer error in the frames after those handed out, fatal as from
-    /// [`poll_event`](Machine::poll_event): it is reported here instead of
-    /// there, and the machine is closed. `Ok(0)` once the machine is closed
-    /// by an error (a pending one still comes from `poll_event`).
-    pub fn for_each_frame(
-        &mut self,
-        f: impl FnMut(&[u8]) -> ControlFlow<()>,
-    ) -> Result<usize, LengthError> {
+    pub fn for_each_frame(&mut self, mut f: impl FnMut(&[u8]) -> ControlFlow<()>) -> usize {
         if !self.poison.is_healthy() {
-            return Ok(0);
+            return 0;
         }
-        match self.decoder.for_each_frame(&self.input, f) {
+        let mut seen = 0;
+        let counted = |frame: &[u8]| {
+            seen += 1;
+            f(frame)
+        };
+        match self.decoder.for_each_frame(&self.input, counted) {
             Ok(batch) => {
                 self.input.advance(batch.bytes);
-                Ok(batch.frames)
+                batch.frames
             }
             Err(error) => {
-                // Fatal, as in `poll_event_slow`: nothing more is decoded.
+                // Fatal, as in `poll_event_slow`: nothing more is decoded,
+                // and `poll_event` reports it next.
                 self.input = BytesMut::new();
-                self.poison.check(Some(Err::<(), _>(error.clone())));
-                Err(error)
+                self.poison.fail(error);
+                seen
             }
         }
     }
@@ -321,7 +318,8 @@ impl Machine for LengthConnection {
     #[inline(always)]
     fn poll_event(&mut self) -> Option<Result<LengthEvent, LengthError>> {
         if !self.poison.is_healthy() {
-            return None;
+            // An error a borrowed batch met, once; then nothing.
+            return self.poison.take_error().map(Err);
         }
         if let Some(frame) = self.decoder.decode_complete(&mut self.input) {
             return Some(Ok(LengthEvent::Frame(frame)));

@@ -171,9 +171,12 @@ impl LineConnection {
     /// header announcing one must break, call `expect_raw`, then poll), a
     /// line over the limit under [`Overflow::Split`](crate::Overflow::Split)
     /// or [`Overflow::Discard`](crate::Overflow::Discard), the unterminated
-    /// rest at EOF. So afterwards call [`poll_event`](Machine::poll_event)
-    /// as usual: it hands out whatever stopped the batch, or `None`. The two
-    /// paths can be mixed freely.
+    /// rest at EOF, a line over the limit under
+    /// [`Overflow::Fail`](crate::Overflow::Fail) (fatal: the machine fails,
+    /// and drops its input). So afterwards call
+    /// [`poll_event`](Machine::poll_event) as usual: it hands out whatever
+    /// stopped the batch, the error included, or `None`. The two paths can
+    /// be mixed freely.
     ///
     /// ```
     /// use std::ops::ControlFlow;
@@ -187,36 +190,31 @@ impl LineConnection {
     /// let n = lines.for_each_line(|line| {
     ///     keys.push(line[4..].to_vec());
     ///     ControlFlow::Continue(())
-    /// })?;
+    /// });
     /// assert_eq!((n, keys), (2, vec![b"a".to_vec(), b"b".to_vec()]));
     /// assert_eq!(lines.buffered(), 3);
     /// assert_eq!(lines.poll_event(), None);
-    /// # Ok::<(), wirestate_lines::LineError>(())
     /// ```
-    ///
-    /// # Errors
-    ///
-    /// [`LineError::LineTooLong`] under [`Overflow::Fail`](crate::Overflow::Fail),
-    /// after the lines before it: fatal as from `poll_event`, reported here
-    /// instead of there. `Ok(0)` once the machine failed (a pending error
-    /// still comes from `poll_event`).
-    pub fn for_each_line(
-        &mut self,
-        f: impl FnMut(&[u8]) -> ControlFlow<()>,
-    ) -> Result<usize, LineError> {
+    pub fn for_each_line(&mut self, mut f: impl FnMut(&[u8]) -> ControlFlow<()>) -> usize {
         if !self.poison.is_healthy() {
-            return Ok(0);
+            return 0;
         }
-        match self.decoder.for_each_line(&self.input, f) {
+        let mut seen = 0;
+        let counted = |line: &[u8]| {
+            seen += 1;
+            f(line)
+        };
+        match self.decoder.for_each_line(&self.input, counted) {
             Ok(batch) => {
                 self.input.advance(batch.bytes);
-                Ok(batch.lines)
+                batch.lines
             }
             Err(error) => {
-                // Fatal, as in `poll_event`: nothing more is decoded.
+                // Fatal, as in `poll_event`: nothing more is decoded, and
+                // `poll_event` reports it next.
                 self.input = BytesMut::new();
-                self.poison.check(Some(Err::<(), _>(error.clone())));
-                Err(error)
+                self.poison.fail(error);
+                seen
             }
         }
     }

@@ -14,10 +14,9 @@ impl<M: Machine, S: AsyncRead + AsyncWrite + Unpin> Connection<M, S> {
     /// first calls `batch` with the machine, so that a borrowed fast path
     /// takes what it can in place: `WsConnection::for_each_message`,
     /// `LengthConnection::for_each_frame`, `LineConnection::for_each_line`.
-    /// Whatever stops such a batch (a control frame, an error, ...) then
-    /// comes out of this call as an event, as from `next_event`; a batch
-    /// that returns errors itself (the length and lines ones do) must keep
-    /// them, as the driver then only sees the machine closed.
+    /// Whatever stops such a batch (a control frame, a raw block, the
+    /// peer's error, ...) then comes out of this call as an event or an
+    /// error, as from `next_event`.
     ///
     /// What `batch` queues on the machine (replies sent through it) is
     /// written like answers to events: together, once the input read so

@@ -13,6 +13,12 @@
 //! ([`DEFAULT_CONNECT_TIMEOUT`], 10 s): name resolution and the TCP
 //! connect, the TLS handshake, and the protocol's opening handshake.
 
+// The links above name items of features that may be off in this build.
+#![cfg_attr(
+    not(all(feature = "websocket", feature = "rtmp")),
+    allow(rustdoc::broken_intra_doc_links)
+)]
+
 mod error;
 mod stream;
 mod target;
